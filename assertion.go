@@ -1,0 +1,113 @@
+package serviceuser
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// MaxAssertionLifetime is the longest assertion lifetime ZITADEL documents.
+const MaxAssertionLifetime = time.Hour
+
+// iatBackdate moves "iat" into the past so that a client clock running ahead
+// of the server's (ZITADEL allows 1 s) does not produce an assertion "issued
+// in the future". 60 s covers a drift of ±30 s with room to spare.
+const iatBackdate = 60 * time.Second
+
+// minAssertionLifetime keeps "exp" ahead of a server clock that runs 30 s
+// ahead of ours, after the backdating of "iat".
+const minAssertionLifetime = 2 * time.Minute
+
+// assertionSigner signs RFC 7523 JWT assertions for one key. The go-jose
+// signer is built once; every call signs fresh claims.
+type assertionSigner struct {
+	signer   jose.Signer
+	subject  string // iss and sub: the user id (or client id for application keys)
+	lifetime time.Duration
+}
+
+// assertionClaims are the claims ZITADEL checks. "aud" is always an array.
+type assertionClaims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  []string `json:"aud"`
+	IssuedAt  int64    `json:"iat"`
+	ExpiresAt int64    `json:"exp"`
+	ID        string   `json:"jti"`
+}
+
+func newAssertionSigner(key *KeyFile, lifetime time.Duration) (*assertionSigner, error) {
+	alg, err := signatureAlgorithm(key)
+	if err != nil {
+		return nil, err
+	}
+	opts := (&jose.SignerOptions{}).WithType("JWT")
+	signer, err := jose.NewSigner(jose.SigningKey{
+		Algorithm: alg,
+		Key:       jose.JSONWebKey{Key: key.signer(), KeyID: key.KeyID, Algorithm: string(alg)},
+	}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("serviceuser: build signer: %w", err)
+	}
+	lifetime = clampAssertionLifetime(lifetime)
+	return &assertionSigner{signer: signer, subject: key.subject(), lifetime: lifetime}, nil
+}
+
+// clampAssertionLifetime maps 0 to the maximum and keeps others within
+// [minAssertionLifetime, MaxAssertionLifetime].
+func clampAssertionLifetime(d time.Duration) time.Duration {
+	switch {
+	case d <= 0 || d > MaxAssertionLifetime:
+		return MaxAssertionLifetime
+	case d < minAssertionLifetime:
+		return minAssertionLifetime
+	}
+	return d
+}
+
+// signatureAlgorithm picks the algorithm ZITADEL verifies for the key's kind.
+func signatureAlgorithm(key *KeyFile) (jose.SignatureAlgorithm, error) {
+	switch key.signer().(type) {
+	case *rsa.PrivateKey:
+		return jose.RS256, nil
+	case *ecdsa.PrivateKey:
+		return jose.ES256, nil
+	default:
+		return "", keyFileError("key", "no private key (use ParseKeyFile or ReadKeyFile)", nil)
+	}
+}
+
+// sign returns a compact JWT for the audience, issued at now (backdated) and
+// expiring at most MaxAssertionLifetime after its "iat".
+func (a *assertionSigner) sign(audience string, now time.Time) (string, error) {
+	iat := now.Add(-iatBackdate)
+	claims := assertionClaims{
+		Issuer:    a.subject,
+		Subject:   a.subject,
+		Audience:  []string{audience},
+		IssuedAt:  iat.Unix(),
+		ExpiresAt: iat.Add(a.lifetime).Unix(),
+		ID:        newJTI(),
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("serviceuser: encode assertion: %w", err)
+	}
+	jws, err := a.signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("serviceuser: sign assertion: %w", err)
+	}
+	return jws.CompactSerialize()
+}
+
+func newJTI() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

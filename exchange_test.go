@@ -1,0 +1,140 @@
+package serviceuser
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+var sentAt = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func response(status int, headers ...string) *http.Response {
+	h := http.Header{}
+	for i := 0; i+1 < len(headers); i += 2 {
+		h.Set(headers[i], headers[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h}
+}
+
+func TestParseTokenResponseSuccess(t *testing.T) {
+	cases := map[string]struct {
+		body     string
+		lifetime time.Duration
+	}{
+		"ZITADEL":              {`{"access_token":"at","token_type":"Bearer","expires_in":43199,"id_token":"x.y.z"}`, 43199 * time.Second},
+		"expires_in as string": {`{"access_token":"at","token_type":"bearer","expires_in":"3600"}`, time.Hour},
+		"expires_in fraction":  {`{"access_token":"at","token_type":"Bearer","expires_in":59.9}`, 59 * time.Second},
+		"no expires_in":        {`{"access_token":"at","token_type":"Bearer"}`, FallbackTokenLifetime},
+		"expires_in zero":      {`{"access_token":"at","token_type":"Bearer","expires_in":0}`, FallbackTokenLifetime},
+		"expires_in null":      {`{"access_token":"at","token_type":"Bearer","expires_in":null}`, FallbackTokenLifetime},
+		"expires_in huge":      {`{"access_token":"at","token_type":"Bearer","expires_in":1e300}`, maxTokenLifetime},
+		"expires_in overflow":  {`{"access_token":"at","token_type":"Bearer","expires_in":1e999}`, maxTokenLifetime},
+		"no token_type":        {`{"access_token":"at","expires_in":60}`, time.Minute},
+		"surrounding space":    {"\n {\"access_token\":\"at\",\"expires_in\":60} \n", time.Minute},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tok, err := parseTokenResponse(response(200), []byte(tc.body), sentAt)
+			require.NoError(t, err)
+			assert.Equal(t, "at", tok.AccessToken)
+			assert.Equal(t, "Bearer", tok.TokenType)
+			assert.Equal(t, sentAt.Add(tc.lifetime), tok.Expiry)
+		})
+	}
+}
+
+func TestParseTokenResponseKeepsIDToken(t *testing.T) {
+	tok, err := parseTokenResponse(response(200), []byte(`{"access_token":"at","expires_in":60,"id_token":"a.b.c","scope":"openid"}`), sentAt)
+	require.NoError(t, err)
+	assert.Equal(t, "a.b.c", tok.Extra("id_token"))
+	assert.Equal(t, "openid", tok.Extra("scope"))
+}
+
+func TestParseTokenResponseErrors(t *testing.T) {
+	cases := map[string]struct {
+		resp       *http.Response
+		body       string
+		code, desc string
+		retryAfter time.Duration
+		permanent  bool
+	}{
+		"invalid_grant":          {response(400), `{"error":"invalid_grant","error_description":"assertion invalid"}`, "invalid_grant", "assertion invalid", 0, true},
+		"Errors.Internal":        {response(500), `{"error":"server_error","error_description":"Errors.Internal"}`, "server_error", "Errors.Internal", 0, false},
+		"error on 200":           {response(200), `{"error":"invalid_scope"}`, "invalid_scope", "", 0, true},
+		"HTML 502":               {response(502), `<html><body>Bad Gateway</body></html>`, "", "Bad Gateway", 0, false},
+		"HTML on 200":            {response(200), `<html>login</html>`, "", "malformed token response: not a JSON object", 0, false},
+		"truncated JSON":         {response(200), `{"access_token":"at","expi`, "", "malformed token response: not a JSON object", 0, false},
+		"empty 200":              {response(200), ``, "", "malformed token response: not a JSON object", 0, false},
+		"JSON array":             {response(200), `[]`, "", "malformed token response: not a JSON object", 0, false},
+		"no access_token":        {response(200), `{"token_type":"Bearer","expires_in":60}`, "", "malformed token response: no access_token", 0, false},
+		"access_token number":    {response(200), `{"access_token":12}`, "", "malformed token response: not a JSON object", 0, false},
+		"token_type DPoP":        {response(200), `{"access_token":"at","token_type":"DPoP"}`, "", `token_type "DPoP" is not Bearer`, 0, false},
+		"expires_in negative":    {response(200), `{"access_token":"at","expires_in":-5}`, "", "malformed token response: expires_in -5 is negative", 0, false},
+		"expires_in word":        {response(200), `{"access_token":"at","expires_in":"soon"}`, "", `malformed token response: expires_in "soon" is not a number`, 0, false},
+		"429 Retry-After secs":   {response(429, "Retry-After", "7"), `{"error":"slow_down"}`, "slow_down", "", 7 * time.Second, false},
+		"503 Retry-After date":   {response(503, "Retry-After", sentAt.Add(90*time.Second).Format(http.TimeFormat)), ``, "", "Service Unavailable", 90 * time.Second, false},
+		"Retry-After absurd":     {response(503, "Retry-After", "99999999"), ``, "", "Service Unavailable", maxRetryAfter, false},
+		"Retry-After negative":   {response(503, "Retry-After", "-3"), ``, "", "Service Unavailable", 0, false},
+		"unsupported_grant":      {response(400), `{"error":"unsupported_grant_type"}`, "unsupported_grant_type", "", 0, true},
+		"redirect":               {response(302, "Location", "https://elsewhere/"), ``, "", "Found", 0, false},
+		"401 invalid_client":     {response(401), `{"error":"invalid_client"}`, "invalid_client", "", 0, true},
+		"scope missing (400)":    {response(400), `{"error":"invalid_request","error_description":"scope missing"}`, "invalid_request", "scope missing", 0, true},
+		"huge error_description": {response(400), `{"error":"invalid_request","error_description":"` + strings.Repeat("x", 5000) + `"}`, "invalid_request", strings.Repeat("x", 300) + "...", 0, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			tok, err := parseTokenResponse(tc.resp, []byte(tc.body), sentAt)
+			require.Error(t, err)
+			assert.Nil(t, tok)
+			var te *TokenError
+			require.ErrorAs(t, err, &te)
+			assert.Equal(t, tc.resp.StatusCode, te.StatusCode)
+			assert.Equal(t, tc.code, te.Code)
+			assert.Equal(t, tc.desc, te.Description)
+			assert.Equal(t, tc.retryAfter, te.RetryAfter)
+			assert.Equal(t, tc.permanent, te.Permanent())
+			var re *oauth2.RetrieveError
+			require.ErrorAs(t, err, &re, "code written for x/oauth2 must keep working")
+			assert.Equal(t, tc.code, re.ErrorCode)
+			assert.Equal(t, tc.resp.StatusCode, re.Response.StatusCode)
+		})
+	}
+}
+
+func TestInternalErrorExplainsCommonCauses(t *testing.T) {
+	_, err := parseTokenResponse(response(500), []byte(`{"error":"server_error","error_description":"Errors.Internal"}`), sentAt)
+	for _, cause := range []string{"clock", "key id", "audience", "trailing slash"} {
+		assert.Contains(t, err.Error(), cause)
+	}
+}
+
+func TestTokenErrorRedactsSecrets(t *testing.T) {
+	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ1In0.c2lnbmF0dXJl"
+	body := `{"error":"invalid_request","error_description":"bad assertion ` + assertion + `","access_token":"opaque-secret-token"}`
+	_, err := parseTokenResponse(response(400), []byte(body), sentAt, assertion)
+	var re *oauth2.RetrieveError
+	require.True(t, errors.As(err, &re))
+	for _, text := range []string{err.Error(), string(re.Body), re.Error(), re.ErrorDescription} {
+		assert.NotContains(t, text, assertion)
+		assert.NotContains(t, text, "opaque-secret-token")
+	}
+	assert.Contains(t, string(re.Body), redacted)
+
+	// A body with no error code is what RetrieveError.Error prints in full.
+	_, err = parseTokenResponse(response(502), []byte("upstream said: assertion="+assertion), sentAt, assertion)
+	require.True(t, errors.As(err, &re))
+	assert.NotContains(t, re.Error(), assertion)
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	assert.Equal(t, time.Duration(0), parseRetryAfter("", sentAt))
+	assert.Equal(t, 3*time.Second, parseRetryAfter(" 3 ", sentAt))
+	assert.Equal(t, time.Duration(0), parseRetryAfter("soon", sentAt))
+	assert.Equal(t, time.Duration(0), parseRetryAfter(sentAt.Add(-time.Minute).Format(http.TimeFormat), sentAt))
+}

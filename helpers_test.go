@@ -1,0 +1,107 @@
+package serviceuser
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testRSAKey is generated once per test binary: RSA generation is slow.
+var testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+var testECKey = sync.OnceValue(func() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+func pkcs1PEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testRSAKey())}))
+}
+
+func pkcs8PEM(key any) string {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// keyFileJSON writes a service account key file around keyPEM, with the
+// fields in extra overriding the defaults (nil deletes a field).
+func keyFileJSON(keyPEM string, extra map[string]any) []byte {
+	fields := map[string]any{"type": "serviceaccount", "keyId": "kid-1", "key": keyPEM, "userId": "user-1", "expirationDate": "9999-12-31T23:59:59Z"}
+	for k, v := range extra {
+		if v == nil {
+			delete(fields, k)
+		} else {
+			fields[k] = v
+		}
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func testKeyFile(t testing.TB) *KeyFile {
+	t.Helper()
+	kf, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kf
+}
+
+// fakeClock is a settable clock safe for concurrent use.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// refreshGoroutines counts goroutines running a TokenSource refresh.
+func refreshGoroutines() int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	return strings.Count(string(buf[:n]), "serviceuser.(*TokenSource).run(")
+}
+
+// requireNoRefreshGoroutines fails unless every refresh goroutine is gone. A
+// goroutine that has signalled its end may still be unwinding, so it looks a
+// few times, yielding in between.
+func requireNoRefreshGoroutines(t testing.TB) {
+	t.Helper()
+	for range 200 {
+		if refreshGoroutines() == 0 {
+			return
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("%d refresh goroutines still running", refreshGoroutines())
+}

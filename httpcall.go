@@ -1,0 +1,72 @@
+package serviceuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// maxResponseSize bounds every body read from ZITADEL: token and discovery
+// responses are a few KiB; anything far larger is hostile or a wrong URL.
+const maxResponseSize = 1 << 20
+
+// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
+
+// errResponseTooLarge reports a body over maxResponseSize.
+var errResponseTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseSize)
+
+// caller makes bounded HTTP calls to ZITADEL's endpoints.
+type caller struct {
+	client  *http.Client
+	timeout time.Duration
+}
+
+// newCaller copies base (nil means a client of its own) so that redirects
+// are returned rather than followed: a token endpoint that redirects is
+// misconfigured, and following it would re-send the assertion elsewhere.
+func newCaller(base *http.Client, timeout time.Duration) *caller {
+	c := &http.Client{Transport: defaultTransport}
+	if base != nil {
+		copied := *base
+		c = &copied
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &caller{client: c, timeout: timeout}
+}
+
+// defaultTransport is private so that other users of http.DefaultTransport
+// cannot change how tokens are fetched.
+var defaultTransport = http.DefaultTransport.(*http.Transport).Clone()
+
+// do sends req within the caller's timeout and returns the response with its
+// body read (at most maxResponseSize) and closed.
+func (c *caller) do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := c.client.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize+1))
+	if err != nil {
+		return resp, nil, fmt.Errorf("read response: %w", err)
+	}
+	if len(body) > maxResponseSize {
+		return resp, nil, errResponseTooLarge
+	}
+	return resp, body, nil
+}
+
+// isTimeout reports whether err is a deadline or network timeout.
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
+}

@@ -1,0 +1,217 @@
+package serviceuser
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseKeyFileAcceptsZitadelKinds(t *testing.T) {
+	cases := map[string]struct {
+		data []byte
+		desc string
+	}{
+		"RSA PKCS#1":          {keyFileJSON(pkcs1PEM(), nil), "RSA-2048"},
+		"RSA PKCS#8":          {keyFileJSON(pkcs8PEM(testRSAKey()), nil), "RSA-2048"},
+		"EC P-256 PKCS#8":     {keyFileJSON(pkcs8PEM(testECKey()), nil), "EC P-256"},
+		"EC P-256 SEC1":       {keyFileJSON(ecSEC1PEM(testECKey()), nil), "EC P-256"},
+		"no expirationDate":   {keyFileJSON(pkcs1PEM(), map[string]any{"expirationDate": nil}), "RSA-2048"},
+		"unknown extra field": {keyFileJSON(pkcs1PEM(), map[string]any{"createdAt": "x"}), "RSA-2048"},
+		"CRLF line endings":   {keyFileJSON(strings.ReplaceAll(pkcs1PEM(), "\n", "\r\n"), nil), "RSA-2048"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			kf, err := ParseKeyFile(tc.data)
+			require.NoError(t, err)
+			assert.Equal(t, KeyTypeServiceAccount, kf.Type)
+			assert.Equal(t, "kid-1", kf.KeyID)
+			assert.Equal(t, "user-1", kf.UserID)
+			assert.Equal(t, tc.desc, kf.KeyDescription())
+			assert.NotNil(t, kf.PublicKey())
+		})
+	}
+}
+
+func TestParseKeyFileApplicationKey(t *testing.T) {
+	for _, field := range []string{"clientId", "clientID"} {
+		data := keyFileJSON(pkcs1PEM(), map[string]any{"type": "application", "userId": nil, "appId": "app-1", field: "client-1"})
+		kf, err := ParseKeyFile(data)
+		require.NoError(t, err, field)
+		assert.Equal(t, "client-1", kf.ClientID)
+		assert.Equal(t, "app-1", kf.AppID)
+		assert.Equal(t, "client-1", kf.subject())
+	}
+}
+
+func TestParseKeyFileExpiration(t *testing.T) {
+	kf, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), map[string]any{"expirationDate": "2030-05-01T10:00:00Z"}))
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC), kf.ExpirationDate)
+	assert.False(t, kf.Expired(time.Date(2030, 5, 1, 9, 59, 59, 0, time.UTC)))
+	assert.True(t, kf.Expired(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)))
+
+	never, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), nil))
+	require.NoError(t, err)
+	assert.True(t, never.ExpirationDate.IsZero(), "9999-12-31 means no expiry")
+	assert.False(t, never.Expired(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)))
+}
+
+func ecSEC1PEM(k *ecdsa.PrivateKey) string {
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+}
+
+// malformedKeyFiles maps each bad input to the field its error must name
+// ("" for the file as a whole) and a word the error must contain.
+func malformedKeyFiles() map[string]struct {
+	data         []byte
+	field, words string
+} {
+	rsa1024, _ := rsa.GenerateKey(rand.Reader, 1024)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	good := pkcs1PEM()
+	block, _ := pem.Decode([]byte(good))
+	pemOf := func(typ string, der []byte, headers map[string]string) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der, Headers: headers}))
+	}
+	with := func(extra map[string]any) []byte { return keyFileJSON(good, extra) }
+	type bad = struct {
+		data         []byte
+		field, words string
+	}
+	return map[string]bad{
+		"empty":                   {nil, "", "empty"},
+		"white space":             {[]byte(" \n\t"), "", "empty"},
+		"not JSON":                {[]byte("hello"), "", "JSON"},
+		"JSON array":              {[]byte(`[1,2]`), "", "JSON"},
+		"JSON string":             {[]byte(`"key"`), "", "JSON"},
+		"JSON null fields only":   {[]byte(`{}`), "type", "missing"},
+		"truncated JSON":          {with(nil)[:100], "", "JSON"},
+		"trailing garbage":        {append(with(nil), []byte(" xyz")...), "", "trailing"},
+		"two objects":             {append(with(nil), with(nil)...), "", "trailing"},
+		"too large":               {bytes.Repeat([]byte(" "), maxKeyFileSize+1), "", "larger"},
+		"keyId as number":         {[]byte(`{"type":"serviceaccount","keyId":123}`), "", "JSON"},
+		"missing type":            {with(map[string]any{"type": nil}), "type", "missing"},
+		"wrong type":              {with(map[string]any{"type": "user"}), "type", "neither"},
+		"type with other case":    {with(map[string]any{"type": "ServiceAccount"}), "type", "neither"},
+		"missing keyId":           {with(map[string]any{"keyId": nil}), "keyId", "missing"},
+		"empty keyId":             {with(map[string]any{"keyId": ""}), "keyId", "missing"},
+		"missing userId":          {with(map[string]any{"userId": nil}), "userId", "missing"},
+		"application no clientId": {with(map[string]any{"type": "application"}), "clientId", "missing"},
+		"missing key":             {with(map[string]any{"key": nil}), "key", "missing"},
+		"key not PEM":             {with(map[string]any{"key": "MIIEpAIBAAKCAQEA"}), "key", "not a PEM"},
+		"key base64 garbage PEM":  {with(map[string]any{"key": "-----BEGIN RSA PRIVATE KEY-----\n!!!!\n-----END RSA PRIVATE KEY-----\n"}), "key", "not a PEM"},
+		"key truncated PEM":       {with(map[string]any{"key": good[:len(good)/2]}), "key", "not a PEM"},
+		"PEM trailing data":       {with(map[string]any{"key": good + "garbage"}), "key", "trailing"},
+		"two PEM blocks":          {with(map[string]any{"key": good + good}), "key", "trailing"},
+		"public key PEM":          {with(map[string]any{"key": pemOf("PUBLIC KEY", block.Bytes, nil)}), "key", "not a private key"},
+		"certificate PEM":         {with(map[string]any{"key": pemOf("CERTIFICATE", block.Bytes, nil)}), "key", "not a private key"},
+		"encrypted PKCS#8":        {with(map[string]any{"key": pemOf("ENCRYPTED PRIVATE KEY", block.Bytes, nil)}), "key", "encrypted"},
+		"encrypted legacy PEM":    {with(map[string]any{"key": pemOf("RSA PRIVATE KEY", block.Bytes, map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00"})}), "key", "encrypted"},
+		"PKCS#1 header, bad DER":  {with(map[string]any{"key": pemOf("RSA PRIVATE KEY", []byte{0x30, 0x03, 0x02, 0x01}, nil)}), "key", "does not parse"},
+		"PKCS#8 header, PKCS#1":   {with(map[string]any{"key": pemOf("PRIVATE KEY", block.Bytes, nil)}), "key", "does not parse"},
+		"PKCS#1 header, PKCS#8":   {with(map[string]any{"key": strings.Replace(pkcs8PEM(testRSAKey()), "PRIVATE KEY", "RSA PRIVATE KEY", 2)}), "key", "does not parse"},
+		"RSA 1024 bits":           {with(map[string]any{"key": pkcs8PEM(rsa1024)}), "key", "2048"},
+		"EC P-384":                {with(map[string]any{"key": pkcs8PEM(p384)}), "key", "P-256"},
+		"Ed25519":                 {with(map[string]any{"key": pkcs8PEM(ed)}), "key", "Ed25519"},
+		"bad expirationDate":      {with(map[string]any{"expirationDate": "tomorrow"}), "expirationDate", "RFC 3339"},
+		"date without zone":       {with(map[string]any{"expirationDate": "2030-01-01T00:00:00"}), "expirationDate", "RFC 3339"},
+	}
+}
+
+func TestParseKeyFileRejectsMalformed(t *testing.T) {
+	cases := malformedKeyFiles()
+	require.GreaterOrEqual(t, len(cases), 30)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			kf, err := ParseKeyFile(tc.data)
+			require.Error(t, err)
+			assert.Nil(t, kf)
+			var kfe *KeyFileError
+			require.ErrorAs(t, err, &kfe)
+			assert.ErrorIs(t, err, ErrInvalidKeyFile)
+			assert.Equal(t, tc.field, kfe.Field)
+			assert.Contains(t, err.Error(), tc.words)
+			assert.NotContains(t, err.Error(), "MII", "error must not quote key material")
+		})
+	}
+}
+
+func TestReadKeyFileAndEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key.json")
+	require.NoError(t, os.WriteFile(path, keyFileJSON(pkcs1PEM(), nil), 0o600))
+
+	kf, err := ReadKeyFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "kid-1", kf.KeyID)
+
+	t.Setenv("SU_KEY_PATH", path)
+	kf, err = KeyFileFromEnv("SU_KEY_PATH")
+	require.NoError(t, err)
+	assert.Equal(t, "user-1", kf.UserID)
+
+	t.Setenv("SU_KEY_JSON", "\n "+string(keyFileJSON(pkcs1PEM(), nil)))
+	kf, err = KeyFileFromEnv("SU_KEY_JSON")
+	require.NoError(t, err)
+	assert.Equal(t, "user-1", kf.UserID)
+
+	_, err = KeyFileFromEnv("SU_KEY_UNSET")
+	assert.ErrorContains(t, err, "SU_KEY_UNSET is not set")
+	_, err = ReadKeyFile(filepath.Join(t.TempDir(), "missing.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
+
+// TestKeyFileNeverPrintsKey checks every way a KeyFile can be printed.
+func TestKeyFileNeverPrintsKey(t *testing.T) {
+	kf := testKeyFile(t)
+	secretParts := []string{pkcs1PEM()[40:80], testRSAKey().D.String()[:20], testRSAKey().Primes[0].String()[:20]}
+	type holder struct {
+		key  *KeyFile
+		Key  KeyFile
+		Keys []*KeyFile
+	}
+	var outputs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		outputs = append(outputs, fmt.Sprintf(verb, kf), fmt.Sprintf(verb, *kf), fmt.Sprintf(verb, holder{kf, *kf, []*KeyFile{kf}}))
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("k", "key", kf, "val", *kf)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("k", "key", kf)
+	outputs = append(outputs, logs.String())
+	for _, out := range outputs {
+		for _, secret := range secretParts {
+			require.NotContains(t, out, secret)
+		}
+	}
+	assert.Contains(t, kf.String(), "kid-1")
+	assert.Contains(t, logs.String(), "kid-1")
+	assert.Contains(t, logs.String(), "[redacted]")
+}
+
+func TestKeyFileErrorIsTyped(t *testing.T) {
+	_, err := ParseKeyFile([]byte(`{"type":"serviceaccount"}`))
+	var kfe *KeyFileError
+	require.True(t, errors.As(err, &kfe))
+	assert.Equal(t, "keyId", kfe.Field)
+	assert.Equal(t, "serviceuser: invalid key file: field keyId: missing", err.Error())
+}

@@ -1,0 +1,202 @@
+package serviceuser
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Refresh timing. A token is refreshed in the background once it has less
+// than refreshAheadMin..refreshAheadMax of its lifetime left (jittered so that
+// a fleet started together does not refresh in step), and is no longer
+// served expiryMargin (at most a tenth of its lifetime) before it expires.
+const (
+	refreshAheadMin = 0.15
+	refreshAheadMax = 0.25
+	expiryMargin    = 10 * time.Second
+)
+
+// errExpiredOnArrival reports a token whose lifetime ended before it arrived;
+// treating it as a failure puts the source into backoff instead of a loop.
+var errExpiredOnArrival = errors.New("serviceuser: token expired before it arrived (expires_in shorter than the request took)")
+
+// fetchFunc obtains a new token from the server.
+type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
+
+// TokenSource is a caching, self-refreshing oauth2.TokenSource. It is safe for
+// concurrent use. Reading a cached token takes no lock and allocates nothing.
+//
+// A token is served until shortly before it expires. Ahead of that, one
+// refresh runs in the background while callers keep getting the current
+// token; a caller waits on the network only when no valid token exists, and
+// then all waiting callers share one request. Failed refreshes are retried
+// with exponential backoff. No goroutine runs while no refresh is in flight;
+// Close (or cancelling the context the source was made with) stops a refresh
+// that is running.
+type TokenSource struct {
+	snap  atomic.Pointer[snapshot]
+	fetch fetchFunc
+	now   func() time.Time
+
+	bg     context.Context // bounds background refreshes; done after Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu          sync.Mutex // guards the fields below
+	flight      *flight    // the refresh in progress, or nil
+	failures    int        // consecutive failed refreshes
+	nextAttempt time.Time  // no new refresh before this (backoff)
+	lastErr     error      // the last refresh's error; nil after a success
+}
+
+// snapshot is an immutable view of the cached token.
+type snapshot struct {
+	token     *oauth2.Token
+	refreshAt time.Time // from here on, refresh in the background
+	expiresAt time.Time // from here on, the token is not served
+}
+
+// flight is one refresh, shared by everyone who waits for it.
+type flight struct {
+	done  chan struct{}
+	token *oauth2.Token
+	err   error
+}
+
+func newTokenSource(ctx context.Context, fetch fetchFunc, now func() time.Time) *TokenSource {
+	if now == nil {
+		now = time.Now
+	}
+	bg, cancel := context.WithCancel(ctx)
+	return &TokenSource{fetch: fetch, now: now, bg: bg, cancel: cancel}
+}
+
+// Token returns a valid token, waiting for a refresh only when none is cached.
+func (ts *TokenSource) Token() (*oauth2.Token, error) {
+	return ts.TokenContext(context.Background())
+}
+
+// TokenContext is Token with ctx bounding the caller's wait. Cancelling ctx
+// returns at once; the shared refresh goes on for other callers.
+func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	if s := ts.snap.Load(); s != nil {
+		now := ts.now()
+		if now.Before(s.refreshAt) {
+			return s.token, nil
+		}
+		if now.Before(s.expiresAt) {
+			ts.refreshAhead()
+			return s.token, nil
+		}
+	}
+	return ts.wait(ctx)
+}
+
+// refreshAhead starts a background refresh unless one runs or backoff forbids it.
+func (ts *TokenSource) refreshAhead() {
+	ts.mu.Lock()
+	ts.startLocked(ts.now())
+	ts.mu.Unlock()
+}
+
+// wait returns a token once the shared refresh ends, or the current backoff
+// window's error without causing a request.
+func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
+	ts.mu.Lock()
+	now := ts.now()
+	if s := ts.snap.Load(); s != nil && now.Before(s.expiresAt) {
+		ts.mu.Unlock() // refreshed while this caller took the lock
+		return s.token, nil
+	}
+	f := ts.startLocked(now)
+	err := ts.lastErr
+	ts.mu.Unlock()
+	if f == nil {
+		if ts.bg.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	select {
+	case <-f.done:
+		return f.token, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// startLocked returns the refresh in flight, starting one if the source is
+// open and out of backoff; otherwise nil.
+func (ts *TokenSource) startLocked(now time.Time) *flight {
+	if ts.flight != nil {
+		return ts.flight
+	}
+	if ts.bg.Err() != nil || now.Before(ts.nextAttempt) {
+		return nil
+	}
+	f := &flight{done: make(chan struct{})}
+	ts.flight = f
+	ts.wg.Add(1)
+	go ts.run(f)
+	return f
+}
+
+// run performs one refresh and publishes its outcome.
+func (ts *TokenSource) run(f *flight) {
+	defer ts.wg.Done()
+	tok, err := ts.fetch(ts.bg)
+	now := ts.now()
+	var snap *snapshot
+	if err == nil {
+		if snap = newSnapshot(tok, now); !now.Before(snap.expiresAt) {
+			tok, err = nil, errExpiredOnArrival
+		}
+	}
+	ts.mu.Lock()
+	if err == nil {
+		ts.snap.Store(snap)
+		ts.failures, ts.nextAttempt, ts.lastErr = 0, time.Time{}, nil
+	} else {
+		if ts.bg.Err() != nil {
+			err = errors.Join(ErrClosed, err)
+		}
+		ts.failures++
+		ts.nextAttempt = now.Add(retryDelay(ts.failures, err))
+		ts.lastErr = err
+	}
+	ts.flight = nil
+	f.token, f.err = tok, err
+	ts.mu.Unlock()
+	close(f.done)
+}
+
+// newSnapshot schedules the token's background refresh and its end of service.
+func newSnapshot(tok *oauth2.Token, now time.Time) *snapshot {
+	lifetime := tok.Expiry.Sub(now)
+	expiresAt := tok.Expiry.Add(-max(0, min(expiryMargin, lifetime/10)))
+	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(refreshAheadMax-refreshAheadMin)))
+	return &snapshot{token: tok, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
+}
+
+// LastError returns the error of the last refresh, or nil if it succeeded.
+// While a refresh fails, callers keep getting the still-valid token; this
+// is where the failure can be seen.
+func (ts *TokenSource) LastError() error {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.lastErr
+}
+
+// Close stops a refresh in flight and waits until no goroutine of the source
+// is left. Afterwards a still-valid cached token is served, and every other
+// call fails with ErrClosed. Close is idempotent.
+func (ts *TokenSource) Close() error {
+	ts.cancel()
+	ts.wg.Wait()
+	return nil
+}

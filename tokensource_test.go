@@ -1,0 +1,249 @@
+package serviceuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+// scriptedFetch hands out numbered tokens of a fixed lifetime, counting calls.
+// While gate is non-nil each call blocks until gate yields (or ctx ends).
+type scriptedFetch struct {
+	clock    *fakeClock
+	lifetime time.Duration
+	calls    atomic.Int32
+	gate     chan struct{}
+	entered  chan struct{} // receives once per call, if non-nil
+	fail     atomic.Pointer[error]
+}
+
+func (f *scriptedFetch) fetch(ctx context.Context) (*oauth2.Token, error) {
+	n := f.calls.Add(1)
+	if f.entered != nil {
+		f.entered <- struct{}{}
+	}
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err := f.fail.Load(); err != nil {
+		return nil, *err
+	}
+	return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", n), TokenType: "Bearer", Expiry: f.clock.Now().Add(f.lifetime)}, nil
+}
+
+func (f *scriptedFetch) failWith(err error) { f.fail.Store(&err) }
+
+func newScripted(t *testing.T, lifetime time.Duration) (*TokenSource, *scriptedFetch) {
+	f := &scriptedFetch{clock: newFakeClock(), lifetime: lifetime}
+	ts := newTokenSource(context.Background(), f.fetch, f.clock.Now)
+	t.Cleanup(func() {
+		ts.Close()
+		requireNoRefreshGoroutines(t)
+	})
+	return ts, f
+}
+
+func TestTokenSourceCachesToken(t *testing.T) {
+	ts, f := newScripted(t, 12*time.Hour)
+	for range 100 {
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-1", tok.AccessToken)
+		f.clock.Advance(time.Minute) // 100 minutes of a 12 h token: still fresh
+	}
+	assert.EqualValues(t, 1, f.calls.Load())
+}
+
+func TestTokenSourceConcurrentColdStartMakesOneRequest(t *testing.T) {
+	ts, f := newScripted(t, 12*time.Hour)
+	f.gate = make(chan struct{})
+	const callers = 1000
+	var wg sync.WaitGroup
+	tokens := make(chan string, callers)
+	for range callers {
+		wg.Go(func() {
+			tok, err := ts.Token()
+			if assert.NoError(t, err) {
+				tokens <- tok.AccessToken
+			}
+		})
+	}
+	close(f.gate) // callers arriving after the refresh find the cached token
+	wg.Wait()
+	close(tokens)
+	assert.EqualValues(t, 1, f.calls.Load(), "token requests")
+	count := 0
+	for tok := range tokens {
+		assert.Equal(t, "token-1", tok)
+		count++
+	}
+	assert.Equal(t, callers, count)
+}
+
+// staleWindow moves the clock into the refresh-ahead window of a fresh token
+// of lifetime d (past the latest jittered start, before the expiry margin).
+func staleWindow(d time.Duration) time.Duration {
+	return time.Duration(float64(d)*(1-refreshAheadMin)) + time.Second
+}
+
+func TestTokenSourceRefreshesAheadWithoutBlocking(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	_, err := ts.Token()
+	require.NoError(t, err)
+
+	f.gate = make(chan struct{}) // the token endpoint now hangs until released
+	f.entered = make(chan struct{}, 1)
+	f.clock.Advance(staleWindow(time.Hour))
+
+	const callers = 100
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			tok, err := ts.Token()
+			assert.NoError(t, err)
+			assert.Equal(t, "token-1", tok.AccessToken, "stale token served during refresh")
+		})
+	}
+	<-f.entered // the background refresh is blocked inside the endpoint...
+	wg.Wait()   // ...and every caller has returned: none waited on it
+	assert.EqualValues(t, 2, f.calls.Load(), "one background refresh for all callers")
+
+	close(f.gate)
+	ts.wg.Wait()
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+}
+
+func TestTokenSourceExpiredWaitsForRefresh(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	_, err := ts.Token()
+	require.NoError(t, err)
+	f.clock.Advance(time.Hour) // past expiry: callers must wait
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+}
+
+func TestTokenSourceCallerContextEndsWait(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	f.gate = make(chan struct{})
+	f.entered = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan error, 1)
+	go func() {
+		_, err := ts.TokenContext(ctx)
+		result <- err
+	}()
+	<-f.entered
+	cancel()
+	assert.ErrorIs(t, <-result, context.Canceled)
+
+	// The shared refresh went on and serves the next caller.
+	close(f.gate)
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-1", tok.AccessToken)
+	assert.EqualValues(t, 1, f.calls.Load())
+}
+
+func TestTokenSourceCloseStopsRefresh(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	f.gate = make(chan struct{}) // never released: only Close can end the request
+	f.entered = make(chan struct{}, 1)
+	result := make(chan error, 1)
+	go func() {
+		_, err := ts.Token()
+		result <- err
+	}()
+	<-f.entered
+	require.Equal(t, 1, refreshGoroutines())
+	ts.Close()
+	err := <-result
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, err, context.Canceled)
+	requireNoRefreshGoroutines(t)
+
+	_, err = ts.Token()
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.EqualValues(t, 1, f.calls.Load(), "no request after Close")
+}
+
+func TestTokenSourceContextCancelActsAsClose(t *testing.T) {
+	f := &scriptedFetch{clock: newFakeClock(), lifetime: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := newTokenSource(ctx, f.fetch, f.clock.Now)
+	cancel()
+	_, err := ts.Token()
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.EqualValues(t, 0, f.calls.Load())
+}
+
+func TestTokenSourceFailureSharesErrorDuringBackoff(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	boom := &TokenError{StatusCode: 503, Code: "temporarily_unavailable"}
+	f.failWith(boom)
+	for range 50 {
+		_, err := ts.Token()
+		assert.ErrorIs(t, err, boom)
+	}
+	assert.EqualValues(t, 1, f.calls.Load(), "callers inside the backoff window cause no request")
+	assert.ErrorIs(t, ts.LastError(), boom)
+
+	f.clock.Advance(backoffMax)
+	f.fail.Store(nil)
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+	assert.NoError(t, ts.LastError())
+}
+
+func TestTokenSourceServesValidTokenWhileRefreshFails(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	_, err := ts.Token()
+	require.NoError(t, err)
+	f.failWith(errors.New("endpoint down"))
+	f.clock.Advance(staleWindow(time.Hour))
+	for range 20 {
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-1", tok.AccessToken)
+		ts.wg.Wait()
+	}
+	assert.EqualValues(t, 2, f.calls.Load(), "failed refresh not retried inside its backoff window")
+	assert.ErrorContains(t, ts.LastError(), "endpoint down")
+}
+
+func TestNewSnapshotSchedule(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for range 100 {
+		s := newSnapshot(&oauth2.Token{Expiry: now.Add(12 * time.Hour)}, now)
+		assert.Equal(t, now.Add(12*time.Hour-expiryMargin), s.expiresAt)
+		ahead := s.expiresAt.Sub(s.refreshAt)
+		assert.GreaterOrEqual(t, ahead, time.Duration(refreshAheadMin*float64(12*time.Hour)))
+		assert.LessOrEqual(t, ahead, time.Duration(refreshAheadMax*float64(12*time.Hour)))
+	}
+	short := newSnapshot(&oauth2.Token{Expiry: now.Add(10 * time.Second)}, now)
+	assert.Equal(t, now.Add(9*time.Second), short.expiresAt, "margin is at most a tenth of the lifetime")
+}
+
+func TestTokenSourceExpiredOnArrivalBacksOff(t *testing.T) {
+	ts, f := newScripted(t, -time.Second)
+	for range 10 {
+		_, err := ts.Token()
+		assert.ErrorIs(t, err, errExpiredOnArrival)
+	}
+	assert.EqualValues(t, 1, f.calls.Load())
+}

@@ -1,0 +1,94 @@
+package serviceuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/oauth2"
+)
+
+// Transport is an http.RoundTripper that sends a bearer token from Source
+// with each request, like oauth2.Transport, with these differences:
+//   - a token is sent only over https, or over http to a loopback host,
+//     unless InsecureAllowPlainHTTP is set;
+//   - a redirect to another host gets no token;
+//   - the request's context bounds the wait for a token, when Source has a
+//     TokenContext method (as *TokenSource does).
+type Transport struct {
+	// Source supplies tokens. Required.
+	Source oauth2.TokenSource
+	// Base sends the requests; http.DefaultTransport when nil.
+	Base http.RoundTripper
+	// InsecureAllowPlainHTTP lets tokens travel unencrypted to any host.
+	// Anyone on the path can then steal them: use it only on networks you control.
+	InsecureAllowPlainHTTP bool
+}
+
+// ErrInsecureURL is returned when a token would be sent over plain http to a
+// host that is not loopback.
+var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plain http")
+
+// contextTokenSource is a token source whose wait a context can bound.
+type contextTokenSource interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// RoundTrip sends req with an Authorization header. It does not modify req.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if redirectedToOtherHost(req) {
+		return t.base().RoundTrip(req)
+	}
+	tok, err := t.authorize(req)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	return t.base().RoundTrip(r)
+}
+
+// authorize checks that req may carry a token and returns one.
+func (t *Transport) authorize(req *http.Request) (*oauth2.Token, error) {
+	if t.Source == nil {
+		return nil, errors.New("serviceuser: Transport.Source is nil")
+	}
+	if !t.InsecureAllowPlainHTTP && req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("%w to %s (use https)", ErrInsecureURL, req.URL.Host)
+	}
+	if cts, ok := t.Source.(contextTokenSource); ok {
+		return cts.TokenContext(req.Context())
+	}
+	return t.Source.Token()
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// redirectedToOtherHost reports whether req follows a redirect away from the
+// host the original request went to: the token stays with that host.
+func redirectedToOtherHost(req *http.Request) bool {
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return first != req && !sameOrigin(first.URL, req.URL)
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && a.Host == b.Host
+}
+
+// closeBody honours RoundTrip's contract to close the body even on error.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
