@@ -1,0 +1,56 @@
+package serviceuser
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// pathCounter counts the requests a client sends, by path.
+type pathCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (p *pathCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	p.mu.Lock()
+	p.counts[r.URL.Path]++
+	p.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (p *pathCounter) count(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.counts[path]
+}
+
+func TestDiscoveryFetchedOnceAcrossRefreshes(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	clock := newFakeClock()
+	srv.SetNow(clock.Now)
+	key, err := ParseKeyFile(srv.NewServiceUser().KeyFile)
+	require.NoError(t, err)
+	counter := &pathCounter{counts: map[string]int{}}
+	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: counter}, now: clock.Now}
+	ts := cfg.TokenSource(context.Background())
+	defer ts.Close()
+
+	first, err := ts.Token()
+	require.NoError(t, err)
+	clock.Advance(13 * time.Hour)
+	second, err := ts.Token()
+	require.NoError(t, err)
+
+	assert.NotEqual(t, first.AccessToken, second.AccessToken)
+	assert.Equal(t, 1, counter.count("/.well-known/openid-configuration"))
+	assert.Equal(t, 2, counter.count("/oauth/v2/token"))
+}

@@ -1,0 +1,105 @@
+package serviceuser_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// The examples run against serviceusertest, a local fake ZITADEL. With a real
+// instance, the key file comes from the console and the issuer is its URL.
+
+func ExampleReadKeyFile() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	path := filepath.Join(os.TempDir(), "serviceuser-example-key.json")
+	if err := os.WriteFile(path, zitadel.NewServiceUser().KeyFile, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(path)
+
+	key, err := serviceuser.ReadKeyFile(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(key.Type, key.KeyDescription())
+	// Output: serviceaccount RSA-2048
+}
+
+func ExampleKeyFileFromEnv() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	os.Setenv("ZITADEL_KEY", string(zitadel.NewServiceUser().KeyFile)) // the JSON, or a path to it
+	defer os.Unsetenv("ZITADEL_KEY")
+
+	key, err := serviceuser.KeyFileFromEnv("ZITADEL_KEY")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(key.Type)
+	// Output: serviceaccount
+}
+
+func ExampleConfig_TokenSource() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	cfg := serviceuser.Config{
+		Key:    key,
+		Issuer: zitadel.Issuer(), // such as "https://my-instance.zitadel.cloud"
+		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+	}
+	ts := cfg.TokenSource(context.Background())
+	defer ts.Close()
+
+	for range 3 {
+		tok, err := ts.Token() // cached: one token request for all three calls
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tok.Type(), tok.Valid())
+	}
+	fmt.Println("token requests:", zitadel.TokenRequests())
+	// Output:
+	// Bearer true
+	// Bearer true
+	// Bearer true
+	// token requests: 1
+}
+
+func ExampleConfig_Client() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	user := zitadel.NewServiceUser()
+	key, err := serviceuser.ParseKeyFile(user.KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", "profile"}}
+
+	client := cfg.Client(context.Background())
+	resp, err := client.Get(zitadel.Issuer() + "/oidc/v1/userinfo")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var info struct {
+		Sub string `json:"sub"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode == http.StatusOK, info.Sub == user.UserID)
+	// Output: true true
+}

@@ -1,0 +1,234 @@
+package serviceusertest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// KeyKind selects the kind of private key minted for a service user.
+type KeyKind int
+
+const (
+	// KeyRSA is an RSA-2048 key in PKCS#1 PEM ("RSA PRIVATE KEY"), what
+	// ZITADEL generates.
+	KeyRSA KeyKind = iota
+	// KeyRSAPKCS8 is an RSA-2048 key in PKCS#8 PEM ("PRIVATE KEY"), what a
+	// key converted with OpenSSL 3 looks like.
+	KeyRSAPKCS8
+	// KeyEC is a P-256 ECDSA key in PKCS#8 PEM ("PRIVATE KEY").
+	KeyEC
+)
+
+// String returns the kind's name.
+func (k KeyKind) String() string {
+	switch k {
+	case KeyRSA:
+		return "KeyRSA"
+	case KeyRSAPKCS8:
+		return "KeyRSAPKCS8"
+	case KeyEC:
+		return "KeyEC"
+	}
+	return fmt.Sprintf("KeyKind(%d)", int(k))
+}
+
+// NoExpiry is the expirationDate ZITADEL writes for a key that never expires.
+var NoExpiry = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// ServiceUser is a machine user registered on the Server, with one key.
+type ServiceUser struct {
+	// UserID is the user's ID: "iss" and "sub" of its assertions.
+	UserID string
+	// KeyID is the key's ID: "kid" of its assertions.
+	KeyID string
+	// Username is the user's login name.
+	Username string
+	// KeyFile is the JSON key file exactly as ZITADEL writes it.
+	KeyFile []byte
+	// PrivateKey is the key, for tests that sign their own assertions.
+	PrivateKey crypto.Signer
+}
+
+// keyFile is the layout of a service user key file, fields in ZITADEL's order.
+type keyFile struct {
+	Type           string `json:"type"`
+	KeyID          string `json:"keyId"`
+	Key            string `json:"key"`
+	ExpirationDate string `json:"expirationDate"`
+	UserID         string `json:"userId"`
+}
+
+type user struct {
+	id       string
+	username string
+	name     string
+}
+
+// publicKey is a registered key as the server sees it.
+type publicKey struct {
+	userID  string
+	key     crypto.PublicKey
+	revoked bool
+	expiry  time.Time // zero: never expires
+}
+
+// Reasons a key lookup fails; they appear wrapped in ErrSignatureInvalid.
+var (
+	// ErrKeyNotFound: no key with the assertion's kid belongs to its iss.
+	ErrKeyNotFound = errors.New("key not found")
+	// ErrKeyRevoked: the key was revoked with RevokeKey.
+	ErrKeyRevoked = errors.New("key revoked")
+	// ErrKeyExpired: the key's server-side expiry (SetKeyExpiry) has passed.
+	ErrKeyExpired = errors.New("key expired")
+)
+
+// NewServiceUser registers a machine user with a fresh KeyRSA key.
+func (s *Server) NewServiceUser() *ServiceUser {
+	return s.NewServiceUserWithKey(KeyRSA)
+}
+
+// NewServiceUserWithKey registers a machine user with a fresh key of the
+// given kind. It panics on an unknown kind.
+func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
+	signer, pemBytes := generateKey(kind)
+	u := s.addUser()
+	keyID := s.AddKey(u.id, signer.Public())
+	return &ServiceUser{
+		UserID:     u.id,
+		KeyID:      keyID,
+		Username:   u.username,
+		KeyFile:    marshalKeyFile(keyID, u.id, pemBytes),
+		PrivateKey: signer,
+	}
+}
+
+func (s *Server) addUser() *user {
+	id := s.newID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.users) + 1
+	u := &user{
+		id:       id,
+		username: fmt.Sprintf("service-user-%d", n),
+		name:     fmt.Sprintf("Service User %d", n),
+	}
+	s.users[id] = u
+	return u
+}
+
+// generateKey makes a key of the given kind and its PEM encoding.
+func generateKey(kind KeyKind) (crypto.Signer, []byte) {
+	switch kind {
+	case KeyRSA:
+		k := mustRSA()
+		return k, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	case KeyRSAPKCS8:
+		k := mustRSA()
+		return k, pkcs8PEM(k)
+	case KeyEC:
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			panic(err)
+		}
+		return k, pkcs8PEM(k)
+	}
+	panic(fmt.Sprintf("serviceusertest: unknown %v", kind))
+}
+
+func mustRSA() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func pkcs8PEM(k crypto.Signer) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+func marshalKeyFile(keyID, userID string, pemBytes []byte) []byte {
+	b, err := json.Marshal(keyFile{
+		Type:           "serviceaccount",
+		KeyID:          keyID,
+		Key:            string(pemBytes),
+		ExpirationDate: NoExpiry.Format(time.RFC3339),
+		UserID:         userID,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// AddKey registers pub as an extra key of an existing user and returns its
+// key ID. Any key type is accepted; only RSA and P-256 keys can ever verify,
+// as on ZITADEL. It panics if the user is unknown.
+func (s *Server) AddKey(userID string, pub crypto.PublicKey) (keyID string) {
+	keyID = s.newID()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.users[userID]; !ok {
+		panic(fmt.Sprintf("serviceusertest: AddKey: unknown user %q", userID))
+	}
+	s.keys[keyID] = &publicKey{userID: userID, key: pub}
+	return keyID
+}
+
+// RevokeKey deletes a key on the server side: later assertions signed with it
+// are rejected. Tokens already issued stay valid. It panics if the key is
+// unknown.
+func (s *Server) RevokeKey(keyID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustKey("RevokeKey", keyID).revoked = true
+}
+
+// SetKeyExpiry sets a key's server-side expiry: once the server clock reaches
+// t, assertions signed with it are rejected. The zero time means no expiry.
+// The key file already handed out is not changed. It panics if the key is
+// unknown.
+func (s *Server) SetKeyExpiry(keyID string, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustKey("SetKeyExpiry", keyID).expiry = t
+}
+
+// mustKey returns a registered key; s.mu must be held.
+func (s *Server) mustKey(caller, keyID string) *publicKey {
+	k, ok := s.keys[keyID]
+	if !ok {
+		panic(fmt.Sprintf("serviceusertest: %s: unknown key %q", caller, keyID))
+	}
+	return k
+}
+
+// lookupKey finds the usable key with ID keyID belonging to clientID, like
+// ZITADEL's key lookup by (kid, iss).
+func (s *Server) lookupKey(keyID, clientID string, now time.Time) (crypto.PublicKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[keyID]
+	switch {
+	case !ok || k.userID != clientID:
+		return nil, fmt.Errorf("%w: kid %q for iss %q", ErrKeyNotFound, keyID, clientID)
+	case k.revoked:
+		return nil, fmt.Errorf("%w: kid %q", ErrKeyRevoked, keyID)
+	case !k.expiry.IsZero() && !now.Before(k.expiry):
+		return nil, fmt.Errorf("%w: kid %q expired at %s", ErrKeyExpired, keyID, k.expiry.Format(time.RFC3339))
+	}
+	return k.key, nil
+}

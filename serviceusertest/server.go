@@ -1,0 +1,216 @@
+// Package serviceusertest provides a fake ZITADEL instance for tests, in the
+// spirit of net/http/httptest.
+//
+// The fake serves discovery, the JWT profile grant (RFC 7523 section 2.1) at
+// the token endpoint and the userinfo endpoint. It checks assertions with the
+// same rules, in the same order and with the same wording as the checker
+// ZITADEL runs, so a client that passes here is accepted by a real server.
+// Knobs on the Server shift its clock, slow it down, inject failures and count
+// what it saw.
+//
+// A typical test:
+//
+//	srv := serviceusertest.NewServer()
+//	defer srv.Close()
+//	user := srv.NewServiceUser()
+//	// hand user.KeyFile and srv.Issuer() to the code under test
+package serviceusertest
+
+import (
+	"crypto/rand"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+)
+
+// DefaultTokenLifetime is the expires_in ZITADEL reports for a token with the
+// default 12 hour lifetime (it truncates 12 h minus processing time).
+const DefaultTokenLifetime = 43199 * time.Second
+
+// Endpoint paths, as on current ZITADEL servers.
+const (
+	discoveryPath  = "/.well-known/openid-configuration"
+	tokenPath      = "/oauth/v2/token"
+	introspectPath = "/oauth/v2/introspect"
+	revokePath     = "/oauth/v2/revoke"
+	keysPath       = "/oauth/v2/keys"
+	userinfoPath   = "/oidc/v1/userinfo"
+)
+
+// Server is a fake ZITADEL instance listening on a loopback address.
+// All its methods are safe for concurrent use.
+type Server struct {
+	srv       *httptest.Server
+	done      chan struct{} // closed by Close to release waiting handlers
+	closeOnce sync.Once
+
+	mu     sync.Mutex
+	nextID *big.Int
+	users  map[string]*user        // by user ID
+	keys   map[string]*publicKey   // by key ID
+	tokens map[string]*issuedToken // by access token
+
+	tokenLifetime time.Duration
+	latency       time.Duration
+	clockOffset   time.Duration
+	now           func() time.Time
+	legacyErrors  bool
+	faults        []Fault
+
+	tokenRequests int
+	issuedTokens  int
+	rejections    []error
+}
+
+// NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP.
+// The caller must call Close when done.
+func NewServer() *Server {
+	s := &Server{
+		done:          make(chan struct{}),
+		nextID:        firstID(),
+		users:         map[string]*user{},
+		keys:          map[string]*publicKey{},
+		tokens:        map[string]*issuedToken{},
+		tokenLifetime: DefaultTokenLifetime,
+		now:           time.Now,
+	}
+	s.srv = httptest.NewServer(s.routes())
+	return s
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(discoveryPath, s.serveDiscovery)
+	mux.HandleFunc(tokenPath, s.serveToken)
+	mux.HandleFunc(userinfoPath, s.serveUserinfo)
+	mux.HandleFunc(keysPath, serveKeys)
+	return mux
+}
+
+// firstID picks a random 18 digit starting point so IDs look like ZITADEL's
+// and differ between servers.
+func firstID() *big.Int {
+	span := big.NewInt(100_000_000_000_000_000)
+	n, err := rand.Int(rand.Reader, span)
+	if err != nil {
+		panic(err)
+	}
+	return n.Add(n, big.NewInt(200_000_000_000_000_000))
+}
+
+// newID returns a fresh numeric ID, unique within this server.
+func (s *Server) newID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID.Add(s.nextID, big.NewInt(1))
+	return s.nextID.String()
+}
+
+// Close shuts the server down. Requests held by a Hang fault or by latency
+// are released first (their connections are dropped without an answer), so
+// Close never waits on them.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.done) })
+	s.srv.Close()
+}
+
+// Issuer returns the instance's issuer, "http://127.0.0.1:PORT", without a
+// trailing slash. Assertions must name it exactly in "aud".
+func (s *Server) Issuer() string { return s.srv.URL }
+
+// TokenURL returns the token endpoint, Issuer()+"/oauth/v2/token".
+func (s *Server) TokenURL() string { return s.srv.URL + tokenPath }
+
+// UserinfoURL returns the userinfo endpoint, Issuer()+"/oidc/v1/userinfo".
+func (s *Server) UserinfoURL() string { return s.srv.URL + userinfoPath }
+
+// Client returns an HTTP client configured for the server.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// SetTokenLifetime sets the lifetime of tokens issued from now on and the
+// expires_in reported for them, in whole seconds (default 43199 s). Zero
+// omits expires_in from the response, as some servers do; such tokens stay
+// valid for DefaultTokenLifetime. A negative value is reported as is, to see
+// how clients cope with a broken server.
+func (s *Server) SetTokenLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenLifetime = d
+}
+
+// SetLatency delays the answer to each token request by d. The wait ends
+// early when the client gives up or the server is closed.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetClockOffset shifts the server's clock by d relative to its clock source,
+// to simulate clock drift between client and server.
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clockOffset = d
+}
+
+// SetNow replaces the server's clock source, for tests driven by a fake
+// clock. The clock offset still applies on top. Nil restores time.Now.
+func (s *Server) SetNow(now func() time.Time) {
+	if now == nil {
+		now = time.Now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
+// clock returns the server's current time: clock source plus offset.
+func (s *Server) clock() time.Time {
+	s.mu.Lock()
+	now, offset := s.now, s.clockOffset
+	s.mu.Unlock()
+	return now().Add(offset)
+}
+
+// SetLegacyErrors selects how rejected assertions are answered. Off (the
+// default) answers like current ZITADEL: 500 with
+// {"error":"server_error","error_description":"Errors.Internal"}. On answers
+// like older servers: 400 invalid_grant with the checker's wording.
+func (s *Server) SetLegacyErrors(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.legacyErrors = on
+}
+
+// TokenRequests reports how many requests reached the token endpoint,
+// whatever their outcome, injected faults included.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenRequests
+}
+
+// IssuedTokens reports how many token requests succeeded.
+func (s *Server) IssuedTokens() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issuedTokens
+}
+
+// Rejections returns, in order, why each rejected token request was rejected.
+// Assertion failures match the Err* variables of this package with
+// errors.Is. Requests answered by an injected Fault are not rejections.
+func (s *Server) Rejections() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.rejections...)
+}
+
+func (s *Server) reject(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejections = append(s.rejections, err)
+}

@@ -1,0 +1,208 @@
+package serviceusertest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// GrantTypeJWTBearer is the JWT profile grant type (RFC 7523 section 2.1),
+// the only grant the token endpoint serves.
+const GrantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// scopeMissing is ZITADEL's description for a request without scope.
+const scopeMissing = "The scope of your request is missing. Please ensure some scopes are requested. " +
+	"If you have any questions, you may contact the administrator of the application."
+
+// issuedToken is what the server remembers about an access token.
+type issuedToken struct {
+	userID  string
+	scopes  []string
+	expiry  time.Time
+	revoked bool
+}
+
+// tokenResponse is a successful token endpoint answer.
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   *int64 `json:"expires_in,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+// oauthError is an OAuth 2.0 error body.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// requestError is a rejection answered with 400 and its own error code.
+type requestError struct {
+	code, description string
+}
+
+func (e *requestError) Error() string { return e.code + ": " + e.description }
+
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if f, ok := s.countTokenRequest(); ok {
+		s.serveFault(w, r, f)
+		return
+	}
+	s.waitLatency(r)
+	userID, scopes, err := s.checkTokenRequest(r)
+	if err != nil {
+		s.reject(err)
+		s.writeRejection(w, err)
+		return
+	}
+	s.issue(w, userID, scopes)
+}
+
+// countTokenRequest counts the request and takes the pending fault, if any,
+// in one step so concurrent requests each consume their own.
+func (s *Server) countTokenRequest() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenRequests++
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+// checkTokenRequest validates the form, then the assertion, and returns the
+// user and scopes to issue a token for.
+func (s *Server) checkTokenRequest(r *http.Request) (string, []string, error) {
+	form, err := parseTokenForm(r)
+	if err != nil {
+		return "", nil, err
+	}
+	userID, err := s.verifyAssertion(form.assertion, s.clock())
+	if err != nil {
+		return "", nil, err
+	}
+	return userID, form.scopes, nil
+}
+
+type tokenForm struct {
+	assertion string
+	scopes    []string
+}
+
+// parseTokenForm reads the request body only: parameters in the URL query are
+// ignored, so a client that leaks the assertion into the URL fails here.
+func parseTokenForm(r *http.Request) (*tokenForm, error) {
+	if r.Method != http.MethodPost {
+		return nil, &requestError{"invalid_request", "method " + r.Method + " not allowed, use POST"}
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return nil, &requestError{"invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded"}
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, &requestError{"invalid_request", "error parsing form: " + err.Error()}
+	}
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case GrantTypeJWTBearer:
+	case "":
+		return nil, &requestError{"invalid_request", "grant_type missing"}
+	default:
+		return nil, &requestError{"unsupported_grant_type", gt + " not supported"}
+	}
+	f := &tokenForm{assertion: r.PostForm.Get("assertion"), scopes: strings.Fields(r.PostForm.Get("scope"))}
+	if f.assertion == "" {
+		return nil, &requestError{"invalid_request", "assertion missing"}
+	}
+	if len(f.scopes) == 0 {
+		return nil, &requestError{"invalid_request", scopeMissing}
+	}
+	return f, nil
+}
+
+// writeRejection answers a rejected request: request errors with their own
+// code, assertion failures per SetLegacyErrors.
+func (s *Server) writeRejection(w http.ResponseWriter, err error) {
+	if re, ok := err.(*requestError); ok {
+		writeJSON(w, http.StatusBadRequest, oauthError{re.code, re.description})
+		return
+	}
+	s.mu.Lock()
+	legacy := s.legacyErrors
+	s.mu.Unlock()
+	if legacy {
+		writeJSON(w, http.StatusBadRequest, oauthError{"invalid_grant", err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusInternalServerError, internalError)
+}
+
+// internalError is what current ZITADEL answers for most failures.
+var internalError = oauthError{"server_error", "Errors.Internal"}
+
+// issue mints an opaque access token and answers with it.
+func (s *Server) issue(w http.ResponseWriter, userID string, scopes []string) {
+	token := randomToken()
+	now := s.clock()
+	s.mu.Lock()
+	lifetime := s.tokenLifetime
+	validity := lifetime
+	if validity == 0 {
+		validity = DefaultTokenLifetime
+	}
+	s.tokens[token] = &issuedToken{userID: userID, scopes: scopes, expiry: now.Add(validity)}
+	s.issuedTokens++
+	s.mu.Unlock()
+	resp := tokenResponse{AccessToken: token, TokenType: "Bearer", Scope: strings.Join(scopes, " ")}
+	if lifetime != 0 {
+		secs := int64(lifetime / time.Second)
+		resp.ExpiresIn = &secs
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RevokeToken revokes an access token: userinfo then answers 401 for it.
+func (s *Server) RevokeToken(accessToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.tokens[accessToken]; ok {
+		t.revoked = true
+	}
+}
+
+// validToken returns the token's record if it is known, unrevoked and
+// unexpired by the server clock.
+func (s *Server) validToken(accessToken string) (*issuedToken, bool) {
+	now := s.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[accessToken]
+	if !ok || t.revoked || !now.Before(t.expiry) {
+		return nil, false
+	}
+	return t, true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("serviceusertest: %v", err))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

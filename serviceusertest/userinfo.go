@@ -1,0 +1,92 @@
+package serviceusertest
+
+import (
+	"net/http"
+	"strings"
+)
+
+// userinfoResponse holds the claims ZITADEL returns for a machine user.
+type userinfoResponse struct {
+	Subject           string `json:"sub"`
+	Name              string `json:"name,omitempty"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+}
+
+// serveUserinfo answers for a bearer token issued by this server, so tests
+// can prove a token really works.
+func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.validToken(bearerToken(r))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_token", "access token invalid"})
+		return
+	}
+	s.mu.Lock()
+	u := s.users[t.userID]
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, userinfoResponse{
+		Subject:           u.id,
+		Name:              u.name,
+		PreferredUsername: u.username,
+	})
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// discovery is the subset of ZITADEL's OpenID Provider metadata that clients
+// of machine users read.
+type discovery struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	JwksURI                           string   `json:"jwks_uri"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+}
+
+// serveDiscovery serves /.well-known/openid-configuration. Only the token
+// and userinfo endpoints are implemented; the others answer 404, but are
+// listed as a real server lists them.
+func (s *Server) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
+	iss := s.Issuer()
+	writeJSON(w, http.StatusOK, discovery{
+		Issuer:                iss,
+		AuthorizationEndpoint: iss + "/oauth/v2/authorize",
+		TokenEndpoint:         iss + tokenPath,
+		IntrospectionEndpoint: iss + introspectPath,
+		UserinfoEndpoint:      iss + userinfoPath,
+		RevocationEndpoint:    iss + revokePath,
+		JwksURI:               iss + keysPath,
+		ScopesSupported: []string{
+			"openid", "profile", "email", "phone", "address", "offline_access",
+			"urn:zitadel:iam:org:project:id:zitadel:aud", "urn:zitadel:iam:user:resourceowner",
+		},
+		ResponseTypesSupported: []string{"code", "id_token", "id_token token"},
+		GrantTypesSupported: []string{
+			"authorization_code", "implicit", "refresh_token", "client_credentials",
+			GrantTypeJWTBearer, "urn:ietf:params:oauth:grant-type:device_code",
+		},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
+		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
+	})
+}
+
+// serveKeys serves an empty key set: the fake signs no tokens.
+func serveKeys(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]any{"keys": {}})
+}

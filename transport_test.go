@@ -1,0 +1,101 @@
+package serviceuser
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+// echoAuth answers with the Authorization header it received.
+func echoAuth() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("Authorization"))
+	}))
+}
+
+func staticClient(token string) *http.Client {
+	return &http.Client{Transport: &Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}}
+}
+
+func get(t *testing.T, c *http.Client, url string) string {
+	t.Helper()
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestTransportSetsBearerWithoutTouchingRequest(t *testing.T) {
+	srv := echoAuth()
+	defer srv.Close()
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err := (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "Bearer t1", string(body))
+	assert.Empty(t, req.Header.Get("Authorization"), "caller's request is not modified")
+}
+
+func TestTransportRefusesPlainHTTPToRemoteHosts(t *testing.T) {
+	closed := &trackingBody{Reader: strings.NewReader("payload")}
+	req, err := http.NewRequest(http.MethodPost, "http://api.example.com/x", closed)
+	require.NoError(t, err)
+	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).RoundTrip(req)
+	assert.ErrorIs(t, err, ErrInsecureURL)
+	assert.True(t, closed.closed, "request body closed on the error path")
+
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "svc.localhost"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+host+":1/x", nil)
+		_, err := (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).authorize(req)
+		assert.NoError(t, err, host)
+	}
+	req, _ = http.NewRequest(http.MethodGet, "http://api.example.com/x", nil)
+	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"}), InsecureAllowPlainHTTP: true}).authorize(req)
+	assert.NoError(t, err)
+}
+
+type trackingBody struct {
+	io.Reader
+	closed bool
+}
+
+func (b *trackingBody) Close() error { b.closed = true; return nil }
+
+func TestTransportKeepsTokenFromOtherHostsOnRedirect(t *testing.T) {
+	other := echoAuth()
+	defer other.Close()
+	same := http.NewServeMux()
+	same.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), http.StatusFound)
+	})
+	same.HandleFunc("/here", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/echo", http.StatusFound) })
+	same.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Header.Get("Authorization")) })
+	srv := httptest.NewServer(same)
+	defer srv.Close()
+
+	c := staticClient("t1")
+	assert.Equal(t, "", get(t, c, srv.URL+"/away"), "token not sent to another host")
+	assert.Equal(t, "Bearer t1", get(t, c, srv.URL+"/here"), "token kept on the same host")
+}
+
+func TestTransportUsesRequestContext(t *testing.T) {
+	ts, f := newScripted(t, 0)
+	f.gate = make(chan struct{}) // the token never comes
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
+	_, err := (&Transport{Source: ts}).RoundTrip(req)
+	assert.ErrorIs(t, err, context.Canceled)
+	close(f.gate)
+}
