@@ -111,3 +111,22 @@ func newJTI() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// SignAssertion signs one RFC 7523 assertion with key for audience (the
+// issuer, such as "https://my-instance.zitadel.cloud"), valid for lifetime
+// (MaxAssertionLifetime when zero). It is for tools that hand the assertion to
+// something else; a TokenSource signs its own.
+func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (string, error) {
+	if key == nil {
+		return "", &ConfigError{Field: "Key", Problem: "missing"}
+	}
+	aud, err := normalizeIssuer(audience)
+	if err != nil {
+		return "", err
+	}
+	signer, err := newAssertionSigner(key, lifetime)
+	if err != nil {
+		return "", err
+	}
+	return signer.sign(aud, time.Now())
+}

@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// Retry schedule for failed refreshes: exponential from backoffBase, capped at
-// backoffMax, with jitter that never goes below backoffBase, so whatever the
-// number of callers at most one request per backoffBase reaches the server.
-// Permanent errors wait permanentBackoff; a server's Retry-After is honoured.
+// Retry schedule for failed refreshes: the ceiling doubles from backoffBase up
+// to backoffMax, and each pause is drawn from the upper half of the ceiling
+// (jitter that spreads a fleet without ever retrying early), so whatever the
+// number of callers the request rate stays bounded. Permanent errors wait
+// permanentBackoff; a server's Retry-After is honoured.
 const (
 	backoffBase      = time.Second
 	backoffMax       = time.Minute
@@ -25,7 +26,7 @@ func retryDelay(failures int, err error) time.Duration {
 	if failures < 7 {
 		ceiling = min(backoffMax, backoffBase<<(failures-1))
 	}
-	delay := backoffBase + rand.N(ceiling-backoffBase+1)
+	delay := ceiling/2 + rand.N(ceiling/2+1)
 	var te *TokenError
 	if errors.As(err, &te) && te.RetryAfter > delay {
 		delay = te.RetryAfter

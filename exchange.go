@@ -137,10 +137,12 @@ func bearerType(t string) (string, error) {
 }
 
 func responseError(resp *http.Response, body []byte, tr *tokenResponse, description string, now time.Time, secrets []string) *TokenError {
-	code, desc := tr.Error, redact(tr.ErrorDescription, secrets...)
+	secrets = append(secrets[:len(secrets):len(secrets)], tr.AccessToken, tr.IDToken) // a refused answer may still carry tokens
+	code, desc := tr.Error, tr.ErrorDescription
 	if description != "" {
 		desc = description
 	}
+	desc = redact(desc, secrets...)
 	if code == "" && desc == "" {
 		desc = http.StatusText(resp.StatusCode)
 	}

@@ -8,6 +8,10 @@ import (
 // redacted replaces secrets in text that may be shown to a user.
 const redacted = "[redacted]"
 
+// minSecretLength: shorter values are not credentials, and replacing them
+// would mangle ordinary words.
+const minSecretLength = 8
+
 // maxEchoedBody bounds how much of an error body is kept in errors.
 const maxEchoedBody = 2 << 10
 
@@ -21,7 +25,7 @@ var tokenFieldPattern = regexp.MustCompile(`("(?:access_token|id_token|refresh_t
 // of token-carrying JSON members from s, and truncates it to maxEchoedBody.
 func redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if secret != "" {
+		if len(secret) >= minSecretLength {
 			s = strings.ReplaceAll(s, secret, redacted)
 		}
 	}

@@ -33,8 +33,22 @@ func setup(t *testing.T, kind serviceusertest.KeyKind) (*serviceusertest.Server,
 
 func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource {
 	ts := cfg.TokenSource(context.Background())
-	t.Cleanup(func() { ts.Close() })
+	t.Cleanup(func() {
+		ts.Close()
+		serviceuser.RequireNoRefreshGoroutines(t)
+	})
 	return ts
+}
+
+// client is cfg.Client with a context that ends with the test, which stops
+// the client's token source.
+func client(t *testing.T, cfg serviceuser.Config) *http.Client {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		cancel()
+		serviceuser.RequireNoRefreshGoroutines(t)
+	})
+	return cfg.Client(ctx)
 }
 
 func userinfo(t *testing.T, client *http.Client, url string) map[string]any {
@@ -54,9 +68,9 @@ func TestKeyFileToUserinfo(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, user, cfg := setup(t, kind)
-			client := cfg.Client(context.Background())
+			c := client(t, cfg)
 			for range 3 {
-				claims := userinfo(t, client, srv.UserinfoURL())
+				claims := userinfo(t, c, srv.UserinfoURL())
 				assert.Equal(t, user.UserID, claims["sub"])
 			}
 			assert.Equal(t, 1, srv.TokenRequests(), "the token is cached across requests")
@@ -228,3 +242,5 @@ func TestTokenRequestTimesOut(t *testing.T) {
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v", err)
 	assert.Equal(t, 0, te.StatusCode)
 }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -183,6 +183,18 @@ func newSnapshot(tok *oauth2.Token, now time.Time) *snapshot {
 	return &snapshot{token: tok, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }
 
+// Invalidate drops tok from the cache if it is still the cached token, so
+// that the next call fetches a new one; a newer token is kept. Use it when a
+// server rejects tok (HTTP 401) before its expiry, for example after the
+// token was revoked.
+func (ts *TokenSource) Invalidate(tok *oauth2.Token) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if s := ts.snap.Load(); s != nil && s.token == tok {
+		ts.snap.Store(nil)
+	}
+}
+
 // LastError returns the error of the last refresh, or nil if it succeeded.
 // While a refresh fails, callers keep getting the still-valid token; this
 // is where the failure can be seen.

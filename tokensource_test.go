@@ -247,3 +247,64 @@ func TestTokenSourceExpiredOnArrivalBacksOff(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, f.calls.Load())
 }
+
+// TestEndpointDownForWholeRefreshWindow: callers never see an error while the
+// token is valid, and the request count follows the backoff schedule however
+// many callers there are.
+func TestEndpointDownForWholeRefreshWindow(t *testing.T) {
+	const lifetime = 12 * time.Hour
+	ts, f := newScripted(t, lifetime)
+	first, err := ts.Token()
+	require.NoError(t, err)
+	f.failWith(&TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"})
+
+	const callers, step = 50, time.Second
+	start := f.clock.Now()
+	expiresAt := ts.snap.Load().expiresAt
+	for f.clock.Now().Before(expiresAt) {
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				tok, err := ts.Token()
+				if assert.NoError(t, err) {
+					assert.Same(t, first, tok)
+				}
+			})
+		}
+		wg.Wait()
+		ts.wg.Wait() // let the background refresh finish before time moves on
+		f.clock.Advance(step)
+	}
+	window := expiresAt.Sub(start.Add(time.Duration(float64(lifetime) * (1 - refreshAheadMax))))
+	// Pauses are at least half the ceiling: 0.5 s, 1 s, 2 s, ... then 30 s.
+	bound := 7 + int(window/(backoffMax/2)) + 1
+	requests := int(f.calls.Load()) - 1
+	t.Logf("%d callers over a %v outage window: %d token requests (bound %d)", callers, window, requests, bound)
+	assert.LessOrEqual(t, requests, bound)
+	assert.Greater(t, requests, bound/4, "the source keeps retrying")
+
+	// Once expired, callers share the backoff window's error: no request each.
+	before := f.calls.Load()
+	for range 100 {
+		_, err := ts.Token()
+		var te *TokenError
+		assert.ErrorAs(t, err, &te)
+	}
+	assert.LessOrEqual(t, f.calls.Load()-before, int32(1))
+}
+
+func TestInvalidateKeepsNewerToken(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	first, err := ts.Token()
+	require.NoError(t, err)
+	ts.Invalidate(first)
+	second, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", second.AccessToken)
+
+	ts.Invalidate(first) // stale report: the newer token stays
+	third, err := ts.Token()
+	require.NoError(t, err)
+	assert.Same(t, second, third)
+	assert.EqualValues(t, 2, f.calls.Load())
+}

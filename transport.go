@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -16,7 +18,11 @@ import (
 //     unless InsecureAllowPlainHTTP is set;
 //   - a redirect to another host gets no token;
 //   - the request's context bounds the wait for a token, when Source has a
-//     TokenContext method (as *TokenSource does).
+//     TokenContext method (as *TokenSource does);
+//   - when the server answers 401 (the token was revoked, or is unknown to a
+//     server whose clock runs ahead) and Source has an Invalidate method (as
+//     *TokenSource does), the token is dropped and the request is sent once
+//     more with a new token, if its body can be sent again (GetBody or none).
 type Transport struct {
 	// Source supplies tokens. Required.
 	Source oauth2.TokenSource
@@ -46,9 +52,64 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	r := req.Clone(req.Context())
+	resp, err := t.send(req.Clone(req.Context()), tok)
+	if err != nil || !tokenRejected(resp) {
+		return resp, err
+	}
+	return t.retryWithNewToken(req, tok, resp), nil
+}
+
+// send sends r, which the caller owns, with tok.
+func (t *Transport) send(r *http.Request, tok *oauth2.Token) (*http.Response, error) {
 	r.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 	return t.base().RoundTrip(r)
+}
+
+// invalidator drops a token the server refused.
+type invalidator interface {
+	Invalidate(tok *oauth2.Token)
+}
+
+// retryWithNewToken sends req once more with a token newer than rejected.
+// Whenever that cannot be done, the server's 401 response is returned as is.
+func (t *Transport) retryWithNewToken(req *http.Request, rejected *oauth2.Token, resp *http.Response) *http.Response {
+	inv, ok := t.Source.(invalidator)
+	if !ok || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+		return resp
+	}
+	inv.Invalidate(rejected)
+	tok, err := t.authorize(req)
+	if err != nil || tok.AccessToken == rejected.AccessToken {
+		return resp
+	}
+	retry := req.Clone(req.Context())
+	if req.GetBody != nil {
+		if retry.Body, err = req.GetBody(); err != nil {
+			return resp
+		}
+	}
+	newResp, err := t.send(retry, tok)
+	if err != nil {
+		return resp
+	}
+	discard(resp)
+	return newResp
+}
+
+// tokenRejected reports a 401 that blames the token (RFC 6750's
+// invalid_token, or no error given), as opposed to, say, a malformed request.
+func tokenRejected(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return false
+	}
+	challenge := resp.Header.Get("WWW-Authenticate")
+	return !strings.Contains(challenge, "error=") || strings.Contains(challenge, "invalid_token")
+}
+
+// discard drains a little of body, so the connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
 }
 
 // authorize checks that req may carry a token and returns one.

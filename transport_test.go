@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,4 +101,86 @@ func TestTransportUsesRequestContext(t *testing.T) {
 	_, err := (&Transport{Source: ts}).RoundTrip(req)
 	assert.ErrorIs(t, err, context.Canceled)
 	close(f.gate)
+}
+
+// rejectFirstToken answers 401 invalid_token to "token-1", else echoes the
+// token and the request body.
+func rejectFirstToken(hits *atomic.Int32) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Authorization") == "Bearer token-1" {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, r.Header.Get("Authorization")+" "+string(body))
+	}))
+}
+
+func TestTransportRetriesOnceAfter401(t *testing.T) {
+	var hits atomic.Int32
+	srv := rejectFirstToken(&hits)
+	defer srv.Close()
+	ts, f := newScripted(t, time.Hour)
+	client := &http.Client{Transport: &Transport{Source: ts}}
+
+	const callers = 50
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			resp, err := client.Post(srv.URL, "text/plain", strings.NewReader("payload"))
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, "Bearer token-2 payload", string(body), "body replayed with the new token")
+		})
+	}
+	wg.Wait()
+	assert.EqualValues(t, 2, f.calls.Load(), "%d concurrent 401s cause one refresh", callers)
+}
+
+func TestTransportDoesNotRetryUnreplayableBody(t *testing.T) {
+	var hits atomic.Int32
+	srv := rejectFirstToken(&hits)
+	defer srv.Close()
+	ts, f := newScripted(t, time.Hour)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("once")))
+	resp, err := (&Transport{Source: ts}).RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.EqualValues(t, 1, hits.Load())
+	assert.EqualValues(t, 1, f.calls.Load())
+}
+
+func TestTransportReturns401WhenNoNewTokenComes(t *testing.T) {
+	var hits atomic.Int32
+	srv := rejectFirstToken(&hits)
+	defer srv.Close()
+	// A static source cannot be invalidated: the 401 is the answer.
+	resp, err := staticClient("token-1").Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.EqualValues(t, 1, hits.Load())
+}
+
+func TestTokenRejected(t *testing.T) {
+	r := func(status int, challenge string) *http.Response {
+		h := http.Header{}
+		if challenge != "" {
+			h.Set("WWW-Authenticate", challenge)
+		}
+		return &http.Response{StatusCode: status, Header: h}
+	}
+	assert.True(t, tokenRejected(r(401, "")))
+	assert.True(t, tokenRejected(r(401, `Bearer realm="x"`)))
+	assert.True(t, tokenRejected(r(401, `Bearer error="invalid_token", error_description="expired"`)))
+	assert.False(t, tokenRejected(r(401, `Bearer error="invalid_request"`)))
+	assert.False(t, tokenRejected(r(403, `Bearer error="insufficient_scope"`)))
+	assert.False(t, tokenRejected(r(200, "")))
 }

@@ -1,0 +1,89 @@
+package serviceuser
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// FuzzParseKeyFile: any input parses or gives a *KeyFileError; never a
+// panic, and never an error that quotes the key.
+func FuzzParseKeyFile(f *testing.F) {
+	f.Add(keyFileJSON(pkcs1PEM(), nil))
+	f.Add(keyFileJSON(pkcs8PEM(testECKey()), nil))
+	for _, tc := range malformedKeyFiles() {
+		if len(tc.data) < 8<<10 {
+			f.Add(tc.data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kf, err := ParseKeyFile(data)
+		if err != nil {
+			if kf != nil {
+				t.Fatal("key file and error both returned")
+			}
+			if strings.Contains(err.Error(), "MII") {
+				t.Fatalf("error quotes key material: %v", err)
+			}
+			return
+		}
+		if kf.KeyID == "" || kf.signer() == nil {
+			t.Fatalf("accepted a key file without key id or key: %v", kf)
+		}
+		if strings.Contains(kf.String(), "PRIVATE KEY") {
+			t.Fatal("String shows the key")
+		}
+	})
+}
+
+// fuzzSecret stands for the assertion sent with the request.
+const fuzzSecret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0.c2ln"
+
+// FuzzTokenResponse: any answer gives a usable token or a *TokenError; never a
+// panic, a token that expires before the request, or an error that echoes
+// the assertion.
+func FuzzTokenResponse(f *testing.F) {
+	for _, seed := range tokenResponseSeeds {
+		f.Add(seed.status, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}}
+		tok, err := parseTokenResponse(resp, []byte(body), sentAt, fuzzSecret)
+		if err != nil {
+			if tok != nil {
+				t.Fatal("token and error both returned")
+			}
+			if _, ok := err.(*TokenError); !ok {
+				t.Fatalf("error of type %T", err)
+			}
+			if strings.Contains(err.Error(), fuzzSecret) {
+				t.Fatalf("error echoes the assertion: %v", err)
+			}
+			return
+		}
+		if tok.AccessToken == "" || tok.TokenType != "Bearer" || !tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(maxTokenLifetime)) {
+			t.Fatalf("bad token accepted: type %q expiry %v", tok.TokenType, tok.Expiry)
+		}
+	})
+}
+
+// tokenResponseSeeds are the hostile and normal answers the fuzzer starts from.
+var tokenResponseSeeds = []struct {
+	status int
+	body   string
+}{
+	{200, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`},
+	{200, `{"access_token":"at","token_type":"bearer","expires_in":"3600"}`},
+	{200, `{"access_token":"at"}`},
+	{200, `{"access_token":"at","expires_in":-1}`},
+	{200, `{"access_token":"at","expires_in":1e999}`},
+	{200, `{"access_token":"at","token_type":"mac"}`},
+	{200, `{"error":"invalid_grant","access_token":"at"}`},
+	{200, `<html></html>`},
+	{200, `{"access_token":"at","expi`},
+	{400, `{"error":"invalid_grant","error_description":"` + fuzzSecret + `"}`},
+	{500, `{"error":"server_error","error_description":"Errors.Internal"}`},
+	{429, `slow down`},
+	{302, ``},
+	{200, `{"access_token":"at","expires_in":"` + fuzzSecret + `"}`},
+}
