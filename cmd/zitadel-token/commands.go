@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+// maxUserinfoSize bounds the userinfo answer read into memory.
+const maxUserinfoSize = 1 << 20
+
+// runToken prints an access token, or its details as JSON with -json.
+func runToken(ctx context.Context, o *options, stdout io.Writer) error {
+	if o.demo {
+		return runDemo(ctx, o, stdout)
+	}
+	key, err := tokenKey(o)
+	if err != nil {
+		return err
+	}
+	return withTokenSource(ctx, o, key, func(ts *serviceuser.TokenSource) error {
+		tok, err := ts.TokenContext(ctx)
+		if err != nil {
+			return err
+		}
+		return printToken(stdout, tok.AccessToken, tok.TokenType, tok.Expiry, o.json)
+	})
+}
+
+// printToken prints the access token alone, or with its details as JSON.
+func printToken(w io.Writer, accessToken, tokenType string, expiry time.Time, asJSON bool) error {
+	if !asJSON {
+		_, err := fmt.Fprintln(w, accessToken)
+		return err
+	}
+	return writeJSON(w, tokenJSON{
+		AccessToken: accessToken,
+		TokenType:   tokenType,
+		Expiry:      expiry.UTC().Format(time.RFC3339),
+		ExpiresIn:   int64(time.Until(expiry).Round(time.Second) / time.Second),
+	})
+}
+
+type tokenJSON struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	Expiry      string `json:"expiry"`
+	ExpiresIn   int64  `json:"expires_in"`
+}
+
+// runAssertion prints one signed JWT assertion for the key.
+func runAssertion(_ context.Context, o *options, stdout io.Writer) error {
+	if o.lifetime <= 0 || o.lifetime > serviceuser.MaxAssertionLifetime {
+		return usageErrorf("-lifetime must be more than 0 and at most 1h")
+	}
+	if err := checkRequired(o, true); err != nil {
+		return err
+	}
+	key, err := loadKey(o)
+	if err != nil {
+		return err
+	}
+	if err := checkExpiry(key); err != nil {
+		return err
+	}
+	jwt, err := serviceuser.SignAssertion(key, o.issuer, o.lifetime)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, jwt)
+	return err
+}
+
+// runInspect prints what the key file holds, never the key itself. An
+// expired key is still described, then reported as an error.
+func runInspect(_ context.Context, o *options, stdout io.Writer) error {
+	if err := checkRequired(o, false); err != nil {
+		return err
+	}
+	key, err := loadKey(o)
+	if err != nil {
+		return err
+	}
+	if err := printSummary(stdout, summarize(key), o.json); err != nil {
+		return err
+	}
+	return checkExpiry(key)
+}
+
+// keySummary is what inspect shows of a key file.
+type keySummary struct {
+	Type       string `json:"type"`
+	KeyID      string `json:"keyId"`
+	UserID     string `json:"userId,omitempty"`
+	AppID      string `json:"appId,omitempty"`
+	ClientID   string `json:"clientId,omitempty"`
+	KeyKind    string `json:"keyKind"`
+	Expiration string `json:"expirationDate"`
+	Expired    bool   `json:"expired"`
+}
+
+func summarize(key *serviceuser.KeyFile) keySummary {
+	s := keySummary{Type: key.Type, KeyID: key.KeyID, UserID: key.UserID, AppID: key.AppID,
+		ClientID: key.ClientID, KeyKind: key.KeyDescription(), Expiration: "never",
+		Expired: key.Expired(time.Now())}
+	if !key.ExpirationDate.IsZero() {
+		s.Expiration = key.ExpirationDate.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
+func printSummary(w io.Writer, s keySummary, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, s)
+	}
+	var b strings.Builder
+	line := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "%-16s%s\n", name+":", value)
+		}
+	}
+	line("type", s.Type)
+	line("keyId", s.KeyID)
+	line("userId", s.UserID)
+	line("appId", s.AppID)
+	line("clientId", s.ClientID)
+	line("keyKind", s.KeyKind)
+	line("expirationDate", s.Expiration)
+	line("expired", map[bool]string{false: "no", true: "yes"}[s.Expired])
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// runUserinfo fetches a token and prints the userinfo endpoint's answer.
+func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
+	key, err := tokenKey(o)
+	if err != nil {
+		return err
+	}
+	infoURL, err := userinfoEndpoint(ctx, o)
+	if err != nil {
+		return err
+	}
+	return withTokenSource(ctx, o, key, func(ts *serviceuser.TokenSource) error {
+		if _, err := ts.TokenContext(ctx); err != nil {
+			return err
+		}
+		status, body, err := getUserinfo(ctx, ts, infoURL, o.timeout)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return &refusedError{fmt.Sprintf("userinfo %s answered HTTP %d", infoURL, status)}
+		}
+		return writeBody(stdout, body)
+	})
+}
+
+// userinfoEndpoint returns -userinfo-url, or discovers the endpoint (and,
+// unless -token-url is given, the token endpoint with it).
+func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
+	if o.userinfoURL != "" {
+		return o.userinfoURL, nil
+	}
+	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Timeout: o.timeout})
+	if err != nil {
+		return "", err
+	}
+	if ep.UserinfoURL == "" {
+		return "", &refusedError{"the discovery document names no userinfo_endpoint; give -userinfo-url"}
+	}
+	if o.tokenURL == "" {
+		o.tokenURL = ep.TokenURL
+	}
+	return ep.UserinfoURL, nil
+}
+
+// getUserinfo calls the userinfo endpoint with the source's token.
+func getUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration) (int, []byte, error) {
+	client := &http.Client{Transport: &serviceuser.Transport{Source: ts}, Timeout: timeout}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, infoURL, nil)
+	if err != nil {
+		return 0, nil, usageErrorf("bad userinfo URL: %v", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserinfoSize))
+	return resp.StatusCode, body, err
+}
+
+func writeBody(w io.Writer, body []byte) error {
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		_, err := io.WriteString(w, "\n")
+		return err
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+// tokenKey checks the flags of the subcommands that fetch a token and
+// loads their key.
+func tokenKey(o *options) (*serviceuser.KeyFile, error) {
+	if o.timeout <= 0 {
+		return nil, usageErrorf("-timeout must be positive")
+	}
+	if err := checkRequired(o, true); err != nil {
+		return nil, err
+	}
+	key, err := loadKey(o)
+	if err != nil {
+		return nil, err
+	}
+	return key, checkExpiry(key)
+}
+
+// withTokenSource runs use with a token source for the key, closed afterwards.
+func withTokenSource(ctx context.Context, o *options, key *serviceuser.KeyFile, use func(*serviceuser.TokenSource) error) error {
+	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	ts := cfg.TokenSource(ctx)
+	defer ts.Close()
+	return use(ts)
+}
+
+// checkRequired reports a missing or doubled key source, and a missing
+// issuer when one is needed, before anything is read.
+func checkRequired(o *options, needIssuer bool) error {
+	switch {
+	case o.keyPath != "" && o.keyEnv != "":
+		return usageErrorf("give -key or -key-env, not both")
+	case o.keyPath == "" && o.keyEnv == "":
+		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
+	case needIssuer && strings.TrimSpace(o.issuer) == "":
+		return usageErrorf("missing -issuer (or $%s)", envIssuer)
+	}
+	return nil
+}
+
+// loadKey reads the key file named by -key or held in the -key-env variable.
+func loadKey(o *options) (*serviceuser.KeyFile, error) {
+	if o.keyPath != "" {
+		if !looksLikePath(o.keyPath) {
+			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
+		}
+		return readKey(o.keyPath)
+	}
+	return keyFromEnv(o.env, o.keyEnv)
+}
+
+// keyFromEnv loads the key from the variable name, which holds the key
+// file's JSON or a path to it.
+func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyFile, error) {
+	if !validEnvName(name) {
+		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
+	}
+	value, _ := env(name)
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		return nil, usageErrorf("environment variable %s is not set", name)
+	case strings.HasPrefix(value, "{"):
+		return serviceuser.ParseKeyFile([]byte(value))
+	case !looksLikePath(value):
+		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
+	}
+	return readKey(value)
+}
+
+// readKey reads a key file; failures to read it count as key problems.
+func readKey(path string) (*serviceuser.KeyFile, error) {
+	key, err := serviceuser.ReadKeyFile(path)
+	if err != nil && !errors.Is(err, serviceuser.ErrInvalidKeyFile) {
+		return nil, &keyError{err}
+	}
+	return key, err
+}
+
+// looksLikePath rejects values that are key material rather than a path,
+// so that an error about the path never repeats them.
+func looksLikePath(s string) bool {
+	t := strings.TrimSpace(s)
+	return len(t) <= 4096 && !strings.HasPrefix(t, "{") && !strings.ContainsAny(t, "\n\r") &&
+		!strings.Contains(t, "PRIVATE KEY")
+}
+
+func validEnvName(name string) bool {
+	if name == "" || len(name) > 256 {
+		return false
+	}
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkExpiry refuses a key whose expiration date has passed: ZITADEL
+// would refuse every assertion signed with it.
+func checkExpiry(key *serviceuser.KeyFile) error {
+	if key.Expired(time.Now()) {
+		return fmt.Errorf("%w: key %s expired at %s", serviceuser.ErrKeyExpired, key.KeyID,
+			key.ExpirationDate.UTC().Format(time.RFC3339))
+	}
+	return nil
+}

@@ -1,0 +1,708 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// fixture is a fake ZITADEL with one service user whose key file is on disk.
+// It remembers every access token it has seen, so that each run can check
+// that none leaked where it must not appear.
+type fixture struct {
+	srv     *serviceusertest.Server
+	user    *serviceusertest.ServiceUser
+	keyPath string
+	pem     []string // base64 lines of the private key
+
+	mu     sync.Mutex
+	tokens []string
+}
+
+func newFixture(t *testing.T) *fixture {
+	return newFixtureWithKey(t, serviceusertest.KeyRSA)
+}
+
+func newFixtureWithKey(t *testing.T, kind serviceusertest.KeyKind) *fixture {
+	t.Helper()
+	srv := serviceusertest.NewServer()
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, user: srv.NewServiceUserWithKey(kind)}
+	f.keyPath = writeFile(t, "key.json", f.user.KeyFile)
+	fields := keyFields(t, f.user.KeyFile)
+	for _, line := range strings.Split(fields["key"].(string), "\n") {
+		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+			f.pem = append(f.pem, line)
+		}
+	}
+	return f
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func keyFields(t *testing.T, keyFile []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(keyFile, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// modifiedKey writes the fixture's key file with fields changed (nil deletes).
+func (f *fixture) modifiedKey(t *testing.T, changes map[string]any) string {
+	t.Helper()
+	m := keyFields(t, f.user.KeyFile)
+	for k, v := range changes {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "modified.json", data)
+}
+
+func (f *fixture) addToken(tok string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens = append(f.tokens, tok)
+}
+
+func (f *fixture) knownTokens() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.tokens)
+}
+
+// tokenProxy returns a token URL that forwards to the fake and records the
+// tokens it hands out, for the subcommands that never show their token.
+func (f *fixture) tokenProxy(t *testing.T) string {
+	t.Helper()
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Post(f.srv.TokenURL(), r.Header.Get("Content-Type"), r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		var tr struct {
+			AccessToken string `json:"access_token"`
+		}
+		if json.Unmarshal(data, &tr) == nil && tr.AccessToken != "" {
+			f.addToken(tr.AccessToken)
+		}
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		w.Write(data)
+	}))
+	t.Cleanup(p.Close)
+	return p.URL + "/oauth/v2/token"
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the tool with env as the whole environment and checks what
+// every run must respect.
+func (f *fixture) run(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+	code := run(ctx, args, &stdout, &stderr, lookup)
+	r := result{code, stdout.String(), stderr.String()}
+	f.checkOutput(t, args, r)
+	return r
+}
+
+// checkOutput checks the rules on stderr and on secrets.
+func (f *fixture) checkOutput(t *testing.T, args []string, r result) {
+	t.Helper()
+	switch {
+	case r.code == exitOK && r.stderr != "":
+		t.Errorf("exit 0 with stderr %q", r.stderr)
+	case r.code != exitOK && (!strings.HasPrefix(r.stderr, "zitadel-token: ") || strings.Count(r.stderr, "\n") != 1):
+		t.Errorf("exit %d: stderr is not one 'zitadel-token: ' line: %q", r.code, r.stderr)
+	}
+	for _, s := range append(f.pem, "PRIVATE KEY") {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Errorf("output contains key material %q", s)
+		}
+	}
+	printsToken := subcommand(args) == "token" && !slices.Contains(args, "-demo")
+	for _, tok := range f.knownTokens() {
+		if strings.Contains(r.stderr, tok) || (!printsToken && strings.Contains(r.stdout, tok)) {
+			t.Errorf("an access token leaked: stdout %q, stderr %q", r.stdout, r.stderr)
+		}
+	}
+}
+
+func subcommand(args []string) string {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0]
+	}
+	return "token"
+}
+
+// checkCode fails the test unless r exited with want.
+func checkCode(t *testing.T, r result, want int) {
+	t.Helper()
+	if r.code != want {
+		t.Fatalf("exit code %d, want %d; stdout %q; stderr %q", r.code, want, r.stdout, r.stderr)
+	}
+}
+
+// userinfo calls the fake's userinfo endpoint with tok.
+func userinfo(t *testing.T, srv *serviceusertest.Server, tok string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, srv.UserinfoURL(), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var claims map[string]any
+	json.NewDecoder(resp.Body).Decode(&claims)
+	return resp.StatusCode, claims
+}
+
+func checkTokenWorks(t *testing.T, f *fixture, tok string) {
+	t.Helper()
+	status, claims := userinfo(t, f.srv, tok)
+	if status != http.StatusOK || claims["sub"] != f.user.UserID {
+		t.Errorf("userinfo with the printed token: %d %v, want 200 with sub %s", status, claims, f.user.UserID)
+	}
+}
+
+func TestTokenPlain(t *testing.T) {
+	f := newFixture(t)
+	for _, args := range [][]string{
+		{"token", "-key", f.keyPath, "-issuer", f.srv.Issuer()},
+		{"-key", f.keyPath, "-issuer", f.srv.Issuer() + "/"},
+		{"-key", f.keyPath, "-issuer", f.srv.Issuer(), "-scope", "openid profile", "-scope", "email"},
+		{"-key", f.keyPath, "-issuer", f.srv.Issuer(), "-token-url", f.srv.TokenURL()},
+	} {
+		r := f.run(t, nil, args...)
+		checkCode(t, r, exitOK)
+		tok, ok := strings.CutSuffix(r.stdout, "\n")
+		if !ok || tok == "" || strings.ContainsAny(tok, " \n") {
+			t.Fatalf("stdout %q is not one token and a newline", r.stdout)
+		}
+		f.addToken(tok)
+		checkTokenWorks(t, f, tok)
+	}
+}
+
+func TestTokenJSON(t *testing.T) {
+	f := newFixture(t)
+	r := f.run(t, nil, "token", "-json", "-key", f.keyPath, "-issuer", f.srv.Issuer())
+	checkCode(t, r, exitOK)
+	var got struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		Expiry      string `json:"expiry"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout %q: %v", r.stdout, err)
+	}
+	f.addToken(got.AccessToken)
+	checkTokenWorks(t, f, got.AccessToken)
+	expiry, err := time.Parse(time.RFC3339, got.Expiry)
+	lifetime := int64(serviceusertest.DefaultTokenLifetime / time.Second)
+	if err != nil || time.Until(expiry) < 11*time.Hour || got.ExpiresIn < lifetime-5 || got.ExpiresIn > lifetime {
+		t.Errorf("expiry %q, expires_in %d: want about %d s from now", got.Expiry, got.ExpiresIn, lifetime)
+	}
+	if got.TokenType != "Bearer" {
+		t.Errorf("token_type %q", got.TokenType)
+	}
+}
+
+func TestTokenFromEnvironment(t *testing.T) {
+	f := newFixture(t)
+	iss := f.srv.Issuer()
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"ZITADEL_KEY path", map[string]string{envKey: f.keyPath, envIssuer: iss}, nil},
+		{"ZITADEL_KEY JSON", map[string]string{envKey: string(f.user.KeyFile), envIssuer: iss}, nil},
+		{"-key-env JSON", map[string]string{"MY_KEY": "  " + string(f.user.KeyFile) + "\n"}, []string{"-key-env", "MY_KEY", "-issuer", iss}},
+		{"-key-env path", map[string]string{"MY_KEY": f.keyPath + "\n", envIssuer: iss}, []string{"-key-env", "MY_KEY"}},
+		{"-key wins over ZITADEL_KEY", map[string]string{envKey: "/nonexistent", envIssuer: iss}, []string{"-key", f.keyPath}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.run(t, c.env, c.args...)
+			checkCode(t, r, exitOK)
+			tok := strings.TrimSuffix(r.stdout, "\n")
+			f.addToken(tok)
+			checkTokenWorks(t, f, tok)
+		})
+	}
+}
+
+// assertionClaims decodes the payload of a compact JWT.
+func assertionClaims(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("assertion %q has %d parts, want 3", jwt, len(parts))
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims
+}
+
+func audience(claims map[string]any) []string {
+	switch aud := claims["aud"].(type) {
+	case string:
+		return []string{aud}
+	case []any:
+		var out []string
+		for _, a := range aud {
+			s, _ := a.(string)
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+func TestAssertion(t *testing.T) {
+	for _, kind := range []serviceusertest.KeyKind{serviceusertest.KeyRSA, serviceusertest.KeyRSAPKCS8, serviceusertest.KeyEC} {
+		t.Run(kind.String(), func(t *testing.T) {
+			f := newFixtureWithKey(t, kind)
+			r := f.run(t, nil, "assertion", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-lifetime", "10m")
+			checkCode(t, r, exitOK)
+			jwt := strings.TrimSuffix(r.stdout, "\n")
+			claims := assertionClaims(t, jwt)
+			if claims["iss"] != f.user.UserID || claims["sub"] != f.user.UserID {
+				t.Errorf("iss %v, sub %v, want %s", claims["iss"], claims["sub"], f.user.UserID)
+			}
+			if !slices.Contains(audience(claims), f.srv.Issuer()) {
+				t.Errorf("aud %v does not contain %s", claims["aud"], f.srv.Issuer())
+			}
+			if exp, _ := claims["exp"].(float64); time.Until(time.Unix(int64(exp), 0)) > 11*time.Minute {
+				t.Errorf("exp %v is more than 10 minutes away", claims["exp"])
+			}
+			exchangeAssertion(t, f, jwt)
+		})
+	}
+}
+
+// exchangeAssertion checks that the fake's token endpoint accepts jwt.
+func exchangeAssertion(t *testing.T, f *fixture, jwt string) {
+	t.Helper()
+	resp, err := http.PostForm(f.srv.TokenURL(), url.Values{
+		"grant_type": {serviceusertest.GrantTypeJWTBearer}, "assertion": {jwt}, "scope": {"openid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Errorf("token endpoint refused the assertion: %d %s (%v)", resp.StatusCode, body, f.srv.Rejections())
+	}
+}
+
+func TestAssertionLifetimeOutOfRange(t *testing.T) {
+	f := newFixture(t)
+	for _, lifetime := range []string{"0s", "2h", "-1m"} {
+		r := f.run(t, nil, "assertion", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-lifetime", lifetime)
+		checkCode(t, r, exitUsage)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	f := newFixture(t)
+	r := f.run(t, nil, "inspect", "-key", f.keyPath)
+	checkCode(t, r, exitOK)
+	for _, want := range []string{"serviceaccount", f.user.KeyID, f.user.UserID, "RSA-2048", "never", "expired:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	r = f.run(t, nil, "inspect", "-json", "-key", f.keyPath)
+	checkCode(t, r, exitOK)
+	var got keySummary
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout %q: %v", r.stdout, err)
+	}
+	want := keySummary{Type: "serviceaccount", KeyID: f.user.KeyID, UserID: f.user.UserID,
+		KeyKind: "RSA-2048", Expiration: "never"}
+	if got != want {
+		t.Errorf("inspect -json = %+v, want %+v", got, want)
+	}
+}
+
+func TestInspectApplicationKey(t *testing.T) {
+	f := newFixture(t)
+	path := f.modifiedKey(t, map[string]any{"type": "application", "userId": nil, "appId": "app-1", "clientId": "client-1@p"})
+	r := f.run(t, nil, "inspect", "-key", path)
+	checkCode(t, r, exitOK)
+	for _, want := range []string{"application", "app-1", "client-1@p"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// An application key cannot obtain tokens with the JWT bearer grant.
+	checkCode(t, f.run(t, nil, "-key", path, "-issuer", f.srv.Issuer()), exitKey)
+	if n := f.srv.TokenRequests(); n != 0 {
+		t.Errorf("%d token requests for an application key", n)
+	}
+}
+
+func TestExpiredKey(t *testing.T) {
+	f := newFixture(t)
+	path := f.modifiedKey(t, map[string]any{"expirationDate": "2020-01-02T03:04:05Z"})
+	r := f.run(t, nil, "inspect", "-key", path)
+	checkCode(t, r, exitKey)
+	if !strings.Contains(r.stdout, "2020-01-02T03:04:05Z") || !strings.Contains(r.stdout, "expired:        yes") {
+		t.Errorf("inspect of an expired key:\n%s", r.stdout)
+	}
+	for _, args := range [][]string{{"token"}, {"assertion"}, {"userinfo"}} {
+		checkCode(t, f.run(t, nil, append(args, "-key", path, "-issuer", f.srv.Issuer())...), exitKey)
+	}
+	if n := f.srv.TokenRequests(); n != 0 {
+		t.Errorf("%d token requests with an expired key", n)
+	}
+}
+
+func TestUserinfo(t *testing.T) {
+	f := newFixture(t)
+	for _, extra := range [][]string{
+		nil, // userinfo and token endpoints from discovery
+		{"-token-url", f.tokenProxy(t), "-userinfo-url", f.srv.UserinfoURL()},
+	} {
+		r := f.run(t, nil, append([]string{"userinfo", "-key", f.keyPath, "-issuer", f.srv.Issuer()}, extra...)...)
+		checkCode(t, r, exitOK)
+		var claims map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &claims); err != nil || claims["sub"] != f.user.UserID {
+			t.Errorf("userinfo printed %q, want sub %s", r.stdout, f.user.UserID)
+		}
+	}
+	if len(f.knownTokens()) != 1 {
+		t.Errorf("the proxy saw %d tokens, want 1", len(f.knownTokens()))
+	}
+}
+
+func TestUserinfoRefused(t *testing.T) {
+	f := newFixture(t)
+	// A userinfo URL that is not the userinfo endpoint answers 404.
+	r := f.run(t, nil, "userinfo", "-key", f.keyPath, "-issuer", f.srv.Issuer(),
+		"-token-url", f.tokenProxy(t), "-userinfo-url", f.srv.Issuer()+"/nowhere")
+	checkCode(t, r, exitRefused)
+	if r.stdout != "" {
+		t.Errorf("stdout %q after a refused userinfo", r.stdout)
+	}
+}
+
+var longBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
+
+func TestDemo(t *testing.T) {
+	f := &fixture{}
+	for _, args := range [][]string{{"-demo"}, {"token", "-demo", "-scope", "openid profile"}} {
+		r := f.run(t, nil, args...)
+		checkCode(t, r, exitOK)
+		if !strings.HasSuffix(r.stdout, "demo: ok\n") {
+			t.Errorf("demo output does not end with 'demo: ok':\n%s", r.stdout)
+		}
+		for _, want := range []string{"(1 token request)", "userinfo answered 200", "still 1 token request"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if s := longBase64.FindString(r.stdout); s != "" {
+			t.Errorf("demo output holds something like a token: %q", s)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	f := &fixture{}
+	var usage string
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"inspect", "-h"}} {
+		r := f.run(t, nil, args...)
+		checkCode(t, r, exitOK)
+		if usage != "" && r.stdout != usage {
+			t.Errorf("%v prints another text than help", args)
+		}
+		usage = r.stdout
+	}
+	for _, c := range commands {
+		if !strings.Contains(usage, "\n  "+c.name+" ") {
+			t.Errorf("usage does not list subcommand %s", c.name)
+		}
+		c.flagSet(&options{}).VisitAll(func(fl *flag.Flag) {
+			if !strings.Contains(usage, "  -"+fl.Name+" ") {
+				t.Errorf("usage does not describe flag -%s", fl.Name)
+			}
+		})
+	}
+	for code := exitOK; code <= exitNetwork; code++ {
+		if !strings.Contains(usage, fmt.Sprintf("\n  %d  ", code)) {
+			t.Errorf("usage does not document exit code %d", code)
+		}
+	}
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestExitCodes(t *testing.T) {
+	f := newFixture(t)
+	keyArgs := []string{"-key", f.keyPath, "-issuer", f.srv.Issuer()}
+	malformed := writeFile(t, "bad.json", []byte(`{"type":"serviceaccount","keyId":"1","key":"not a key","userId":"2"}`))
+	dead := "http://" + closedAddr(t)
+	keyJSON := string(f.user.KeyFile)
+	pem := keyFields(t, f.user.KeyFile)["key"].(string)
+	cases := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want int
+	}{
+		{"unknown subcommand", nil, []string{"frobnicate"}, exitUsage},
+		{"unknown flag", nil, []string{"token", "-frobnicate"}, exitUsage},
+		{"stray argument", nil, append([]string{"token"}, append(keyArgs, "extra")...), exitUsage},
+		{"no arguments", nil, nil, exitUsage},
+		{"missing -key", nil, []string{"-issuer", f.srv.Issuer()}, exitUsage},
+		{"missing -issuer", nil, []string{"-key", f.keyPath}, exitUsage},
+		{"-key and -key-env", map[string]string{"K": keyJSON}, append(keyArgs, "-key-env", "K"), exitUsage},
+		{"-key-env unset", nil, []string{"-key-env", "NOT_SET", "-issuer", f.srv.Issuer()}, exitUsage},
+		{"-key-env given the JSON", map[string]string{"K": keyJSON}, []string{"-key-env", keyJSON, "-issuer", f.srv.Issuer()}, exitUsage},
+		{"-key given the JSON", nil, []string{"-key", keyJSON, "-issuer", f.srv.Issuer()}, exitUsage},
+		{"JSON as subcommand", nil, []string{keyJSON}, exitUsage},
+		{"JSON as a flag value", nil, append(keyArgs, "-timeout", keyJSON), exitUsage},
+		{"plain http issuer", nil, []string{"-key", f.keyPath, "-issuer", "http://zitadel.example.com"}, exitUsage},
+		{"bad timeout", nil, append(keyArgs, "-timeout", "0s"), exitUsage},
+		{"malformed key file", nil, []string{"-key", malformed, "-issuer", f.srv.Issuer()}, exitKey},
+		{"malformed key file, inspect", nil, []string{"inspect", "-key", malformed}, exitKey},
+		{"missing key file", nil, []string{"-key", filepath.Join(t.TempDir(), "none.json"), "-issuer", f.srv.Issuer()}, exitKey},
+		{"PEM in the key variable", map[string]string{envKey: pem, envIssuer: f.srv.Issuer()}, nil, exitKey},
+		{"unreachable issuer", nil, []string{"-key", f.keyPath, "-issuer", dead}, exitNetwork},
+		{"unreachable token URL", nil, append(keyArgs, "-token-url", dead+"/oauth/v2/token"), exitNetwork},
+		{"unreachable issuer, userinfo", nil, []string{"userinfo", "-key", f.keyPath, "-issuer", dead}, exitNetwork},
+		{"wrong token URL", nil, append(keyArgs, "-token-url", f.srv.Issuer()+"/nowhere"), exitRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.run(t, c.env, c.args...)
+			checkCode(t, r, c.want)
+			if strings.Contains(r.stderr, keyJSON) || strings.Contains(r.stderr, `"keyId"`) {
+				t.Errorf("stderr repeats the key file: %q", r.stderr)
+			}
+		})
+	}
+	if n := f.srv.TokenRequests(); n != 0 {
+		t.Errorf("%d token requests reached the server", n)
+	}
+}
+
+func TestServerRefuses(t *testing.T) {
+	f := newFixture(t)
+	args := []string{"-key", f.keyPath, "-issuer", f.srv.Issuer()}
+
+	f.srv.FailNext(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	r := f.run(t, nil, args...)
+	checkCode(t, r, exitRefused)
+	if !strings.Contains(r.stderr, "HTTP 500") {
+		t.Errorf("stderr %q does not name the status", r.stderr)
+	}
+
+	f.srv.RevokeKey(f.user.KeyID)
+	checkCode(t, f.run(t, nil, args...), exitRefused)
+	checkCode(t, f.run(t, nil, append([]string{"userinfo"}, args...)...), exitRefused)
+	if r.stdout != "" {
+		t.Errorf("stdout %q after a refusal", r.stdout)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	f := newFixture(t)
+	f.srv.FailNext(1, serviceusertest.Fault{Hang: true})
+	start := time.Now()
+	r := f.run(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-timeout", "300ms")
+	checkCode(t, r, exitNetwork)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a 300ms timeout took %s", d)
+	}
+}
+
+func TestScopeFlag(t *testing.T) {
+	o := &options{}
+	fs := lookupCommand("token").flagSet(o)
+	if err := fs.Parse([]string{"-scope", " openid  profile ", "-scope", "email"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"openid", "profile", "email"}; !slices.Equal(o.scopeValues(), want) {
+		t.Errorf("scopes %q, want %q", o.scopeValues(), want)
+	}
+	if got := (&options{}).scopeValues(); !slices.Equal(got, []string{"openid"}) {
+		t.Errorf("default scopes %q", got)
+	}
+	if err := fs.Parse([]string{"-scope", " "}); err == nil {
+		t.Error("an empty -scope was accepted")
+	}
+}
+
+func TestExitCodeMapping(t *testing.T) {
+	if got := exitCode(errors.New("something else")); got != exitFailure {
+		t.Errorf("exitCode(plain error) = %d, want %d", got, exitFailure)
+	}
+	if got := exitCode(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); got != exitNetwork {
+		t.Errorf("exitCode(deadline) = %d, want %d", got, exitNetwork)
+	}
+}
+
+// End-to-end tests of the built binary.
+
+var (
+	binDir    string
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "zitadel-token-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// toolBinary builds the tool once for all tests that need it.
+func toolBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		path := filepath.Join(binDir, "zitadel-token")
+		if runtime.GOOS == "windows" {
+			path += ".exe"
+		}
+		out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		binPath = path
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// runBinary runs the built tool with the test's environment minus the
+// variables the tool reads, plus env.
+func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, toolBinary(t), args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("running the tool: %v", err)
+	}
+	r := result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+	f.checkOutput(t, args, r)
+	return r
+}
+
+func TestBinaryDemo(t *testing.T) {
+	r := (&fixture{}).runBinary(t, nil, "-demo")
+	checkCode(t, r, exitOK)
+	if !strings.HasPrefix(r.stdout, "demo: started a local ZITADEL at http://127.0.0.1:") || !strings.HasSuffix(r.stdout, "demo: ok\n") {
+		t.Errorf("demo output:\n%s", r.stdout)
+	}
+}
+
+func TestBinaryToken(t *testing.T) {
+	f := newFixture(t)
+	r := f.runBinary(t, nil, "token", "-key", f.keyPath, "-issuer", f.srv.Issuer())
+	checkCode(t, r, exitOK)
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	f.addToken(tok)
+	checkTokenWorks(t, f, tok)
+
+	r = f.runBinary(t, []string{envKey + "=" + f.keyPath, envIssuer + "=" + f.srv.Issuer()}, "userinfo")
+	checkCode(t, r, exitOK)
+	if !strings.Contains(r.stdout, f.user.UserID) {
+		t.Errorf("userinfo printed %q", r.stdout)
+	}
+
+	checkCode(t, f.runBinary(t, nil, "frobnicate"), exitUsage)
+	checkCode(t, f.runBinary(t, nil, "-key", filepath.Join(t.TempDir(), "none.json"), "-issuer", f.srv.Issuer()), exitKey)
+	f.srv.FailNext(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitRefused)
+	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", "http://"+closedAddr(t)), exitNetwork)
+}
