@@ -30,21 +30,39 @@ const maxTokenLifetime = 7 * 24 * time.Hour
 // maxRetryAfter caps a server's Retry-After.
 const maxRetryAfter = time.Hour
 
-// exchange POSTs form to the token endpoint and parses the answer. secrets are
-// removed from anything the error keeps of the response.
-func (c *caller) exchange(ctx context.Context, tokenURL string, form url.Values, now func() time.Time, secrets ...string) (*oauth2.Token, error) {
-	req, err := http.NewRequest(http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, &TokenError{Err: fmt.Errorf("token URL: %w", err)}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
+// tokenRequest is one request to a token-issuing endpoint.
+type tokenRequest struct {
+	url  string
+	form url.Values
+	// basicUser and basicPassword, when set, authenticate the client with
+	// HTTP Basic, each part form-URL-encoded as RFC 6749 section 2.3.1 says.
+	basicUser, basicPassword string
+	// secrets are removed from anything an error keeps of the response.
+	secrets []string
+}
+
+// exchange POSTs the request's form and parses the answer as a token response.
+func (c *caller) exchange(ctx context.Context, tr tokenRequest, now func() time.Time) (*oauth2.Token, error) {
 	sentAt := now().Round(0)
-	resp, body, err := c.do(ctx, req)
+	resp, body, err := c.postForm(ctx, tr)
 	if err != nil {
 		return nil, networkError(resp, err)
 	}
-	return parseTokenResponse(resp, body, sentAt, secrets...)
+	return parseTokenResponse(resp, body, sentAt, tr.secrets...)
+}
+
+// postForm sends the request's form and returns the answer, body read.
+func (c *caller) postForm(ctx context.Context, tr tokenRequest) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, tr.url, strings.NewReader(tr.form.Encode()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if tr.basicUser != "" {
+		req.SetBasicAuth(url.QueryEscape(tr.basicUser), url.QueryEscape(tr.basicPassword))
+	}
+	return c.do(ctx, req)
 }
 
 func networkError(resp *http.Response, err error) error {

@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -71,6 +70,10 @@ type Config struct {
 	// MaxAssertionLifetime (one hour) when zero, and at least two minutes.
 	AssertionLifetime time.Duration
 
+	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that
+	// ZITADEL API calls act on that organization instead of the user's own.
+	OrgID string
+
 	// now replaces the clock in tests.
 	now func() time.Time
 }
@@ -100,113 +103,56 @@ func (c Config) TokenSource(ctx context.Context) *TokenSource {
 }
 
 // Client returns an *http.Client that sends the service user's token with
-// every request (see Transport). The client refuses to send a token over
-// plain http except to loopback hosts.
+// every request (see Transport), and OrgID, if set, as x-zitadel-orgid.
 func (c Config) Client(ctx context.Context) *http.Client {
-	var base http.RoundTripper
-	if hc := contextClient(ctx, c.HTTPClient); hc != nil {
-		base = hc.Transport
-	}
-	return &http.Client{Transport: &Transport{Source: c.TokenSource(ctx), Base: base}}
+	return newClient(ctx, c.TokenSource(ctx), c.HTTPClient, c.OrgID)
 }
 
 // Validate reports the first problem that would keep the Config from working.
 func (c Config) Validate() error {
-	_, err := c.validated()
-	return err
-}
-
-// validated returns the issuer, normalized, after checking every field.
-func (c Config) validated() (string, error) {
 	if c.Key == nil || c.Key.signer() == nil {
-		return "", &ConfigError{Field: "Key", Problem: "missing (use ReadKeyFile, ParseKeyFile or KeyFileFromEnv)"}
+		return &ConfigError{Field: "Key", Problem: "missing (use ReadKeyFile, ParseKeyFile or KeyFileFromEnv)"}
 	}
 	if c.Key.Type != KeyTypeServiceAccount {
-		return "", &ConfigError{Field: "Key", Problem: fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", c.Key.Type, KeyTypeServiceAccount)}
+		return &ConfigError{Field: "Key", Problem: fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", c.Key.Type, KeyTypeServiceAccount)}
 	}
-	issuer, err := normalizeIssuer(c.Issuer)
-	if err != nil {
-		return "", err
-	}
-	if c.TokenURL != "" {
-		if err := checkSecureURL(c.TokenURL); err != nil {
-			return "", &ConfigError{Field: "TokenURL", Problem: err.Error()}
-		}
-	}
-	return issuer, checkScopes(c.Scopes)
+	return c.endpoint().validate()
 }
 
-// checkScopes refuses scopes that would change meaning once space-joined.
-func checkScopes(scopes []string) error {
-	for _, s := range scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n") {
-			return &ConfigError{Field: "Scopes", Problem: fmt.Sprintf("scope %q is empty or contains white space; give one scope per element", s)}
-		}
-	}
-	return nil
-}
-
-func (c Config) scopeString() string {
-	if len(c.Scopes) == 0 {
-		return strings.Join(DefaultScopes, " ")
-	}
-	return strings.Join(c.Scopes, " ")
+func (c Config) endpoint() endpoint {
+	return endpoint{issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes, client: c.HTTPClient, timeout: c.Timeout, now: c.now}
 }
 
 // fetcher builds what one refresh does: sign a fresh assertion and exchange
 // it at the token endpoint.
 func (c Config) fetcher(ctx context.Context) fetchFunc {
-	issuer, err := c.validated()
-	if err != nil {
-		return func(context.Context) (*oauth2.Token, error) { return nil, err }
+	if err := c.Validate(); err != nil {
+		return failing(err)
 	}
 	signer, err := newAssertionSigner(c.Key, c.AssertionLifetime)
 	if err != nil {
-		return func(context.Context) (*oauth2.Token, error) { return nil, err }
+		return failing(err)
 	}
-	now := c.now
-	if now == nil {
-		now = time.Now
-	}
-	call := newCaller(contextClient(ctx, c.HTTPClient), c.Timeout)
-	endpoints := c.endpointSource(call, issuer)
-	scope := c.scopeString()
+	conn := c.endpoint().connect(ctx)
 	key := c.Key
 	return func(ctx context.Context) (*oauth2.Token, error) {
-		if key.Expired(now()) {
+		if key.Expired(conn.now()) {
 			return nil, fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, key.KeyID, key.ExpirationDate.Format(time.RFC3339))
 		}
-		ep, err := endpoints(ctx)
+		ep, err := conn.endpoints(ctx)
 		if err != nil {
 			return nil, err
 		}
-		assertion, err := signer.sign(ep.Issuer, now())
+		assertion, err := signer.sign(ep.Issuer, conn.now())
 		if err != nil {
 			return nil, err
 		}
-		form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {scope}}
-		return call.exchange(ctx, ep.TokenURL, form, now, assertion)
+		form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {conn.scope}}
+		return conn.call.exchange(ctx, tokenRequest{url: ep.TokenURL, form: form, secrets: []string{assertion}}, conn.now)
 	}
 }
 
-// endpointSource returns the configured token URL, or discovers it once.
-func (c Config) endpointSource(call *caller, issuer string) func(context.Context) (*Endpoints, error) {
-	if c.TokenURL != "" {
-		ep := &Endpoints{Issuer: issuer, TokenURL: c.TokenURL}
-		return func(context.Context) (*Endpoints, error) { return ep, nil }
-	}
-	d := &discovery{caller: call, issuer: issuer}
-	return d.endpoints
-}
-
-// contextClient returns client, or the one ctx carries under oauth2.HTTPClient,
-// or nil.
-func contextClient(ctx context.Context, client *http.Client) *http.Client {
-	if client != nil {
-		return client
-	}
-	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok {
-		return c
-	}
-	return nil
+// failing is a fetchFunc for a configuration that cannot work.
+func failing(err error) fetchFunc {
+	return func(context.Context) (*oauth2.Token, error) { return nil, err }
 }

@@ -28,10 +28,16 @@ type Transport struct {
 	Source oauth2.TokenSource
 	// Base sends the requests; http.DefaultTransport when nil.
 	Base http.RoundTripper
+	// OrgID, when set, is sent as the x-zitadel-orgid header, which makes
+	// ZITADEL's APIs act on that organization.
+	OrgID string
 	// InsecureAllowPlainHTTP lets tokens travel unencrypted to any host.
 	// Anyone on the path can then steal them: use it only on networks you control.
 	InsecureAllowPlainHTTP bool
 }
+
+// HeaderOrgID selects the organization a ZITADEL API call acts on.
+const HeaderOrgID = "x-zitadel-orgid"
 
 // ErrInsecureURL is returned when a token would be sent over plain http to a
 // host that is not loopback.
@@ -62,6 +68,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // send sends r, which the caller owns, with tok.
 func (t *Transport) send(r *http.Request, tok *oauth2.Token) (*http.Response, error) {
 	r.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	if t.OrgID != "" {
+		r.Header.Set(HeaderOrgID, t.OrgID)
+	}
 	return t.base().RoundTrip(r)
 }
 
