@@ -258,7 +258,7 @@ func TestEndpointDownForWholeRefreshWindow(t *testing.T) {
 	require.NoError(t, err)
 	f.failWith(&TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"})
 
-	const callers, step = 50, time.Second
+	const callers, step = 20, time.Second
 	start := f.clock.Now()
 	expiresAt := ts.snap.Load().expiresAt
 	for f.clock.Now().Before(expiresAt) {
