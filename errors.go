@@ -29,11 +29,17 @@ type TokenError struct {
 	Hint string
 	// Err is the underlying error.
 	Err error
+
+	endpoint string // which request failed, "token" when empty
 }
 
 func (e *TokenError) Error() string {
 	var b strings.Builder
-	b.WriteString("serviceuser: token request failed: ")
+	endpoint := e.endpoint
+	if endpoint == "" {
+		endpoint = "token"
+	}
+	b.WriteString("serviceuser: " + endpoint + " request failed: ")
 	if e.StatusCode == 0 {
 		b.WriteString(errorText(e.Err))
 	} else {

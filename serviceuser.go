@@ -32,13 +32,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// ScopeZitadelAPI puts the ZITADEL APIs (Management, Admin, Auth, v2) into the
-// token's audience; calling them requires it.
-const ScopeZitadelAPI = "urn:zitadel:iam:org:project:id:zitadel:aud"
-
-// DefaultScopes are requested when Config.Scopes is empty: ZITADEL requires at least one.
-var DefaultScopes = []string{"openid"}
-
 // Config describes how to obtain tokens for a service user. Its zero value is
 // not usable: Key and Issuer are required.
 type Config struct {

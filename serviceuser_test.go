@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,10 +26,22 @@ func setup(t *testing.T, kind serviceusertest.KeyKind) (*serviceusertest.Server,
 	t.Helper()
 	srv := serviceusertest.NewServer()
 	t.Cleanup(srv.Close)
+	return setupOn(t, srv, kind)
+}
+
+// setupOn adds a service user of the given key kind to srv.
+func setupOn(t *testing.T, srv *serviceusertest.Server, kind serviceusertest.KeyKind) (*serviceusertest.Server, *serviceusertest.ServiceUser, serviceuser.Config) {
+	t.Helper()
 	user := srv.NewServiceUserWithKey(kind)
+	return srv, user, configFor(t, srv, user)
+}
+
+// configFor is the Config of user on srv.
+func configFor(t *testing.T, srv *serviceusertest.Server, user *serviceusertest.ServiceUser) serviceuser.Config {
+	t.Helper()
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	require.NoError(t, err)
-	return srv, user, serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}
+	return serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}
 }
 
 func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource {
@@ -42,7 +55,9 @@ func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource 
 
 // client is cfg.Client with a context that ends with the test, which stops
 // the client's token source.
-func client(t *testing.T, cfg serviceuser.Config) *http.Client {
+func client(t *testing.T, cfg interface {
+	Client(context.Context) *http.Client
+}) *http.Client {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() {
 		cancel()
@@ -244,3 +259,5 @@ func TestTokenRequestTimesOut(t *testing.T) {
 }
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }

@@ -62,7 +62,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || !tokenRejected(resp) {
 		return resp, err
 	}
+	if r, ok := t.Source.(rejecter); ok {
+		discard(resp)
+		return nil, r.rejected()
+	}
 	return t.retryWithNewToken(req, tok, resp), nil
+}
+
+// rejecter is a token source with no other token to offer: a 401 is final,
+// and it says why.
+type rejecter interface {
+	rejected() error
 }
 
 // send sends r, which the caller owns, with tok.

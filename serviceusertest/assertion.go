@@ -2,6 +2,7 @@ package serviceusertest
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -133,10 +134,19 @@ func (t numericTime) asTime() time.Time {
 	return time.Unix(int64(t), 0)
 }
 
+// keyLookup finds the usable key with ID keyID registered for clientID.
+type keyLookup func(keyID, clientID string, now time.Time) (crypto.PublicKey, error)
+
 // verifyAssertion checks a JWT profile assertion the way ZITADEL does
 // (op.VerifyJWTAssertion), in the same order, with now as the server clock.
 // It returns the user ID the token is for.
 func (s *Server) verifyAssertion(assertion string, now time.Time) (string, error) {
+	return s.verifyAssertionWith(assertion, now, s.lookupKey)
+}
+
+// verifyAssertionWith is verifyAssertion with the signing key taken from
+// lookup; it returns the assertion's issuer.
+func (s *Server) verifyAssertionWith(assertion string, now time.Time, lookup keyLookup) (string, error) {
 	claims := new(assertionClaims)
 	payload, err := parseToken(assertion, claims)
 	if err != nil {
@@ -147,7 +157,7 @@ func (s *Server) verifyAssertion(assertion string, now time.Time) (string, error
 		func() error { return checkExpiration(claims, now) },
 		func() error { return checkIssuedAt(claims, now) },
 		func() error { return checkSubject(claims) },
-		func() error { return s.checkSignature(assertion, payload, claims.Issuer, now) },
+		func() error { return checkSignature(assertion, payload, claims.Issuer, now, lookup) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -210,7 +220,7 @@ func checkSubject(c *assertionClaims) error {
 }
 
 // checkSignature verifies the JWS with the key registered under (kid, iss).
-func (s *Server) checkSignature(token string, payload []byte, clientID string, now time.Time) error {
+func checkSignature(token string, payload []byte, clientID string, now time.Time, lookup keyLookup) error {
 	jws, err := jose.ParseSignedCompact(token, acceptedAlgs)
 	if err != nil {
 		var unexpected *jose.ErrUnexpectedSignatureAlgorithm
@@ -226,7 +236,7 @@ func (s *Server) checkSignature(token string, payload []byte, clientID string, n
 	default:
 		return ErrSignatureMultiple
 	}
-	signed, err := s.verifySignature(jws, clientID, now)
+	signed, err := verifySignature(jws, clientID, now, lookup)
 	if err != nil {
 		return fmt.Errorf("%w (%w)", ErrSignatureInvalid, err)
 	}
@@ -236,9 +246,9 @@ func (s *Server) checkSignature(token string, payload []byte, clientID string, n
 	return nil
 }
 
-func (s *Server) verifySignature(jws *jose.JSONWebSignature, clientID string, now time.Time) ([]byte, error) {
+func verifySignature(jws *jose.JSONWebSignature, clientID string, now time.Time, lookup keyLookup) ([]byte, error) {
 	keyID := jws.Signatures[0].Header.KeyID
-	key, err := s.lookupKey(keyID, clientID, now)
+	key, err := lookup(keyID, clientID, now)
 	if err != nil {
 		return nil, fmt.Errorf("error fetching keys: %w", err)
 	}

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Fault replaces the normal answer of the token endpoint, to test how a
-// client copes with outages, proxies and broken servers.
+// Fault replaces the normal answer of the token endpoint (FailNext) or of the
+// introspection endpoint (FailNextIntrospection), to test how a client copes
+// with outages, proxies and broken servers.
 type Fault struct {
 	// Status is the HTTP status to answer with; 0 means 500.
 	Status int

@@ -2,7 +2,11 @@
 // spirit of net/http/httptest.
 //
 // The fake serves discovery, the JWT profile grant (RFC 7523 section 2.1) at
-// the token endpoint and the userinfo endpoint. It checks assertions with the
+// the token endpoint and the userinfo endpoint. It also serves the other ways
+// machines authenticate to ZITADEL: the client_credentials grant for users
+// with a secret (NewServiceUserWithSecret), personal access tokens
+// (NewPersonalAccessToken), and token introspection authenticated by an API
+// application's key (NewApplication). It checks assertions with the
 // same rules, in the same order and with the same wording as the checker
 // ZITADEL runs, so a client that passes here is accepted by a real server.
 // Knobs on the Server shift its clock, slow it down, inject failures and count
@@ -52,6 +56,9 @@ type Server struct {
 	keys   map[string]*publicKey   // by key ID
 	tokens map[string]*issuedToken // by access token
 
+	secrets map[string]clientSecret // by client ID (login name)
+	appKeys map[string]*appKey      // by key ID
+
 	tokenLifetime time.Duration
 	latency       time.Duration
 	clockOffset   time.Duration
@@ -62,6 +69,9 @@ type Server struct {
 	tokenRequests int
 	issuedTokens  int
 	rejections    []error
+
+	introspectionRequests int
+	introspectionFaults   []Fault
 }
 
 // NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP.
@@ -73,6 +83,8 @@ func NewServer() *Server {
 		users:         map[string]*user{},
 		keys:          map[string]*publicKey{},
 		tokens:        map[string]*issuedToken{},
+		secrets:       map[string]clientSecret{},
+		appKeys:       map[string]*appKey{},
 		tokenLifetime: DefaultTokenLifetime,
 		now:           time.Now,
 	}
@@ -85,6 +97,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(discoveryPath, s.serveDiscovery)
 	mux.HandleFunc(tokenPath, s.serveToken)
 	mux.HandleFunc(userinfoPath, s.serveUserinfo)
+	mux.HandleFunc(introspectPath, s.serveIntrospection)
 	mux.HandleFunc(keysPath, serveKeys)
 	return mux
 }

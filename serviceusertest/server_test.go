@@ -193,7 +193,7 @@ func TestGrantTypeAndForm(t *testing.T) {
 		wantErr   string
 	}{
 		{"client assertion URN", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "unsupported_grant_type"},
-		{"client credentials", "client_credentials", "unsupported_grant_type"},
+		{"password", "password", "unsupported_grant_type"},
 		{"case differs", "URN:ietf:params:oauth:grant-type:jwt-bearer", "unsupported_grant_type"},
 		{"missing", "", "invalid_request"},
 	}

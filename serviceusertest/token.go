@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// GrantTypeJWTBearer is the JWT profile grant type (RFC 7523 section 2.1),
-// the only grant the token endpoint serves.
+// GrantTypeJWTBearer is the JWT profile grant type (RFC 7523 section 2.1).
+// The token endpoint also serves GrantTypeClientCredentials.
 const GrantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 // scopeMissing is ZITADEL's description for a request without scope.
@@ -21,10 +21,12 @@ const scopeMissing = "The scope of your request is missing. Please ensure some s
 
 // issuedToken is what the server remembers about an access token.
 type issuedToken struct {
-	userID  string
-	scopes  []string
-	expiry  time.Time
-	revoked bool
+	userID   string
+	clientID string // the client that obtained it
+	scopes   []string
+	issuedAt time.Time
+	expiry   time.Time
+	revoked  bool
 }
 
 // tokenResponse is a successful token endpoint answer.
@@ -55,13 +57,13 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.waitLatency(r)
-	userID, scopes, err := s.checkTokenRequest(r)
+	t, err := s.checkTokenRequest(r)
 	if err != nil {
 		s.reject(err)
 		s.writeRejection(w, err)
 		return
 	}
-	s.issue(w, userID, scopes)
+	s.issue(w, t)
 }
 
 // countTokenRequest counts the request and takes the pending fault, if any,
@@ -78,21 +80,25 @@ func (s *Server) countTokenRequest() (Fault, bool) {
 	return f, true
 }
 
-// checkTokenRequest validates the form, then the assertion, and returns the
-// user and scopes to issue a token for.
-func (s *Server) checkTokenRequest(r *http.Request) (string, []string, error) {
+// checkTokenRequest validates the form, then the assertion or the client's
+// credentials, and returns the token to issue, without its times.
+func (s *Server) checkTokenRequest(r *http.Request) (*issuedToken, error) {
 	form, err := parseTokenForm(r)
 	if err != nil {
-		return "", nil, err
+		return nil, err
+	}
+	if form.grantType == GrantTypeClientCredentials {
+		return s.checkClientCredentials(r, form.scopes)
 	}
 	userID, err := s.verifyAssertion(form.assertion, s.clock())
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return userID, form.scopes, nil
+	return &issuedToken{userID: userID, clientID: userID, scopes: form.scopes}, nil
 }
 
 type tokenForm struct {
+	grantType string
 	assertion string
 	scopes    []string
 }
@@ -109,15 +115,16 @@ func parseTokenForm(r *http.Request) (*tokenForm, error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, &requestError{"invalid_request", "error parsing form: " + err.Error()}
 	}
-	switch gt := r.PostForm.Get("grant_type"); gt {
-	case GrantTypeJWTBearer:
+	gt := r.PostForm.Get("grant_type")
+	switch gt {
+	case GrantTypeJWTBearer, GrantTypeClientCredentials:
 	case "":
 		return nil, &requestError{"invalid_request", "grant_type missing"}
 	default:
 		return nil, &requestError{"unsupported_grant_type", gt + " not supported"}
 	}
-	f := &tokenForm{assertion: r.PostForm.Get("assertion"), scopes: strings.Fields(r.PostForm.Get("scope"))}
-	if f.assertion == "" {
+	f := &tokenForm{grantType: gt, assertion: r.PostForm.Get("assertion"), scopes: strings.Fields(r.PostForm.Get("scope"))}
+	if f.assertion == "" && gt == GrantTypeJWTBearer {
 		return nil, &requestError{"invalid_request", "assertion missing"}
 	}
 	if len(f.scopes) == 0 {
@@ -127,8 +134,13 @@ func parseTokenForm(r *http.Request) (*tokenForm, error) {
 }
 
 // writeRejection answers a rejected request: request errors with their own
-// code, assertion failures per SetLegacyErrors.
+// code, client authentication failures with 401, assertion failures per
+// SetLegacyErrors.
 func (s *Server) writeRejection(w http.ResponseWriter, err error) {
+	if ce, ok := err.(*clientError); ok {
+		writeClientError(w, ce)
+		return
+	}
 	if re, ok := err.(*requestError); ok {
 		writeJSON(w, http.StatusBadRequest, oauthError{re.code, re.description})
 		return
@@ -146,8 +158,8 @@ func (s *Server) writeRejection(w http.ResponseWriter, err error) {
 // internalError is what current ZITADEL answers for most failures.
 var internalError = oauthError{"server_error", "Errors.Internal"}
 
-// issue mints an opaque access token and answers with it.
-func (s *Server) issue(w http.ResponseWriter, userID string, scopes []string) {
+// issue mints an opaque access token for t and answers with it.
+func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 	token := randomToken()
 	now := s.clock()
 	s.mu.Lock()
@@ -156,10 +168,11 @@ func (s *Server) issue(w http.ResponseWriter, userID string, scopes []string) {
 	if validity == 0 {
 		validity = DefaultTokenLifetime
 	}
-	s.tokens[token] = &issuedToken{userID: userID, scopes: scopes, expiry: now.Add(validity)}
+	t.issuedAt, t.expiry = now, now.Add(validity)
+	s.tokens[token] = t
 	s.issuedTokens++
 	s.mu.Unlock()
-	resp := tokenResponse{AccessToken: token, TokenType: "Bearer", Scope: strings.Join(scopes, " ")}
+	resp := tokenResponse{AccessToken: token, TokenType: "Bearer", Scope: strings.Join(t.scopes, " ")}
 	if lifetime != 0 {
 		secs := int64(lifetime / time.Second)
 		resp.ExpiresIn = &secs
@@ -175,7 +188,8 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// RevokeToken revokes an access token: userinfo then answers 401 for it.
+// RevokeToken revokes an access token or a personal access token: userinfo
+// then answers 401 for it and introspection reports it inactive.
 func (s *Server) RevokeToken(accessToken string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

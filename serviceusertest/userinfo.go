@@ -58,9 +58,9 @@ type discovery struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 }
 
-// serveDiscovery serves /.well-known/openid-configuration. Only the token
-// and userinfo endpoints are implemented; the others answer 404, but are
-// listed as a real server lists them.
+// serveDiscovery serves /.well-known/openid-configuration. Only the token,
+// userinfo and introspection endpoints are implemented; the others answer
+// 404, but are listed as a real server lists them.
 func (s *Server) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 	iss := s.Issuer()
 	writeJSON(w, http.StatusOK, discovery{

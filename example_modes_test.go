@@ -1,0 +1,151 @@
+package serviceuser_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+func ExampleClientCredentialsConfig() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	user, secret := zitadel.NewServiceUserWithSecret()
+
+	cfg := serviceuser.ClientCredentialsConfig{
+		ClientID:     user.Username, // the machine user's login name
+		ClientSecret: serviceuser.Secret(secret),
+		Issuer:       zitadel.Issuer(),
+		Scopes:       []string{"openid", serviceuser.ScopeZitadelAPI},
+	}
+	ts := cfg.TokenSource(context.Background())
+	defer ts.Close()
+	tok, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(tok.Type(), tok.Valid())
+	fmt.Printf("%v\n", cfg.ClientSecret) // secrets never print
+	// Output:
+	// Bearer true
+	// [redacted]
+}
+
+func ExamplePATConfig() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	user := zitadel.NewServiceUser()
+	pat := zitadel.NewPersonalAccessToken(user.UserID, time.Time{}) // made in the console
+
+	client := serviceuser.PATConfig{Token: serviceuser.Secret(pat)}.Client(context.Background())
+	info, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Subject == user.UserID)
+	// Output: true
+}
+
+func ExampleFetchUserinfo() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	user := zitadel.NewServiceUser()
+	key, err := serviceuser.ParseKeyFile(user.KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}
+	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	info, err := serviceuser.FetchUserinfo(context.Background(), cfg.Client(context.Background()), ep.UserinfoURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Subject == user.UserID, info.PreferredUsername == user.Username)
+	// Output: true true
+}
+
+// A backend API checks the tokens its callers send, authenticating to
+// ZITADEL with an API application's key.
+func ExampleIntrospector_Middleware() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	appKey, err := serviceuser.ParseKeyFile(zitadel.NewApplication().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	in, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := httptest.NewServer(in.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := serviceuser.IntrospectionFromContext(r.Context())
+		fmt.Fprintf(w, "hello, %s", info.Username)
+	})))
+	defer api.Close()
+
+	// A caller with a service user's token gets in; one without does not.
+	user := zitadel.NewServiceUser()
+	key, err := serviceuser.ParseKeyFile(user.KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.Client(context.Background())
+	resp, err := caller.Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body) == "hello, "+user.Username)
+
+	resp, err = http.Get(api.URL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	// Output:
+	// 200 true
+	// 401 Bearer
+}
+
+// Calls to ZITADEL's Management API (REST) act on another organization when
+// OrgID is set. The request here goes to a stand-in for the API.
+func ExampleConfig_managementAPI() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	management := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s org=%s bearer=%t", r.Method, r.URL.Path,
+			r.Header.Get(serviceuser.HeaderOrgID), len(r.Header.Get("Authorization")) > len("Bearer "))
+	}))
+	defer management.Close()
+
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := serviceuser.Config{
+		Key:    key,
+		Issuer: zitadel.Issuer(),
+		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}, // required by the Management API
+		OrgID:  "284371625019080714",
+	}
+	resp, err := cfg.Client(context.Background()).Post(management.URL+"/management/v1/users/_search", "application/json", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(string(body))
+	// Output: POST /management/v1/users/_search org=284371625019080714 bearer=true
+}

@@ -1,0 +1,205 @@
+package serviceuser
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Introspection is the answer of the introspection endpoint (RFC 7662).
+type Introspection struct {
+	Active    bool       `json:"active"`
+	Subject   string     `json:"sub"`
+	ClientID  string     `json:"client_id"`
+	Username  string     `json:"username"`
+	Scope     string     `json:"scope"`
+	TokenType string     `json:"token_type"`
+	Issuer    string     `json:"iss"`
+	Audience  stringList `json:"aud"`
+	ExpiresAt int64      `json:"exp"`
+	IssuedAt  int64      `json:"iat"`
+}
+
+// stringList accepts a JSON string or an array of strings.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(data []byte) error {
+	var one string
+	if err := json.Unmarshal(data, &one); err == nil {
+		*l = stringList{one}
+		return nil
+	}
+	return json.Unmarshal(data, (*[]string)(l))
+}
+
+// IntrospectionConfig describes how a backend API checks access tokens at
+// ZITADEL: with an API application's key (type "application"), which
+// authenticates the API by RFC 7523 section 2.2 client assertions.
+type IntrospectionConfig struct {
+	// Key is the API application's key file.
+	Key *KeyFile
+	// Issuer is the ZITADEL instance; see Config.Issuer.
+	Issuer string
+	// IntrospectionURL, when set, is used instead of discovery's.
+	IntrospectionURL string
+	// HTTPClient sends the requests; nil means a client of this package's own.
+	HTTPClient *http.Client
+	// Timeout bounds each request; DefaultTimeout when zero.
+	Timeout time.Duration
+	// CacheTTL bounds how long an active result is reused (never past the
+	// token's exp): a revoked token is accepted for at most this long.
+	// DefaultIntrospectionCacheTTL when zero; negative disables the cache.
+	CacheTTL time.Duration
+}
+
+// DefaultIntrospectionCacheTTL is IntrospectionConfig.CacheTTL's default.
+const DefaultIntrospectionCacheTTL = time.Minute
+
+// maxCachedIntrospections bounds the cache's memory.
+const maxCachedIntrospections = 10000
+
+// Introspector checks access tokens at ZITADEL's introspection endpoint. It
+// caches active results and makes one request per token however many
+// requests carry it at once. It is safe for concurrent use.
+type Introspector struct {
+	conn   *connection
+	signer *assertionSigner
+	url    string
+	ttl    time.Duration
+
+	mu       sync.Mutex
+	cache    map[[32]byte]cachedIntrospection
+	inFlight map[[32]byte]*introspectionCall
+}
+
+type cachedIntrospection struct {
+	result *Introspection
+	until  time.Time
+}
+
+type introspectionCall struct {
+	done   chan struct{}
+	result *Introspection
+	err    error
+}
+
+// NewIntrospector checks the config and returns an Introspector.
+func (c IntrospectionConfig) NewIntrospector(ctx context.Context) (*Introspector, error) {
+	if c.Key == nil || c.Key.signer() == nil || c.Key.Type != KeyTypeApplication {
+		return nil, &ConfigError{Field: "Key", Problem: "an API application key (type \"application\") is required"}
+	}
+	ep := endpoint{issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout}
+	if err := ep.validate(); err != nil {
+		return nil, err
+	}
+	if c.IntrospectionURL != "" {
+		if err := checkSecureURL(c.IntrospectionURL); err != nil {
+			return nil, &ConfigError{Field: "IntrospectionURL", Problem: err.Error()}
+		}
+	}
+	signer, err := newAssertionSigner(c.Key, 0)
+	if err != nil {
+		return nil, err
+	}
+	ttl := c.CacheTTL
+	if ttl == 0 {
+		ttl = DefaultIntrospectionCacheTTL
+	}
+	return &Introspector{conn: ep.connect(ctx), signer: signer, url: c.IntrospectionURL, ttl: ttl,
+		cache: map[[32]byte]cachedIntrospection{}, inFlight: map[[32]byte]*introspectionCall{}}, nil
+}
+
+// Introspect reports whether token is active, and what ZITADEL knows of it.
+// An inactive token is not an error.
+func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspection, error) {
+	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
+	in.mu.Lock()
+	if c, ok := in.cache[key]; ok && in.conn.now().Before(c.until) {
+		in.mu.Unlock()
+		return c.result, nil
+	}
+	call, leader := in.inFlight[key], false
+	if call == nil {
+		call, leader = &introspectionCall{done: make(chan struct{})}, true
+		in.inFlight[key] = call
+	}
+	in.mu.Unlock()
+	if leader {
+		in.lead(ctx, key, call, token)
+	}
+	select {
+	case <-call.done:
+		return call.result, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// lead makes the request for everyone waiting on call. The leader's own
+// cancellation does not fail the others: the request is bounded by the
+// timeout alone.
+func (in *Introspector) lead(ctx context.Context, key [32]byte, call *introspectionCall, token string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.conn.call.timeout)
+	defer cancel()
+	call.result, call.err = in.request(ctx, token)
+	in.mu.Lock()
+	delete(in.inFlight, key)
+	in.store(key, call.result)
+	in.mu.Unlock()
+	close(call.done)
+}
+
+// store caches an active result until the token's exp, at most ttl.
+func (in *Introspector) store(key [32]byte, r *Introspection) {
+	if in.ttl < 0 || r == nil || !r.Active {
+		return
+	}
+	now := in.conn.now()
+	until := now.Add(in.ttl)
+	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
+		until = exp
+	}
+	if len(in.cache) >= maxCachedIntrospections {
+		for k, c := range in.cache {
+			if !now.Before(c.until) {
+				delete(in.cache, k)
+			}
+		}
+	}
+	if len(in.cache) < maxCachedIntrospections {
+		in.cache[key] = cachedIntrospection{result: r, until: until}
+	}
+}
+
+// request asks the introspection endpoint, authenticated by a fresh client assertion.
+func (in *Introspector) request(ctx context.Context, token string) (*Introspection, error) {
+	ep, err := in.conn.endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	target := in.url
+	if target == "" {
+		target = ep.IntrospectionURL
+	}
+	assertion, err := in.signer.sign(ep.Issuer, in.conn.now())
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"token": {token}, "client_assertion_type": {ClientAssertionType}, "client_assertion": {assertion}}
+	resp, body, err := in.conn.call.postForm(ctx, tokenRequest{url: target, form: form})
+	if err != nil {
+		return nil, &TokenError{Err: err, endpoint: "introspection"}
+	}
+	var r Introspection
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		return nil, errorResponse(resp, body, "introspection", in.conn.now(), assertion, token)
+	}
+	return &r, nil
+}

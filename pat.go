@@ -1,0 +1,98 @@
+package serviceuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// PATConfig uses a ZITADEL personal access token: a static bearer token made
+// in the console for a machine user. It cannot be refreshed, so a 401 from the
+// server is returned as ErrPATRejected rather than retried.
+type PATConfig struct {
+	// Token is the personal access token (see ReadPAT and PATFromEnv).
+	Token Secret
+	// Expiry is when the token expires, as set in the console; zero means never.
+	Expiry time.Time
+	// HTTPClient's transport sends the requests; nil means http.DefaultTransport.
+	HTTPClient *http.Client
+	// OrgID, when set, is sent as the x-zitadel-orgid header.
+	OrgID string
+}
+
+// ErrPATRejected is returned when the server refuses a personal access token
+// (HTTP 401): it was revoked, has expired, or belongs to another instance.
+var ErrPATRejected = errors.New("serviceuser: personal access token rejected (HTTP 401): it was revoked, expired, or is for another instance; create a new one")
+
+// ErrPATExpired is returned once the configured expiry has passed.
+var ErrPATExpired = errors.New("serviceuser: personal access token expired")
+
+// TokenSource returns the token, as long as it has not expired.
+func (c PATConfig) TokenSource() oauth2.TokenSource {
+	return patSource{token: &oauth2.Token{AccessToken: string(c.Token), TokenType: "Bearer", Expiry: c.Expiry}}
+}
+
+// Client returns an *http.Client that sends the token with every request
+// (see Transport); a 401 answer becomes ErrPATRejected.
+func (c PATConfig) Client(ctx context.Context) *http.Client {
+	return newClient(ctx, c.TokenSource(), c.HTTPClient, c.OrgID)
+}
+
+// patSource serves one static token.
+type patSource struct{ token *oauth2.Token }
+
+func (s patSource) Token() (*oauth2.Token, error) {
+	switch {
+	case s.token.AccessToken == "":
+		return nil, &ConfigError{Field: "Token", Problem: "missing"}
+	case !s.token.Expiry.IsZero() && !time.Now().Before(s.token.Expiry):
+		return nil, fmt.Errorf("%w at %s", ErrPATExpired, s.token.Expiry.Format(time.RFC3339))
+	}
+	return s.token, nil
+}
+
+// rejected turns a 401 into ErrPATRejected: there is no new token to try.
+func (patSource) rejected() error { return ErrPATRejected }
+
+// ReadPAT reads a personal access token from the file at path (surrounding
+// white space is removed).
+func ReadPAT(path string) (Secret, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("serviceuser: read personal access token: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize))
+	if err != nil {
+		return "", fmt.Errorf("serviceuser: read personal access token: %w", err)
+	}
+	return checkPAT(string(data))
+}
+
+// PATFromEnv returns the personal access token held by the environment
+// variable name.
+func PATFromEnv(name string) (Secret, error) {
+	value, ok := os.LookupEnv(name)
+	if !ok {
+		return "", fmt.Errorf("serviceuser: environment variable %s is not set", name)
+	}
+	return checkPAT(value)
+}
+
+func checkPAT(s string) (Secret, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", errors.New("serviceuser: personal access token is empty")
+	case strings.ContainsAny(s, " \t\r\n"):
+		return "", errors.New("serviceuser: personal access token contains white space")
+	}
+	return Secret(s), nil
+}

@@ -1,0 +1,275 @@
+package serviceusertest
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// appClaims returns valid client assertion claims for app at time now.
+func appClaims(s *Server, app *Application, now time.Time) map[string]any {
+	return map[string]any{
+		"iss": app.ClientID,
+		"sub": app.ClientID,
+		"aud": []string{s.Issuer()},
+		"iat": now.Unix(),
+		"exp": now.Add(time.Hour).Unix(),
+	}
+}
+
+func signApp(t *testing.T, app *Application, claims map[string]any) string {
+	t.Helper()
+	return sign(t, app.PrivateKey, jose.RS256, app.KeyID, claims)
+}
+
+func postIntrospect(t *testing.T, s *Server, form url.Values) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.IntrospectionURL(), strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(t, s, req)
+}
+
+func introspectAs(t *testing.T, s *Server, assertion, token string) response {
+	t.Helper()
+	return postIntrospect(t, s, url.Values{
+		"token":                 {token},
+		"client_assertion_type": {ClientAssertionType},
+		"client_assertion":      {assertion},
+	})
+}
+
+// introspectOK introspects token with a fresh assertion of app at now.
+func introspectOK(t *testing.T, s *Server, app *Application, now time.Time, token string) response {
+	t.Helper()
+	r := introspectAs(t, s, signApp(t, app, appClaims(s, app, now)), token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	return r
+}
+
+func TestApplicationKeyFileLayout(t *testing.T) {
+	s := newServer(t)
+	app := s.NewApplication()
+	assert.True(t, strings.HasPrefix(string(app.KeyFile), `{"type":"application","keyId":"`+app.KeyID+`","key":"-----BEGIN RSA PRIVATE KEY-----\n`))
+	var f map[string]string
+	require.NoError(t, json.Unmarshal(app.KeyFile, &f))
+	assert.Equal(t, map[string]string{
+		"type": "application", "keyId": app.KeyID, "key": f["key"], "appId": app.AppID, "clientId": app.ClientID,
+	}, f)
+	block, _ := pem.Decode([]byte(f["key"]))
+	require.NotNil(t, block)
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	require.NoError(t, err)
+	assert.True(t, key.Equal(app.PrivateKey))
+	rsaKey, ok := app.PrivateKey.(*rsa.PrivateKey)
+	require.True(t, ok)
+	assert.Equal(t, 2048, rsaKey.N.BitLen())
+	assert.NotEqual(t, app.AppID, app.KeyID)
+	assert.NotEqual(t, s.NewApplication().ClientID, app.ClientID)
+}
+
+func TestIntrospectJWTProfileToken(t *testing.T) {
+	s := newServer(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetNow(func() time.Time { return now })
+	u, app := s.NewServiceUser(), s.NewApplication()
+	tok := requireIssued(t, grant(t, s, signAs(t, u, claimsFor(s, u, now))))
+
+	r := introspectOK(t, s, app, now, tok)
+	assert.Equal(t, true, r.json["active"])
+	assert.Equal(t, u.UserID, r.json["sub"])
+	assert.Equal(t, u.UserID, r.json["client_id"])
+	assert.Equal(t, u.Username, r.json["username"])
+	assert.Equal(t, "openid profile", r.json["scope"])
+	assert.Equal(t, float64(now.Unix()), r.json["iat"])
+	assert.Equal(t, float64(now.Add(DefaultTokenLifetime).Unix()), r.json["exp"])
+	assert.Equal(t, "Bearer", r.json["token_type"])
+	assert.Equal(t, s.Issuer(), r.json["iss"])
+	assert.Equal(t, []any{u.UserID, app.ClientID}, r.json["aud"])
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
+
+	s.SetNow(func() time.Time { return now.Add(DefaultTokenLifetime) })
+	expired := introspectOK(t, s, app, now.Add(DefaultTokenLifetime), tok)
+	assert.JSONEq(t, `{"active":false}`, expired.raw)
+}
+
+func TestIntrospectClientCredentialsToken(t *testing.T) {
+	s := newServer(t)
+	u, secret := s.NewServiceUserWithSecret()
+	app := s.NewApplication()
+	tok := requireIssued(t, withBasic(u.Username, secret).post(t, s))
+	r := introspectOK(t, s, app, time.Now(), tok)
+	assert.Equal(t, true, r.json["active"])
+	assert.Equal(t, u.UserID, r.json["sub"])
+	assert.Equal(t, u.Username, r.json["client_id"])
+}
+
+func TestIntrospectPersonalAccessToken(t *testing.T) {
+	s := newServer(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetNow(func() time.Time { return now })
+	u, app := s.NewServiceUser(), s.NewApplication()
+	forever := s.NewPersonalAccessToken(u.UserID, time.Time{})
+	hour := s.NewPersonalAccessToken(u.UserID, now.Add(time.Hour))
+
+	r := introspectOK(t, s, app, now, forever)
+	assert.Equal(t, true, r.json["active"])
+	assert.Equal(t, u.UserID, r.json["sub"])
+	assert.NotContains(t, r.json, "exp", "a PAT without expiry has no exp")
+	assert.Equal(t, float64(now.Unix()), r.json["iat"])
+	assert.Contains(t, r.json["scope"], "openid")
+
+	r = introspectOK(t, s, app, now, hour)
+	assert.Equal(t, float64(now.Add(time.Hour).Unix()), r.json["exp"])
+
+	s.RevokeToken(forever)
+	assert.JSONEq(t, `{"active":false}`, introspectOK(t, s, app, now, forever).raw)
+	s.SetNow(func() time.Time { return now.Add(time.Hour) })
+	assert.JSONEq(t, `{"active":false}`, introspectOK(t, s, app, now.Add(time.Hour), hour).raw)
+}
+
+func TestIntrospectUnknownToken(t *testing.T) {
+	s := newServer(t)
+	app := s.NewApplication()
+	r := introspectOK(t, s, app, time.Now(), "no-such-token")
+	assert.Equal(t, `{"active":false}`, r.raw)
+}
+
+func TestIntrospectAcceptsPS256(t *testing.T) {
+	s := newServer(t)
+	u, app := s.NewServiceUser(), s.NewApplication()
+	pat := s.NewPersonalAccessToken(u.UserID, time.Time{})
+	assertion := sign(t, app.PrivateKey, jose.PS256, app.KeyID, appClaims(s, app, time.Now()))
+	r := introspectAs(t, s, assertion, pat)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, true, r.json["active"])
+}
+
+func TestIntrospectRejectsClient(t *testing.T) {
+	s := newServer(t)
+	now := time.Now()
+	app, other, u := s.NewApplication(), s.NewApplication(), s.NewServiceUser()
+	pat := s.NewPersonalAccessToken(u.UserID, time.Time{})
+	with := func(edit func(c map[string]any)) map[string]any {
+		c := appClaims(s, app, now)
+		edit(c)
+		return c
+	}
+	good := signApp(t, app, appClaims(s, app, now))
+	cases := map[string]url.Values{
+		"wrong key":        {"client_assertion": {sign(t, other.PrivateKey, jose.RS256, app.KeyID, appClaims(s, app, now))}},
+		"other app's kid":  {"client_assertion": {sign(t, app.PrivateKey, jose.RS256, other.KeyID, appClaims(s, app, now))}},
+		"wrong aud":        {"client_assertion": {signApp(t, app, with(func(c map[string]any) { c["aud"] = s.Issuer() + "/" }))}},
+		"expired":          {"client_assertion": {signApp(t, app, with(func(c map[string]any) { c["exp"] = now.Add(-time.Minute).Unix() }))}},
+		"iss not sub":      {"client_assertion": {signApp(t, app, with(func(c map[string]any) { c["sub"] = u.UserID }))}},
+		"HS256":            {"client_assertion": {sign(t, []byte(strings.Repeat("k", 32)), jose.HS256, app.KeyID, appClaims(s, app, now))}},
+		"service user key": {"client_assertion": {signAs(t, u, claimsFor(s, u, now))}},
+		"no assertion type": {
+			"client_assertion_type": {""}, "client_assertion": {good},
+		},
+		"grant type URN as assertion type": {
+			"client_assertion_type": {GrantTypeJWTBearer}, "client_assertion": {good},
+		},
+		"no assertion": {"client_assertion": {""}},
+	}
+	for name, form := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := url.Values{"token": {pat}, "client_assertion_type": {ClientAssertionType}}
+			for k, v := range form {
+				f[k] = v
+			}
+			r := postIntrospect(t, s, f)
+			requireInvalidClient(t, r)
+			assert.NotContains(t, r.raw, `"active"`)
+		})
+	}
+	assert.Equal(t, true, introspectAs(t, s, good, pat).json["active"], "the good assertion itself passes")
+}
+
+func TestIntrospectBasicAuthIsNotEnough(t *testing.T) {
+	s := newServer(t)
+	u, secret := s.NewServiceUserWithSecret()
+	req, err := http.NewRequest(http.MethodPost, s.IntrospectionURL(), strings.NewReader(url.Values{"token": {"x"}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(u.Username), url.QueryEscape(secret))
+	r := do(t, s, req)
+	requireInvalidClient(t, r)
+	assert.Equal(t, "Basic", r.header.Get("WWW-Authenticate"))
+}
+
+func TestIntrospectAssertionTolerance(t *testing.T) {
+	s := newServer(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s.SetNow(func() time.Time { return now })
+	app := s.NewApplication()
+	at := func(iat, exp time.Duration) int {
+		c := appClaims(s, app, now)
+		c["iat"], c["exp"] = now.Add(iat).Unix(), now.Add(exp).Unix()
+		return introspectAs(t, s, signApp(t, app, c), "x").status
+	}
+	assert.Equal(t, http.StatusUnauthorized, at(0, time.Second), "exp must be later than now+1s")
+	assert.Equal(t, http.StatusOK, at(0, 2*time.Second))
+	assert.Equal(t, http.StatusOK, at(time.Second, time.Hour), "iat up to 1s ahead")
+	assert.Equal(t, http.StatusUnauthorized, at(2*time.Second, time.Hour))
+}
+
+func TestApplicationKeyCannotGetTokens(t *testing.T) {
+	s := newServer(t)
+	app := s.NewApplication()
+	requireInternal(t, grant(t, s, signApp(t, app, appClaims(s, app, time.Now()))))
+	err := lastRejection(t, s)
+	assert.ErrorIs(t, err, ErrSignatureInvalid)
+	assert.ErrorIs(t, err, ErrKeyNotFound)
+}
+
+func TestIntrospectRequestErrors(t *testing.T) {
+	s := newServer(t)
+	app := s.NewApplication()
+	good := signApp(t, app, appClaims(s, app, time.Now()))
+
+	r := introspectAs(t, s, good, "")
+	require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+	assert.Equal(t, "invalid_request", r.json["error"])
+
+	req, err := http.NewRequest(http.MethodGet, s.IntrospectionURL()+"?token=x", nil)
+	require.NoError(t, err)
+	r = do(t, s, req)
+	require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+	assert.Equal(t, "invalid_request", r.json["error"])
+}
+
+func TestIntrospectionCountsAndFaults(t *testing.T) {
+	s := newServer(t)
+	app := s.NewApplication()
+	s.FailNext(1, Fault{Status: http.StatusBadGateway})
+	r := introspectOK(t, s, app, time.Now(), "x")
+	assert.JSONEq(t, `{"active":false}`, r.raw, "FailNext does not touch introspection")
+	s.FailNext(0, Fault{})
+
+	s.FailNextIntrospection(2, Fault{Status: http.StatusBadGateway, Body: "<html>bad gateway</html>"})
+	for range 2 {
+		r = introspectAs(t, s, signApp(t, app, appClaims(s, app, time.Now())), "x")
+		require.Equal(t, http.StatusBadGateway, r.status)
+		assert.Equal(t, "<html>bad gateway</html>", r.raw)
+	}
+	requireInvalidClient(t, introspectAs(t, s, "", "x"))
+	introspectOK(t, s, app, time.Now(), "x")
+
+	s.FailNextIntrospection(3, Fault{})
+	s.FailNextIntrospection(0, Fault{})
+	introspectOK(t, s, app, time.Now(), "x")
+
+	assert.Equal(t, 6, s.IntrospectionRequests())
+	assert.Equal(t, 0, s.TokenRequests())
+}
