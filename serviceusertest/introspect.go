@@ -150,15 +150,7 @@ func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 
 // countIntrospection counts the request and takes the pending fault, if any.
 func (s *Server) countIntrospection() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.introspectionRequests++
-	if len(s.introspectionFaults) == 0 {
-		return Fault{}, false
-	}
-	f := s.introspectionFaults[0]
-	s.introspectionFaults = s.introspectionFaults[1:]
-	return f, true
+	return s.count(&s.introspectionRequests, &s.introspectionFaults)
 }
 
 // checkIntrospection validates the form and the client assertion and returns

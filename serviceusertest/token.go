@@ -66,17 +66,22 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	s.issue(w, t)
 }
 
-// countTokenRequest counts the request and takes the pending fault, if any,
-// in one step so concurrent requests each consume their own.
+// countTokenRequest counts the request and takes the pending fault, if any.
 func (s *Server) countTokenRequest() (Fault, bool) {
+	return s.count(&s.tokenRequests, &s.faults)
+}
+
+// count adds one to *counter and takes the first fault of *queue, if any, in
+// one step so concurrent requests each consume their own.
+func (s *Server) count(counter *int, queue *[]Fault) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokenRequests++
-	if len(s.faults) == 0 {
+	*counter++
+	if len(*queue) == 0 {
 		return Fault{}, false
 	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
+	f := (*queue)[0]
+	*queue = (*queue)[1:]
 	return f, true
 }
 
