@@ -30,15 +30,20 @@ type Fault struct {
 // then FailNext(1, b) fails the next request with a and the one after with b.
 // n <= 0 drops all pending faults.
 func (s *Server) FailNext(n int, f Fault) {
+	s.queueFaults(&s.faults, n, f)
+}
+
+// queueFaults appends n copies of f to *queue, or empties it when n <= 0.
+func (s *Server) queueFaults(queue *[]Fault, n int, f Fault) {
 	f.Header = f.Header.Clone() // the caller may reuse its map
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n <= 0 {
-		s.faults = nil
+		*queue = nil
 		return
 	}
 	for range n {
-		s.faults = append(s.faults, f)
+		*queue = append(*queue, f)
 	}
 }
 

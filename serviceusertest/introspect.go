@@ -117,16 +117,7 @@ func (s *Server) IntrospectionRequests() int {
 // instead of normal processing, as FailNext does for token requests; they
 // still count in IntrospectionRequests. n <= 0 drops all pending faults.
 func (s *Server) FailNextIntrospection(n int, f Fault) {
-	f.Header = f.Header.Clone()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n <= 0 {
-		s.introspectionFaults = nil
-		return
-	}
-	for range n {
-		s.introspectionFaults = append(s.introspectionFaults, f)
-	}
+	s.queueFaults(&s.introspectionFaults, n, f)
 }
 
 // serveIntrospection answers RFC 7662 introspection requests from
