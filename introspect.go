@@ -15,28 +15,37 @@ const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 
 // Introspection is the answer of the introspection endpoint (RFC 7662).
 type Introspection struct {
-	Active    bool       `json:"active"`
-	Subject   string     `json:"sub"`
-	ClientID  string     `json:"client_id"`
-	Username  string     `json:"username"`
-	Scope     string     `json:"scope"`
-	TokenType string     `json:"token_type"`
-	Issuer    string     `json:"iss"`
-	Audience  stringList `json:"aud"`
-	ExpiresAt int64      `json:"exp"`
-	IssuedAt  int64      `json:"iat"`
+	Active    bool     `json:"active"`
+	Subject   string   `json:"sub"`
+	ClientID  string   `json:"client_id"`
+	Username  string   `json:"username"`
+	Scope     string   `json:"scope"`
+	TokenType string   `json:"token_type"`
+	Issuer    string   `json:"iss"`
+	Audience  []string `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
 }
 
-// stringList accepts a JSON string or an array of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(data []byte) error {
+// UnmarshalJSON accepts "aud" as a string or an array of strings.
+func (r *Introspection) UnmarshalJSON(data []byte) error {
+	type plain Introspection
+	var v struct {
+		*plain
+		Audience json.RawMessage `json:"aud"`
+	}
+	v.plain = (*plain)(r)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
 	var one string
-	if err := json.Unmarshal(data, &one); err == nil {
-		*l = stringList{one}
+	if json.Unmarshal(v.Audience, &one) == nil {
+		r.Audience = []string{one}
 		return nil
 	}
-	return json.Unmarshal(data, (*[]string)(l))
+	r.Audience = nil
+	_ = json.Unmarshal(v.Audience, &r.Audience) // absent or malformed: no audience
+	return nil
 }
 
 // IntrospectionConfig describes how a backend API checks access tokens at
