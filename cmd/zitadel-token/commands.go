@@ -214,8 +214,98 @@ func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// tokenKey checks the flags of the subcommands that fetch a token and
-// loads their key.
+// runIntrospect asks the introspection endpoint whether a token is active
+// and prints the answer. An inactive token is reported after the answer is
+// printed, so that the exit code tells it apart. The token is never printed.
+func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
+	if o.token == "" {
+		return usageErrorf("-token is empty; give the token, or - to read it from standard input")
+	}
+	key, err := tokenKey(o)
+	if err != nil {
+		return err
+	}
+	if key.Type != serviceuser.KeyTypeApplication {
+		return &keyError{fmt.Errorf("introspect needs an API application key (type %q), not a key of type %q",
+			serviceuser.KeyTypeApplication, key.Type)}
+	}
+	cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
+		Timeout: o.timeout, CacheTTL: -1}
+	in, err := cfg.NewIntrospector(ctx)
+	if err != nil {
+		return err
+	}
+	token, err := tokenToCheck(o)
+	if err != nil {
+		return err
+	}
+	r, err := in.Introspect(ctx, token)
+	if err != nil {
+		return err
+	}
+	if err := printIntrospection(stdout, r, o.json); err != nil {
+		return err
+	}
+	if !r.Active {
+		return &inactiveError{}
+	}
+	return nil
+}
+
+// maxTokenSize bounds the token read from standard input.
+const maxTokenSize = 64 << 10
+
+// tokenToCheck returns the -token value, or the token on standard input
+// when it is "-". Error messages never repeat the token.
+func tokenToCheck(o *options) (string, error) {
+	token := o.token
+	if token == "-" {
+		data, err := io.ReadAll(io.LimitReader(o.stdin, maxTokenSize+1))
+		if err != nil {
+			return "", fmt.Errorf("reading the token from standard input: %w", err)
+		}
+		if len(data) > maxTokenSize {
+			return "", usageErrorf("standard input holds more than %d KiB, too much for a token", maxTokenSize>>10)
+		}
+		token = string(data)
+	}
+	token = strings.TrimSpace(token)
+	switch {
+	case token == "" && o.token == "-":
+		return "", usageErrorf("no token on standard input; give -token or write the token to standard input")
+	case token == "":
+		return "", usageErrorf("-token is empty")
+	case strings.ContainsAny(token, " \t\r\n"):
+		return "", usageErrorf("the token contains white space; give one token only")
+	}
+	return token, nil
+}
+
+// printIntrospection prints the answer's fields that are set, one per line,
+// or the whole answer as JSON.
+func printIntrospection(w io.Writer, r *serviceuser.Introspection, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, r)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "active: %t\n", r.Active)
+	line := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(&b, "%s: %s\n", name, value)
+		}
+	}
+	line("sub", r.Subject)
+	line("username", r.Username)
+	line("scope", r.Scope)
+	if r.ExpiresAt != 0 {
+		line("expires", time.Unix(r.ExpiresAt, 0).UTC().Format(time.RFC3339))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// tokenKey checks the flags of the subcommands that call ZITADEL and loads
+// their key.
 func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 	if o.timeout <= 0 {
 		return nil, usageErrorf("-timeout must be positive")

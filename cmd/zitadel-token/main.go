@@ -7,12 +7,14 @@
 //	zitadel-token assertion -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token inspect -key key.json
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
+//	zitadel-token introspect -key app.json -issuer https://my-instance.zitadel.cloud -token TOKEN
 //	zitadel-token -demo
 //
 // Run "zitadel-token help" for the flags and the exit codes.
 //
 // The tool never prints the private key, and prints a token or an assertion
-// only on standard output of the subcommand that asks for it.
+// only on standard output of the subcommand that asks for it. The token that
+// introspect checks is never printed.
 package main
 
 import (
@@ -35,12 +37,13 @@ const progName = "zitadel-token"
 
 // Exit codes a script can rely on.
 const (
-	exitOK      = 0
-	exitFailure = 1 // anything not covered below
-	exitUsage   = 2 // bad command line or configuration
-	exitKey     = 3 // key file unreadable, invalid or expired
-	exitRefused = 4 // the server answered with an error
-	exitNetwork = 5 // no answer: network error or timeout
+	exitOK       = 0
+	exitFailure  = 1 // anything not covered below
+	exitUsage    = 2 // bad command line or configuration
+	exitKey      = 3 // key file unreadable, invalid or expired
+	exitRefused  = 4 // the server answered with an error
+	exitNetwork  = 5 // no answer: network error or timeout
+	exitInactive = 6 // introspect: the token is not active
 )
 
 // Environment variables read when the matching flags are not given.
@@ -51,7 +54,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)
 }
@@ -74,20 +77,28 @@ var commands = []command{
 		[]func(*flag.FlagSet, *options){keyFlags, jsonFlag}, runInspect},
 	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
 		[]func(*flag.FlagSet, *options){keyFlags, issuerFlag, tokenFlags, userinfoFlag}, runUserinfo},
+	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
+		[]func(*flag.FlagSet, *options){keyFlags, issuerFlag, introspectFlags, timeoutFlag, jsonFlag}, runIntrospect},
 }
 
 const flagsText = `Flags:
-  -key PATH          service user key file (JSON, as downloaded from ZITADEL)
+  -key PATH          service user key file (JSON, as downloaded from ZITADEL);
+                     for introspect, an API application key file instead
   -key-env NAME      environment variable holding the key file's JSON or its path;
                      when neither -key nor -key-env is given, $ZITADEL_KEY is used if set
   -issuer URL        ZITADEL instance, e.g. https://my-instance.zitadel.cloud
-                     (default $ZITADEL_ISSUER) [token, assertion, userinfo]
+                     (default $ZITADEL_ISSUER) [token, assertion, userinfo, introspect]
   -scope SCOPE       scope to request; repeat it or separate scopes with spaces
                      (default openid) [token, userinfo]
   -token-url URL     token endpoint, skipping discovery [token, userinfo]
   -userinfo-url URL  userinfo endpoint, skipping discovery [userinfo]
-  -timeout D         bound on each request to ZITADEL (default 10s) [token, userinfo]
-  -json              print JSON instead of text [token, inspect]
+  -token TOKEN       the token to check; when absent or "-", it is read from
+                     standard input [introspect]
+  -introspection-url URL
+                     introspection endpoint, skipping discovery [introspect]
+  -timeout D         bound on each request to ZITADEL (default 10s)
+                     [token, userinfo, introspect]
+  -json              print JSON instead of text [token, inspect, introspect]
   -lifetime D        assertion lifetime, at most 1h (default 1h) [assertion]
   -demo              run against a local fake ZITADEL started for the occasion;
                      -key and -issuer are not needed [token]
@@ -98,8 +109,11 @@ Exit codes:
   2  usage error: unknown subcommand or flag, missing -key or -issuer, bad URL
   3  key file problem: unreadable, invalid or expired key
      (inspect still prints the summary of an expired key)
-  4  the server refused: error answer from the token, discovery or userinfo endpoint
+  4  the server refused: error answer from the token, discovery, userinfo
+     or introspection endpoint
   5  no answer from the server: network error or timeout
+  6  introspect: the token is not active (expired, revoked or unknown);
+     the answer is still printed
 
 Examples:
   zitadel-token -key key.json -issuer https://my-instance.zitadel.cloud
@@ -107,12 +121,14 @@ Examples:
   zitadel-token token -json -scope "openid urn:zitadel:iam:org:project:id:zitadel:aud"
   zitadel-token userinfo
   zitadel-token inspect -key key.json
+  zitadel-token token | zitadel-token introspect -key app.json -json
   zitadel-token -demo
 `
 
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s [subcommand] [flags]\n\n", progName)
-	fmt.Fprintf(w, "Obtains tokens for a ZITADEL service user from its key file (JWT bearer grant).\n\n")
+	fmt.Fprintf(w, "Obtains tokens for a ZITADEL service user from its key file (JWT bearer grant),\n")
+	fmt.Fprintf(w, "and checks tokens at ZITADEL's introspection endpoint with an API application key.\n\n")
 	fmt.Fprintf(w, "Subcommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
@@ -122,7 +138,8 @@ func printUsage(w io.Writer) {
 }
 
 // run is the whole tool: main only adds the process around it.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int {
+// stdin is read only by introspect, for the token to check.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) (string, bool)) int {
 	name, rest := "token", args
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, rest = args[0], args[1:]
@@ -138,7 +155,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}
-	o := &options{env: env}
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	o := &options{env: env, stdin: stdin}
 	fs := cmd.flagSet(o)
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -201,17 +221,20 @@ func quoteArg(s string) string {
 
 // options holds the flags of every subcommand; each uses some of them.
 type options struct {
-	env         func(string) (string, bool)
-	keyPath     string
-	keyEnv      string
-	issuer      string
-	scopes      scopeList
-	tokenURL    string
-	userinfoURL string
-	timeout     time.Duration
-	lifetime    time.Duration
-	json        bool
-	demo        bool
+	env              func(string) (string, bool)
+	stdin            io.Reader
+	keyPath          string
+	keyEnv           string
+	issuer           string
+	scopes           scopeList
+	tokenURL         string
+	userinfoURL      string
+	token            string
+	introspectionURL string
+	timeout          time.Duration
+	lifetime         time.Duration
+	json             bool
+	demo             bool
 }
 
 func keyFlags(fs *flag.FlagSet, o *options) {
@@ -226,7 +249,18 @@ func issuerFlag(fs *flag.FlagSet, o *options) {
 func tokenFlags(fs *flag.FlagSet, o *options) {
 	fs.Var(&o.scopes, "scope", "scope to request (repeatable)")
 	fs.StringVar(&o.tokenURL, "token-url", "", "token endpoint, skipping discovery")
+	timeoutFlag(fs, o)
+}
+
+func timeoutFlag(fs *flag.FlagSet, o *options) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "bound on each request")
+}
+
+// introspectFlags are the token to check ("-" for standard input) and the
+// endpoint to check it at.
+func introspectFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.token, "token", "-", "the token to check, or - for standard input")
+	fs.StringVar(&o.introspectionURL, "introspection-url", "", "introspection endpoint, skipping discovery")
 }
 
 func userinfoFlag(fs *flag.FlagSet, o *options) {
@@ -302,6 +336,11 @@ type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return e.msg }
 
+// inactiveError is introspection's answer that the token is not active.
+type inactiveError struct{}
+
+func (*inactiveError) Error() string { return "the token is not active" }
+
 // exitCode maps err to the exit codes documented in the usage text.
 func exitCode(err error) int {
 	var (
@@ -311,8 +350,11 @@ func exitCode(err error) int {
 		te *serviceuser.TokenError
 		de *serviceuser.DiscoveryError
 		re *refusedError
+		ie *inactiveError
 	)
 	switch {
+	case errors.As(err, &ie):
+		return exitInactive
 	case errors.As(err, &ue), errors.Is(err, serviceuser.ErrInsecureURL):
 		return exitUsage
 	case errors.As(err, &ke), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):

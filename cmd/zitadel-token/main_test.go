@@ -50,13 +50,19 @@ func newFixtureWithKey(t *testing.T, kind serviceusertest.KeyKind) *fixture {
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, user: srv.NewServiceUserWithKey(kind)}
 	f.keyPath = writeFile(t, "key.json", f.user.KeyFile)
-	fields := keyFields(t, f.user.KeyFile)
+	f.addPEM(t, f.user.KeyFile)
+	return f
+}
+
+// addPEM adds the private key lines of keyFile to those no output may hold.
+func (f *fixture) addPEM(t *testing.T, keyFile []byte) {
+	t.Helper()
+	fields := keyFields(t, keyFile)
 	for _, line := range strings.Split(fields["key"].(string), "\n") {
 		if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
 			f.pem = append(f.pem, line)
 		}
 	}
-	return f
 }
 
 func writeFile(t *testing.T, name string, data []byte) string {
@@ -142,11 +148,17 @@ type result struct {
 // every run must respect.
 func (f *fixture) run(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return f.runInput(t, "", env, args...)
+}
+
+// runInput is run with stdin as standard input.
+func (f *fixture) runInput(t *testing.T, stdin string, env map[string]string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
-	code := run(ctx, args, &stdout, &stderr, lookup)
+	code := run(ctx, args, strings.NewReader(stdin), &stdout, &stderr, lookup)
 	r := result{code, stdout.String(), stderr.String()}
 	f.checkOutput(t, args, r)
 	return r
@@ -468,7 +480,7 @@ func TestDemo(t *testing.T) {
 func TestHelp(t *testing.T) {
 	f := &fixture{}
 	var usage string
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"inspect", "-h"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"inspect", "-h"}, {"introspect", "-h"}} {
 		r := f.run(t, nil, args...)
 		checkCode(t, r, exitOK)
 		if usage != "" && r.stdout != usage {
@@ -486,7 +498,10 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
-	for code := exitOK; code <= exitNetwork; code++ {
+	if !strings.Contains(usage, "\n  introspect ") {
+		t.Error("usage does not list introspect")
+	}
+	for code := exitOK; code <= exitInactive; code++ {
 		if !strings.Contains(usage, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("usage does not document exit code %d", code)
 		}
@@ -657,9 +672,16 @@ func toolBinary(t *testing.T) string {
 // variables the tool reads, plus env.
 func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return f.runBinaryInput(t, "", env, args...)
+}
+
+// runBinaryInput is runBinary with stdin as standard input.
+func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, toolBinary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -705,4 +727,218 @@ func TestBinaryToken(t *testing.T) {
 	f.srv.FailNext(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
 	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitRefused)
 	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", "http://"+closedAddr(t)), exitNetwork)
+}
+
+// introspectFixture adds an API application to a fixture, its key file on
+// disk, and returns the arguments that introspect with it.
+func introspectFixture(t *testing.T) (*fixture, *serviceusertest.Application, []string) {
+	t.Helper()
+	f := newFixture(t)
+	app := f.srv.NewApplication()
+	f.addPEM(t, app.KeyFile)
+	appPath := writeFile(t, "app.json", app.KeyFile)
+	return f, app, []string{"introspect", "-key", appPath, "-issuer", f.srv.Issuer()}
+}
+
+// userToken returns a token of the fixture's service user, obtained with the
+// token subcommand.
+func userToken(t *testing.T, f *fixture) string {
+	t.Helper()
+	r := f.run(t, nil, "token", "-key", f.keyPath, "-issuer", f.srv.Issuer())
+	checkCode(t, r, exitOK)
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	f.addToken(tok)
+	return tok
+}
+
+func TestIntrospect(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	expiry := time.Now().Add(time.Hour).Truncate(time.Second)
+	pat := f.srv.NewPersonalAccessToken(f.user.UserID, expiry)
+	f.addToken(pat)
+	jwt := userToken(t, f)
+
+	want := "active: true\nsub: " + f.user.UserID + "\nusername: " + f.user.Username + "\n"
+	wantExpires := "\nexpires: " + expiry.UTC().Format(time.RFC3339) + "\n"
+	for _, c := range []struct {
+		name, stdin string
+		extra       []string
+	}{
+		{"-token", "", []string{"-token", pat}},
+		{"stdin", pat + "\n", nil},
+		{"-token -", "  " + pat + "\r\n", []string{"-token", "-"}},
+		{"-introspection-url", "", []string{"-token", pat, "-introspection-url", f.srv.IntrospectionURL(), "-timeout", "5s"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.runInput(t, c.stdin, nil, append(slices.Clone(args), c.extra...)...)
+			checkCode(t, r, exitOK)
+			if !strings.HasPrefix(r.stdout, want+"scope: openid ") || !strings.HasSuffix(r.stdout, wantExpires) ||
+				strings.Count(r.stdout, "\n") != 5 {
+				t.Errorf("stdout %q, want %q, a scope line and %q", r.stdout, want, wantExpires)
+			}
+		})
+	}
+
+	r := f.runInput(t, jwt, nil, args...)
+	checkCode(t, r, exitOK)
+	if !strings.HasPrefix(r.stdout, want+"scope: openid\nexpires: ") {
+		t.Errorf("stdout %q, want %q, scope and expiry", r.stdout, want)
+	}
+
+	// The environment variables stand for -key and -issuer.
+	env := map[string]string{envKey: args[2], envIssuer: f.srv.Issuer()}
+	checkCode(t, f.run(t, env, "introspect", "-token", jwt), exitOK)
+}
+
+func TestIntrospectJSON(t *testing.T) {
+	f, app, args := introspectFixture(t)
+	jwt := userToken(t, f)
+	for _, extra := range [][]string{{"-json"}, {"-json", "-token", "-"}} {
+		r := f.runInput(t, jwt, nil, append(slices.Clone(args), extra...)...)
+		checkCode(t, r, exitOK)
+		var got struct {
+			Active   bool     `json:"active"`
+			Sub      string   `json:"sub"`
+			ClientID string   `json:"client_id"`
+			Username string   `json:"username"`
+			Scope    string   `json:"scope"`
+			Iss      string   `json:"iss"`
+			Aud      []string `json:"aud"`
+			Exp      int64    `json:"exp"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("stdout %q: %v", r.stdout, err)
+		}
+		if !got.Active || got.Sub != f.user.UserID || got.Username != f.user.Username || got.Scope != "openid" ||
+			got.Iss != f.srv.Issuer() || !slices.Contains(got.Aud, app.ClientID) || time.Until(time.Unix(got.Exp, 0)) < 11*time.Hour {
+			t.Errorf("introspect -json printed %s", r.stdout)
+		}
+	}
+}
+
+func TestIntrospectInactive(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	jwt := userToken(t, f)
+	pat := f.srv.NewPersonalAccessToken(f.user.UserID, time.Time{})
+	f.addToken(pat)
+	f.srv.RevokeToken(jwt)
+	f.srv.RevokeToken(pat)
+
+	for _, tok := range []string{jwt, pat} {
+		r := f.run(t, nil, append(slices.Clone(args), "-token", tok)...)
+		checkCode(t, r, exitInactive)
+		if r.stdout != "active: false\n" {
+			t.Errorf("stdout %q, want %q", r.stdout, "active: false\n")
+		}
+		if !strings.Contains(r.stderr, "not active") {
+			t.Errorf("stderr %q", r.stderr)
+		}
+	}
+
+	r := f.runInput(t, jwt, nil, append(slices.Clone(args), "-json")...)
+	checkCode(t, r, exitInactive)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got["active"] != false {
+		t.Errorf("introspect -json printed %q", r.stdout)
+	}
+
+	unknown := "no-such-token-0123456789"
+	f.addToken(unknown)
+	checkCode(t, f.runInput(t, unknown, nil, args...), exitInactive)
+}
+
+func TestIntrospectServiceUserKey(t *testing.T) {
+	f, _, _ := introspectFixture(t)
+	jwt := userToken(t, f)
+	r := f.run(t, nil, "introspect", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-token", jwt)
+	checkCode(t, r, exitKey)
+	if !strings.Contains(r.stderr, `API application key (type "application")`) {
+		t.Errorf("stderr %q does not say which key is needed", r.stderr)
+	}
+	if n := f.srv.IntrospectionRequests(); n != 0 {
+		t.Errorf("%d introspection requests with a service user key", n)
+	}
+}
+
+func TestIntrospectExitCodes(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	jwt := userToken(t, f)
+	appPath, iss := args[2], f.srv.Issuer()
+	dead := "http://" + closedAddr(t)
+	expired := writeFile(t, "expired.json", func() []byte {
+		m := keyFields(t, readFileBytes(t, appPath))
+		m["expirationDate"] = "2020-01-02T03:04:05Z"
+		data, _ := json.Marshal(m)
+		return data
+	}())
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  int
+	}{
+		{"empty -token", "", []string{"introspect", "-key", appPath, "-issuer", iss, "-token", ""}, exitUsage},
+		{"empty stdin", " \n", []string{"introspect", "-key", appPath, "-issuer", iss}, exitUsage},
+		{"two tokens", jwt + " " + jwt, []string{"introspect", "-key", appPath, "-issuer", iss}, exitUsage},
+		{"missing -issuer", jwt, []string{"introspect", "-key", appPath}, exitUsage},
+		{"missing -key", jwt, []string{"introspect", "-issuer", iss}, exitUsage},
+		{"plain http introspection URL", jwt, []string{"introspect", "-key", appPath, "-issuer", iss,
+			"-introspection-url", "http://zitadel.example.com/oauth/v2/introspect"}, exitUsage},
+		{"bad timeout", jwt, []string{"introspect", "-key", appPath, "-issuer", iss, "-timeout", "0s"}, exitUsage},
+		{"expired key", jwt, []string{"introspect", "-key", expired, "-issuer", iss}, exitKey},
+		{"server down", jwt, []string{"introspect", "-key", appPath, "-issuer", dead}, exitNetwork},
+		{"introspection URL down", jwt, []string{"introspect", "-key", appPath, "-issuer", iss,
+			"-introspection-url", dead + "/oauth/v2/introspect"}, exitNetwork},
+		{"wrong introspection URL", jwt, []string{"introspect", "-key", appPath, "-issuer", iss,
+			"-introspection-url", iss + "/nowhere"}, exitRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.runInput(t, c.stdin, nil, c.args...)
+			checkCode(t, r, c.want)
+			if r.stdout != "" {
+				t.Errorf("stdout %q", r.stdout)
+			}
+		})
+	}
+	if n := f.srv.IntrospectionRequests(); n != 0 {
+		t.Errorf("%d introspection requests reached the server", n)
+	}
+
+	f.srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	checkCode(t, f.runInput(t, jwt, nil, args...), exitRefused)
+
+	f.srv.FailNextIntrospection(1, serviceusertest.Fault{Hang: true})
+	start := time.Now()
+	checkCode(t, f.runInput(t, jwt, nil, append(slices.Clone(args), "-timeout", "300ms")...), exitNetwork)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a 300ms timeout took %s", d)
+	}
+	checkCode(t, f.runInput(t, jwt, nil, args...), exitOK)
+}
+
+func readFileBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestBinaryIntrospect(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	jwt := userToken(t, f)
+	r := f.runBinaryInput(t, jwt+"\n", nil, args...)
+	checkCode(t, r, exitOK)
+	if !strings.HasPrefix(r.stdout, "active: true\nsub: "+f.user.UserID+"\n") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	f.srv.RevokeToken(jwt)
+	r = f.runBinaryInput(t, jwt, nil, append(slices.Clone(args), "-json")...)
+	checkCode(t, r, exitInactive)
+	if !strings.HasPrefix(r.stdout, `{"active":false`) {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	checkCode(t, f.runBinaryInput(t, jwt, nil, "introspect", "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitKey)
 }
