@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -84,6 +86,16 @@ func newFakeClock() *fakeClock {
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
+// TestMain fails the run if any test left a refresh goroutine behind.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if n := settledRefreshGoroutines(); code == 0 && n > 0 {
+		fmt.Fprintf(os.Stderr, "%d token source refresh goroutines outlived the tests\n", n)
+		code = 1
+	}
+	os.Exit(code)
+}
+
 // refreshGoroutines counts goroutines running a TokenSource refresh.
 func refreshGoroutines() int {
 	buf := make([]byte, 1<<20)
@@ -91,17 +103,22 @@ func refreshGoroutines() int {
 	return strings.Count(string(buf[:n]), "serviceuser.(*TokenSource).run(")
 }
 
-// requireNoRefreshGoroutines fails unless every refresh goroutine is gone. A
-// goroutine that has signalled its end may still be unwinding, so it looks a
-// few times, yielding in between.
+// requireNoRefreshGoroutines fails unless every refresh goroutine is gone.
 func requireNoRefreshGoroutines(t testing.TB) {
 	t.Helper()
-	for range 200 {
-		if refreshGoroutines() == 0 {
-			return
-		}
+	if n := settledRefreshGoroutines(); n > 0 {
+		t.Fatalf("%d refresh goroutines still running", n)
+	}
+}
+
+// settledRefreshGoroutines counts refresh goroutines, looking a few times
+// while any is left: one that has signalled its end may still be unwinding.
+func settledRefreshGoroutines() int {
+	n := refreshGoroutines()
+	for i := 0; i < 200 && n > 0; i++ {
 		runtime.Gosched()
 		time.Sleep(time.Millisecond)
+		n = refreshGoroutines()
 	}
-	t.Fatalf("%d refresh goroutines still running", refreshGoroutines())
+	return n
 }

@@ -25,6 +25,9 @@ const (
 // treating it as a failure puts the source into backoff instead of a loop.
 var errExpiredOnArrival = errors.New("serviceuser: token expired before it arrived (expires_in shorter than the request took)")
 
+// errZeroTokenSource reports a TokenSource not made by a config.
+var errZeroTokenSource = errors.New("serviceuser: zero TokenSource; make one with Config.TokenSource")
+
 // fetchFunc obtains a new token from the server.
 type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 
@@ -107,6 +110,9 @@ func (ts *TokenSource) refreshAhead() {
 // wait returns a token once the shared refresh ends, or the current backoff
 // window's error without causing a request.
 func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
+	if ts.fetch == nil {
+		return nil, errZeroTokenSource
+	}
 	ts.mu.Lock()
 	now := ts.now()
 	if s := ts.snap.Load(); s != nil && now.Before(s.expiresAt) {
@@ -208,7 +214,9 @@ func (ts *TokenSource) LastError() error {
 // is left. Afterwards a still-valid cached token is served, and every other
 // call fails with ErrClosed. Close is idempotent.
 func (ts *TokenSource) Close() error {
-	ts.cancel()
+	if ts.cancel != nil {
+		ts.cancel()
+	}
 	ts.wg.Wait()
 	return nil
 }

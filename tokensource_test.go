@@ -308,3 +308,10 @@ func TestInvalidateKeepsNewerToken(t *testing.T) {
 	assert.Same(t, second, third)
 	assert.EqualValues(t, 2, f.calls.Load())
 }
+
+func TestZeroTokenSourceFailsCleanly(t *testing.T) {
+	var ts TokenSource
+	_, err := ts.Token()
+	assert.ErrorIs(t, err, errZeroTokenSource)
+	assert.NoError(t, ts.Close())
+}
