@@ -106,6 +106,9 @@ func TestTokenSourceRefreshesAheadWithoutBlocking(t *testing.T) {
 	f.gate = make(chan struct{}) // the token endpoint now hangs until released
 	f.entered = make(chan struct{}, 1)
 	f.clock.Advance(staleWindow(time.Hour))
+	// Breaks the deadlock a waiting caller would cause; the assertions below
+	// then fail on the token it got, instead of the test hanging.
+	watchdog := time.AfterFunc(time.Minute, func() { close(f.gate) })
 
 	const callers = 100
 	var wg sync.WaitGroup
@@ -120,6 +123,7 @@ func TestTokenSourceRefreshesAheadWithoutBlocking(t *testing.T) {
 	wg.Wait()   // ...and every caller has returned: none waited on it
 	assert.EqualValues(t, 2, f.calls.Load(), "one background refresh for all callers")
 
+	require.True(t, watchdog.Stop(), "a caller waited on the refresh")
 	close(f.gate)
 	ts.wg.Wait()
 	tok, err := ts.Token()
