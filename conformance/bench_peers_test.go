@@ -1,0 +1,299 @@
+package conformance
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/client/profile"
+	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// The peers compared with serviceuser.TokenSource, each obtaining tokens for
+// the same service user from the same fake ZITADEL:
+//
+//   - zitadel-oidc: profile.NewJWTProfileTokenSourceFromKeyFileData, which
+//     signs an assertion and makes a token request on every Token call;
+//   - oauth2.ReuseTokenSource over it, the usual way to add caching: a mutex
+//     held across the fetch, no refresh ahead of expiry, no backoff.
+const (
+	peerServiceuser  = "serviceuser"
+	peerZitadel      = "zitadel-oidc"
+	peerReuseZitadel = "zitadel-oidc+ReuseTokenSource"
+	peerReuseStatic  = "oauth2.ReuseTokenSource"
+)
+
+// benchScopes are requested by every peer.
+var benchScopes = []string{"openid"}
+
+// benchEnv is a fake ZITADEL with one service user.
+type benchEnv struct {
+	srv  *serviceusertest.Server
+	user *serviceusertest.ServiceUser
+	key  *serviceuser.KeyFile
+	// reuseExpiryDelta is how long before expiry ReuseTokenSource stops
+	// serving a token; zero means oauth2's default (10 s).
+	reuseExpiryDelta time.Duration
+}
+
+// newBenchEnv starts a fake ZITADEL with a service user holding a key of kind.
+func newBenchEnv(tb testing.TB, kind serviceusertest.KeyKind) *benchEnv {
+	tb.Helper()
+	srv := serviceusertest.NewServer()
+	tb.Cleanup(srv.Close)
+	user := srv.NewServiceUserWithKey(kind)
+	key, err := serviceuser.ParseKeyFile(user.KeyFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &benchEnv{srv: srv, user: user, key: key}
+}
+
+// benchPeer builds a fresh, empty token source of one kind.
+type benchPeer struct {
+	name string
+	open func(tb testing.TB, env *benchEnv) (src oauth2.TokenSource, release func())
+}
+
+var (
+	benchPeerServiceuser = benchPeer{peerServiceuser, benchOpenServiceuser}
+	benchPeerZitadel     = benchPeer{peerZitadel, benchOpenZitadel}
+	benchPeerReuse       = benchPeer{peerReuseZitadel, benchOpenReuseZitadel}
+)
+
+// benchOpenServiceuser returns the library's token source.
+func benchOpenServiceuser(_ testing.TB, env *benchEnv) (oauth2.TokenSource, func()) {
+	ts := serviceuser.Config{Key: env.key, Issuer: env.srv.Issuer(), Scopes: benchScopes}.TokenSource(context.Background())
+	return ts, func() { _ = ts.Close() }
+}
+
+// benchOpenZitadel returns zitadel/oidc's JWT profile source, which finds the
+// token endpoint by discovery when it is made. It gets an HTTP transport of
+// its own so that its connections do not linger in http.DefaultTransport.
+func benchOpenZitadel(tb testing.TB, env *benchEnv) (oauth2.TokenSource, func()) {
+	tb.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	src, err := profile.NewJWTProfileTokenSourceFromKeyFileData(context.Background(),
+		env.srv.Issuer(), env.user.KeyFile, benchScopes, profile.WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return src, tr.CloseIdleConnections
+}
+
+// benchOpenReuseZitadel wraps zitadel/oidc's source in oauth2.ReuseTokenSource.
+func benchOpenReuseZitadel(tb testing.TB, env *benchEnv) (oauth2.TokenSource, func()) {
+	tb.Helper()
+	src, release := benchOpenZitadel(tb, env)
+	if env.reuseExpiryDelta > 0 {
+		return oauth2.ReuseTokenSourceWithExpiry(nil, src, env.reuseExpiryDelta), release
+	}
+	return oauth2.ReuseTokenSource(nil, src), release
+}
+
+// benchRunHerd releases n goroutines onto src.Token at the same moment and
+// returns the first error any of them got.
+func benchRunHerd(src oauth2.TokenSource, n int) error {
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	var ready, done sync.WaitGroup
+	ready.Add(n)
+	for range n {
+		done.Go(func() {
+			ready.Done()
+			<-start
+			if _, err := src.Token(); err != nil {
+				errs <- err
+			}
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	close(errs)
+	return <-errs
+}
+
+// benchCallStats is what a crowd of callers saw.
+type benchCallStats struct {
+	calls     int
+	errors    int
+	latencies []time.Duration // sorted; only when recorded
+}
+
+// quantile returns the q-quantile (0 < q <= 1) of the recorded latencies.
+func (s benchCallStats) quantile(q float64) time.Duration {
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(q*float64(len(s.latencies)))) - 1
+	return s.latencies[max(0, min(i, len(s.latencies)-1))]
+}
+
+// slowerThan counts the calls that took longer than d.
+func (s benchCallStats) slowerThan(d time.Duration) int {
+	i, _ := slices.BinarySearch(s.latencies, d+1)
+	return len(s.latencies) - i
+}
+
+// benchCallerPause is how long each caller waits between two Token calls: a
+// worker that needs a token for every outgoing request, about once a
+// millisecond each.
+const benchCallerPause = time.Millisecond
+
+// benchRunCallers has n goroutines call src.Token in a loop, pausing benchCallerPause
+// between calls, until stop is closed. With record, each call's latency is
+// kept.
+func benchRunCallers(src oauth2.TokenSource, n int, stop <-chan struct{}, record bool) benchCallStats {
+	var mu sync.Mutex
+	var total benchCallStats
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			var own benchCallStats
+			for {
+				select {
+				case <-stop:
+					mu.Lock()
+					total.calls += own.calls
+					total.errors += own.errors
+					total.latencies = append(total.latencies, own.latencies...)
+					mu.Unlock()
+					return
+				default:
+				}
+				start := time.Now()
+				_, err := src.Token()
+				d := time.Since(start)
+				own.calls++
+				if err != nil {
+					own.errors++
+				}
+				if record {
+					own.latencies = append(own.latencies, d)
+				}
+				time.Sleep(benchCallerPause)
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(total.latencies)
+	return total
+}
+
+// Refresh scenario: tokens live benchRefreshLifetime, the token endpoint answers
+// after benchRefreshLatency, and benchRefreshCallers callers keep asking while the
+// token is replaced benchRefreshCount times.
+const (
+	benchRefreshLifetime = 3 * time.Second
+	benchRefreshLatency  = 200 * time.Millisecond
+	benchRefreshCallers  = 100
+	benchRefreshCount    = 3
+	// benchSlowCall is a call that must have waited on the token endpoint.
+	benchSlowCall = benchRefreshLatency / 2
+)
+
+// benchRefreshResult is what one run of the refresh scenario measured.
+type benchRefreshResult struct {
+	benchCallStats
+	refreshes int
+}
+
+// benchRunRefreshScenario warms up a fresh source of peer, then runs the callers
+// until benchRefreshCount more token requests have been answered (or a bound of
+// ten token lifetimes passes).
+func benchRunRefreshScenario(tb testing.TB, peer benchPeer, env *benchEnv) benchRefreshResult {
+	tb.Helper()
+	env.srv.SetTokenLifetime(benchRefreshLifetime)
+	env.srv.SetLatency(benchRefreshLatency)
+	// ReuseTokenSource's default margin (10 s) exceeds the lifetime, so it
+	// would fetch on every call; give it the margin serviceuser uses, a tenth
+	// of the lifetime.
+	env.reuseExpiryDelta = benchRefreshLifetime / 10
+	src, release := peer.open(tb, env)
+	defer release()
+	if _, err := src.Token(); err != nil {
+		tb.Fatal(err)
+	}
+	base := env.srv.TokenRequests()
+
+	stop := make(chan struct{})
+	go func() {
+		defer close(stop)
+		deadline := time.After(10 * benchRefreshLifetime)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-deadline:
+				return
+			case <-tick.C:
+			}
+			if env.srv.TokenRequests()-base >= benchRefreshCount {
+				// Let the last refresh be answered and served.
+				time.Sleep(2 * benchRefreshLatency)
+				return
+			}
+		}
+	}()
+	stats := benchRunCallers(src, benchRefreshCallers, stop, true)
+	return benchRefreshResult{benchCallStats: stats, refreshes: env.srv.TokenRequests() - base}
+}
+
+// Failing-endpoint scenario: the cached token expires while every token
+// request fails with 500, and benchFailingCallers callers keep asking.
+const (
+	benchFailingLifetime = time.Second
+	benchFailingCallers  = 100
+)
+
+// benchFailingResult is what one run of the failing-endpoint scenario measured.
+type benchFailingResult struct {
+	benchCallStats
+	requests int
+}
+
+// benchRunFailingScenario fetches a token with a fresh source of peer, makes the
+// token endpoint fail, lets the token expire, then runs the callers for
+// window and counts the token requests they caused.
+func benchRunFailingScenario(tb testing.TB, peer benchPeer, env *benchEnv, window time.Duration) benchFailingResult {
+	tb.Helper()
+	env.srv.SetTokenLifetime(benchFailingLifetime)
+	env.reuseExpiryDelta = benchFailingLifetime / 10
+	src, release := peer.open(tb, env)
+	defer release()
+	if _, err := src.Token(); err != nil {
+		tb.Fatal(err)
+	}
+	// Enough faults for a source that sends a request per call, plenty more
+	// than the callers can make in window.
+	env.srv.FailNext(benchFailingCallers*int(window/benchCallerPause), serviceusertest.Fault{Status: http.StatusInternalServerError})
+	issued := env.srv.IssuedTokens()
+	time.Sleep(benchFailingLifetime + benchFailingLifetime/10)
+	base := env.srv.TokenRequests()
+
+	stop := make(chan struct{})
+	time.AfterFunc(window, func() { close(stop) })
+	stats := benchRunCallers(src, benchFailingCallers, stop, false)
+	res := benchFailingResult{benchCallStats: stats, requests: env.srv.TokenRequests() - base}
+	env.srv.FailNext(0, serviceusertest.Fault{})
+	if env.srv.IssuedTokens() != issued {
+		tb.Fatalf("%s: the token endpoint issued a token during the outage: too few faults queued", peer.name)
+	}
+	return res
+}
+
+// benchRequestsDuring runs f and returns how many token requests reached env's
+// server meanwhile.
+func benchRequestsDuring(env *benchEnv, f func()) int {
+	before := env.srv.TokenRequests()
+	f()
+	return env.srv.TokenRequests() - before
+}
