@@ -1,6 +1,0 @@
-package conformance
-
-import (
-	_ "github.com/stretchr/testify/assert"
-	_ "github.com/stretchr/testify/require"
-)
