@@ -2,7 +2,6 @@ package serviceuser
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,10 +62,4 @@ func (c *caller) do(ctx context.Context, req *http.Request) (*http.Response, []b
 		return resp, nil, errResponseTooLarge
 	}
 	return resp, body, nil
-}
-
-// isTimeout reports whether err is a deadline or network timeout.
-func isTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }
