@@ -19,6 +19,9 @@ const (
 	refreshAheadMin = 0.15
 	refreshAheadMax = 0.25
 	expiryMargin    = 10 * time.Second
+	// minInvalidateAge: a token younger than this is not dropped, so that an
+	// API answering 401 to every request cannot turn each into a token request.
+	minInvalidateAge = 10 * time.Second
 )
 
 // errExpiredOnArrival reports a token whose lifetime ended before it arrived;
@@ -60,6 +63,7 @@ type TokenSource struct {
 // snapshot is an immutable view of the cached token.
 type snapshot struct {
 	token     *oauth2.Token
+	fetchedAt time.Time // when the token arrived
 	refreshAt time.Time // from here on, refresh in the background
 	expiresAt time.Time // from here on, the token is not served
 }
@@ -186,17 +190,19 @@ func newSnapshot(tok *oauth2.Token, now time.Time) *snapshot {
 	lifetime := tok.Expiry.Sub(now)
 	expiresAt := tok.Expiry.Add(-max(0, min(expiryMargin, lifetime/10)))
 	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(refreshAheadMax-refreshAheadMin)))
-	return &snapshot{token: tok, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
+	return &snapshot{token: tok, fetchedAt: now, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }
 
 // Invalidate drops tok from the cache if it is still the cached token, so
-// that the next call fetches a new one; a newer token is kept. Use it when a
-// server rejects tok (HTTP 401) before its expiry, for example after the
-// token was revoked.
+// that the next call fetches a new one; a newer token is kept, and so is a
+// token fetched less than 10 s ago (a server refusing every token must not
+// cause a token request per API call). Use it when a server rejects tok
+// (HTTP 401) before its expiry, for example after it was revoked.
 func (ts *TokenSource) Invalidate(tok *oauth2.Token) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	if s := ts.snap.Load(); s != nil && s.token == tok {
+	s := ts.snap.Load()
+	if s != nil && s.token == tok && ts.now().Sub(s.fetchedAt) >= minInvalidateAge {
 		ts.snap.Store(nil)
 	}
 }

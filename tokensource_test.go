@@ -301,6 +301,7 @@ func TestInvalidateKeepsNewerToken(t *testing.T) {
 	ts, f := newScripted(t, time.Hour)
 	first, err := ts.Token()
 	require.NoError(t, err)
+	f.clock.Advance(minInvalidateAge)
 	ts.Invalidate(first)
 	second, err := ts.Token()
 	require.NoError(t, err)
@@ -318,4 +319,22 @@ func TestZeroTokenSourceFailsCleanly(t *testing.T) {
 	_, err := ts.Token()
 	assert.ErrorIs(t, err, errZeroTokenSource)
 	assert.NoError(t, ts.Close())
+}
+
+func TestInvalidateSparesFreshToken(t *testing.T) {
+	ts, f := newScripted(t, time.Hour)
+	for range 5 { // an API that refuses every token
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		ts.Invalidate(tok)
+		f.clock.Advance(time.Second)
+	}
+	assert.EqualValues(t, 1, f.calls.Load(), "a fresh token is not dropped")
+	f.clock.Advance(minInvalidateAge)
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	ts.Invalidate(tok)
+	_, err = ts.Token()
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, f.calls.Load())
 }

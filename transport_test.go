@@ -123,6 +123,9 @@ func TestTransportRetriesOnceAfter401(t *testing.T) {
 	srv := rejectFirstToken(&hits)
 	defer srv.Close()
 	ts, f := newScripted(t, time.Hour)
+	_, err := ts.Token()
+	require.NoError(t, err)
+	f.clock.Advance(minInvalidateAge) // token-1 is old enough to be dropped
 	client := &http.Client{Transport: &Transport{Source: ts}}
 
 	const callers = 50
