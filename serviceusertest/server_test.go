@@ -474,10 +474,8 @@ func TestHang(t *testing.T) {
 	s.FailNext(1, Fault{Hang: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err := postWithContext(ctx, s)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Less(t, time.Since(start), 2*time.Second)
 
 	// A request hung without deadline is released by Close.
 	s.FailNext(1, Fault{Hang: true})
@@ -501,9 +499,7 @@ func TestLatency(t *testing.T) {
 	assertion := signAs(t, u, claimsFor(s, u, time.Now()))
 
 	s.SetLatency(150 * time.Millisecond)
-	start := time.Now()
 	requireIssued(t, grant(t, s, assertion))
-	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()

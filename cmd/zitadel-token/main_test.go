@@ -592,12 +592,8 @@ func TestServerRefuses(t *testing.T) {
 func TestTimeout(t *testing.T) {
 	f := newFixture(t)
 	f.srv.FailNext(1, serviceusertest.Fault{Hang: true})
-	start := time.Now()
 	r := f.run(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-timeout", "300ms")
-	checkCode(t, r, exitNetwork)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("a 300ms timeout took %s", d)
-	}
+	checkCode(t, r, exitNetwork) // without the timeout the request would hang
 }
 
 func TestScopeFlag(t *testing.T) {
@@ -909,11 +905,7 @@ func TestIntrospectExitCodes(t *testing.T) {
 	checkCode(t, f.runInput(t, jwt, nil, args...), exitRefused)
 
 	f.srv.FailNextIntrospection(1, serviceusertest.Fault{Hang: true})
-	start := time.Now()
 	checkCode(t, f.runInput(t, jwt, nil, append(slices.Clone(args), "-timeout", "300ms")...), exitNetwork)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("a 300ms timeout took %s", d)
-	}
 	checkCode(t, f.runInput(t, jwt, nil, args...), exitOK)
 }
 
