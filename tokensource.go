@@ -104,11 +104,14 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 	return ts.wait(ctx)
 }
 
-// refreshAhead starts a background refresh unless one runs or backoff forbids it.
+// refreshAhead starts a background refresh unless one runs or backoff
+// forbids it. It never blocks: if another caller holds the lock, that caller
+// is starting or ending a refresh, and the next stale read tries again.
 func (ts *TokenSource) refreshAhead() {
-	ts.mu.Lock()
-	ts.startLocked(ts.now())
-	ts.mu.Unlock()
+	if ts.mu.TryLock() {
+		ts.startLocked(ts.now())
+		ts.mu.Unlock()
+	}
 }
 
 // wait returns a token once the shared refresh ends, or the current backoff
