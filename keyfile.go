@@ -282,6 +282,15 @@ func (kf KeyFile) Expired(now time.Time) bool {
 	return !kf.ExpirationDate.IsZero() && !now.Before(kf.ExpirationDate)
 }
 
+// CheckExpiry returns an error wrapping ErrKeyExpired if the key has expired
+// at now, so that no request is made with a key ZITADEL would refuse.
+func (kf KeyFile) CheckExpiry(now time.Time) error {
+	if kf.Expired(now) {
+		return fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, kf.KeyID, kf.ExpirationDate.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // PublicKey returns the public half of the key.
 func (kf KeyFile) PublicKey() crypto.PublicKey {
 	if s := kf.signer(); s != nil {

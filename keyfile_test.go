@@ -215,3 +215,12 @@ func TestKeyFileErrorIsTyped(t *testing.T) {
 	assert.Equal(t, "keyId", kfe.Field)
 	assert.Equal(t, "serviceuser: invalid key file: field keyId: missing", err.Error())
 }
+
+func TestCheckExpiry(t *testing.T) {
+	kf, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), map[string]any{"expirationDate": "2030-05-01T10:00:00Z"}))
+	require.NoError(t, err)
+	assert.NoError(t, kf.CheckExpiry(time.Date(2030, 5, 1, 9, 0, 0, 0, time.UTC)))
+	err = kf.CheckExpiry(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC))
+	assert.ErrorIs(t, err, ErrKeyExpired)
+	assert.Equal(t, "serviceuser: key expired: key kid-1 expired at 2030-05-01T10:00:00Z", err.Error())
+}

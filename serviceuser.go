@@ -129,8 +129,8 @@ func (c Config) fetcher(ctx context.Context) fetchFunc {
 	conn := c.endpoint().connect(ctx)
 	key := c.Key
 	return func(ctx context.Context) (*oauth2.Token, error) {
-		if key.Expired(conn.now()) {
-			return nil, fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, key.KeyID, key.ExpirationDate.Format(time.RFC3339))
+		if err := key.CheckExpiry(conn.now()); err != nil {
+			return nil, err
 		}
 		ep, err := conn.endpoints(ctx)
 		if err != nil {

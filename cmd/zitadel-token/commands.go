@@ -67,7 +67,7 @@ func runAssertion(_ context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkExpiry(key); err != nil {
+	if err := key.CheckExpiry(time.Now()); err != nil {
 		return err
 	}
 	jwt, err := serviceuser.SignAssertion(key, o.issuer, o.lifetime)
@@ -91,7 +91,7 @@ func runInspect(_ context.Context, o *options, stdout io.Writer) error {
 	if err := printSummary(stdout, summarize(key), o.json); err != nil {
 		return err
 	}
-	return checkExpiry(key)
+	return key.CheckExpiry(time.Now())
 }
 
 // keySummary is what inspect shows of a key file.
@@ -317,7 +317,7 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return key, checkExpiry(key)
+	return key, key.CheckExpiry(time.Now())
 }
 
 // withTokenSource runs use with a token source for the key, closed afterwards.
@@ -402,14 +402,4 @@ func validEnvName(name string) bool {
 		}
 	}
 	return true
-}
-
-// checkExpiry refuses a key whose expiration date has passed: ZITADEL
-// would refuse every assertion signed with it.
-func checkExpiry(key *serviceuser.KeyFile) error {
-	if key.Expired(time.Now()) {
-		return fmt.Errorf("%w: key %s expired at %s", serviceuser.ErrKeyExpired, key.KeyID,
-			key.ExpirationDate.UTC().Format(time.RFC3339))
-	}
-	return nil
 }
