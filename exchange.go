@@ -181,8 +181,8 @@ func responseError(resp *http.Response, body []byte, tr *tokenResponse, descript
 	}
 }
 
-// errorResponse turns an error answer of any endpoint into a *TokenError.
-func errorResponse(resp *http.Response, body []byte, endpoint string, now time.Time, secrets ...string) *TokenError {
+// endpointError turns an error answer of any endpoint into a *TokenError.
+func endpointError(resp *http.Response, body []byte, endpoint string, now time.Time, secrets ...string) *TokenError {
 	var tr tokenResponse
 	_ = json.Unmarshal(body, &tr) // a body that is not an OAuth error still gives status and hint
 	te := responseError(resp, body, &tr, "", now, secrets)

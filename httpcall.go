@@ -53,13 +53,19 @@ func (c *caller) do(ctx context.Context, req *http.Request) (*http.Response, []b
 	if err != nil {
 		return nil, nil, err
 	}
+	body, err := readBody(resp)
+	return resp, body, err
+}
+
+// readBody reads at most maxResponseSize of the body and closes it.
+func readBody(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize+1))
 	if err != nil {
-		return resp, nil, fmt.Errorf("read response: %w", err)
+		return nil, fmt.Errorf("read response: %w", err)
 	}
 	if len(body) > maxResponseSize {
-		return resp, nil, errResponseTooLarge
+		return nil, errResponseTooLarge
 	}
-	return resp, body, nil
+	return body, nil
 }

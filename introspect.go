@@ -208,7 +208,7 @@ func (in *Introspector) request(ctx context.Context, token string) (*Introspecti
 	}
 	var r Introspection
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
-		return nil, errorResponse(resp, body, "introspection", in.conn.now(), assertion, token)
+		return nil, endpointError(resp, body, "introspection", in.conn.now(), assertion, token)
 	}
 	return &r, nil
 }

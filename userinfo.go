@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 )
@@ -32,13 +31,12 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize))
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, errorResponse(resp, body, "userinfo", time.Now())
+		return nil, endpointError(resp, body, "userinfo", time.Now())
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
