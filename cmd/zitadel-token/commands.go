@@ -13,9 +13,6 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 )
 
-// maxUserinfoSize bounds the userinfo answer read into memory.
-const maxUserinfoSize = 1 << 20
-
 // runToken prints an access token, or its details as JSON with -json.
 func runToken(ctx context.Context, o *options, stdout io.Writer) error {
 	if o.demo {
@@ -152,14 +149,11 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 		if _, err := ts.TokenContext(ctx); err != nil {
 			return err
 		}
-		status, body, err := getUserinfo(ctx, ts, infoURL, o.timeout)
+		info, err := fetchUserinfo(ctx, ts, infoURL, o.timeout)
 		if err != nil {
 			return err
 		}
-		if status != http.StatusOK {
-			return &refusedError{fmt.Sprintf("userinfo %s answered HTTP %d", infoURL, status)}
-		}
-		return writeBody(stdout, body)
+		return writeJSON(stdout, info.Claims)
 	})
 }
 
@@ -182,32 +176,10 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	return ep.UserinfoURL, nil
 }
 
-// getUserinfo calls the userinfo endpoint with the source's token.
-func getUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration) (int, []byte, error) {
+// fetchUserinfo calls the userinfo endpoint with the source's token.
+func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
 	client := &http.Client{Transport: &serviceuser.Transport{Source: ts}, Timeout: timeout}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, infoURL, nil)
-	if err != nil {
-		return 0, nil, usageErrorf("bad userinfo URL: %v", err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserinfoSize))
-	return resp.StatusCode, body, err
-}
-
-func writeBody(w io.Writer, body []byte) error {
-	if _, err := w.Write(body); err != nil {
-		return err
-	}
-	if len(body) > 0 && body[len(body)-1] != '\n' {
-		_, err := io.WriteString(w, "\n")
-		return err
-	}
-	return nil
+	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
 
 func writeJSON(w io.Writer, v any) error {
