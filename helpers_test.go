@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
@@ -16,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // testRSAKey is generated once per test binary: RSA generation is slow.
@@ -121,4 +125,25 @@ func settledRefreshGoroutines() int {
 		n = refreshGoroutines()
 	}
 	return n
+}
+
+// fakeClockSource starts a fake ZITADEL and a token source for one of its
+// service users, both on one fake clock, sending requests through rt.
+func fakeClockSource(t *testing.T, rt http.RoundTripper) (*serviceusertest.Server, *fakeClock, *TokenSource) {
+	t.Helper()
+	srv := serviceusertest.NewServer()
+	t.Cleanup(srv.Close)
+	clock := newFakeClock()
+	srv.SetNow(clock.Now)
+	key, err := ParseKeyFile(srv.NewServiceUser().KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: rt}, now: clock.Now}
+	ts := cfg.TokenSource(context.Background())
+	t.Cleanup(func() {
+		ts.Close()
+		requireNoRefreshGoroutines(t)
+	})
+	return srv, clock, ts
 }

@@ -111,7 +111,7 @@ func TestExplicitTokenURLSkipsDiscovery(t *testing.T) {
 
 // TestRequestShape records what the client sends to the token endpoint.
 func TestRequestShape(t *testing.T) {
-	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
+	_, _, cfg := setup(t, serviceusertest.KeyRSA)
 	var form url.Values
 	var contentType string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +131,6 @@ func TestRequestShape(t *testing.T) {
 	assert.Equal(t, "openid", form.Get("scope"), "default scope")
 	assert.Len(t, strings.Split(form.Get("assertion"), "."), 3)
 	assert.Empty(t, form.Get("client_assertion_type"))
-	_ = srv
 }
 
 func TestClockDriftTolerated(t *testing.T) {

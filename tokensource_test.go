@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // scriptedFetch hands out numbered tokens of a fixed lifetime, counting calls.
@@ -64,6 +67,7 @@ func TestTokenSourceCachesToken(t *testing.T) {
 		f.clock.Advance(time.Minute) // 100 minutes of a 12 h token: still fresh
 	}
 	assert.EqualValues(t, 1, f.calls.Load())
+	requireNoRefreshGoroutines(t) // nothing runs between refreshes, before any Close
 }
 
 func TestTokenSourceConcurrentColdStartMakesOneRequest(t *testing.T) {
@@ -337,4 +341,50 @@ func TestInvalidateSparesFreshToken(t *testing.T) {
 	_, err = ts.Token()
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, f.calls.Load())
+}
+
+// gatedTransport holds token requests until gate is closed, and reports
+// each one on entered.
+type gatedTransport struct {
+	gate, entered chan struct{}
+}
+
+func (g *gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path == "/oauth/v2/token" {
+		g.entered <- struct{}{}
+		<-g.gate
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestRefreshAheadAgainstSlowServer: while the server holds the refresh,
+// every caller gets the current token at once; afterwards, the new one.
+func TestRefreshAheadAgainstSlowServer(t *testing.T) {
+	gated := &gatedTransport{gate: make(chan struct{}), entered: make(chan struct{}, 2)}
+	close(gated.gate) // the first token comes at once
+	srv, clock, ts := fakeClockSource(t, gated)
+	first, err := ts.Token()
+	require.NoError(t, err)
+	<-gated.entered
+
+	gated.gate = make(chan struct{}) // the server is now slow to answer
+	clock.Advance(staleWindow(serviceusertest.DefaultTokenLifetime))
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			tok, err := ts.Token()
+			assert.NoError(t, err)
+			assert.Same(t, first, tok)
+		})
+	}
+	<-gated.entered // the refresh is held inside the token request...
+	wg.Wait()       // ...and all 100 callers have their token
+	assert.Equal(t, 1, srv.IssuedTokens())
+
+	close(gated.gate)
+	ts.wg.Wait()
+	second, err := ts.Token()
+	require.NoError(t, err)
+	assert.NotEqual(t, first.AccessToken, second.AccessToken)
+	assert.Equal(t, 2, srv.TokenRequests())
 }
