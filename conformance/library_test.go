@@ -175,7 +175,7 @@ func checkIDToken(t *testing.T, raw any, userID string) {
 	t.Helper()
 	s, ok := raw.(string)
 	require.True(t, ok, "id_token missing")
-	jws, err := jose.ParseSigned(s, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	payload, err := jws.Verify(&idTokenSigningKey().PublicKey)
 	require.NoError(t, err)
