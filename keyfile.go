@@ -107,16 +107,26 @@ func keyFileError(field, problem string, err error) error {
 
 // ReadKeyFile reads and parses the key file at path.
 func ReadKeyFile(path string) (*KeyFile, error) {
+	data, err := readSmallFile(path, "key file")
+	if err != nil {
+		return nil, err
+	}
+	return ParseKeyFile(data)
+}
+
+// readSmallFile reads at most maxKeyFileSize+1 bytes of a credential file,
+// enough for the parser to tell a file that is too large.
+func readSmallFile(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("serviceuser: read key file: %w", err)
+		return nil, fmt.Errorf("serviceuser: read %s: %w", what, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("serviceuser: read key file: %w", err)
+		return nil, fmt.Errorf("serviceuser: read %s: %w", what, err)
 	}
-	return ParseKeyFile(data)
+	return data, nil
 }
 
 // KeyFileFromEnv parses the key file named by the environment variable name,

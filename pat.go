@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -64,14 +63,9 @@ func (patSource) rejected() error { return ErrPATRejected }
 // ReadPAT reads a personal access token from the file at path (surrounding
 // white space is removed).
 func ReadPAT(path string) (Secret, error) {
-	f, err := os.Open(path)
+	data, err := readSmallFile(path, "personal access token")
 	if err != nil {
-		return "", fmt.Errorf("serviceuser: read personal access token: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize))
-	if err != nil {
-		return "", fmt.Errorf("serviceuser: read personal access token: %w", err)
+		return "", err
 	}
 	return checkPAT(string(data))
 }
