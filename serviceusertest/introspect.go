@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"encoding/json"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -158,20 +157,6 @@ func (s *Server) checkIntrospection(r *http.Request) (string, error) {
 		return "", &requestError{"invalid_request", "token missing"}
 	}
 	return clientID, nil
-}
-
-// parsePostForm accepts only a POSTed form body.
-func parsePostForm(r *http.Request) error {
-	if r.Method != http.MethodPost {
-		return &requestError{"invalid_request", "method " + r.Method + " not allowed, use POST"}
-	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
-		return &requestError{"invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded"}
-	}
-	if err := r.ParseForm(); err != nil {
-		return &requestError{"invalid_request", "error parsing form: " + err.Error()}
-	}
-	return nil
 }
 
 // authenticateApplication checks the client assertion with the JWT profile

@@ -111,14 +111,8 @@ type tokenForm struct {
 // parseTokenForm reads the request body only: parameters in the URL query are
 // ignored, so a client that leaks the assertion into the URL fails here.
 func parseTokenForm(r *http.Request) (*tokenForm, error) {
-	if r.Method != http.MethodPost {
-		return nil, &requestError{"invalid_request", "method " + r.Method + " not allowed, use POST"}
-	}
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
-		return nil, &requestError{"invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded"}
-	}
-	if err := r.ParseForm(); err != nil {
-		return nil, &requestError{"invalid_request", "error parsing form: " + err.Error()}
+	if err := parsePostForm(r); err != nil {
+		return nil, err
 	}
 	gt := r.PostForm.Get("grant_type")
 	switch gt {
@@ -136,6 +130,20 @@ func parseTokenForm(r *http.Request) (*tokenForm, error) {
 		return nil, &requestError{"invalid_request", scopeMissing}
 	}
 	return f, nil
+}
+
+// parsePostForm accepts only a POSTed form body.
+func parsePostForm(r *http.Request) error {
+	if r.Method != http.MethodPost {
+		return &requestError{"invalid_request", "method " + r.Method + " not allowed, use POST"}
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return &requestError{"invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded"}
+	}
+	if err := r.ParseForm(); err != nil {
+		return &requestError{"invalid_request", "error parsing form: " + err.Error()}
+	}
+	return nil
 }
 
 // writeRejection answers a rejected request: request errors with their own
