@@ -9,9 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"net/http"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"go.uber.org/goleak"
 )
 
 // testRSAKey is generated once per test binary: RSA generation is slow.
@@ -90,14 +89,9 @@ func newFakeClock() *fakeClock {
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// TestMain fails the run if any test left a refresh goroutine behind.
+// TestMain fails the run if any goroutine outlives the tests.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if n := settledRefreshGoroutines(); code == 0 && n > 0 {
-		fmt.Fprintf(os.Stderr, "%d token source refresh goroutines outlived the tests\n", n)
-		code = 1
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m)
 }
 
 // refreshGoroutines counts goroutines running a TokenSource refresh.

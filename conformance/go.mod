@@ -9,6 +9,7 @@ require (
 	github.com/go-serviceuser/serviceuser v0.0.0
 	github.com/stretchr/testify v1.12.1
 	github.com/zitadel/oidc/v3 v3.52.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.38.0
 	google.golang.org/grpc v1.85.0
 )
