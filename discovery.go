@@ -3,12 +3,13 @@ package serviceuser
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 )
 
 // Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
@@ -31,6 +32,8 @@ type DiscoveryError struct {
 	Problem string
 	// Err is the underlying error, if any.
 	Err error
+
+	otherIssuer bool // the document describes another issuer
 }
 
 func (e *DiscoveryError) Error() string {
@@ -44,11 +47,11 @@ func (e *DiscoveryError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DiscoveryError) Unwrap() error { return e.Err }
 
-// Permanent reports whether the document was fetched but is wrong for the
-// issuer; network failures and 5xx answers are worth retrying.
-func (e *DiscoveryError) Permanent() bool {
-	return e.StatusCode != 0 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
-}
+// Permanent reports whether the document describes another issuer, which only
+// a configuration change can fix. Every other failure (no answer, a redirect,
+// a 404 or an HTML page from a proxy or ingress that is not ready yet, an
+// unusable document) may heal by itself and is retried with backoff.
+func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
 
 // Discover fetches {issuer}/.well-known/openid-configuration with client (nil
 // means a default client) and checks that it describes issuer.
@@ -71,7 +74,7 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 	if err != nil {
 		return nil, &DiscoveryError{URL: docURL, Problem: "request failed", Err: err}
 	}
-	fail := func(problem string) error {
+	fail := func(problem string) *DiscoveryError {
 		return &DiscoveryError{URL: docURL, StatusCode: resp.StatusCode, Problem: problem}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -82,12 +85,37 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 		return nil, fail("not a JSON document")
 	}
 	if ep.Issuer != issuer {
-		return nil, fail(fmt.Sprintf("document names issuer %q, not %q", truncate(ep.Issuer, 100), issuer))
+		de := fail(fmt.Sprintf("document names issuer %q, not %q", truncate(ep.Issuer, 100), issuer))
+		de.otherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
+		return nil, de
 	}
-	if ep.TokenURL == "" {
-		return nil, fail("no token_endpoint")
+	if err := ep.check(); err != nil {
+		return nil, fail(err.Error())
 	}
 	return &ep, nil
+}
+
+// check refuses a document whose token endpoint is unusable, or that names an
+// endpoint where an assertion, a client secret or a token would travel in
+// clear: discovered URLs pass the same rule as configured ones.
+func (ep *Endpoints) check() error {
+	if ep.TokenURL == "" {
+		return errors.New("no token_endpoint")
+	}
+	for _, e := range []struct{ name, url string }{
+		{"token_endpoint", ep.TokenURL},
+		{"introspection_endpoint", ep.IntrospectionURL},
+		{"userinfo_endpoint", ep.UserinfoURL},
+		{"revocation_endpoint", ep.RevocationURL},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if err := checkSecureURL(e.url); err != nil {
+			return fmt.Errorf("%s %w", e.name, err)
+		}
+	}
+	return nil
 }
 
 // discovery fetches the endpoints once and keeps them; failures are not kept,
@@ -95,21 +123,34 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 type discovery struct {
 	caller *caller
 	issuer string
-	mu     sync.Mutex
-	ep     *Endpoints
+	// sem admits one discovery request at a time; unlike a mutex, a caller
+	// whose context ends stops waiting for it.
+	sem chan struct{}
+	ep  atomic.Pointer[Endpoints]
+}
+
+func newDiscovery(c *caller, issuer string) *discovery {
+	return &discovery{caller: c, issuer: issuer, sem: make(chan struct{}, 1)}
 }
 
 func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.ep != nil {
-		return d.ep, nil
+	if ep := d.ep.Load(); ep != nil {
+		return ep, nil
+	}
+	select {
+	case d.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-d.sem }()
+	if ep := d.ep.Load(); ep != nil {
+		return ep, nil // fetched while this caller waited
 	}
 	ep, err := d.caller.discover(ctx, d.issuer)
 	if err != nil {
 		return nil, err
 	}
-	d.ep = ep
+	d.ep.Store(ep)
 	return ep, nil
 }
 

@@ -53,7 +53,7 @@ func (e endpoint) connect(ctx context.Context) *connection {
 		ep := &Endpoints{Issuer: issuer, TokenURL: e.tokenURL}
 		conn.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
 	} else {
-		conn.endpoints = (&discovery{caller: call, issuer: issuer}).endpoints
+		conn.endpoints = newDiscovery(call, issuer).endpoints
 	}
 	return conn
 }

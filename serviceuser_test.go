@@ -229,14 +229,24 @@ func TestConfigErrorsMakeNoRequest(t *testing.T) {
 func TestDiscoveryIssuerMustMatch(t *testing.T) {
 	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, srv.Issuer()+r.URL.Path, http.StatusTemporaryRedirect)
+		io.WriteString(w, `{"issuer":"`+srv.Issuer()+`","token_endpoint":"`+srv.TokenURL()+`"}`)
 	}))
 	defer elsewhere.Close()
 	cfg.Issuer = elsewhere.URL
 	_, err := tokenSource(t, cfg).Token()
 	var de *serviceuser.DiscoveryError
 	require.ErrorAs(t, err, &de)
-	assert.True(t, de.Permanent())
+	assert.True(t, de.Permanent(), "a document for another issuer is a configuration error")
+	assert.Equal(t, 0, srv.TokenRequests())
+
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, srv.Issuer()+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	cfg.Issuer = redirecting.URL
+	_, err = tokenSource(t, cfg).Token()
+	require.ErrorAs(t, err, &de)
+	assert.False(t, de.Permanent(), "a redirect is not followed, and may be a proxy not ready yet")
 	assert.Equal(t, 0, srv.TokenRequests())
 
 	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", nil)
