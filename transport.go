@@ -21,8 +21,9 @@ import (
 //     TokenContext method (as *TokenSource does);
 //   - when the server answers 401 (the token was revoked, or is unknown to a
 //     server whose clock runs ahead) and Source has an Invalidate method (as
-//     *TokenSource does), the token is dropped and the request is sent once
-//     more with a new token, if its body can be sent again (GetBody or none).
+//     *TokenSource does), the token is dropped, so that later requests get a
+//     new one; the request itself is sent once more with a new token if its
+//     body can be sent again (GetBody or none).
 type Transport struct {
 	// Source supplies tokens. Required.
 	Source oauth2.TokenSource
@@ -89,14 +90,17 @@ type invalidator interface {
 	Invalidate(tok *oauth2.Token)
 }
 
-// retryWithNewToken sends req once more with a token newer than rejected.
+// retryWithNewToken drops rejected and sends req once more with a newer token.
 // Whenever that cannot be done, the server's 401 response is returned as is.
 func (t *Transport) retryWithNewToken(req *http.Request, rejected *oauth2.Token, resp *http.Response) *http.Response {
 	inv, ok := t.Source.(invalidator)
-	if !ok || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+	if !ok {
 		return resp
 	}
-	inv.Invalidate(rejected)
+	inv.Invalidate(rejected) // even when req cannot be replayed: the next request must not carry it
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp
+	}
 	tok, err := t.authorize(req)
 	if err != nil || tok.AccessToken == rejected.AccessToken {
 		return resp

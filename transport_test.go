@@ -187,3 +187,33 @@ func TestTokenRejected(t *testing.T) {
 	assert.False(t, tokenRejected(r(403, `Bearer error="insufficient_scope"`)))
 	assert.False(t, tokenRejected(r(200, "")))
 }
+
+// TestTransportDropsRejectedTokenOfUnreplayableRequest: a 401 on a request
+// that cannot be sent again still drops the token, so the next request gets
+// a new one rather than the revoked one until it expires.
+func TestTransportDropsRejectedTokenOfUnreplayableRequest(t *testing.T) {
+	var hits atomic.Int32
+	srv := rejectFirstToken(&hits)
+	defer srv.Close()
+	ts, f := newScripted(t, 12*time.Hour)
+	_, err := ts.Token()
+	require.NoError(t, err)
+	f.clock.Advance(minInvalidateAge) // token-1 is old enough to be dropped
+	client := &http.Client{Transport: &Transport{Source: ts}}
+
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("streamed")))
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a streamed body is not sent twice")
+	assert.EqualValues(t, 1, hits.Load())
+
+	req, _ = http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("next")))
+	resp, err = client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, "Bearer token-2 next", string(body))
+	assert.EqualValues(t, 2, hits.Load())
+	assert.EqualValues(t, 2, f.calls.Load())
+}
