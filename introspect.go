@@ -126,23 +126,25 @@ func (c IntrospectionConfig) NewIntrospector(ctx context.Context) (*Introspector
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.
-// An inactive token is not an error.
+// An inactive token is not an error. Each caller waits for the answer until
+// its own ctx ends; a caller whose ctx has already ended gets ctx.Err().
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller is gone: no answer, and no request
+	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	in.mu.Lock()
 	if c, ok := in.cache[key]; ok && in.conn.now().Before(c.until) {
 		in.mu.Unlock()
 		return c.result, nil
 	}
-	call, leader := in.inFlight[key], false
+	call := in.inFlight[key]
 	if call == nil {
-		call, leader = &introspectionCall{done: make(chan struct{})}, true
+		call = &introspectionCall{done: make(chan struct{})}
 		in.inFlight[key] = call
+		go in.run(context.WithoutCancel(ctx), key, call, token)
 	}
 	in.mu.Unlock()
-	if leader {
-		in.lead(ctx, key, call, token)
-	}
 	select {
 	case <-call.done:
 		return call.result, call.err
@@ -151,11 +153,11 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 	}
 }
 
-// lead makes the request for everyone waiting on call. The leader's own
-// cancellation does not fail the others: the request is bounded by the
-// timeout alone.
-func (in *Introspector) lead(ctx context.Context, key [32]byte, call *introspectionCall, token string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.conn.call.timeout)
+// run makes the request for everyone waiting on call. It runs on its own
+// goroutine, bounded by the timeout alone: no caller's cancellation fails the
+// others, and none has to wait for the request once its own ctx ends.
+func (in *Introspector) run(ctx context.Context, key [32]byte, call *introspectionCall, token string) {
+	ctx, cancel := context.WithTimeout(ctx, in.conn.call.timeout)
 	defer cancel()
 	call.result, call.err = in.request(ctx, token)
 	in.mu.Lock()
@@ -196,6 +198,9 @@ func (in *Introspector) request(ctx context.Context, token string) (*Introspecti
 	target := in.url
 	if target == "" {
 		target = ep.IntrospectionURL
+	}
+	if target == "" {
+		return nil, &ConfigError{Field: "IntrospectionURL", Problem: "the discovery document names no introspection_endpoint; set it"}
 	}
 	assertion, err := in.signer.sign(ep.Issuer, in.conn.now())
 	if err != nil {

@@ -1,8 +1,13 @@
 package serviceuser
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,4 +28,137 @@ func TestIntrospectionAudienceForms(t *testing.T) {
 	var r Introspection
 	require.NoError(t, json.Unmarshal([]byte(`{"active":true,"aud":7,"sub":"user"}`), &r))
 	assert.Equal(t, "user", r.Subject)
+}
+
+// blockingIntrospection is a fake ZITADEL whose introspection endpoint holds
+// each request until release is closed (or the request's context ends), then
+// answers active.
+type blockingIntrospection struct {
+	release chan struct{}
+	rt      *inProcess
+}
+
+func newBlockingIntrospection() *blockingIntrospection {
+	b := &blockingIntrospection{release: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.Handle(discoveryPath, fakeZitadel(serveDoc(nil)))
+	mux.HandleFunc("/oauth/v2/introspect", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-b.release:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, `{"active":true,"sub":"user-1"}`)
+	})
+	b.rt = newInProcess(mux)
+	return b
+}
+
+func (b *blockingIntrospection) requests() int {
+	return b.rt.count("zitadel.example/oauth/v2/introspect")
+}
+
+func (b *blockingIntrospection) introspector(t *testing.T, timeout time.Duration) *Introspector {
+	t.Helper()
+	in, err := IntrospectionConfig{Key: applicationKeyFile(t), Issuer: fakeIssuer, HTTPClient: b.rt.client(), Timeout: timeout}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	return in
+}
+
+type introspectOutcome struct {
+	result *Introspection
+	err    error
+}
+
+// introspectAsync runs Introspect in a goroutine; its outcome arrives on the channel.
+func introspectAsync(ctx context.Context, in *Introspector, token string) <-chan introspectOutcome {
+	out := make(chan introspectOutcome, 1)
+	go func() {
+		r, err := in.Introspect(ctx, token)
+		out <- introspectOutcome{r, err}
+	}()
+	return out
+}
+
+func TestIntrospectCallerReleasedByOwnContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBlockingIntrospection()
+		in := b.introspector(t, time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		leader := introspectAsync(ctx, in, "token-a")
+		synctest.Wait() // the leader's request is held by the server
+		follower := introspectAsync(context.Background(), in, "token-a")
+		synctest.Wait()
+
+		cancel()
+		synctest.Wait()
+		select {
+		case o := <-leader:
+			assert.ErrorIs(t, o.err, context.Canceled)
+			assert.Nil(t, o.result)
+		default:
+			t.Error("a cancelled caller still waits for the introspection request")
+		}
+		close(b.release)
+		o := <-follower
+		require.NoError(t, o.err)
+		assert.True(t, o.result.Active)
+		assert.Equal(t, 1, b.requests())
+	})
+}
+
+func TestIntrospectCancelledContextNeverSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBlockingIntrospection()
+		close(b.release)
+		in := b.introspector(t, time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		for range 20 {
+			r, err := in.Introspect(ctx, "token-a")
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Nil(t, r)
+		}
+		assert.Equal(t, 0, b.requests(), "no request for a caller that is gone")
+
+		_, err := in.Introspect(context.Background(), "token-a")
+		require.NoError(t, err)
+		_, err = in.Introspect(ctx, "token-a") // cached, but the caller is gone
+		assert.ErrorIs(t, err, context.Canceled)
+	})
+}
+
+// TestIntrospectRequestBoundedByTimeout: the request of a caller that left
+// ends at the Timeout (the bubble would report a goroutine left blocked), and
+// its failure is not kept.
+func TestIntrospectRequestBoundedByTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBlockingIntrospection()
+		const timeout = 5 * time.Second
+		in := b.introspector(t, timeout)
+		ctx, cancel := context.WithCancel(context.Background())
+		leader := introspectAsync(ctx, in, "token-a")
+		synctest.Wait()
+		cancel()
+		assert.ErrorIs(t, (<-leader).err, context.Canceled)
+
+		time.Sleep(timeout)
+		synctest.Wait() // the abandoned request has ended
+		close(b.release)
+		r, err := in.Introspect(context.Background(), "token-a")
+		require.NoError(t, err)
+		assert.True(t, r.Active)
+		assert.Equal(t, 2, b.requests())
+	})
+}
+
+func TestIntrospectWithoutDiscoveredEndpoint(t *testing.T) {
+	rt := newInProcess(fakeZitadel(serveDoc(map[string]any{"introspection_endpoint": nil})))
+	in, err := IntrospectionConfig{Key: applicationKeyFile(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	_, err = in.Introspect(context.Background(), "callers-token")
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "IntrospectionURL", ce.Field)
+	assert.NotContains(t, err.Error(), "callers-token")
 }
