@@ -121,12 +121,9 @@ func pathCause(err error) error {
 func notAPathError(kind, env, shape string) error {
 	subject, hint := "the value given as a path", ""
 	switch {
-	case env != "":
+	case env != "": // only key files are read from a path in a variable
 		subject = "environment variable " + env
 		hint = "set it to the key file's JSON or to the path of the key file"
-		if kind != keyFileKind {
-			hint = "set it to the token itself"
-		}
 	case kind != keyFileKind:
 		hint = "ReadPAT takes the path of a file holding the token; use PATFromEnv or PATConfig.Token for the token itself"
 	case strings.HasPrefix(shape, "key file JSON in quotes"):

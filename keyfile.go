@@ -113,8 +113,11 @@ const keyFileKind = "key file"
 // ReadKeyFile reads and parses the key file at path. A UTF-8 byte order mark
 // is accepted; errors never repeat a value that is not plainly a path (see
 // CredentialError).
-func ReadKeyFile(path string) (*KeyFile, error) {
-	data, err := readCredentialFile(path, keyFileKind, "")
+func ReadKeyFile(path string) (*KeyFile, error) { return readKeyFile(path, "") }
+
+// readKeyFile reads the key file at path, named by the variable env if any.
+func readKeyFile(path, env string) (*KeyFile, error) {
+	data, err := readCredentialFile(path, keyFileKind, env)
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +137,7 @@ func KeyFileFromEnv(name string) (*KeyFile, error) {
 	if strings.HasPrefix(value, "{") {
 		return ParseKeyFile([]byte(value))
 	}
-	data, err := readCredentialFile(value, keyFileKind, name)
-	if err != nil {
-		return nil, err
-	}
-	return ParseKeyFile(data)
+	return readKeyFile(value, name)
 }
 
 // ParseKeyFile parses a ZITADEL key file (service account or application key).
