@@ -14,9 +14,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Key file types written by ZITADEL.
@@ -27,8 +28,9 @@ const (
 	KeyTypeApplication = "application"
 )
 
-// maxKeyFileSize bounds what is read: a ZITADEL key file is about 2 KiB.
-const maxKeyFileSize = 64 << 10
+// maxIDLength bounds keyId, userId, appId and clientId: ZITADEL's ids have
+// about 18 digits, and client ids add a project name.
+const maxIDLength = 200
 
 // minRSABits is the smallest RSA key accepted; ZITADEL generates 2048-bit keys.
 const minRSABits = 2048
@@ -105,47 +107,45 @@ func keyFileError(field, problem string, err error) error {
 	return &KeyFileError{Field: field, Problem: problem, Err: err}
 }
 
-// ReadKeyFile reads and parses the key file at path.
-func ReadKeyFile(path string) (*KeyFile, error) {
-	data, err := readSmallFile(path, "key file")
+// keyFileKind names key files in errors.
+const keyFileKind = "key file"
+
+// ReadKeyFile reads and parses the key file at path. A UTF-8 byte order mark
+// is accepted; errors never repeat a value that is not plainly a path (see
+// CredentialError).
+func ReadKeyFile(path string) (*KeyFile, error) { return readKeyFile(path, "") }
+
+// readKeyFile reads the key file at path, named by the variable env if any.
+func readKeyFile(path, env string) (*KeyFile, error) {
+	data, err := readCredentialFile(path, keyFileKind, env)
 	if err != nil {
 		return nil, err
 	}
 	return ParseKeyFile(data)
 }
 
-// readSmallFile reads at most maxKeyFileSize+1 bytes of a credential file,
-// enough for the parser to tell a file that is too large.
-func readSmallFile(path, what string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("serviceuser: read %s: %w", what, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("serviceuser: read %s: %w", what, err)
-	}
-	return data, nil
-}
-
 // KeyFileFromEnv parses the key file named by the environment variable name,
-// which holds either the key file's JSON or a path to it.
+// which holds either the key file's JSON or a path to it. Enclosing quotes
+// (kept by docker --env-file), a UTF-8 byte order mark and surrounding white
+// space are removed first, and a JSON string holding the key file's JSON is
+// decoded. Errors never repeat the variable's value.
 func KeyFileFromEnv(name string) (*KeyFile, error) {
-	value, ok := os.LookupEnv(name)
-	if !ok || strings.TrimSpace(value) == "" {
-		return nil, fmt.Errorf("serviceuser: environment variable %s is not set", name)
+	value, err := envValue(name, keyFileKind)
+	if err != nil {
+		return nil, err
 	}
-	if strings.HasPrefix(strings.TrimSpace(value), "{") {
+	if strings.HasPrefix(value, "{") {
 		return ParseKeyFile([]byte(value))
 	}
-	return ReadKeyFile(value)
+	return readKeyFile(value, name)
 }
 
 // ParseKeyFile parses a ZITADEL key file (service account or application key).
 // It accepts RSA keys of at least 2048 bits in PKCS#1 or PKCS#8 PEM and EC
-// P-256 keys, the kinds ZITADEL verifies (RS256, ES256). Errors are
-// *KeyFileError values naming the field at fault.
+// P-256 keys, the kinds ZITADEL verifies (RS256, ES256). The file must be
+// UTF-8 (a leading byte order mark is dropped; UTF-16 is refused). Ids must
+// be at most 200 characters, without control characters or surrounding white
+// space. Errors are *KeyFileError values naming the field at fault.
 func ParseKeyFile(data []byte) (*KeyFile, error) {
 	raw, err := decodeKeyFileJSON(data)
 	if err != nil {
@@ -167,8 +167,12 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 }
 
 func decodeKeyFileJSON(data []byte) (*rawKeyFile, error) {
-	if len(data) > maxKeyFileSize {
-		return nil, keyFileError("", fmt.Sprintf("larger than %d bytes", maxKeyFileSize), nil)
+	if len(data) > maxCredentialFileSize {
+		return nil, keyFileError("", fmt.Sprintf("larger than %d bytes", maxCredentialFileSize), nil)
+	}
+	data, utf16 := textEncoding(data)
+	if utf16 {
+		return nil, keyFileError("", errUTF16, nil)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, keyFileError("", "empty", nil)
@@ -192,13 +196,38 @@ func (kf KeyFile) checkIdentity() error {
 	default:
 		return keyFileError("type", fmt.Sprintf("%q is neither %q nor %q", truncate(kf.Type, 40), KeyTypeServiceAccount, KeyTypeApplication), nil)
 	}
+	app := kf.Type == KeyTypeApplication
+	for _, id := range []struct {
+		field, value string
+		required     bool
+	}{
+		{"keyId", kf.KeyID, true},
+		{"userId", kf.UserID, !app},
+		{"clientId", kf.ClientID, app},
+		{"appId", kf.AppID, false},
+	} {
+		if err := checkID(id.field, id.value, id.required); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkID refuses an id that could not be ZITADEL's: it is sent in every
+// assertion and printed in logs, where a line break would forge a line.
+// The offending value is never printed.
+func checkID(field, value string, required bool) error {
 	switch {
-	case kf.KeyID == "":
-		return keyFileError("keyId", "missing", nil)
-	case kf.Type == KeyTypeServiceAccount && kf.UserID == "":
-		return keyFileError("userId", "missing", nil)
-	case kf.Type == KeyTypeApplication && kf.ClientID == "":
-		return keyFileError("clientId", "missing", nil)
+	case strings.TrimSpace(value) == "":
+		if required || value != "" {
+			return keyFileError(field, "missing", nil)
+		}
+	case len(value) > maxIDLength:
+		return keyFileError(field, fmt.Sprintf("%d bytes long; at most %d are allowed", len(value), maxIDLength), nil)
+	case !utf8.ValidString(value) || strings.ContainsFunc(value, invisible):
+		return keyFileError(field, "contains control or invisible characters", nil)
+	case strings.TrimSpace(value) != value:
+		return keyFileError(field, "has white space at its start or end", nil)
 	}
 	return nil
 }
@@ -296,7 +325,7 @@ func (kf KeyFile) Expired(now time.Time) bool {
 // at now, so that no request is made with a key ZITADEL would refuse.
 func (kf KeyFile) CheckExpiry(now time.Time) error {
 	if kf.Expired(now) {
-		return fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, kf.KeyID, kf.ExpirationDate.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, printableID(kf.KeyID), kf.ExpirationDate.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -340,11 +369,22 @@ func (kf KeyFile) subject() string {
 
 // String describes the key file without its private key.
 func (kf KeyFile) String() string {
-	id := "userId=" + kf.UserID
+	id := "userId=" + printableID(kf.UserID)
 	if kf.Type == KeyTypeApplication {
-		id = "clientId=" + kf.ClientID
+		id = "clientId=" + printableID(kf.ClientID)
 	}
-	return fmt.Sprintf("serviceuser.KeyFile{type=%s keyId=%s %s key=%s [redacted]}", kf.Type, kf.KeyID, id, kf.KeyDescription())
+	return fmt.Sprintf("serviceuser.KeyFile{type=%s keyId=%s %s key=%s [redacted]}",
+		printableID(kf.Type), printableID(kf.KeyID), id, kf.KeyDescription())
+}
+
+// printableID returns id as is when ParseKeyFile would accept it, and
+// otherwise a quoted, shortened form: a KeyFile built by hand must not print
+// 60 KB or forge a log line either.
+func printableID(id string) string {
+	if checkID("", id, false) == nil {
+		return id
+	}
+	return strconv.Quote(truncate(id, 40))
 }
 
 // GoString is String: %#v must not reveal the key either.
@@ -362,9 +402,9 @@ func (kf KeyFile) Format(f fmt.State, verb rune) {
 // LogValue makes slog log the identifiers only.
 func (kf KeyFile) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("type", kf.Type),
-		slog.String("keyId", kf.KeyID),
-		slog.String("subject", kf.subject()),
+		slog.String("type", printableID(kf.Type)),
+		slog.String("keyId", printableID(kf.KeyID)),
+		slog.String("subject", printableID(kf.subject())),
 		slog.String("key", kf.KeyDescription()+" [redacted]"),
 	)
 }

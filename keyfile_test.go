@@ -34,6 +34,8 @@ func TestParseKeyFileAcceptsZitadelKinds(t *testing.T) {
 		"no expirationDate":   {keyFileJSON(pkcs1PEM(), map[string]any{"expirationDate": nil}), "RSA-2048"},
 		"unknown extra field": {keyFileJSON(pkcs1PEM(), map[string]any{"createdAt": "x"}), "RSA-2048"},
 		"CRLF line endings":   {keyFileJSON(strings.ReplaceAll(pkcs1PEM(), "\n", "\r\n"), nil), "RSA-2048"},
+		"UTF-8 BOM":           {append([]byte("\ufeff"), keyFileJSON(pkcs1PEM(), nil)...), "RSA-2048"},
+		"BOM and white space": {append([]byte("\ufeff\r\n "), keyFileJSON(pkcs1PEM(), nil)...), "RSA-2048"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -109,7 +111,7 @@ func malformedKeyFiles() map[string]struct {
 		"truncated JSON":          {with(nil)[:100], "", "JSON"},
 		"trailing garbage":        {append(with(nil), []byte(" xyz")...), "", "trailing"},
 		"two objects":             {append(with(nil), with(nil)...), "", "trailing"},
-		"too large":               {bytes.Repeat([]byte(" "), maxKeyFileSize+1), "", "larger"},
+		"too large":               {bytes.Repeat([]byte(" "), maxCredentialFileSize+1), "", "larger"},
 		"keyId as number":         {[]byte(`{"type":"serviceaccount","keyId":123}`), "", "JSON"},
 		"missing type":            {with(map[string]any{"type": nil}), "type", "missing"},
 		"wrong type":              {with(map[string]any{"type": "user"}), "type", "neither"},
@@ -134,9 +136,41 @@ func malformedKeyFiles() map[string]struct {
 		"RSA 1024 bits":           {with(map[string]any{"key": pkcs8PEM(rsa1024)}), "key", "2048"},
 		"EC P-384":                {with(map[string]any{"key": pkcs8PEM(p384)}), "key", "P-256"},
 		"Ed25519":                 {with(map[string]any{"key": pkcs8PEM(ed)}), "key", "Ed25519"},
+		"keyId only spaces":       {with(map[string]any{"keyId": "  \t "}), "keyId", "missing"},
+		"keyId with newline":      {with(map[string]any{"keyId": "kid-1\nlevel=ERROR msg=forged"}), "keyId", "control"},
+		"keyId 60 KB":             {with(map[string]any{"keyId": strings.Repeat("9", 60<<10)}), "keyId", "at most 200"},
+		"keyId with spaces":       {with(map[string]any{"keyId": " kid-1"}), "keyId", "white space"},
+		"keyId bidi override":     {with(map[string]any{"keyId": "kid\u202e1"}), "keyId", "control"},
+		"userId only spaces":      {with(map[string]any{"userId": " "}), "userId", "missing"},
+		"userId with NUL":         {with(map[string]any{"userId": "user\x001"}), "userId", "control"},
+		"userId too long":         {with(map[string]any{"userId": strings.Repeat("1", 201)}), "userId", "at most 200"},
+		"clientId with CR":        {with(map[string]any{"type": "application", "clientId": "c\r1", "appId": "a"}), "clientId", "control"},
+		"appId with newline":      {with(map[string]any{"type": "application", "clientId": "c1", "appId": "a\n"}), "appId", "control"},
+		"UTF-16LE with BOM":       {utf16(with(nil), false, true), "", "UTF-16; save it as UTF-8"},
+		"UTF-16BE with BOM":       {utf16(with(nil), true, true), "", "UTF-16; save it as UTF-8"},
+		"UTF-16LE without BOM":    {utf16(with(nil), false, false), "", "UTF-16; save it as UTF-8"},
 		"bad expirationDate":      {with(map[string]any{"expirationDate": "tomorrow"}), "expirationDate", "RFC 3339"},
 		"date without zone":       {with(map[string]any{"expirationDate": "2030-01-01T00:00:00"}), "expirationDate", "RFC 3339"},
 	}
+}
+
+// utf16 encodes ASCII data as UTF-16, as Windows PowerShell 5 writes files.
+func utf16(data []byte, bigEndian, bom bool) []byte {
+	var out []byte
+	if bom {
+		out = []byte{0xFF, 0xFE}
+		if bigEndian {
+			out = []byte{0xFE, 0xFF}
+		}
+	}
+	for _, c := range data {
+		if bigEndian {
+			out = append(out, 0, c)
+		} else {
+			out = append(out, c, 0)
+		}
+	}
+	return out
 }
 
 func TestParseKeyFileRejectsMalformed(t *testing.T) {
@@ -153,6 +187,8 @@ func TestParseKeyFileRejectsMalformed(t *testing.T) {
 			assert.Equal(t, tc.field, kfe.Field)
 			assert.Contains(t, err.Error(), tc.words)
 			assert.NotContains(t, err.Error(), "MII", "error must not quote key material")
+			assert.Less(t, len(err.Error()), 300, "error must not echo a long field")
+			assert.NotContains(t, err.Error(), "\n", "error must not break a log line")
 		})
 	}
 }
@@ -223,4 +259,20 @@ func TestCheckExpiry(t *testing.T) {
 	err = kf.CheckExpiry(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC))
 	assert.ErrorIs(t, err, ErrKeyExpired)
 	assert.Equal(t, "serviceuser: key expired: key kid-1 expired at 2030-05-01T10:00:00Z", err.Error())
+}
+
+// TestKeyFileStringIsOneBoundedLine: a KeyFile built by hand with a hostile
+// id must not forge log lines nor print 60 KB.
+func TestKeyFileStringIsOneBoundedLine(t *testing.T) {
+	kf := *testKeyFile(t)
+	kf.ExpirationDate = time.Unix(1, 0)
+	for _, id := range []string{"kid\nlevel=ERROR msg=forged", strings.Repeat("9", 60<<10), "kid\u202e1"} {
+		kf.KeyID, kf.UserID = id, id
+		var logs bytes.Buffer
+		slog.New(slog.NewTextHandler(&logs, nil)).Info("k", "key", kf)
+		out := kf.String() + kf.CheckExpiry(time.Now()).Error() + strings.TrimSuffix(logs.String(), "\n")
+		assert.NotContains(t, out, "\n")
+		assert.NotContains(t, out, "\u202e")
+		assert.Less(t, len(out), 1000)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -60,33 +59,51 @@ func (s patSource) Token() (*oauth2.Token, error) {
 // rejected turns a 401 into ErrPATRejected: there is no new token to try.
 func (patSource) rejected() error { return ErrPATRejected }
 
-// ReadPAT reads a personal access token from the file at path (surrounding
-// white space is removed).
+// patKind names personal access tokens in errors.
+const patKind = "personal access token"
+
+// ReadPAT reads a personal access token from the file at path. Surrounding
+// white space and a UTF-8 byte order mark are removed; a file over 64 KiB or
+// in UTF-16 is refused. Errors never repeat a value that is not plainly a
+// path (see CredentialError).
 func ReadPAT(path string) (Secret, error) {
-	data, err := readSmallFile(path, "personal access token")
+	data, err := readCredentialFile(path, patKind, "")
 	if err != nil {
 		return "", err
 	}
-	return checkPAT(string(data))
+	text, utf16 := textEncoding(data)
+	if utf16 {
+		return "", &CredentialError{Kind: patKind, Problem: errUTF16}
+	}
+	return checkPAT(string(text), "")
 }
 
 // PATFromEnv returns the personal access token held by the environment
-// variable name.
+// variable name. Surrounding white space and quotes (kept by
+// docker --env-file) are removed.
 func PATFromEnv(name string) (Secret, error) {
-	value, ok := os.LookupEnv(name)
-	if !ok {
-		return "", fmt.Errorf("serviceuser: environment variable %s is not set", name)
+	value, err := envValue(name, patKind)
+	if err != nil {
+		return "", err
 	}
-	return checkPAT(value)
+	return checkPAT(value, name)
 }
 
-func checkPAT(s string) (Secret, error) {
+// checkPAT refuses values that cannot be a token; the errors never quote it.
+func checkPAT(s, env string) (Secret, error) {
 	s = strings.TrimSpace(s)
+	problem := ""
 	switch {
 	case s == "":
-		return "", errors.New("serviceuser: personal access token is empty")
+		problem = "the token is empty"
 	case strings.ContainsAny(s, " \t\r\n"):
-		return "", errors.New("serviceuser: personal access token contains white space")
+		problem = "the token contains white space"
+	case strings.ContainsFunc(s, invisible):
+		problem = "the token contains control or invisible characters"
+	case len(s) > maxCredentialFileSize:
+		problem = fmt.Sprintf("the token is longer than %d bytes", maxCredentialFileSize)
+	default:
+		return Secret(s), nil
 	}
-	return Secret(s), nil
+	return "", &CredentialError{Kind: patKind, Env: env, Problem: problem}
 }

@@ -1,0 +1,267 @@
+package serviceuser
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Reading credentials (key files, personal access tokens) from files and
+// environment variables. Users often put a credential where a path belongs;
+// no error here may repeat it, so a value is shown only when it is plainly a
+// path.
+
+// maxCredentialFileSize bounds what is read: a ZITADEL key file is about 2 KiB.
+const maxCredentialFileSize = 64 << 10
+
+// maxShownPath bounds a path repeated in an error.
+const maxShownPath = 200
+
+// utf8BOM is the byte order mark that Windows editors put before UTF-8 text.
+const utf8BOM = "\ufeff"
+
+// CredentialError reports a key file or personal access token that could not
+// be read from a file or an environment variable. It never contains the value
+// it was given: Path is set only when the value is plainly a path.
+type CredentialError struct {
+	// Kind is what was being read: "key file" or "personal access token".
+	Kind string
+	// Env is the environment variable the value came from, or "".
+	Env string
+	// Path is the file's path when it is safe to show, or "".
+	Path string
+	// Problem says what is wrong, in words.
+	Problem string
+	// Err is the cause, such as an error matching fs.ErrNotExist; it never
+	// carries the value either.
+	Err error
+}
+
+func (e *CredentialError) Error() string {
+	msg := "serviceuser: read " + e.Kind
+	if e.Path != "" {
+		msg += " " + strconv.Quote(e.Path)
+	}
+	msg += ": " + e.Problem
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// GoString is Error, so that %#v prints no more than %v.
+func (e *CredentialError) GoString() string { return e.Error() }
+
+// Unwrap returns the cause.
+func (e *CredentialError) Unwrap() error { return e.Err }
+
+// readCredentialFile reads the file at path. It refuses a value that is
+// plainly a credential rather than a path, and a file over the size limit
+// (rather than truncating it). env names the variable path came from, if any.
+func readCredentialFile(path, kind, env string) ([]byte, error) {
+	if shape := credentialShape(path); shape != "" {
+		return nil, notAPathError(kind, env, shape)
+	}
+	e := &CredentialError{Kind: kind, Env: env}
+	if showablePath(path) {
+		e.Path = path
+	}
+	data, err := readLimited(path)
+	switch {
+	case err != nil:
+		e.Problem, e.Err = openProblem(e.Path != "", env), pathCause(err)
+	case len(data) > maxCredentialFileSize:
+		e.Problem = fmt.Sprintf("larger than %d bytes", maxCredentialFileSize)
+	default:
+		return data, nil
+	}
+	return nil, e
+}
+
+// readLimited reads at most maxCredentialFileSize+1 bytes, enough to tell a
+// file that is too large.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxCredentialFileSize+1))
+}
+
+func openProblem(shown bool, env string) string {
+	problem := "cannot read the file"
+	if env != "" {
+		problem += " named by environment variable " + env
+	}
+	if !shown {
+		problem += " (its path is not shown: it might be a credential)"
+	}
+	return problem
+}
+
+// pathCause drops the path from an *fs.PathError; the rest still matches
+// fs.ErrNotExist, fs.ErrPermission and the like.
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return errors.New("the file cannot be read")
+}
+
+// notAPathError reports a credential given where a path was expected.
+func notAPathError(kind, env, shape string) error {
+	subject, hint := "the value given as a path", ""
+	switch {
+	case env != "": // only key files are read from a path in a variable
+		subject = "environment variable " + env
+		hint = "set it to the key file's JSON or to the path of the key file"
+	case kind != keyFileKind:
+		hint = "ReadPAT takes the path of a file holding the token; use PATFromEnv or PATConfig.Token for the token itself"
+	case strings.HasPrefix(shape, "key file JSON in quotes"):
+		hint = "remove the quotes and pass the JSON to ParseKeyFile"
+	case strings.HasPrefix(shape, "key file JSON"):
+		hint = "pass the JSON to ParseKeyFile"
+	default:
+		hint = "ReadKeyFile takes the path of the JSON key file ZITADEL gives out"
+	}
+	return &CredentialError{Kind: kind, Env: env, Problem: subject + " looks like " + shape + ", not a path: " + hint}
+}
+
+// credentialShape names what s looks like when it is plainly a credential
+// rather than a path, or returns "".
+func credentialShape(s string) string {
+	t := strings.TrimSpace(s)
+	bom := strings.HasPrefix(t, utf8BOM)
+	t = strings.TrimSpace(strings.TrimPrefix(t, utf8BOM))
+	inner, quoted := unquote(t)
+	switch {
+	case strings.HasPrefix(inner, "{") && quoted:
+		return "key file JSON in quotes"
+	case strings.HasPrefix(inner, "{"):
+		return "key file JSON"
+	case strings.Contains(t, "-----BEGIN"):
+		return "a PEM private key"
+	case jwtPattern.MatchString(t):
+		return "a JWT"
+	case bom:
+		return "text after a byte order mark"
+	case strings.ContainsFunc(t, invisible):
+		return "text with line breaks or control characters"
+	}
+	return ""
+}
+
+// invisible reports control, format and line-separator characters: those
+// that can forge log lines or hide what a value is.
+func invisible(r rune) bool { return !unicode.IsGraphic(r) }
+
+// unquote removes a leading quote and the matching trailing one, if any.
+func unquote(s string) (string, bool) {
+	if s == "" || (s[0] != '"' && s[0] != '\'') {
+		return s, false
+	}
+	inner := s[1:]
+	return strings.TrimSuffix(inner, s[:1]), true
+}
+
+// showablePath reports whether p is plainly a path: short, and made of
+// segments that do not look like random credential text.
+func showablePath(p string) bool {
+	if len(p) > maxShownPath || credentialShape(p) != "" {
+		return false
+	}
+	for _, seg := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if randomLooking(seg) {
+			return false
+		}
+	}
+	return true
+}
+
+// randomLooking reports text shaped like a token, base64 or hex rather than
+// a file name: letters and digits that change class often (words such as
+// "service-user-key-2024" change rarely), or a long hex or alphanumeric run.
+func randomLooking(s string) bool {
+	var letter, digit, hexOnly = false, false, true
+	changes, prev := 0, -1
+	for _, r := range s {
+		letter = letter || unicode.IsLetter(r)
+		digit = digit || unicode.IsDigit(r)
+		hexOnly = hexOnly && strings.ContainsRune("0123456789abcdefABCDEF", r)
+		if c := charClass(r); c != prev {
+			changes, prev = changes+1, c
+		}
+	}
+	n := len(s)
+	switch {
+	case !letter || !digit || n < 16:
+		return false
+	case n >= 48 || (hexOnly && n >= 32):
+		return true
+	}
+	return float64(changes-1) >= 0.4*float64(n-1)
+}
+
+func charClass(r rune) int {
+	switch {
+	case unicode.IsUpper(r):
+		return 0
+	case unicode.IsLower(r):
+		return 1
+	case unicode.IsDigit(r):
+		return 2
+	}
+	return 3
+}
+
+// envValue returns the value of the environment variable name, cleaned by
+// cleanEnvValue; unset and empty variables are errors.
+func envValue(name, kind string) (string, error) {
+	value, ok := os.LookupEnv(name)
+	if !ok {
+		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is not set"}
+	}
+	if value = cleanEnvValue(value); value == "" {
+		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is empty"}
+	}
+	return value, nil
+}
+
+// cleanEnvValue removes surrounding white space, a UTF-8 byte order mark and
+// enclosing quotes, which docker --env-file and some editors keep. A value
+// that is a JSON string holding an object (escaped key file JSON) is decoded.
+func cleanEnvValue(v string) string {
+	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), utf8BOM))
+	var decoded string
+	if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &decoded) == nil && strings.HasPrefix(strings.TrimSpace(decoded), "{") {
+		return strings.TrimSpace(decoded)
+	}
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return strings.TrimSpace(v[1 : len(v)-1])
+	}
+	return v
+}
+
+// errUTF16 is the problem with a credential file saved as UTF-16.
+const errUTF16 = "the file is UTF-16; save it as UTF-8"
+
+// textEncoding drops a UTF-8 byte order mark from data (Windows editors
+// write one) and reports whether the data is UTF-16, which is refused.
+func textEncoding(data []byte) (text []byte, utf16 bool) {
+	switch {
+	case len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
+		return nil, true
+	case len(data) >= 2 && (data[0] == 0 || data[1] == 0):
+		return nil, true // UTF-16 without a byte order mark: ASCII text with NULs
+	}
+	return bytes.TrimPrefix(data, []byte(utf8BOM)), false
+}
