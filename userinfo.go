@@ -36,7 +36,7 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(resp, body, "userinfo", time.Now())
+		return nil, endpointError(resp, body, "userinfo", time.Now(), sentCredential(resp.Request))
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
