@@ -1,7 +1,9 @@
 package serviceuser
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,4 +139,41 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.Equal(t, 3*time.Second, parseRetryAfter(" 3 ", sentAt))
 	assert.Equal(t, time.Duration(0), parseRetryAfter("soon", sentAt))
 	assert.Equal(t, time.Duration(0), parseRetryAfter(sentAt.Add(-time.Minute).Format(http.TimeFormat), sentAt))
+}
+
+func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
+	for name, token := range map[string]string{
+		"CRLF":           "SENTINEL-TOKEN-a1\r\nX-Injected: 1",
+		"LF":             "SENTINEL-TOKEN-a1\n",
+		"space":          "SENTINEL TOKEN-a1",
+		"tab":            "SENTINEL-TOKEN-a1\t",
+		"quote":          `SENTINEL-TOKEN-a1"`,
+		"comma":          "SENTINEL-TOKEN-a1,x",
+		"NUL":            "SENTINEL-TOKEN-a1\x00",
+		"non-ASCII":      "SENTINEL-TOKEN-a1é",
+		"= in the midst": "SENTINEL=TOKEN-a1",
+		"only =":         "==",
+	} {
+		t.Run(name, func(t *testing.T) {
+			body, err := json.Marshal(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 60})
+			require.NoError(t, err)
+			tok, err := parseTokenResponse(response(200), body, sentAt)
+			assert.Nil(t, tok)
+			var te *TokenError
+			require.ErrorAs(t, err, &te)
+			assert.Contains(t, te.Description, "malformed token response")
+			assert.Contains(t, te.Description, "b64token")
+			var re *oauth2.RetrieveError
+			require.ErrorAs(t, err, &re)
+			for _, text := range []string{fmt.Sprintf("%v %+v %#v %q", err, err, err, err), re.Error(), string(re.Body)} {
+				assert.NotContains(t, text, "SENTINEL")
+			}
+		})
+	}
+	for _, token := range []string{"at", "a-b.c_d~e+f/g", "abc==", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"} {
+		body := `{"access_token":"` + token + `","expires_in":60}`
+		tok, err := parseTokenResponse(response(200), []byte(body), sentAt)
+		require.NoError(t, err, token)
+		assert.Equal(t, token, tok.AccessToken)
+	}
 }
