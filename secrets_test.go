@@ -3,6 +3,10 @@ package serviceuser_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +17,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
@@ -121,4 +127,92 @@ func TestTransportErrorsDoNotLeakToken(t *testing.T) {
 	_, err = c.Do(req)
 	require.Error(t, err)
 	require.NotContains(t, printed(err), sentinelToken)
+}
+
+// echoServer answers every request with answer, given what it received.
+func echoServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		answer(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestUserinfoErrorRedactsSentToken(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"error":"access_denied","error_description":"token %s has no access"}`, token)
+	})
+	c := &http.Client{Transport: &serviceuser.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
+	_, err := serviceuser.FetchUserinfo(context.Background(), c, srv.URL)
+	require.Error(t, err)
+	assert.NotContains(t, printed(err), sentinelToken)
+	assert.Contains(t, err.Error(), "access_denied")
+}
+
+func TestEchoedAuthorizationCredentialsRedacted(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "refused request with Authorization: %s and Authorization: Bearer xyz-echoed", r.Header.Get("Authorization"))
+	})
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "SENTINEL-CLIENT-SECRET-41b8e2", Issuer: srv.URL, TokenURL: srv.URL}
+	_, err := tokenSourceOf(t, cfg).Token()
+	require.Error(t, err)
+	basic := base64.StdEncoding.EncodeToString([]byte("svc:SENTINEL-CLIENT-SECRET-41b8e2"))
+	out := printed(err)
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	out += string(re.Body)
+	assert.NotContains(t, out, basic)
+	assert.NotContains(t, out, "xyz-echoed")
+	assert.Contains(t, out, "Basic [redacted]")
+}
+
+func TestFormEncodedTokenResponseRedacted(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		io.WriteString(w, "access_token="+sentinelToken+"&token_type=bearer&refresh_token=SENTINEL-REFRESH-22&client_assertion=SENTINEL-CA-33")
+	})
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "secret-1234567", Issuer: srv.URL, TokenURL: srv.URL}
+	_, err := tokenSourceOf(t, cfg).Token()
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	for _, text := range []string{printed(err), re.Error(), string(re.Body)} {
+		assert.NotContains(t, text, sentinelToken)
+		assert.NotContains(t, text, "SENTINEL-REFRESH-22")
+		assert.NotContains(t, text, "SENTINEL-CA-33")
+	}
+	assert.Contains(t, string(re.Body), "token_type=bearer", "what is not a credential stays")
+}
+
+func TestPATSourceNeverPrintsToken(t *testing.T) {
+	ts := serviceuser.PATConfig{Token: "SENTINEL-PAT-93c0d7"}.TokenSource()
+	for _, v := range []any{ts, &serviceuser.Transport{Source: ts}, serviceuser.Transport{Source: ts}} {
+		out := printed(v)
+		for _, verb := range []string{"%x", "%X", "%d"} {
+			out += fmt.Sprintf(verb, v)
+		}
+		assert.NotContains(t, out, "SENTINEL-PAT-93c0d7")
+		assert.NotContains(t, out, hex.EncodeToString([]byte("SENTINEL-PAT-93c0d7")))
+	}
+	assert.Contains(t, fmt.Sprintf("%s", ts), "[redacted]")
+}
+
+func TestSecretEncoders(t *testing.T) {
+	type holder struct{ S serviceuser.Secret }
+	v := holder{"SENTINEL-CLIENT-SECRET-41b8e2"}
+	x, err := xml.Marshal(v)
+	require.NoError(t, err)
+	assert.Contains(t, string(x), "[redacted]")
+	y, err := yaml.Marshal(v)
+	require.NoError(t, err)
+	assert.Contains(t, string(y), "[redacted]")
+	var gobbed bytes.Buffer
+	err = gob.NewEncoder(&gobbed).Encode(v)
+	assert.Error(t, err, "gob refuses a Secret")
+	for _, out := range []string{string(x), string(y), gobbed.String()} {
+		assert.NotContains(t, out, "SENTINEL-CLIENT-SECRET")
+	}
 }
