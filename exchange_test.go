@@ -184,6 +184,7 @@ func TestRedact(t *testing.T) {
 		"Bearer credential":               {"Authorization: Bearer abc.def-1", "Authorization: Bearer [redacted]"},
 		"Basic credential":                {`{"echo":"Basic c3ZjOnNlY3JldA=="}`, `{"echo":"Basic [redacted]"}`},
 		"form-encoded Bearer":             {"h=Bearer%20xyz&x=1", "h=Bearer%20[redacted]&x=1"},
+		"prose":                           {"invalid basic auth header; the JWT bearer grant", "invalid basic auth header; the JWT bearer grant"},
 		"challenge parameters":            {`Bearer realm="api", error="invalid_token"`, `Bearer realm="api", error="invalid_token"`},
 		"form fields":                     {"access_token=a1&token_type=bearer&token=t2&client_secret=s3", "access_token=[redacted]&token_type=bearer&token=[redacted]&client_secret=[redacted]"},
 		"client_assertion_type stays":     {"client_assertion_type=urn:x&client_assertion=abc", "client_assertion_type=urn:x&client_assertion=[redacted]"},
@@ -197,4 +198,21 @@ func TestRedact(t *testing.T) {
 			assert.Equal(t, tc.want, redact(tc.in, "ab+cd/ef=="))
 		})
 	}
+}
+
+func TestErrorResponseHeadersAndStatusRedacted(t *testing.T) {
+	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ1In0.c2lnbmF0dXJl"
+	resp := response(400, "X-Echo", "assertion was "+assertion, "WWW-Authenticate", `Bearer realm="z", error="invalid_request"`)
+	resp.Status = "400 " + assertion
+	resp.Trailer = http.Header{"X-Echo": {"opaque-secret-token"}}
+	_, err := parseTokenResponse(resp, []byte(`{"error":"invalid_request"}`), sentAt, assertion, "opaque-secret-token")
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	kept, err := json.Marshal(re.Response)
+	require.NoError(t, err)
+	assert.NotContains(t, string(kept), assertion)
+	assert.NotContains(t, string(kept), "opaque-secret-token")
+	assert.Equal(t, `Bearer realm="z", error="invalid_request"`, re.Response.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, "assertion was [redacted]", re.Response.Header.Get("X-Echo"))
+	assert.Equal(t, "assertion was "+assertion, resp.Header.Get("X-Echo"), "the response itself is not changed")
 }

@@ -38,6 +38,14 @@ var authorizationPattern = regexp.MustCompile(`(?i)\b((?:basic|bearer)(?:\s+|%20
 // `Bearer error="invalid_token"`, "error" is not a credential.
 var authParams = map[string]bool{"realm": true, "scope": true, "error": true, "error_description": true, "error_uri": true, "charset": true}
 
+// authProse are words that follow "basic" or "bearer" in error messages
+// ("invalid basic auth header", "JWT bearer grant"): not credentials.
+var authProse = map[string]bool{
+	"auth": true, "authentication": true, "authorization": true, "credentials": true, "header": true,
+	"token": true, "tokens": true, "grant": true, "scheme": true, "challenge": true, "and": true, "or": true,
+	"is": true, "was": true, "not": true, "missing": true, "invalid": true, "required": true, "expected": true,
+}
+
 // opaqueTokenPattern matches long runs of token characters; opaqueToken
 // decides whether one looks random enough to be a credential.
 var opaqueTokenPattern = regexp.MustCompile(`[A-Za-z0-9\-_+/]{32,}=*`)
@@ -75,7 +83,8 @@ func redactAuthorization(s string) string {
 	last := 0
 	for _, m := range matches {
 		credential := s[m[4]:m[5]]
-		if name := strings.TrimRight(credential, "="); name != credential && authParams[strings.ToLower(name)] {
+		name := strings.ToLower(strings.TrimRight(credential, "="))
+		if name != strings.ToLower(credential) && authParams[name] || authProse[strings.ToLower(credential)] {
 			continue
 		}
 		b.WriteString(s[last:m[4]])

@@ -623,3 +623,18 @@ func encodedForms(s string) []string {
 	}
 	return forms
 }
+
+// TestUnsendableTokenRefused: a token an Authorization header cannot carry
+// is refused when it arrives, not cached to fail every API call.
+func TestUnsendableTokenRefused(t *testing.T) {
+	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
+	srv.FailNext(1, serviceusertest.Fault{Status: 200, Body: `{"access_token":"` + sentinelToken + `\r\nX-Injected: 1","token_type":"Bearer","expires_in":3600}`})
+	ts := tokenSource(t, cfg)
+	tok, err := ts.Token()
+	assert.Nil(t, tok)
+	var te *serviceuser.TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 200, te.StatusCode)
+	assert.Contains(t, te.Description, "b64token")
+	assert.NotContains(t, printed(err), sentinelToken)
+}
