@@ -638,3 +638,32 @@ func TestUnsendableTokenRefused(t *testing.T) {
 	assert.Contains(t, te.Description, "b64token")
 	assert.NotContains(t, printed(err), sentinelToken)
 }
+
+// handlerTransport answers in-process, without recording the request in the
+// response, as many RoundTrippers do.
+type handlerTransport struct{ h http.Handler }
+
+func (h handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"error":"access_denied","error_description":"no access for %s"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	})
+	for name, src := range map[string]oauth2.TokenSource{
+		"static": oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken}),
+		"PAT":    serviceuser.PATConfig{Token: sentinelToken}.TokenSource(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}
+			_, err := serviceuser.FetchUserinfo(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
+			var re *oauth2.RetrieveError
+			require.ErrorAs(t, err, &re)
+			assert.NotContains(t, printed(err)+string(re.Body), sentinelToken)
+		})
+	}
+}
