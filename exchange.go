@@ -125,6 +125,8 @@ func parseTokenResponse(resp *http.Response, body []byte, sentAt time.Time, secr
 		return nil, fail("")
 	case tr.AccessToken == "":
 		return nil, fail("malformed token response: no access_token")
+	case !validBearerToken(tr.AccessToken):
+		return nil, fail("malformed token response: access_token is not an RFC 6750 b64token (it holds characters an Authorization header cannot carry)")
 	}
 	tokenType, err := bearerType(tr.TokenType)
 	if err != nil {
@@ -165,7 +167,7 @@ func responseError(resp *http.Response, body []byte, tr *tokenResponse, descript
 		desc = http.StatusText(resp.StatusCode)
 	}
 	re := &oauth2.RetrieveError{
-		Response:         withoutRequest(resp),
+		Response:         withoutRequest(resp, secrets...),
 		Body:             []byte(redact(string(body), secrets...)),
 		ErrorCode:        code,
 		ErrorDescription: desc,
@@ -191,10 +193,14 @@ func endpointError(resp *http.Response, body []byte, endpoint string, now time.T
 }
 
 // withoutRequest drops the request, whose body held the assertion, from a
-// response kept in an error.
-func withoutRequest(resp *http.Response) *http.Response {
+// response kept in an error, and redacts its status line and headers, which
+// a server may echo credentials into as well.
+func withoutRequest(resp *http.Response, secrets ...string) *http.Response {
 	r := *resp
 	r.Request, r.Body = nil, http.NoBody
+	r.Status = redact(r.Status, secrets...)
+	r.Header = redactHeader(r.Header, secrets)
+	r.Trailer = redactHeader(r.Trailer, secrets)
 	return &r
 }
 

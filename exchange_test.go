@@ -1,7 +1,9 @@
 package serviceuser
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -137,4 +139,80 @@ func TestParseRetryAfter(t *testing.T) {
 	assert.Equal(t, 3*time.Second, parseRetryAfter(" 3 ", sentAt))
 	assert.Equal(t, time.Duration(0), parseRetryAfter("soon", sentAt))
 	assert.Equal(t, time.Duration(0), parseRetryAfter(sentAt.Add(-time.Minute).Format(http.TimeFormat), sentAt))
+}
+
+func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
+	for name, token := range map[string]string{
+		"CRLF":           "SENTINEL-TOKEN-a1\r\nX-Injected: 1",
+		"LF":             "SENTINEL-TOKEN-a1\n",
+		"space":          "SENTINEL TOKEN-a1",
+		"tab":            "SENTINEL-TOKEN-a1\t",
+		"quote":          `SENTINEL-TOKEN-a1"`,
+		"comma":          "SENTINEL-TOKEN-a1,x",
+		"NUL":            "SENTINEL-TOKEN-a1\x00",
+		"non-ASCII":      "SENTINEL-TOKEN-a1é",
+		"= in the midst": "SENTINEL=TOKEN-a1",
+		"only =":         "==",
+	} {
+		t.Run(name, func(t *testing.T) {
+			body, err := json.Marshal(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 60})
+			require.NoError(t, err)
+			tok, err := parseTokenResponse(response(200), body, sentAt)
+			assert.Nil(t, tok)
+			var te *TokenError
+			require.ErrorAs(t, err, &te)
+			assert.Contains(t, te.Description, "malformed token response")
+			assert.Contains(t, te.Description, "b64token")
+			var re *oauth2.RetrieveError
+			require.ErrorAs(t, err, &re)
+			for _, text := range []string{fmt.Sprintf("%v %+v %#v %q", err, err, err, err), re.Error(), string(re.Body)} {
+				assert.NotContains(t, text, "SENTINEL")
+			}
+		})
+	}
+	for _, token := range []string{"at", "a-b.c_d~e+f/g", "abc==", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"} {
+		body := `{"access_token":"` + token + `","expires_in":60}`
+		tok, err := parseTokenResponse(response(200), []byte(body), sentAt)
+		require.NoError(t, err, token)
+		assert.Equal(t, token, tok.AccessToken)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	opaque := "Xk3pQ9zR7vB2mN8wL5tY1uH6jG4fD0sA3eC9bV7nM2q"
+	cases := map[string]struct{ in, want string }{
+		"Bearer credential":               {"Authorization: Bearer abc.def-1", "Authorization: Bearer [redacted]"},
+		"Basic credential":                {`{"echo":"Basic c3ZjOnNlY3JldA=="}`, `{"echo":"Basic [redacted]"}`},
+		"form-encoded Bearer":             {"h=Bearer%20xyz&x=1", "h=Bearer%20[redacted]&x=1"},
+		"prose":                           {"invalid basic auth header; the JWT bearer grant", "invalid basic auth header; the JWT bearer grant"},
+		"challenge parameters":            {`Bearer realm="api", error="invalid_token"`, `Bearer realm="api", error="invalid_token"`},
+		"form fields":                     {"access_token=a1&token_type=bearer&token=t2&client_secret=s3", "access_token=[redacted]&token_type=bearer&token=[redacted]&client_secret=[redacted]"},
+		"client_assertion_type stays":     {"client_assertion_type=urn:x&client_assertion=abc", "client_assertion_type=urn:x&client_assertion=[redacted]"},
+		"JSON members":                    {`{"token":"a\"b","client_assertion":"c","scope":"openid"}`, `{"token":"[redacted]","client_assertion":"[redacted]","scope":"openid"}`},
+		"opaque token":                    {"unknown token " + opaque + " given", "unknown token [redacted] given"},
+		"words, paths and ids":            {"Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys", "Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys"},
+		"given secret, also form-encoded": {"s=ab%2Bcd%2Fef%3D%3D!; raw ab+cd/ef==!", "s=[redacted]!; raw [redacted]!"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, redact(tc.in, "ab+cd/ef=="))
+		})
+	}
+}
+
+func TestErrorResponseHeadersAndStatusRedacted(t *testing.T) {
+	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ1In0.c2lnbmF0dXJl"
+	resp := response(400, "X-Echo", "assertion was "+assertion, "WWW-Authenticate", `Bearer realm="z", error="invalid_request"`)
+	resp.Status = "400 " + assertion
+	resp.Trailer = http.Header{"X-Echo": {"opaque-secret-token"}}
+	_, err := parseTokenResponse(resp, []byte(`{"error":"invalid_request"}`), sentAt, assertion, "opaque-secret-token")
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	kept, err := json.Marshal(re.Response)
+	require.NoError(t, err)
+	assert.NotContains(t, string(kept), assertion)
+	assert.NotContains(t, string(kept), "opaque-secret-token")
+	assert.Equal(t, `Bearer realm="z", error="invalid_request"`, re.Response.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, "assertion was [redacted]", re.Response.Header.Get("X-Echo"))
+	assert.Equal(t, "assertion was "+assertion, resp.Header.Get("X-Echo"), "the response itself is not changed")
 }

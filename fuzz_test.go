@@ -64,7 +64,25 @@ func FuzzTokenResponse(f *testing.F) {
 		if tok.AccessToken == "" || tok.TokenType != "Bearer" || !tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(maxTokenLifetime)) {
 			t.Fatalf("bad token accepted: type %q expiry %v", tok.TokenType, tok.Expiry)
 		}
+		if !isB64token(tok.AccessToken) {
+			t.Fatalf("token that no Authorization header can carry accepted: %q", tok.AccessToken)
+		}
 	})
+}
+
+// isB64token checks RFC 6750's grammar character by character:
+// 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64token(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for _, c := range []byte(body) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // tokenResponseSeeds are the hostile and normal answers the fuzzer starts from.
@@ -86,4 +104,13 @@ var tokenResponseSeeds = []struct {
 	{429, `slow down`},
 	{302, ``},
 	{200, `{"access_token":"at","expires_in":"` + fuzzSecret + `"}`},
+	{200, `{"access_token":"at\r\nX-Injected: 1"}`},
+	{200, `{"access_token":"at\n"}`},
+	{200, `{"access_token":"a t"}`},
+	{200, `{"access_token":"at\u0000"}`},
+	{200, `{"access_token":"at\u00e9"}`},
+	{200, `{"access_token":"a=t"}`},
+	{200, `{"access_token":"=="}`},
+	{200, `{"access_token":"a-b.c_d~e+f/g=="}`},
+	{200, "access_token=at&token_type=bearer"},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -55,6 +56,24 @@ func (s patSource) Token() (*oauth2.Token, error) {
 	}
 	return s.token, nil
 }
+
+// String describes the source without its token.
+func (s patSource) String() string {
+	if s.token == nil || s.token.Expiry.IsZero() {
+		return "serviceuser.PATConfig.TokenSource{token: " + redacted + "}"
+	}
+	return "serviceuser.PATConfig.TokenSource{token: " + redacted + ", expiry: " + s.token.Expiry.UTC().Format(time.RFC3339) + "}"
+}
+
+// GoString is String: %#v must not reveal the token either.
+func (s patSource) GoString() string { return s.String() }
+
+// Format prints String for every verb: %s, %q and %x of the struct would
+// otherwise print the token.
+func (s patSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue makes slog log String.
+func (s patSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // rejected turns a 401 into ErrPATRejected: there is no new token to try.
 func (patSource) rejected() error { return ErrPATRejected }

@@ -1,6 +1,8 @@
 package serviceuser
 
 import (
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -18,21 +20,122 @@ const maxEchoedBody = 2 << 10
 // jwtPattern matches compact JWS/JWE values, whatever issued them.
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_\-.]*`)
 
-// tokenFieldPattern matches JSON members that carry tokens.
-var tokenFieldPattern = regexp.MustCompile(`("(?:access_token|id_token|refresh_token|assertion|client_secret)"\s*:\s*")[^"]*(")`)
+// tokenFields are the JSON members and form fields that carry credentials.
+const tokenFields = `access_token|id_token|refresh_token|assertion|client_secret|client_assertion|token`
 
-// redact removes the given secrets, anything shaped like a JWT and the values
-// of token-carrying JSON members from s, and truncates it to maxEchoedBody.
+// tokenFieldPattern matches JSON members that carry credentials; the value
+// may hold escaped quotes.
+var tokenFieldPattern = regexp.MustCompile(`("(?:` + tokenFields + `)"\s*:\s*")(?:[^"\\]|\\.)*(")`)
+
+// formFieldPattern matches form-encoded fields that carry credentials.
+var formFieldPattern = regexp.MustCompile(`\b((?:` + tokenFields + `)=)[^&\s"'<>]*`)
+
+// authorizationPattern matches the credentials of Basic and Bearer
+// authorization values (RFC 7617, RFC 6750's b64token), also form-encoded.
+var authorizationPattern = regexp.MustCompile(`(?i)\b((?:basic|bearer)(?:\s+|%20|\+))([A-Za-z0-9\-._~+/]+=*)`)
+
+// authParams are the parameters of Basic and Bearer challenges: in
+// `Bearer error="invalid_token"`, "error" is not a credential.
+var authParams = map[string]bool{"realm": true, "scope": true, "error": true, "error_description": true, "error_uri": true, "charset": true}
+
+// authProse are words that follow "basic" or "bearer" in error messages
+// ("invalid basic auth header", "JWT bearer grant"): not credentials.
+var authProse = map[string]bool{
+	"auth": true, "authentication": true, "authorization": true, "credentials": true, "header": true,
+	"token": true, "tokens": true, "grant": true, "scheme": true, "challenge": true, "and": true, "or": true,
+	"is": true, "was": true, "not": true, "missing": true, "invalid": true, "required": true, "expected": true,
+}
+
+// opaqueTokenPattern matches long runs of token characters; opaqueToken
+// decides whether one looks random enough to be a credential.
+var opaqueTokenPattern = regexp.MustCompile(`[A-Za-z0-9\-_+/]{32,}=*`)
+
+// redact removes from s the given secrets (also form-encoded), JWTs, the
+// credentials of Basic and Bearer authorization values, the values of
+// credential-carrying JSON members and form fields, and opaque token-shaped
+// strings; and truncates it to maxEchoedBody.
 func redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= minSecretLength {
 			s = strings.ReplaceAll(s, secret, redacted)
+			s = strings.ReplaceAll(s, url.QueryEscape(secret), redacted)
 		}
 	}
 	s = jwtPattern.ReplaceAllString(s, redacted)
 	s = tokenFieldPattern.ReplaceAllString(s, "${1}"+redacted+"${2}")
+	s = formFieldPattern.ReplaceAllString(s, "${1}"+redacted)
+	s = redactAuthorization(s)
+	s = opaqueTokenPattern.ReplaceAllStringFunc(s, redactOpaque)
 	if len(s) > maxEchoedBody {
 		s = s[:maxEchoedBody] + "..."
 	}
 	return s
+}
+
+// redactAuthorization replaces the credentials of Basic and Bearer values,
+// leaving challenge parameters (`Bearer realm="x"`) alone.
+func redactAuthorization(s string) string {
+	matches := authorizationPattern.FindAllStringSubmatchIndex(s, -1)
+	if matches == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		credential := s[m[4]:m[5]]
+		name := strings.ToLower(strings.TrimRight(credential, "="))
+		if name != strings.ToLower(credential) && authParams[name] || authProse[strings.ToLower(credential)] {
+			continue
+		}
+		b.WriteString(s[last:m[4]])
+		b.WriteString(redacted)
+		last = m[5]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactOpaque replaces a run of token characters that mixes upper case,
+// lower case and digits, as random tokens and secrets do and words, paths
+// and numeric ids do not.
+func redactOpaque(run string) string {
+	if strings.ContainsAny(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+		strings.ContainsAny(run, "abcdefghijklmnopqrstuvwxyz") &&
+		strings.ContainsAny(run, "0123456789") {
+		return redacted
+	}
+	return run
+}
+
+// redactHeader returns a copy of h with every value redacted.
+func redactHeader(h http.Header, secrets []string) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for name, values := range h {
+		for _, v := range values {
+			out[name] = append(out[name], redact(v, secrets...))
+		}
+	}
+	return out
+}
+
+// sentCredential returns the credential of the request's Authorization
+// header (the token after "Bearer "), or "".
+func sentCredential(req *http.Request) string {
+	if req == nil {
+		return ""
+	}
+	_, credential, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+	return strings.TrimSpace(credential)
+}
+
+// b64tokenPattern is RFC 6750's b64token, the only form of bearer token an
+// Authorization header can carry.
+var b64tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+
+// validBearerToken reports whether token can be sent in an Authorization header.
+func validBearerToken(token string) bool {
+	return b64tokenPattern.MatchString(token)
 }

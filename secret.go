@@ -1,14 +1,20 @@
 package serviceuser
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 )
 
 // Secret is a credential (a client secret or a personal access token) that
-// never prints: every fmt verb and slog show "[redacted]".
+// never prints or encodes: every fmt verb, slog, encoding/json, encoding/xml,
+// YAML and every other encoder that honours encoding.TextMarshaler show
+// "[redacted]", and encoding/gob refuses it. string(s) is the way to the value.
 type Secret string
+
+// errGobSecret is GobEncode's refusal.
+var errGobSecret = errors.New("serviceuser: a Secret is not gob-encoded; send string(s) if the value must travel")
 
 // String returns "[redacted]"; use string(s) for the value.
 func (Secret) String() string { return redacted }
@@ -17,13 +23,7 @@ func (Secret) String() string { return redacted }
 func (Secret) GoString() string { return redacted }
 
 // Format prints "[redacted]" for every verb.
-func (Secret) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		io.WriteString(f, `"`+redacted+`"`)
-		return
-	}
-	io.WriteString(f, redacted)
-}
+func (Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, redacted) }
 
 // LogValue makes slog log "[redacted]".
 func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
@@ -31,3 +31,21 @@ func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 // MarshalJSON writes "[redacted]": JSON loggers and dumps of configs must not
 // reveal the secret either.
 func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// MarshalText returns "[redacted]", for encoding/xml, YAML encoders and
+// every other encoder that uses encoding.TextMarshaler.
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// GobEncode refuses: gob would otherwise send the raw value, and a redacted
+// one would arrive as a credential that silently fails.
+func (Secret) GobEncode() ([]byte, error) { return nil, errGobSecret }
+
+// formatRedacted prints text, which holds no secret, for every verb: quoted
+// for %q, as is for all others, so that no verb reaches the fields behind it.
+func formatRedacted(f fmt.State, verb rune, text string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", text)
+		return
+	}
+	io.WriteString(f, text)
+}

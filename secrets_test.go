@@ -3,17 +3,28 @@ package serviceuser_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
@@ -21,6 +32,15 @@ import (
 )
 
 const sentinelToken = "SENTINEL-ACCESS-TOKEN-7f3a9c"
+
+// Sentinels, one per credential kind the library handles besides the keys
+// and the assertions, which are checked by their PEM lines and as sent.
+const (
+	sentinelSecret       = "SENTINEL-CLIENT-SECRET-41b8e2"
+	sentinelPAT          = "SENTINEL-PAT-93c0d7"
+	sentinelIntrospected = "SENTINEL-INTROSPECTED-5e21aa"
+	sentinelRefresh      = "SENTINEL-REFRESH-TOKEN-0d4e17"
+)
 
 // echoingEndpoints are token endpoints that put the request's assertion, or
 // an access token, into their error answers in every way they could.
@@ -121,4 +141,529 @@ func TestTransportErrorsDoNotLeakToken(t *testing.T) {
 	_, err = c.Do(req)
 	require.Error(t, err)
 	require.NotContains(t, printed(err), sentinelToken)
+}
+
+// echoServer answers every request with answer, given what it received.
+func echoServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		answer(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestUserinfoErrorRedactsSentToken(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"error":"access_denied","error_description":"token %s has no access"}`, token)
+	})
+	c := &http.Client{Transport: &serviceuser.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
+	_, err := serviceuser.FetchUserinfo(context.Background(), c, srv.URL)
+	require.Error(t, err)
+	assert.NotContains(t, printed(err), sentinelToken)
+	assert.Contains(t, err.Error(), "access_denied")
+}
+
+func TestEchoedAuthorizationCredentialsRedacted(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "refused request with Authorization: %s and Authorization: Bearer xyz-echoed", r.Header.Get("Authorization"))
+	})
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: sentinelSecret, Issuer: srv.URL, TokenURL: srv.URL}
+	_, err := tokenSourceOf(t, cfg).Token()
+	require.Error(t, err)
+	basic := base64.StdEncoding.EncodeToString([]byte("svc:" + sentinelSecret))
+	out := printed(err)
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	out += string(re.Body)
+	assert.NotContains(t, out, basic)
+	assert.NotContains(t, out, "xyz-echoed")
+	assert.Contains(t, out, "Basic [redacted]")
+}
+
+func TestFormEncodedTokenResponseRedacted(t *testing.T) {
+	srv := echoServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		io.WriteString(w, "access_token="+sentinelToken+"&token_type=bearer&refresh_token="+sentinelRefresh+"&client_assertion=SENTINEL-CA-33")
+	})
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "secret-1234567", Issuer: srv.URL, TokenURL: srv.URL}
+	_, err := tokenSourceOf(t, cfg).Token()
+	var re *oauth2.RetrieveError
+	require.ErrorAs(t, err, &re)
+	for _, text := range []string{printed(err), re.Error(), string(re.Body)} {
+		assert.NotContains(t, text, sentinelToken)
+		assert.NotContains(t, text, sentinelRefresh)
+		assert.NotContains(t, text, "SENTINEL-CA-33")
+	}
+	assert.Contains(t, string(re.Body), "token_type=bearer", "what is not a credential stays")
+}
+
+func TestPATSourceNeverPrintsToken(t *testing.T) {
+	ts := serviceuser.PATConfig{Token: sentinelPAT}.TokenSource()
+	for _, v := range []any{ts, &serviceuser.Transport{Source: ts}, serviceuser.Transport{Source: ts}} {
+		out := printed(v)
+		for _, verb := range []string{"%x", "%X", "%d"} {
+			out += fmt.Sprintf(verb, v)
+		}
+		assert.NotContains(t, out, sentinelPAT)
+		assert.NotContains(t, out, hex.EncodeToString([]byte(sentinelPAT)))
+	}
+	assert.Contains(t, fmt.Sprintf("%s", ts), "[redacted]")
+}
+
+func TestSecretEncoders(t *testing.T) {
+	type holder struct{ S serviceuser.Secret }
+	v := holder{sentinelSecret}
+	x, err := xml.Marshal(v)
+	require.NoError(t, err)
+	assert.Contains(t, string(x), "[redacted]")
+	y, err := yaml.Marshal(v)
+	require.NoError(t, err)
+	assert.Contains(t, string(y), "[redacted]")
+	var gobbed bytes.Buffer
+	err = gob.NewEncoder(&gobbed).Encode(v)
+	assert.Error(t, err, "gob refuses a Secret")
+	for _, out := range []string{string(x), string(y), gobbed.String()} {
+		assert.NotContains(t, out, "SENTINEL-CLIENT-SECRET")
+	}
+}
+
+// echoStyle answers with the credentials in echo (those the request
+// carried), in one of the ways a server or proxy may put them into an
+// answer; some styles add tokens of their own in the members or fields that
+// carry tokens.
+type echoStyle struct {
+	// okJSON marks a 200 answer with a JSON object: a success, not an error,
+	// for userinfo and introspection.
+	okJSON bool
+	answer func(w http.ResponseWriter, echo []string)
+}
+
+// credentialFields are the names under which a server may echo credentials.
+var credentialFields = []string{"access_token", "id_token", "refresh_token", "assertion", "client_secret", "client_assertion", "token"}
+
+func writeJSONAnswer(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+var echoStyles = map[string]echoStyle{
+	"JSON error_description": {answer: func(w http.ResponseWriter, echo []string) {
+		writeJSONAnswer(w, 400, map[string]string{"error": "invalid_request", "error_description": "refused " + strings.Join(echo, " ")})
+	}},
+	"JSON credential members": {answer: func(w http.ResponseWriter, echo []string) {
+		members := map[string]string{"error": "invalid_grant"}
+		for _, f := range credentialFields {
+			members[f] = strings.Join(echo, " ")
+		}
+		members["access_token"], members["refresh_token"] = sentinelToken, sentinelRefresh
+		writeJSONAnswer(w, 400, members)
+	}},
+	"form-encoded error": {answer: func(w http.ResponseWriter, echo []string) {
+		form := url.Values{"error": {"invalid_request"}, "error_description": {strings.Join(echo, " ")}}
+		for _, f := range credentialFields {
+			form.Set(f, strings.Join(echo, " "))
+		}
+		form.Set("access_token", sentinelToken)
+		form.Set("refresh_token", sentinelRefresh)
+		w.WriteHeader(400)
+		io.WriteString(w, form.Encode())
+	}},
+	"form-encoded token response": {answer: func(w http.ResponseWriter, echo []string) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		io.WriteString(w, "access_token="+sentinelToken+"&token_type=bearer&refresh_token="+sentinelRefresh+"&message="+url.QueryEscape(strings.Join(echo, " ")))
+	}},
+	"plain text": {answer: func(w http.ResponseWriter, echo []string) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(502)
+		for _, e := range echo {
+			fmt.Fprintf(w, "upstream refused: %s\nAuthorization: %s\n", e, e)
+		}
+	}},
+	"headers": {answer: func(w http.ResponseWriter, echo []string) {
+		for i, e := range echo {
+			w.Header().Set(fmt.Sprintf("X-Echo-%d", i), e)
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="zitadel", error="invalid_request", error_description="`+strings.Join(echo, " ")+`"`)
+		writeJSONAnswer(w, 400, map[string]string{"error": "invalid_request"})
+	}},
+	"401 challenge": {answer: func(w http.ResponseWriter, echo []string) {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.Join(echo, " ")+`"`)
+		writeJSONAnswer(w, 401, map[string]string{"error": "invalid_token", "error_description": strings.Join(echo, " ")})
+	}},
+	"token with error": {okJSON: true, answer: func(w http.ResponseWriter, echo []string) {
+		writeJSONAnswer(w, 200, map[string]string{"error": "server_error", "access_token": sentinelToken, "refresh_token": sentinelRefresh, "error_description": strings.Join(echo, " ")})
+	}},
+	"unsendable token": {okJSON: true, answer: func(w http.ResponseWriter, echo []string) {
+		writeJSONAnswer(w, 200, map[string]any{"access_token": sentinelToken + "\r\nX-Echo: " + strings.Join(echo, " "), "token_type": "Bearer", "expires_in": 60})
+	}},
+}
+
+// echoEndpoint is a fake ZITADEL whose endpoint at target answers in style,
+// echoing every credential it was sent. Its other endpoints work.
+type echoEndpoint struct {
+	*httptest.Server
+	target string
+	style  echoStyle
+
+	mu   sync.Mutex
+	seen []string // the credentials received
+}
+
+func newEchoEndpoint(t *testing.T, target string, style echoStyle) *echoEndpoint {
+	e := &echoEndpoint{target: target, style: style}
+	e.Server = httptest.NewServer(e)
+	t.Cleanup(e.Close)
+	return e
+}
+
+func (e *echoEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	echo := e.record(r)
+	switch r.URL.Path {
+	case e.target:
+		e.style.answer(w, echo)
+	case "/.well-known/openid-configuration":
+		writeJSONAnswer(w, 200, map[string]string{"issuer": e.URL, "token_endpoint": e.URL + "/token",
+			"userinfo_endpoint": e.URL + "/userinfo", "introspection_endpoint": e.URL + "/introspect"})
+	case "/token":
+		writeJSONAnswer(w, 200, map[string]any{"access_token": sentinelToken, "refresh_token": sentinelRefresh, "token_type": "Bearer", "expires_in": 3600})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// record keeps the credentials of r and returns what to echo: them, and
+// the Authorization header as sent.
+func (e *echoEndpoint) record(r *http.Request) []string {
+	var creds []string
+	for _, f := range credentialFields {
+		if v := r.PostForm.Get(f); v != "" {
+			creds = append(creds, v)
+		}
+	}
+	auth := r.Header.Get("Authorization")
+	if _, cred, ok := strings.Cut(auth, " "); ok {
+		creds = append(creds, cred)
+	}
+	if _, password, ok := r.BasicAuth(); ok {
+		creds = append(creds, password)
+	}
+	e.mu.Lock()
+	e.seen = append(e.seen, creds...)
+	e.mu.Unlock()
+	if auth != "" {
+		return append(creds, auth)
+	}
+	return creds
+}
+
+func (e *echoEndpoint) credentials() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.seen)
+}
+
+// leakFlow runs one way of using the library against e and returns the
+// error it ended with and every value a program might print or encode.
+type leakFlow struct {
+	target string // the endpoint that misbehaves
+	run    func(t *testing.T, e *echoEndpoint) (error, []any)
+}
+
+// leakFlows returns the flows, and lines of the private keys they use.
+func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
+	srv := serviceusertest.NewServer()
+	t.Cleanup(srv.Close)
+	userFile, appFile := srv.NewServiceUser().KeyFile, srv.NewApplication().KeyFile
+	userKey, appKey := mustKey(t, userFile), mustKey(t, appFile)
+	keyLines := append(pemLines(t, userFile), pemLines(t, appFile)...)
+	jwtGrant := func(t *testing.T, e *echoEndpoint) (error, []any) {
+		cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
+		ts := tokenSource(t, cfg)
+		_, err := ts.Token()
+		return err, []any{cfg, &cfg, ts, ts.LastError(), userKey, *userKey, serviceuser.Transport{Source: ts}}
+	}
+	return map[string]leakFlow{
+		"JWT bearer grant": {"/token", jwtGrant},
+		"discovery":        {"/.well-known/openid-configuration", jwtGrant},
+		"client credentials": {"/token", func(t *testing.T, e *echoEndpoint) (error, []any) {
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc-user", ClientSecret: sentinelSecret, Issuer: e.URL}
+			ts := tokenSourceOf(t, cfg)
+			_, err := ts.Token()
+			return err, []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &serviceuser.Transport{Source: ts}}
+		}},
+		"userinfo with a key's token": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
+			cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
+			ts := tokenSource(t, cfg)
+			tr := &serviceuser.Transport{Source: ts}
+			c := &http.Client{Transport: tr}
+			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			return err, []any{ts, tr, *tr}
+		}},
+		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
+			cfg := serviceuser.PATConfig{Token: sentinelPAT}
+			c := cfg.Client(context.Background())
+			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			ts := cfg.TokenSource()
+			return err, []any{cfg, &cfg, ts, serviceuser.Transport{Source: ts}, c.Transport}
+		}},
+		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) (error, []any) {
+			cfg := serviceuser.IntrospectionConfig{Key: appKey, Issuer: e.URL}
+			in, err := cfg.NewIntrospector(context.Background())
+			require.NoError(t, err)
+			_, err = in.Introspect(context.Background(), sentinelIntrospected)
+			return err, []any{cfg, &cfg, in, appKey}
+		}},
+	}, keyLines
+}
+
+// TestSentinelsNeverLeak sends every credential the library handles to
+// endpoints that echo it back in every way they can, and looks for it in
+// every value a program may print, log or encode afterwards, in every form.
+func TestSentinelsNeverLeak(t *testing.T) {
+	flows, keyLines := leakFlows(t)
+	runs := 0
+	for flowName, flow := range flows {
+		for styleName, style := range echoStyles {
+			if style.okJSON && (flow.target == "/userinfo" || flow.target == "/introspect") {
+				continue // a 200 JSON object is a valid answer there
+			}
+			t.Run(flowName+"/"+styleName, func(t *testing.T) {
+				e := newEchoEndpoint(t, flow.target, style)
+				err, subjects := flow.run(t, e)
+				require.Error(t, err)
+				secrets := append(e.credentials(), sentinelToken, sentinelSecret, sentinelPAT, sentinelIntrospected, sentinelRefresh)
+				requireNoLeak(t, append(secrets, keyLines...), append(subjects, errorParts(err)...)...)
+			})
+			runs++
+		}
+	}
+	require.Greater(t, runs, 40, "every flow meets every style it can fail with")
+}
+
+// TestConfigAndKeyFileErrorsNeverLeak: errors about the configuration or
+// the key file show neither the secret nor the key.
+func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	userFile := srv.NewServiceUser().KeyFile
+	keyLines := pemLines(t, userFile)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(userFile, &raw))
+	pemKey := raw["key"].(string)
+	corrupt := func(edit func(map[string]any)) []byte {
+		c := maps.Clone(raw)
+		edit(c)
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		return b
+	}
+	keyFiles := map[string][]byte{
+		"truncated key":      corrupt(func(m map[string]any) { m["key"] = pemKey[:len(pemKey)/2] }),
+		"key body altered":   corrupt(func(m map[string]any) { m["key"] = strings.Replace(pemKey, "\n", "\nAAAA", 3) }),
+		"no keyId":           corrupt(func(m map[string]any) { delete(m, "keyId") }),
+		"unknown type":       corrupt(func(m map[string]any) { m["type"] = "x" }),
+		"bad expirationDate": corrupt(func(m map[string]any) { m["expirationDate"] = "soon" }),
+		"not JSON":           []byte("key: " + pemKey),
+	}
+	for name, data := range keyFiles {
+		t.Run(name, func(t *testing.T) {
+			_, err := serviceuser.ParseKeyFile(data)
+			var ke *serviceuser.KeyFileError
+			require.ErrorAs(t, err, &ke)
+			requireNoLeak(t, keyLines, append(errorParts(err), ke)...)
+		})
+	}
+	key := mustKey(t, userFile)
+	configs := map[string]func() (error, []any){
+		"client credentials without ClientID": func() (error, []any) {
+			cfg := serviceuser.ClientCredentialsConfig{ClientSecret: sentinelSecret, Issuer: srv.Issuer()}
+			_, err := tokenSourceOf(t, cfg).Token()
+			return err, []any{cfg, cfg.Validate()}
+		},
+		"client credentials over plain http": func() (error, []any) {
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: sentinelSecret, Issuer: "http://zitadel.example.com"}
+			_, err := tokenSourceOf(t, cfg).Token()
+			return err, []any{cfg}
+		},
+		"PAT expired": func() (error, []any) {
+			cfg := serviceuser.PATConfig{Token: sentinelPAT, Expiry: time.Unix(1, 0)}
+			_, err := cfg.TokenSource().Token()
+			return err, []any{cfg, cfg.TokenSource()}
+		},
+		"introspection with a user key": func() (error, []any) {
+			cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}
+			_, err := cfg.NewIntrospector(context.Background())
+			return err, []any{cfg}
+		},
+		"key with bad scopes": func() (error, []any) {
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"a b"}}
+			_, err := tokenSource(t, cfg).Token()
+			return err, []any{cfg, key}
+		},
+	}
+	for name, run := range configs {
+		t.Run(name, func(t *testing.T) {
+			err, subjects := run()
+			require.Error(t, err)
+			requireNoLeak(t, append(keyLines, sentinelSecret, sentinelPAT), append(subjects, errorParts(err)...)...)
+		})
+	}
+}
+
+// pemLines returns some lines of the private key in a key file.
+func pemLines(t *testing.T, keyFile []byte) []string {
+	var kf struct{ Key string }
+	require.NoError(t, json.Unmarshal(keyFile, &kf))
+	lines := strings.Split(strings.TrimSpace(kf.Key), "\n")
+	require.Greater(t, len(lines), 6)
+	body := lines[1 : len(lines)-2] // the last body line may be short
+	return []string{body[0], body[len(body)/2], body[len(body)-1]}
+}
+
+// errorParts returns err and every error inside it a program may reach with
+// errors.As and print.
+func errorParts(err error) []any {
+	parts := []any{err}
+	var te *serviceuser.TokenError
+	if errors.As(err, &te) {
+		parts = append(parts, te, *te)
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		parts = append(parts, re, string(re.Body), re.Response)
+	}
+	var de *serviceuser.DiscoveryError
+	if errors.As(err, &de) {
+		parts = append(parts, de)
+	}
+	var ce *serviceuser.ConfigError
+	if errors.As(err, &ce) {
+		parts = append(parts, ce)
+	}
+	return parts
+}
+
+// renderers print or encode a value every way a program might.
+var renderers = map[string]func(v any) ([]byte, error){
+	"json": json.Marshal,
+	"xml":  xml.Marshal,
+	"yaml": yaml.Marshal,
+	"gob": func(v any) ([]byte, error) {
+		var b bytes.Buffer
+		err := gob.NewEncoder(&b).Encode(v)
+		return b.Bytes(), err
+	},
+	"slog text": func(v any) ([]byte, error) {
+		var b bytes.Buffer
+		slog.New(slog.NewTextHandler(&b, nil)).Error("failed", "v", v)
+		return b.Bytes(), nil
+	},
+	"slog JSON": func(v any) ([]byte, error) {
+		var b bytes.Buffer
+		slog.New(slog.NewJSONHandler(&b, nil)).Error("failed", "v", v)
+		return b.Bytes(), nil
+	},
+}
+
+func init() {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "% x", "%#q", "%T"} {
+		renderers["fmt "+verb] = func(v any) ([]byte, error) { return []byte(fmt.Sprintf(verb, v)), nil }
+	}
+}
+
+// render runs one renderer; an error is no leak, a panic is a failure.
+func render(t *testing.T, name string, r func(any) ([]byte, error), v any) (out []byte) {
+	defer func() {
+		if p := recover(); p != nil {
+			t.Errorf("%s of %T panics: %v", name, v, p)
+		}
+	}()
+	out, _ = r(v)
+	return out
+}
+
+// requireNoLeak renders every subject with every renderer and fails if any
+// secret shows, in any of the forms the renderers use.
+func requireNoLeak(t *testing.T, secrets []string, subjects ...any) {
+	t.Helper()
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, encodedForms(s)...)
+	}
+	for _, v := range subjects {
+		for name, r := range renderers {
+			out := string(render(t, name, r, v))
+			for _, f := range forms {
+				if i := strings.Index(out, f); i >= 0 {
+					t.Fatalf("%s of %T shows a secret (as %q) in …%s…", name, v, f, out[max(i-200, 0):min(i+len(f)+50, len(out))])
+				}
+			}
+		}
+	}
+}
+
+// encodedForms are the ways a printer or an encoder may write s: as is,
+// in hex, as byte lists, and in base64 at each alignment.
+func encodedForms(s string) []string {
+	b := []byte(s)
+	forms := []string{s, hex.EncodeToString(b), strings.ToUpper(hex.EncodeToString(b)), fmt.Sprintf("% x", b),
+		strings.Trim(fmt.Sprint(b), "[]"), strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%#v", b), "[]byte{"), "}")}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for k := range 3 {
+			e := enc.EncodeToString(append(make([]byte, k), b...))
+			start, end := (k+2)/3*4, (k+len(b))/3*4
+			forms = append(forms, e[start:end])
+		}
+	}
+	return forms
+}
+
+// TestUnsendableTokenRefused: a token an Authorization header cannot carry
+// is refused when it arrives, not cached to fail every API call.
+func TestUnsendableTokenRefused(t *testing.T) {
+	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
+	srv.FailNext(1, serviceusertest.Fault{Status: 200, Body: `{"access_token":"` + sentinelToken + `\r\nX-Injected: 1","token_type":"Bearer","expires_in":3600}`})
+	ts := tokenSource(t, cfg)
+	tok, err := ts.Token()
+	assert.Nil(t, tok)
+	var te *serviceuser.TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 200, te.StatusCode)
+	assert.Contains(t, te.Description, "b64token")
+	assert.NotContains(t, printed(err), sentinelToken)
+}
+
+// handlerTransport answers in-process, without recording the request in the
+// response, as many RoundTrippers do.
+type handlerTransport struct{ h http.Handler }
+
+func (h handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	h.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
+}
+
+func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"error":"access_denied","error_description":"no access for %s"}`, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	})
+	for name, src := range map[string]oauth2.TokenSource{
+		"static": oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken}),
+		"PAT":    serviceuser.PATConfig{Token: sentinelToken}.TokenSource(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}
+			_, err := serviceuser.FetchUserinfo(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
+			var re *oauth2.RetrieveError
+			require.ErrorAs(t, err, &re)
+			assert.NotContains(t, printed(err)+string(re.Body), sentinelToken)
+		})
+	}
 }

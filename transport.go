@@ -176,3 +176,16 @@ func closeBody(req *http.Request) {
 		req.Body.Close()
 	}
 }
+
+// String describes the transport by the types of its Source and Base: a
+// token source's fields may hold a token, which %s and %q would print.
+func (t Transport) String() string {
+	return fmt.Sprintf("serviceuser.Transport{Source: %T, Base: %T, OrgID: %q, InsecureAllowPlainHTTP: %t}",
+		t.Source, t.Base, t.OrgID, t.InsecureAllowPlainHTTP)
+}
+
+// GoString is String.
+func (t Transport) GoString() string { return t.String() }
+
+// Format prints String for every verb.
+func (t Transport) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // Userinfo is the answer of ZITADEL's userinfo endpoint.
@@ -36,7 +38,7 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(resp, body, "userinfo", time.Now())
+		return nil, endpointError(resp, body, "userinfo", time.Now(), sentToken(ctx, client, resp))
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
@@ -46,4 +48,27 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: answer is not a JSON object")
 	}
 	return &info, nil
+}
+
+// sentToken is the token the request carried, to be redacted from the
+// answer: from the request the response records or, when the transport did
+// not record it, from the client's Transport, whose source holds it cached.
+func sentToken(ctx context.Context, client *http.Client, resp *http.Response) string {
+	if token := sentCredential(resp.Request); token != "" {
+		return token
+	}
+	t, ok := client.Transport.(*Transport)
+	if !ok || t.Source == nil {
+		return ""
+	}
+	var tok *oauth2.Token
+	if cts, ok := t.Source.(contextTokenSource); ok {
+		tok, _ = cts.TokenContext(ctx)
+	} else {
+		tok, _ = t.Source.Token()
+	}
+	if tok == nil {
+		return ""
+	}
+	return tok.AccessToken
 }
