@@ -54,6 +54,7 @@ type TokenSource struct {
 	wg     sync.WaitGroup
 
 	mu          sync.Mutex // guards the fields below
+	closed      bool       // set by Close: no refresh starts any more
 	flight      *flight    // the refresh in progress, or nil
 	failures    int        // consecutive failed refreshes
 	nextAttempt time.Time  // no new refresh before this (backoff)
@@ -127,10 +128,10 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 		return s.token, nil
 	}
 	f := ts.startLocked(now)
-	err := ts.lastErr
+	err, closed := ts.lastErr, ts.closedLocked()
 	ts.mu.Unlock()
 	if f == nil {
-		if ts.bg.Err() != nil {
+		if closed {
 			return nil, ErrClosed
 		}
 		return nil, err
@@ -149,7 +150,7 @@ func (ts *TokenSource) startLocked(now time.Time) *flight {
 	if ts.flight != nil {
 		return ts.flight
 	}
-	if ts.bg.Err() != nil || now.Before(ts.nextAttempt) {
+	if ts.closedLocked() || now.Before(ts.nextAttempt) {
 		return nil
 	}
 	f := &flight{done: make(chan struct{})}
@@ -157,6 +158,11 @@ func (ts *TokenSource) startLocked(now time.Time) *flight {
 	ts.wg.Add(1)
 	go ts.run(f)
 	return f
+}
+
+// closedLocked reports whether Close was called or the source's context ended.
+func (ts *TokenSource) closedLocked() bool {
+	return ts.closed || ts.bg.Err() != nil
 }
 
 // run performs one refresh and publishes its outcome.
@@ -223,6 +229,11 @@ func (ts *TokenSource) LastError() error {
 // is left. Afterwards a still-valid cached token is served, and every other
 // call fails with ErrClosed. Close is idempotent.
 func (ts *TokenSource) Close() error {
+	// Setting closed under mu orders every wg.Add (made under mu by
+	// startLocked) before the Wait below: no refresh starts after it.
+	ts.mu.Lock()
+	ts.closed = true
+	ts.mu.Unlock()
 	if ts.cancel != nil {
 		ts.cancel()
 	}

@@ -388,3 +388,30 @@ func TestRefreshAheadAgainstSlowServer(t *testing.T) {
 	assert.NotEqual(t, first.AccessToken, second.AccessToken)
 	assert.Equal(t, 2, srv.TokenRequests())
 }
+
+// TestCloseRacesStartingRefresh runs Token and Close on two goroutines many
+// times: under -race, starting a refresh must synchronise with Close, and no
+// fetch may begin once Close has returned.
+func TestCloseRacesStartingRefresh(t *testing.T) {
+	const rounds = 20000
+	var late atomic.Int32
+	for range rounds {
+		var closed atomic.Bool
+		fetch := func(ctx context.Context) (*oauth2.Token, error) {
+			if closed.Load() {
+				late.Add(1)
+			}
+			return nil, errors.New("no token here")
+		}
+		ts := newTokenSource(context.Background(), fetch, nil)
+		var wg sync.WaitGroup
+		wg.Go(func() { ts.Token() })
+		wg.Go(func() {
+			ts.Close()
+			closed.Store(true)
+		})
+		wg.Wait()
+		ts.Close() // waits for a refresh that started late, if any
+	}
+	assert.Zero(t, late.Load(), "fetches started after Close returned")
+}
