@@ -98,19 +98,23 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 			return s.token, nil
 		}
 		if now.Before(s.expiresAt) {
-			ts.refreshAhead()
+			ts.refreshAhead(s)
 			return s.token, nil
 		}
 	}
 	return ts.wait(ctx)
 }
 
-// refreshAhead starts a background refresh unless one runs or backoff
-// forbids it. It never blocks: if another caller holds the lock, that caller
-// is starting or ending a refresh, and the next stale read tries again.
-func (ts *TokenSource) refreshAhead() {
+// refreshAhead starts a background refresh of stale unless one runs, backoff
+// forbids it, or stale is no longer the cached token (a refresh ended since
+// the caller read it). It never blocks: if another caller holds the lock,
+// that caller is starting or ending a refresh, and the next stale read tries
+// again.
+func (ts *TokenSource) refreshAhead(stale *snapshot) {
 	if ts.mu.TryLock() {
-		ts.startLocked(ts.now())
+		if ts.snap.Load() == stale {
+			ts.startLocked(ts.now())
+		}
 		ts.mu.Unlock()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -414,4 +415,90 @@ func TestCloseRacesStartingRefresh(t *testing.T) {
 		ts.Close() // waits for a refresh that started late, if any
 	}
 	assert.Zero(t, late.Load(), "fetches started after Close returned")
+}
+
+// TestOneRefreshPerWindow: with short tokens and many callers on a fake
+// clock, each token's refresh window causes exactly one token request.
+func TestOneRefreshPerWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const lifetime, span, callers = time.Second, 10 * time.Second, 1000
+		var mu sync.Mutex
+		var fetchedAt []time.Time
+		fetch := func(context.Context) (*oauth2.Token, error) {
+			now := time.Now()
+			mu.Lock()
+			fetchedAt = append(fetchedAt, now)
+			mu.Unlock()
+			return &oauth2.Token{AccessToken: "at", Expiry: now.Add(lifetime)}, nil
+		}
+		ts := newTokenSource(context.Background(), fetch, nil)
+		defer ts.Close()
+		end := time.Now().Add(span)
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				for time.Now().Before(end) {
+					if _, err := ts.Token(); err != nil {
+						t.Error(err)
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		// A token is refreshed no earlier than its refresh window opens.
+		minGap := time.Duration(float64(lifetime)*(1-refreshAheadMax)) - lifetime/10
+		extra := 0
+		for i := 1; i < len(fetchedAt); i++ {
+			if fetchedAt[i].Sub(fetchedAt[i-1]) < minGap {
+				extra++
+			}
+		}
+		t.Logf("%d callers over %v of %v tokens: %d token requests", callers, span, lifetime, len(fetchedAt))
+		assert.Zero(t, extra, "token requests beyond one per refresh window")
+	})
+}
+
+// TestStaleReaderAfterRefreshStartsNone: a caller that saw the stale token
+// just before a refresh ended must not start another refresh.
+func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		fetch := func(context.Context) (*oauth2.Token, error) {
+			calls.Add(1)
+			return &oauth2.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}, nil
+		}
+		// park holds the next reader of the clock: that caller has loaded the
+		// cached token and not yet decided whether to refresh it.
+		var park atomic.Bool
+		parked, release := make(chan struct{}), make(chan struct{})
+		now := func() time.Time {
+			if park.CompareAndSwap(true, false) {
+				close(parked)
+				<-release
+			}
+			return time.Now()
+		}
+		ts := newTokenSource(context.Background(), fetch, now)
+		defer ts.Close()
+		_, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(staleWindow(time.Hour))
+
+		park.Store(true)
+		late := make(chan struct{})
+		go func() {
+			defer close(late)
+			ts.Token()
+		}()
+		<-parked
+		_, err = ts.Token() // starts the refresh ahead...
+		require.NoError(t, err)
+		synctest.Wait() // ...which ends and caches a fresh token
+		close(release)
+		<-late
+		synctest.Wait()
+		assert.EqualValues(t, 2, calls.Load(), "token requests")
+	})
 }
