@@ -502,3 +502,36 @@ func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
 		assert.EqualValues(t, 2, calls.Load(), "token requests")
 	})
 }
+
+// TestRetryAfterCappedAtBackoffCeiling: one answer with Retry-After: 3600 (a
+// proxy's maintenance page) locks callers out for at most the backoff
+// ceiling once the endpoint has recovered.
+func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var requests atomic.Int32
+		endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if requests.Add(1) == 1 {
+				w.Header().Set("Retry-After", "3600")
+				http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`)
+		})
+		cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+			HTTPClient: &http.Client{Transport: handlerTransport{endpoint}}}
+		ts := cfg.TokenSource(context.Background())
+		defer ts.Close()
+
+		_, err := ts.Token()
+		var te *TokenError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, time.Hour, te.RetryAfter)
+
+		time.Sleep(backoffMax)
+		tok, err := ts.Token()
+		require.NoError(t, err, "still locked out %v after the failure", backoffMax)
+		assert.Equal(t, "at", tok.AccessToken)
+		assert.EqualValues(t, 2, requests.Load())
+	})
+}
