@@ -3,7 +3,10 @@ package serviceuser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +31,9 @@ const (
 // treating it as a failure puts the source into backoff instead of a loop.
 var errExpiredOnArrival = errors.New("serviceuser: token expired before it arrived (expires_in shorter than the request took)")
 
+// errNoToken reports a fetch that returned neither a token nor an error.
+var errNoToken = errors.New("serviceuser: token request returned no token and no error")
+
 // errZeroTokenSource reports a TokenSource not made by a config.
 var errZeroTokenSource = errors.New("serviceuser: zero TokenSource; make one with Config.TokenSource")
 
@@ -44,6 +50,12 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // with exponential backoff. No goroutine runs while no refresh is in flight;
 // Close (or cancelling the context the source was made with) stops a refresh
 // that is running.
+//
+// A panic during a refresh, such as one in the RoundTripper of
+// Config.HTTPClient, is recovered and becomes that refresh's error, returned
+// to the callers waiting for it and by LastError. The error names the panic
+// value's type but not its text, which may hold the assertion or a secret
+// (the runtime's own errors, such as a nil map write, keep their text).
 type TokenSource struct {
 	snap  atomic.Pointer[snapshot]
 	fetch fetchFunc
@@ -172,7 +184,7 @@ func (ts *TokenSource) closedLocked() bool {
 // run performs one refresh and publishes its outcome.
 func (ts *TokenSource) run(f *flight) {
 	defer ts.wg.Done()
-	tok, err := ts.fetch(ts.bg)
+	tok, err := ts.fetchRecovered()
 	now := ts.now()
 	var snap *snapshot
 	if err == nil {
@@ -196,6 +208,56 @@ func (ts *TokenSource) run(f *flight) {
 	f.token, f.err = tok, err
 	ts.mu.Unlock()
 	close(f.done)
+}
+
+// fetchRecovered calls fetch, turning a panic (in a user's RoundTripper, say)
+// and a missing token into errors: either would otherwise end the process
+// from this background goroutine, where no caller can recover it.
+func (ts *TokenSource) fetchRecovered() (tok *oauth2.Token, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			tok, err = nil, newPanicError(v)
+		}
+	}()
+	tok, err = ts.fetch(ts.bg)
+	switch {
+	case err != nil:
+		tok = nil
+	case tok == nil:
+		err = errNoToken
+	}
+	return tok, err
+}
+
+// panicError is what a panic during a refresh becomes. It keeps the panic
+// value's type and drops the value, whose text may hold the request's
+// assertion or secret; only the runtime's own errors (nil map, index out of
+// range...) keep their text, which the runtime writes without such data.
+type panicError struct{ typ, text string }
+
+func newPanicError(v any) *panicError {
+	e := &panicError{typ: fmt.Sprintf("%T", v)}
+	if re, ok := v.(runtime.Error); ok && definedInRuntime(reflect.TypeOf(v)) {
+		e.text = re.Error()
+	}
+	return e
+}
+
+func (e *panicError) Error() string {
+	msg := "serviceuser: token request panicked with a value of type " + e.typ
+	if e.text != "" {
+		return msg + ": " + e.text
+	}
+	return msg + " (its text is left out: it may hold secrets)"
+}
+
+// definedInRuntime reports whether t, or what it points to, is a type of
+// package runtime.
+func definedInRuntime(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == "runtime"
 }
 
 // newSnapshot schedules the token's background refresh and its end of service.

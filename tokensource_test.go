@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -534,4 +535,63 @@ func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
 		assert.Equal(t, "at", tok.AccessToken)
 		assert.EqualValues(t, 2, requests.Load())
 	})
+}
+
+// TestFetchWithoutTokenOrErrorIsAnError: a fetch that returns neither a token
+// nor an error fails the refresh instead of caching nothing.
+func TestFetchWithoutTokenOrErrorIsAnError(t *testing.T) {
+	ts := newTokenSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil }, nil)
+	defer ts.Close()
+	tok, err := ts.Token()
+	assert.Nil(t, tok)
+	assert.ErrorIs(t, err, errNoToken)
+	assert.ErrorIs(t, ts.LastError(), errNoToken)
+}
+
+// panickingTransport panics inside RoundTrip with what value returns, given
+// the request's body (which holds the assertion).
+type panickingTransport struct{ value func(body string) any }
+
+func (p panickingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	panic(p.value(string(body)))
+}
+
+type transportBug struct{ detail string }
+
+func (b *transportBug) Error() string { return "transport bug: " + b.detail }
+
+// TestPanicInTransportBecomesError: a panic in the user's RoundTripper during
+// a refresh reaches the caller and LastError as an error naming the panic
+// value's type, never its text (it may hold the assertion) unless the
+// runtime wrote it.
+func TestPanicInTransportBecomesError(t *testing.T) {
+	cases := map[string]struct {
+		value          func(body string) any
+		typeName, text string
+	}{
+		"string":        {func(body string) any { return "cannot send " + body }, "string", ""},
+		"error":         {func(body string) any { return &transportBug{detail: body} }, "*serviceuser.transportBug", ""},
+		"nil":           {func(string) any { return nil }, "*runtime.PanicNilError", "nil argument"},
+		"runtime error": {func(string) any { var m map[string]int; m["x"]++; return nil }, "runtime.plainError", "nil map"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+				HTTPClient: &http.Client{Transport: panickingTransport{tc.value}}}
+			ts := cfg.TokenSource(context.Background())
+			defer ts.Close()
+			_, err := ts.Token()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.typeName)
+			assert.Contains(t, err.Error(), tc.text)
+			for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+				assert.NotContains(t, shown, "assertion=")
+				assert.NotContains(t, shown, "cannot send")
+				assert.NotContains(t, shown, "transport bug")
+			}
+			assert.Equal(t, err, ts.LastError())
+			assert.False(t, isPermanent(err), "retried with backoff")
+		})
+	}
 }
