@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -42,7 +43,25 @@ func newCaller(base *http.Client, timeout time.Duration) *caller {
 
 // defaultTransport is private so that other users of http.DefaultTransport
 // cannot change how tokens are fetched.
-var defaultTransport = http.DefaultTransport.(*http.Transport).Clone()
+var defaultTransport = copyDefaultTransport()
+
+// copyDefaultTransport clones http.DefaultTransport, or, when another package
+// has replaced it with a RoundTripper of its own, makes a transport with the
+// same settings as net/http's default.
+func copyDefaultTransport() *http.Transport {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
 
 // do sends req within the caller's timeout and returns the response with its
 // body read (at most maxResponseSize) and closed.
