@@ -23,6 +23,7 @@ var errResponseTooLarge = fmt.Errorf("response body larger than %d bytes", maxRe
 type caller struct {
 	client  *http.Client
 	timeout time.Duration
+	owned   *http.Transport // the transport made for this caller; nil when the user gave one
 }
 
 // newCaller copies base (nil means a client of its own) so that redirects
@@ -39,6 +40,26 @@ func newCaller(base *http.Client, timeout time.Duration) *caller {
 		timeout = DefaultTimeout
 	}
 	return &caller{client: c, timeout: timeout}
+}
+
+// newOwnCaller is newCaller with, when base is nil, a transport of the
+// caller's own rather than the shared one, whose connections closeIdle ends.
+func newOwnCaller(base *http.Client, timeout time.Duration) *caller {
+	if base != nil {
+		return newCaller(base, timeout)
+	}
+	own := defaultTransport.Clone()
+	c := newCaller(&http.Client{Transport: own}, timeout)
+	c.owned = own
+	return c
+}
+
+// closeIdle closes the keep-alive connections of the caller's own transport;
+// a transport the user gave is left alone (others may share it).
+func (c *caller) closeIdle() {
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
 }
 
 // defaultTransport is private so that other users of http.DefaultTransport

@@ -61,9 +61,10 @@ type TokenSource struct {
 	fetch fetchFunc
 	now   func() time.Time
 
-	bg     context.Context // bounds background refreshes; done after Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg        context.Context // bounds background refreshes; done after Close
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeIdle func() // closes the library's own transport's connections; may be nil
 
 	mu          sync.Mutex // guards the fields below
 	closed      bool       // set by Close: no refresh starts any more
@@ -292,8 +293,10 @@ func (ts *TokenSource) LastError() error {
 }
 
 // Close stops a refresh in flight and waits until no goroutine of the source
-// is left. Afterwards a still-valid cached token is served, and every other
-// call fails with ErrClosed. Close is idempotent.
+// is left, then closes the keep-alive connections of the transport the
+// library made for the source (never those of a Config.HTTPClient).
+// Afterwards a still-valid cached token is served, and every other call
+// fails with ErrClosed. Close is idempotent.
 func (ts *TokenSource) Close() error {
 	// Setting closed under mu orders every wg.Add (made under mu by
 	// startLocked) before the Wait below: no refresh starts after it.
@@ -304,5 +307,8 @@ func (ts *TokenSource) Close() error {
 		ts.cancel()
 	}
 	ts.wg.Wait()
+	if ts.closeIdle != nil {
+		ts.closeIdle() // no refresh runs: every connection is idle
+	}
 	return nil
 }
