@@ -84,9 +84,9 @@ func scopeString(scopes []string) string {
 }
 
 // contextClient returns client, or the one ctx carries under oauth2.HTTPClient,
-// or nil.
+// or nil. A nil ctx carries nothing, as in x/oauth2.
 func contextClient(ctx context.Context, client *http.Client) *http.Client {
-	if client != nil {
+	if client != nil || ctx == nil {
 		return client
 	}
 	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok {

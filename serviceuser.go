@@ -88,7 +88,8 @@ func (e *ConfigError) Permanent() bool { return true }
 
 // TokenSource returns a caching token source for the service user. ctx
 // bounds the source's background work (as does its Close method) and, when
-// HTTPClient is nil, may carry an *http.Client under oauth2.HTTPClient.
+// HTTPClient is nil, may carry an *http.Client under oauth2.HTTPClient. A
+// nil ctx means context.Background().
 // A Config that cannot work yields a source whose every call returns a
 // *ConfigError, without any request; call Validate to check ahead.
 func (c Config) TokenSource(ctx context.Context) *TokenSource {

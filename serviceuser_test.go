@@ -321,3 +321,25 @@ func TestCloseLeavesUserTransport(t *testing.T) {
 	resp.Body.Close()
 	assert.True(t, reused, "the user's connection was closed")
 }
+
+// TestNilContextMeansBackground: as in x/oauth2, a nil ctx is taken for
+// context.Background() by both configs' TokenSource and Client.
+func TestNilContextMeansBackground(t *testing.T) {
+	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
+	user, secret := srv.NewServiceUserWithSecret()
+	cc := serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecret: serviceuser.Secret(secret),
+		Issuer: srv.Issuer(), Scopes: []string{"openid"}}
+	for name, c := range map[string]interface {
+		TokenSource(context.Context) *serviceuser.TokenSource
+		Client(context.Context) *http.Client
+	}{"Config": cfg, "ClientCredentialsConfig": cc} {
+		t.Run(name, func(t *testing.T) {
+			var nilCtx context.Context
+			ts := c.TokenSource(nilCtx)
+			defer ts.Close()
+			_, err := ts.Token()
+			require.NoError(t, err)
+			userinfo(t, c.Client(nilCtx), srv.UserinfoURL())
+		})
+	}
+}

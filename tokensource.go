@@ -93,6 +93,9 @@ func newTokenSource(ctx context.Context, fetch fetchFunc, now func() time.Time) 
 	if now == nil {
 		now = time.Now
 	}
+	if ctx == nil { // tolerated by x/oauth2, so here too
+		ctx = context.Background()
+	}
 	bg, cancel := context.WithCancel(ctx)
 	return &TokenSource{fetch: fetch, now: now, bg: bg, cancel: cancel}
 }
