@@ -10,7 +10,9 @@ import (
 // to backoffMax, and each pause is drawn from the upper half of the ceiling
 // (jitter that spreads a fleet without ever retrying early), so whatever the
 // number of callers the request rate stays bounded. Permanent errors wait
-// permanentBackoff; a server's Retry-After is honoured.
+// permanentBackoff; a server's Retry-After is honoured up to backoffMax, so
+// that one long value (a proxy's maintenance page says an hour) cannot keep
+// callers without a token long after the endpoint has recovered.
 const (
 	backoffBase      = time.Second
 	backoffMax       = time.Minute
@@ -29,7 +31,7 @@ func retryDelay(failures int, err error) time.Duration {
 	delay := ceiling/2 + rand.N(ceiling/2+1)
 	var te *TokenError
 	if errors.As(err, &te) && te.RetryAfter > delay {
-		delay = te.RetryAfter
+		delay = min(te.RetryAfter, backoffMax)
 	}
 	return delay
 }

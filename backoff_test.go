@@ -25,5 +25,6 @@ func TestRetryDelayPermanentAndRetryAfter(t *testing.T) {
 	assert.Equal(t, permanentBackoff, retryDelay(1, ErrKeyExpired))
 	assert.Equal(t, permanentBackoff, retryDelay(1, &ConfigError{Field: "Issuer"}))
 	assert.Equal(t, 42*time.Second, retryDelay(1, &TokenError{StatusCode: 429, RetryAfter: 42 * time.Second}))
+	assert.Equal(t, backoffMax, retryDelay(1, &TokenError{StatusCode: 503, RetryAfter: time.Hour}), "Retry-After is capped")
 	assert.LessOrEqual(t, retryDelay(1, &TokenError{StatusCode: 500, Code: "server_error"}), backoffBase, "Errors.Internal is retried")
 }

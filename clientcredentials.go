@@ -35,7 +35,10 @@ const GrantTypeClientCredentials = "client_credentials"
 
 // TokenSource returns a caching token source; see Config.TokenSource.
 func (c ClientCredentialsConfig) TokenSource(ctx context.Context) *TokenSource {
-	return newTokenSource(ctx, c.fetcher(ctx), c.now)
+	fetch, conn := c.fetcher(ctx)
+	ts := newTokenSource(ctx, fetch, c.now)
+	ts.closeIdle = conn.closeIdle
+	return ts
 }
 
 // Client returns an *http.Client that sends the machine user's token; see Config.Client.
@@ -59,10 +62,10 @@ func (c ClientCredentialsConfig) endpoint() endpoint {
 }
 
 // fetcher authenticates with HTTP Basic, as ZITADEL expects, never also with
-// form fields.
-func (c ClientCredentialsConfig) fetcher(ctx context.Context) fetchFunc {
+// form fields. Like Config.fetcher, it also returns the connection.
+func (c ClientCredentialsConfig) fetcher(ctx context.Context) (fetchFunc, *connection) {
 	if err := c.Validate(); err != nil {
-		return failing(err)
+		return failing(err), nil
 	}
 	conn := c.endpoint().connect(ctx)
 	id, secret := c.ClientID, string(c.ClientSecret)
@@ -74,5 +77,5 @@ func (c ClientCredentialsConfig) fetcher(ctx context.Context) fetchFunc {
 		form := url.Values{"grant_type": {GrantTypeClientCredentials}, "scope": {conn.scope}}
 		req := tokenRequest{url: ep.TokenURL, form: form, basicUser: id, basicPassword: secret, secrets: []string{secret, url.QueryEscape(secret)}}
 		return conn.call.exchange(ctx, req, conn.now)
-	}
+	}, conn
 }

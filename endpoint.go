@@ -28,6 +28,14 @@ type connection struct {
 	now       func() time.Time
 }
 
+// closeIdle closes the keep-alive connections of the transport the library
+// made for conn, if any; conn may be nil.
+func (conn *connection) closeIdle() {
+	if conn != nil {
+		conn.call.closeIdle()
+	}
+}
+
 func (e endpoint) validate() error {
 	if _, err := normalizeIssuer(e.issuer); err != nil {
 		return err
@@ -47,7 +55,7 @@ func (e endpoint) connect(ctx context.Context) *connection {
 	if now == nil {
 		now = time.Now
 	}
-	call := newCaller(contextClient(ctx, e.client), e.timeout)
+	call := newOwnCaller(contextClient(ctx, e.client), e.timeout)
 	conn := &connection{call: call, scope: scopeString(e.scopes), now: now}
 	if e.tokenURL != "" {
 		ep := &Endpoints{Issuer: issuer, TokenURL: e.tokenURL}
@@ -76,9 +84,9 @@ func scopeString(scopes []string) string {
 }
 
 // contextClient returns client, or the one ctx carries under oauth2.HTTPClient,
-// or nil.
+// or nil. A nil ctx carries nothing, as in x/oauth2.
 func contextClient(ctx context.Context, client *http.Client) *http.Client {
-	if client != nil {
+	if client != nil || ctx == nil {
 		return client
 	}
 	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok {

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -140,4 +141,16 @@ func fakeClockSource(t *testing.T, rt http.RoundTripper) (*serviceusertest.Serve
 		requireNoRefreshGoroutines(t)
 	})
 	return srv, clock, ts
+}
+
+// handlerTransport answers each request by calling h in-process, so that
+// tests inside a synctest bubble need no network.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }

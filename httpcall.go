@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -22,6 +23,7 @@ var errResponseTooLarge = fmt.Errorf("response body larger than %d bytes", maxRe
 type caller struct {
 	client  *http.Client
 	timeout time.Duration
+	owned   *http.Transport // the transport made for this caller; nil when the user gave one
 }
 
 // newCaller copies base (nil means a client of its own) so that redirects
@@ -40,9 +42,47 @@ func newCaller(base *http.Client, timeout time.Duration) *caller {
 	return &caller{client: c, timeout: timeout}
 }
 
+// newOwnCaller is newCaller with, when base is nil, a transport of the
+// caller's own rather than the shared one, whose connections closeIdle ends.
+func newOwnCaller(base *http.Client, timeout time.Duration) *caller {
+	if base != nil {
+		return newCaller(base, timeout)
+	}
+	own := defaultTransport.Clone()
+	c := newCaller(&http.Client{Transport: own}, timeout)
+	c.owned = own
+	return c
+}
+
+// closeIdle closes the keep-alive connections of the caller's own transport;
+// a transport the user gave is left alone (others may share it).
+func (c *caller) closeIdle() {
+	if c.owned != nil {
+		c.owned.CloseIdleConnections()
+	}
+}
+
 // defaultTransport is private so that other users of http.DefaultTransport
 // cannot change how tokens are fetched.
-var defaultTransport = http.DefaultTransport.(*http.Transport).Clone()
+var defaultTransport = copyDefaultTransport()
+
+// copyDefaultTransport clones http.DefaultTransport, or, when another package
+// has replaced it with a RoundTripper of its own, makes a transport with the
+// same settings as net/http's default.
+func copyDefaultTransport() *http.Transport {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return t.Clone()
+	}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
 
 // do sends req within the caller's timeout and returns the response with its
 // body read (at most maxResponseSize) and closed.

@@ -88,11 +88,15 @@ func (e *ConfigError) Permanent() bool { return true }
 
 // TokenSource returns a caching token source for the service user. ctx
 // bounds the source's background work (as does its Close method) and, when
-// HTTPClient is nil, may carry an *http.Client under oauth2.HTTPClient.
+// HTTPClient is nil, may carry an *http.Client under oauth2.HTTPClient. A
+// nil ctx means context.Background().
 // A Config that cannot work yields a source whose every call returns a
 // *ConfigError, without any request; call Validate to check ahead.
 func (c Config) TokenSource(ctx context.Context) *TokenSource {
-	return newTokenSource(ctx, c.fetcher(ctx), c.now)
+	fetch, conn := c.fetcher(ctx)
+	ts := newTokenSource(ctx, fetch, c.now)
+	ts.closeIdle = conn.closeIdle
+	return ts
 }
 
 // Client returns an *http.Client that sends the service user's token with
@@ -117,14 +121,15 @@ func (c Config) endpoint() endpoint {
 }
 
 // fetcher builds what one refresh does: sign a fresh assertion and exchange
-// it at the token endpoint.
-func (c Config) fetcher(ctx context.Context) fetchFunc {
+// it at the token endpoint. It also returns the connection the refreshes
+// use, nil for a Config that cannot work.
+func (c Config) fetcher(ctx context.Context) (fetchFunc, *connection) {
 	if err := c.Validate(); err != nil {
-		return failing(err)
+		return failing(err), nil
 	}
 	signer, err := newAssertionSigner(c.Key, c.AssertionLifetime)
 	if err != nil {
-		return failing(err)
+		return failing(err), nil
 	}
 	conn := c.endpoint().connect(ctx)
 	key := c.Key
@@ -142,7 +147,7 @@ func (c Config) fetcher(ctx context.Context) fetchFunc {
 		}
 		form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {conn.scope}}
 		return conn.call.exchange(ctx, tokenRequest{url: ep.TokenURL, form: form, secrets: []string{assertion}}, conn.now)
-	}
+	}, conn
 }
 
 // failing is a fetchFunc for a configuration that cannot work.

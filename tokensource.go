@@ -3,7 +3,10 @@ package serviceuser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +31,9 @@ const (
 // treating it as a failure puts the source into backoff instead of a loop.
 var errExpiredOnArrival = errors.New("serviceuser: token expired before it arrived (expires_in shorter than the request took)")
 
+// errNoToken reports a fetch that returned neither a token nor an error.
+var errNoToken = errors.New("serviceuser: token request returned no token and no error")
+
 // errZeroTokenSource reports a TokenSource not made by a config.
 var errZeroTokenSource = errors.New("serviceuser: zero TokenSource; make one with Config.TokenSource")
 
@@ -44,16 +50,24 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // with exponential backoff. No goroutine runs while no refresh is in flight;
 // Close (or cancelling the context the source was made with) stops a refresh
 // that is running.
+//
+// A panic during a refresh, such as one in the RoundTripper of
+// Config.HTTPClient, is recovered and becomes that refresh's error, returned
+// to the callers waiting for it and by LastError. The error names the panic
+// value's type but not its text, which may hold the assertion or a secret
+// (the runtime's own errors, such as a nil map write, keep their text).
 type TokenSource struct {
 	snap  atomic.Pointer[snapshot]
 	fetch fetchFunc
 	now   func() time.Time
 
-	bg     context.Context // bounds background refreshes; done after Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg        context.Context // bounds background refreshes; done after Close
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeIdle func() // closes the library's own transport's connections; may be nil
 
 	mu          sync.Mutex // guards the fields below
+	closed      bool       // set by Close: no refresh starts any more
 	flight      *flight    // the refresh in progress, or nil
 	failures    int        // consecutive failed refreshes
 	nextAttempt time.Time  // no new refresh before this (backoff)
@@ -79,6 +93,9 @@ func newTokenSource(ctx context.Context, fetch fetchFunc, now func() time.Time) 
 	if now == nil {
 		now = time.Now
 	}
+	if ctx == nil { // tolerated by x/oauth2, so here too
+		ctx = context.Background()
+	}
 	bg, cancel := context.WithCancel(ctx)
 	return &TokenSource{fetch: fetch, now: now, bg: bg, cancel: cancel}
 }
@@ -97,19 +114,23 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 			return s.token, nil
 		}
 		if now.Before(s.expiresAt) {
-			ts.refreshAhead()
+			ts.refreshAhead(s)
 			return s.token, nil
 		}
 	}
 	return ts.wait(ctx)
 }
 
-// refreshAhead starts a background refresh unless one runs or backoff
-// forbids it. It never blocks: if another caller holds the lock, that caller
-// is starting or ending a refresh, and the next stale read tries again.
-func (ts *TokenSource) refreshAhead() {
+// refreshAhead starts a background refresh of stale unless one runs, backoff
+// forbids it, or stale is no longer the cached token (a refresh ended since
+// the caller read it). It never blocks: if another caller holds the lock,
+// that caller is starting or ending a refresh, and the next stale read tries
+// again.
+func (ts *TokenSource) refreshAhead(stale *snapshot) {
 	if ts.mu.TryLock() {
-		ts.startLocked(ts.now())
+		if ts.snap.Load() == stale {
+			ts.startLocked(ts.now())
+		}
 		ts.mu.Unlock()
 	}
 }
@@ -127,10 +148,10 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 		return s.token, nil
 	}
 	f := ts.startLocked(now)
-	err := ts.lastErr
+	err, closed := ts.lastErr, ts.closedLocked()
 	ts.mu.Unlock()
 	if f == nil {
-		if ts.bg.Err() != nil {
+		if closed {
 			return nil, ErrClosed
 		}
 		return nil, err
@@ -149,7 +170,7 @@ func (ts *TokenSource) startLocked(now time.Time) *flight {
 	if ts.flight != nil {
 		return ts.flight
 	}
-	if ts.bg.Err() != nil || now.Before(ts.nextAttempt) {
+	if ts.closedLocked() || now.Before(ts.nextAttempt) {
 		return nil
 	}
 	f := &flight{done: make(chan struct{})}
@@ -159,10 +180,15 @@ func (ts *TokenSource) startLocked(now time.Time) *flight {
 	return f
 }
 
+// closedLocked reports whether Close was called or the source's context ended.
+func (ts *TokenSource) closedLocked() bool {
+	return ts.closed || ts.bg.Err() != nil
+}
+
 // run performs one refresh and publishes its outcome.
 func (ts *TokenSource) run(f *flight) {
 	defer ts.wg.Done()
-	tok, err := ts.fetch(ts.bg)
+	tok, err := ts.fetchRecovered()
 	now := ts.now()
 	var snap *snapshot
 	if err == nil {
@@ -186,6 +212,56 @@ func (ts *TokenSource) run(f *flight) {
 	f.token, f.err = tok, err
 	ts.mu.Unlock()
 	close(f.done)
+}
+
+// fetchRecovered calls fetch, turning a panic (in a user's RoundTripper, say)
+// and a missing token into errors: either would otherwise end the process
+// from this background goroutine, where no caller can recover it.
+func (ts *TokenSource) fetchRecovered() (tok *oauth2.Token, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			tok, err = nil, newPanicError(v)
+		}
+	}()
+	tok, err = ts.fetch(ts.bg)
+	switch {
+	case err != nil:
+		tok = nil
+	case tok == nil:
+		err = errNoToken
+	}
+	return tok, err
+}
+
+// panicError is what a panic during a refresh becomes. It keeps the panic
+// value's type and drops the value, whose text may hold the request's
+// assertion or secret; only the runtime's own errors (nil map, index out of
+// range...) keep their text, which the runtime writes without such data.
+type panicError struct{ typ, text string }
+
+func newPanicError(v any) *panicError {
+	e := &panicError{typ: fmt.Sprintf("%T", v)}
+	if re, ok := v.(runtime.Error); ok && definedInRuntime(reflect.TypeOf(v)) {
+		e.text = re.Error()
+	}
+	return e
+}
+
+func (e *panicError) Error() string {
+	msg := "serviceuser: token request panicked with a value of type " + e.typ
+	if e.text != "" {
+		return msg + ": " + e.text
+	}
+	return msg + " (its text is left out: it may hold secrets)"
+}
+
+// definedInRuntime reports whether t, or what it points to, is a type of
+// package runtime.
+func definedInRuntime(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.PkgPath() == "runtime"
 }
 
 // newSnapshot schedules the token's background refresh and its end of service.
@@ -220,12 +296,22 @@ func (ts *TokenSource) LastError() error {
 }
 
 // Close stops a refresh in flight and waits until no goroutine of the source
-// is left. Afterwards a still-valid cached token is served, and every other
-// call fails with ErrClosed. Close is idempotent.
+// is left, then closes the keep-alive connections of the transport the
+// library made for the source (never those of a Config.HTTPClient).
+// Afterwards a still-valid cached token is served, and every other call
+// fails with ErrClosed. Close is idempotent.
 func (ts *TokenSource) Close() error {
+	// Setting closed under mu orders every wg.Add (made under mu by
+	// startLocked) before the Wait below: no refresh starts after it.
+	ts.mu.Lock()
+	ts.closed = true
+	ts.mu.Unlock()
 	if ts.cancel != nil {
 		ts.cancel()
 	}
 	ts.wg.Wait()
+	if ts.closeIdle != nil {
+		ts.closeIdle() // no refresh runs: every connection is idle
+	}
 	return nil
 }

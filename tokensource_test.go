@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -387,4 +389,209 @@ func TestRefreshAheadAgainstSlowServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, first.AccessToken, second.AccessToken)
 	assert.Equal(t, 2, srv.TokenRequests())
+}
+
+// TestCloseRacesStartingRefresh runs Token and Close on two goroutines many
+// times: under -race, starting a refresh must synchronise with Close, and no
+// fetch may begin once Close has returned.
+func TestCloseRacesStartingRefresh(t *testing.T) {
+	const rounds = 20000
+	var late atomic.Int32
+	for range rounds {
+		var closed atomic.Bool
+		fetch := func(ctx context.Context) (*oauth2.Token, error) {
+			if closed.Load() {
+				late.Add(1)
+			}
+			return nil, errors.New("no token here")
+		}
+		ts := newTokenSource(context.Background(), fetch, nil)
+		var wg sync.WaitGroup
+		wg.Go(func() { ts.Token() })
+		wg.Go(func() {
+			ts.Close()
+			closed.Store(true)
+		})
+		wg.Wait()
+		ts.Close() // waits for a refresh that started late, if any
+	}
+	assert.Zero(t, late.Load(), "fetches started after Close returned")
+}
+
+// TestOneRefreshPerWindow: with short tokens and many callers on a fake
+// clock, each token's refresh window causes exactly one token request.
+func TestOneRefreshPerWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const lifetime, span, callers = time.Second, 10 * time.Second, 1000
+		var mu sync.Mutex
+		var fetchedAt []time.Time
+		fetch := func(context.Context) (*oauth2.Token, error) {
+			now := time.Now()
+			mu.Lock()
+			fetchedAt = append(fetchedAt, now)
+			mu.Unlock()
+			return &oauth2.Token{AccessToken: "at", Expiry: now.Add(lifetime)}, nil
+		}
+		ts := newTokenSource(context.Background(), fetch, nil)
+		defer ts.Close()
+		end := time.Now().Add(span)
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				for time.Now().Before(end) {
+					if _, err := ts.Token(); err != nil {
+						t.Error(err)
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		// A token is refreshed no earlier than its refresh window opens.
+		minGap := time.Duration(float64(lifetime)*(1-refreshAheadMax)) - lifetime/10
+		extra := 0
+		for i := 1; i < len(fetchedAt); i++ {
+			if fetchedAt[i].Sub(fetchedAt[i-1]) < minGap {
+				extra++
+			}
+		}
+		t.Logf("%d callers over %v of %v tokens: %d token requests", callers, span, lifetime, len(fetchedAt))
+		assert.Zero(t, extra, "token requests beyond one per refresh window")
+	})
+}
+
+// TestStaleReaderAfterRefreshStartsNone: a caller that saw the stale token
+// just before a refresh ended must not start another refresh.
+func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		fetch := func(context.Context) (*oauth2.Token, error) {
+			calls.Add(1)
+			return &oauth2.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}, nil
+		}
+		// park holds the next reader of the clock: that caller has loaded the
+		// cached token and not yet decided whether to refresh it.
+		var park atomic.Bool
+		parked, release := make(chan struct{}), make(chan struct{})
+		now := func() time.Time {
+			if park.CompareAndSwap(true, false) {
+				close(parked)
+				<-release
+			}
+			return time.Now()
+		}
+		ts := newTokenSource(context.Background(), fetch, now)
+		defer ts.Close()
+		_, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(staleWindow(time.Hour))
+
+		park.Store(true)
+		late := make(chan struct{})
+		go func() {
+			defer close(late)
+			ts.Token()
+		}()
+		<-parked
+		_, err = ts.Token() // starts the refresh ahead...
+		require.NoError(t, err)
+		synctest.Wait() // ...which ends and caches a fresh token
+		close(release)
+		<-late
+		synctest.Wait()
+		assert.EqualValues(t, 2, calls.Load(), "token requests")
+	})
+}
+
+// TestRetryAfterCappedAtBackoffCeiling: one answer with Retry-After: 3600 (a
+// proxy's maintenance page) locks callers out for at most the backoff
+// ceiling once the endpoint has recovered.
+func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var requests atomic.Int32
+		endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if requests.Add(1) == 1 {
+				w.Header().Set("Retry-After", "3600")
+				http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`)
+		})
+		cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+			HTTPClient: &http.Client{Transport: handlerTransport{endpoint}}}
+		ts := cfg.TokenSource(context.Background())
+		defer ts.Close()
+
+		_, err := ts.Token()
+		var te *TokenError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, time.Hour, te.RetryAfter)
+
+		time.Sleep(backoffMax)
+		tok, err := ts.Token()
+		require.NoError(t, err, "still locked out %v after the failure", backoffMax)
+		assert.Equal(t, "at", tok.AccessToken)
+		assert.EqualValues(t, 2, requests.Load())
+	})
+}
+
+// TestFetchWithoutTokenOrErrorIsAnError: a fetch that returns neither a token
+// nor an error fails the refresh instead of caching nothing.
+func TestFetchWithoutTokenOrErrorIsAnError(t *testing.T) {
+	ts := newTokenSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil }, nil)
+	defer ts.Close()
+	tok, err := ts.Token()
+	assert.Nil(t, tok)
+	assert.ErrorIs(t, err, errNoToken)
+	assert.ErrorIs(t, ts.LastError(), errNoToken)
+}
+
+// panickingTransport panics inside RoundTrip with what value returns, given
+// the request's body (which holds the assertion).
+type panickingTransport struct{ value func(body string) any }
+
+func (p panickingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(r.Body)
+	panic(p.value(string(body)))
+}
+
+type transportBug struct{ detail string }
+
+func (b *transportBug) Error() string { return "transport bug: " + b.detail }
+
+// TestPanicInTransportBecomesError: a panic in the user's RoundTripper during
+// a refresh reaches the caller and LastError as an error naming the panic
+// value's type, never its text (it may hold the assertion) unless the
+// runtime wrote it.
+func TestPanicInTransportBecomesError(t *testing.T) {
+	cases := map[string]struct {
+		value          func(body string) any
+		typeName, text string
+	}{
+		"string":        {func(body string) any { return "cannot send " + body }, "string", ""},
+		"error":         {func(body string) any { return &transportBug{detail: body} }, "*serviceuser.transportBug", ""},
+		"nil":           {func(string) any { return nil }, "*runtime.PanicNilError", "nil argument"},
+		"runtime error": {func(string) any { var m map[string]int; m["x"]++; return nil }, "runtime.plainError", "nil map"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+				HTTPClient: &http.Client{Transport: panickingTransport{tc.value}}}
+			ts := cfg.TokenSource(context.Background())
+			defer ts.Close()
+			_, err := ts.Token()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.typeName)
+			assert.Contains(t, err.Error(), tc.text)
+			for _, shown := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+				assert.NotContains(t, shown, "assertion=")
+				assert.NotContains(t, shown, "cannot send")
+				assert.NotContains(t, shown, "transport bug")
+			}
+			assert.Equal(t, err, ts.LastError())
+			assert.False(t, isPermanent(err), "retried with backoff")
+		})
+	}
 }
