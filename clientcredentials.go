@@ -26,8 +26,6 @@ type ClientCredentialsConfig struct {
 	HTTPClient *http.Client
 	Timeout    time.Duration
 	OrgID      string
-
-	now func() time.Time
 }
 
 // GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
@@ -35,47 +33,46 @@ const GrantTypeClientCredentials = "client_credentials"
 
 // TokenSource returns a caching token source; see Config.TokenSource.
 func (c ClientCredentialsConfig) TokenSource(ctx context.Context) *TokenSource {
-	fetch, conn := c.fetcher(ctx)
-	ts := newTokenSource(ctx, fetch, c.now)
-	ts.closeIdle = conn.closeIdle
-	return ts
+	return c.settings().tokenSource(ctx, c.grant)
 }
 
 // Client returns an *http.Client that sends the machine user's token; see Config.Client.
 func (c ClientCredentialsConfig) Client(ctx context.Context) *http.Client {
-	return newClient(ctx, c.TokenSource(ctx), c.HTTPClient, c.OrgID)
+	return c.TokenSource(ctx).Client()
+}
+
+// Token makes one token request, without caching; see Config.Token.
+func (c ClientCredentialsConfig) Token(ctx context.Context) (*oauth2.Token, error) {
+	return c.settings().token(ctx, c.grant)
 }
 
 // Validate reports the first problem that would keep the config from working.
 func (c ClientCredentialsConfig) Validate() error {
+	_, err := c.settings().grant(c.grant)
+	return err
+}
+
+func (c ClientCredentialsConfig) settings() settings {
+	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID}
+}
+
+func (c ClientCredentialsConfig) grant() (grant, error) {
 	switch {
 	case c.ClientID == "":
-		return &ConfigError{Field: "ClientID", Problem: "missing (the machine user's login name)"}
+		return nil, c.settings().configError("ClientID", "missing (the machine user's login name)")
 	case c.ClientSecret == "":
-		return &ConfigError{Field: "ClientSecret", Problem: "missing"}
+		return nil, c.settings().configError("ClientSecret", "missing")
 	}
-	return c.endpoint().validate()
+	return secretGrant{id: c.ClientID, secret: string(c.ClientSecret)}, nil
 }
 
-func (c ClientCredentialsConfig) endpoint() endpoint {
-	return endpoint{issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes, client: c.HTTPClient, timeout: c.Timeout, now: c.now}
-}
+// secretGrant is the client_credentials grant. It authenticates with HTTP
+// Basic, as ZITADEL expects, never also with form fields.
+type secretGrant struct{ id, secret string }
 
-// fetcher authenticates with HTTP Basic, as ZITADEL expects, never also with
-// form fields. Like Config.fetcher, it also returns the connection.
-func (c ClientCredentialsConfig) fetcher(ctx context.Context) (fetchFunc, *connection) {
-	if err := c.Validate(); err != nil {
-		return failing(err), nil
-	}
-	conn := c.endpoint().connect(ctx)
-	id, secret := c.ClientID, string(c.ClientSecret)
-	return func(ctx context.Context) (*oauth2.Token, error) {
-		ep, err := conn.endpoints(ctx)
-		if err != nil {
-			return nil, err
-		}
-		form := url.Values{"grant_type": {GrantTypeClientCredentials}, "scope": {conn.scope}}
-		req := tokenRequest{url: ep.TokenURL, form: form, basicUser: id, basicPassword: secret, secrets: []string{secret, url.QueryEscape(secret)}}
-		return conn.call.exchange(ctx, req, conn.now)
-	}, conn
+func (g secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) {
+	form := url.Values{"grant_type": {GrantTypeClientCredentials}}
+	return tokenRequest{form: form, basicUser: g.id, basicPassword: g.secret,
+		secrets: []string{g.secret, url.QueryEscape(g.secret)}}, nil
 }

@@ -22,37 +22,6 @@ type Endpoints struct {
 	JWKSURL          string `json:"jwks_uri"`
 }
 
-// DiscoveryError reports a discovery document that could not be fetched or used.
-type DiscoveryError struct {
-	// URL is the discovery document's address.
-	URL string
-	// StatusCode is the HTTP status, or 0 when there was no answer.
-	StatusCode int
-	// Problem says what is wrong.
-	Problem string
-	// Err is the underlying error, if any.
-	Err error
-
-	otherIssuer bool // the document describes another issuer
-}
-
-func (e *DiscoveryError) Error() string {
-	msg := "serviceuser: discovery " + e.URL + ": " + e.Problem
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-// Unwrap returns the underlying error.
-func (e *DiscoveryError) Unwrap() error { return e.Err }
-
-// Permanent reports whether the document describes another issuer, which only
-// a configuration change can fix. Every other failure (no answer, a redirect,
-// a 404 or an HTML page from a proxy or ingress that is not ready yet, an
-// unusable document) may heal by itself and is retried with backoff.
-func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
-
 // Discover fetches {issuer}/.well-known/openid-configuration with client (nil
 // means a default client) and checks that it describes issuer.
 func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoints, error) {

@@ -3,13 +3,72 @@ package serviceuser
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 )
 
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")
+
+// Endpoint names, as in TokenError.Endpoint.
+const (
+	EndpointToken         = "token"
+	EndpointUserinfo      = "userinfo"
+	EndpointIntrospection = "introspection"
+)
+
+// ConfigError reports a config that cannot work.
+type ConfigError struct {
+	// Config is the config's type, such as "ClientCredentialsConfig"; empty
+	// when Field is a function's argument.
+	Config string
+	// Field is the field (or argument) at fault.
+	Field string
+	// Problem says what is wrong.
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	name := e.Field
+	if e.Config != "" {
+		name = e.Config + "." + e.Field
+	}
+	return "serviceuser: " + name + ": " + e.Problem
+}
+
+// Permanent is true: a configuration error needs a change of configuration.
+func (e *ConfigError) Permanent() bool { return true }
+
+// DiscoveryError reports a discovery document that could not be fetched or used.
+type DiscoveryError struct {
+	// URL is the discovery document's address.
+	URL string
+	// StatusCode is the HTTP status, or 0 when there was no answer.
+	StatusCode int
+	// Problem says what is wrong.
+	Problem string
+	// Err is the underlying error, if any.
+	Err error
+
+	otherIssuer bool // the document describes another issuer
+}
+
+func (e *DiscoveryError) Error() string {
+	msg := "serviceuser: discovery " + e.URL + ": " + e.Problem
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the underlying error.
+func (e *DiscoveryError) Unwrap() error { return e.Err }
+
+// Permanent reports whether the document describes another issuer, which only
+// a configuration change can fix. Every other failure (no answer, a redirect,
+// a 404 or an HTML page from a proxy or ingress that is not ready yet, an
+// unusable document) may heal by itself and is retried with backoff.
+func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
 
 // TokenError is returned when no token could be obtained. When the token
 // endpoint answered, Err is an *oauth2.RetrieveError (so errors.As code written
@@ -29,17 +88,14 @@ type TokenError struct {
 	Hint string
 	// Err is the underlying error.
 	Err error
-
-	endpoint string // which request failed, "token" when empty
+	// Endpoint names the endpoint that failed: "token", "userinfo" or
+	// "introspection".
+	Endpoint string
 }
 
 func (e *TokenError) Error() string {
 	var b strings.Builder
-	endpoint := e.endpoint
-	if endpoint == "" {
-		endpoint = "token"
-	}
-	b.WriteString("serviceuser: " + endpoint + " request failed: ")
+	b.WriteString("serviceuser: " + e.endpointName() + " request failed: ")
 	if e.StatusCode == 0 {
 		b.WriteString(errorText(e.Err))
 	} else {
@@ -54,6 +110,13 @@ func (e *TokenError) Error() string {
 		b.WriteString(" (" + e.Hint + ")")
 	}
 	return b.String()
+}
+
+func (e *TokenError) endpointName() string {
+	if e.Endpoint == "" {
+		return EndpointToken
+	}
+	return e.Endpoint
 }
 
 func errorText(err error) string {
@@ -75,23 +138,4 @@ func (e *TokenError) Permanent() bool {
 		return true
 	}
 	return false
-}
-
-// hintFor explains the errors whose cause is not obvious from their text.
-func hintFor(status int, code, description string) string {
-	switch {
-	case status == http.StatusInternalServerError && (code == "server_error" || strings.Contains(description, "Errors.Internal")):
-		return "ZITADEL answers most rejected assertions this way; usual causes: the client clock drifts from the server's, " +
-			"the key id is unknown or the key was deleted or expired, the issuer/audience does not match the instance exactly " +
-			"(no trailing slash, same host), or the user was deleted"
-	case code == "unsupported_grant_type":
-		return "the token endpoint does not accept the JWT bearer grant"
-	case code == "invalid_scope" || (code == "invalid_request" && strings.Contains(strings.ToLower(description), "scope")):
-		return "check Config.Scopes: at least one valid scope, such as \"openid\", is required"
-	case code == "invalid_grant":
-		return "the assertion was refused: check the key file, the issuer and the clock"
-	case status == http.StatusNotFound:
-		return "wrong token URL or issuer"
-	}
-	return ""
 }

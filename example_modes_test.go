@@ -43,7 +43,7 @@ func ExamplePATConfig() {
 	user := zitadel.NewServiceUser()
 	pat := zitadel.NewPersonalAccessToken(user.UserID, time.Time{}) // made in the console
 
-	client := serviceuser.PATConfig{Token: serviceuser.Secret(pat)}.Client(context.Background())
+	client := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}.Client(context.Background())
 	info, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL())
 	if err != nil {
 		log.Fatal(err)

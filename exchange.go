@@ -27,9 +27,6 @@ const FallbackTokenLifetime = 15 * time.Minute
 // trusting an absurd value is not.
 const maxTokenLifetime = 7 * 24 * time.Hour
 
-// maxRetryAfter caps a server's Retry-After.
-const maxRetryAfter = time.Hour
-
 // tokenRequest is one request to a token-issuing endpoint.
 type tokenRequest struct {
 	url  string
@@ -42,13 +39,13 @@ type tokenRequest struct {
 }
 
 // exchange POSTs the request's form and parses the answer as a token response.
-func (c *caller) exchange(ctx context.Context, tr tokenRequest, now func() time.Time) (*oauth2.Token, error) {
-	sentAt := now().Round(0)
+func (c *caller) exchange(ctx context.Context, tr tokenRequest) (*oauth2.Token, error) {
+	sentAt := time.Now().Round(0)
 	resp, body, err := c.postForm(ctx, tr)
 	if err != nil {
-		return nil, networkError(resp, err)
+		return nil, networkError(EndpointToken, resp, err)
 	}
-	return parseTokenResponse(resp, body, sentAt, tr.secrets...)
+	return parseTokenResponse(answer{endpoint: EndpointToken, grant: tr.form.Get("grant_type"), resp: resp, body: body, secrets: tr.secrets}, sentAt)
 }
 
 // postForm sends the request's form and returns the answer, body read.
@@ -63,14 +60,6 @@ func (c *caller) postForm(ctx context.Context, tr tokenRequest) (*http.Response,
 		req.SetBasicAuth(url.QueryEscape(tr.basicUser), url.QueryEscape(tr.basicPassword))
 	}
 	return c.do(ctx, req)
-}
-
-func networkError(resp *http.Response, err error) error {
-	if resp == nil {
-		return &TokenError{Err: err}
-	}
-	return &TokenError{StatusCode: resp.StatusCode, Description: err.Error(),
-		Err: &oauth2.RetrieveError{Response: withoutRequest(resp)}}
 }
 
 // tokenResponse is RFC 6749's access token response and error response.
@@ -110,14 +99,14 @@ func (e *expiresIn) UnmarshalJSON(data []byte) error {
 // parseTokenResponse turns a token endpoint answer into a token, or into a
 // *TokenError that unwraps to *oauth2.RetrieveError. sentAt is when the
 // request was sent: the token's lifetime counts from then.
-func parseTokenResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
+func parseTokenResponse(a answer, sentAt time.Time) (*oauth2.Token, error) {
 	var tr tokenResponse
-	jsonErr := json.Unmarshal(bytes.TrimSpace(body), &tr)
+	jsonErr := json.Unmarshal(bytes.TrimSpace(a.body), &tr)
 	fail := func(description string) error {
-		return responseError(resp, body, &tr, description, sentAt, secrets)
+		return a.error(&tr, description, sentAt)
 	}
 	switch {
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
+	case a.resp.StatusCode < 200 || a.resp.StatusCode > 299:
 		return nil, fail("")
 	case jsonErr != nil:
 		return nil, fail("malformed token response: " + jsonProblem(jsonErr))
@@ -154,67 +143,4 @@ func bearerType(t string) (string, error) {
 		return "Bearer", nil
 	}
 	return "", fmt.Errorf("token_type %q is not Bearer", truncate(t, 20))
-}
-
-func responseError(resp *http.Response, body []byte, tr *tokenResponse, description string, now time.Time, secrets []string) *TokenError {
-	secrets = append(secrets[:len(secrets):len(secrets)], tr.AccessToken, tr.IDToken) // a refused answer may still carry tokens
-	code, desc := tr.Error, tr.ErrorDescription
-	if description != "" {
-		desc = description
-	}
-	desc = redact(desc, secrets...)
-	if code == "" && desc == "" {
-		desc = http.StatusText(resp.StatusCode)
-	}
-	re := &oauth2.RetrieveError{
-		Response:         withoutRequest(resp, secrets...),
-		Body:             []byte(redact(string(body), secrets...)),
-		ErrorCode:        code,
-		ErrorDescription: desc,
-		ErrorURI:         tr.ErrorURI,
-	}
-	return &TokenError{
-		StatusCode:  resp.StatusCode,
-		Code:        code,
-		Description: truncate(desc, 300),
-		RetryAfter:  parseRetryAfter(resp.Header.Get("Retry-After"), now),
-		Hint:        hintFor(resp.StatusCode, code, desc),
-		Err:         re,
-	}
-}
-
-// endpointError turns an error answer of any endpoint into a *TokenError.
-func endpointError(resp *http.Response, body []byte, endpoint string, now time.Time, secrets ...string) *TokenError {
-	var tr tokenResponse
-	_ = json.Unmarshal(body, &tr) // a body that is not an OAuth error still gives status and hint
-	te := responseError(resp, body, &tr, "", now, secrets)
-	te.endpoint = endpoint
-	return te
-}
-
-// withoutRequest drops the request, whose body held the assertion, from a
-// response kept in an error, and redacts its status line and headers, which
-// a server may echo credentials into as well.
-func withoutRequest(resp *http.Response, secrets ...string) *http.Response {
-	r := *resp
-	r.Request, r.Body = nil, http.NoBody
-	r.Status = redact(r.Status, secrets...)
-	r.Header = redactHeader(r.Header, secrets)
-	r.Trailer = redactHeader(r.Trailer, secrets)
-	return &r
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP-date, capped at maxRetryAfter.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		d = time.Duration(min(max(secs, 0), int64(maxRetryAfter/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }

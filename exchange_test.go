@@ -42,7 +42,7 @@ func TestParseTokenResponseSuccess(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			tok, err := parseTokenResponse(response(200), []byte(tc.body), sentAt)
+			tok, err := parseResponse(response(200), []byte(tc.body), sentAt)
 			require.NoError(t, err)
 			assert.Equal(t, "at", tok.AccessToken)
 			assert.Equal(t, "Bearer", tok.TokenType)
@@ -52,7 +52,7 @@ func TestParseTokenResponseSuccess(t *testing.T) {
 }
 
 func TestParseTokenResponseKeepsIDToken(t *testing.T) {
-	tok, err := parseTokenResponse(response(200), []byte(`{"access_token":"at","expires_in":60,"id_token":"a.b.c","scope":"openid"}`), sentAt)
+	tok, err := parseResponse(response(200), []byte(`{"access_token":"at","expires_in":60,"id_token":"a.b.c","scope":"openid"}`), sentAt)
 	require.NoError(t, err)
 	assert.Equal(t, "a.b.c", tok.Extra("id_token"))
 	assert.Equal(t, "openid", tok.Extra("scope"))
@@ -91,7 +91,7 @@ func TestParseTokenResponseErrors(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			tok, err := parseTokenResponse(tc.resp, []byte(tc.body), sentAt)
+			tok, err := parseResponse(tc.resp, []byte(tc.body), sentAt)
 			require.Error(t, err)
 			assert.Nil(t, tok)
 			var te *TokenError
@@ -110,7 +110,7 @@ func TestParseTokenResponseErrors(t *testing.T) {
 }
 
 func TestInternalErrorExplainsCommonCauses(t *testing.T) {
-	_, err := parseTokenResponse(response(500), []byte(`{"error":"server_error","error_description":"Errors.Internal"}`), sentAt)
+	_, err := parseResponse(response(500), []byte(`{"error":"server_error","error_description":"Errors.Internal"}`), sentAt)
 	for _, cause := range []string{"clock", "key id", "audience", "trailing slash"} {
 		assert.Contains(t, err.Error(), cause)
 	}
@@ -119,7 +119,7 @@ func TestInternalErrorExplainsCommonCauses(t *testing.T) {
 func TestTokenErrorRedactsSecrets(t *testing.T) {
 	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ1In0.c2lnbmF0dXJl"
 	body := `{"error":"invalid_request","error_description":"bad assertion ` + assertion + `","access_token":"opaque-secret-token"}`
-	_, err := parseTokenResponse(response(400), []byte(body), sentAt, assertion)
+	_, err := parseResponse(response(400), []byte(body), sentAt, assertion)
 	var re *oauth2.RetrieveError
 	require.True(t, errors.As(err, &re))
 	for _, text := range []string{err.Error(), string(re.Body), re.Error(), re.ErrorDescription} {
@@ -129,7 +129,7 @@ func TestTokenErrorRedactsSecrets(t *testing.T) {
 	assert.Contains(t, string(re.Body), redacted)
 
 	// A body with no error code is what RetrieveError.Error prints in full.
-	_, err = parseTokenResponse(response(502), []byte("upstream said: assertion="+assertion), sentAt, assertion)
+	_, err = parseResponse(response(502), []byte("upstream said: assertion="+assertion), sentAt, assertion)
 	require.True(t, errors.As(err, &re))
 	assert.NotContains(t, re.Error(), assertion)
 }
@@ -157,7 +157,7 @@ func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			body, err := json.Marshal(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 60})
 			require.NoError(t, err)
-			tok, err := parseTokenResponse(response(200), body, sentAt)
+			tok, err := parseResponse(response(200), body, sentAt)
 			assert.Nil(t, tok)
 			var te *TokenError
 			require.ErrorAs(t, err, &te)
@@ -172,7 +172,7 @@ func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
 	}
 	for _, token := range []string{"at", "a-b.c_d~e+f/g", "abc==", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"} {
 		body := `{"access_token":"` + token + `","expires_in":60}`
-		tok, err := parseTokenResponse(response(200), []byte(body), sentAt)
+		tok, err := parseResponse(response(200), []byte(body), sentAt)
 		require.NoError(t, err, token)
 		assert.Equal(t, token, tok.AccessToken)
 	}
@@ -205,7 +205,7 @@ func TestErrorResponseHeadersAndStatusRedacted(t *testing.T) {
 	resp := response(400, "X-Echo", "assertion was "+assertion, "WWW-Authenticate", `Bearer realm="z", error="invalid_request"`)
 	resp.Status = "400 " + assertion
 	resp.Trailer = http.Header{"X-Echo": {"opaque-secret-token"}}
-	_, err := parseTokenResponse(resp, []byte(`{"error":"invalid_request"}`), sentAt, assertion, "opaque-secret-token")
+	_, err := parseResponse(resp, []byte(`{"error":"invalid_request"}`), sentAt, assertion, "opaque-secret-token")
 	var re *oauth2.RetrieveError
 	require.ErrorAs(t, err, &re)
 	kept, err := json.Marshal(re.Response)

@@ -48,7 +48,7 @@ func FuzzTokenResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, status int, body string) {
 		resp := &http.Response{StatusCode: status, Header: http.Header{}}
-		tok, err := parseTokenResponse(resp, []byte(body), sentAt, fuzzSecret)
+		tok, err := parseResponse(resp, []byte(body), sentAt, fuzzSecret)
 		if err != nil {
 			if tok != nil {
 				t.Fatal("token and error both returned")

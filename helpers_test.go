@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
 )
 
 // testRSAKey is generated once per test binary: RSA generation is slow.
@@ -83,7 +84,7 @@ type fakeClock struct{ ns atomic.Int64 }
 
 func newFakeClock() *fakeClock {
 	c := &fakeClock{}
-	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c.ns.Store(time.Now().UnixNano())
 	return c
 }
 
@@ -129,13 +130,13 @@ func fakeClockSource(t *testing.T, rt http.RoundTripper) (*serviceusertest.Serve
 	srv := serviceusertest.NewServer()
 	t.Cleanup(srv.Close)
 	clock := newFakeClock()
-	srv.SetNow(clock.Now)
 	key, err := ParseKeyFile(srv.NewServiceUser().KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: rt}, now: clock.Now}
+	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: rt}}
 	ts := cfg.TokenSource(context.Background())
+	ts.now = clock.Now
 	t.Cleanup(func() {
 		ts.Close()
 		requireNoRefreshGoroutines(t)
@@ -153,4 +154,18 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp := rec.Result()
 	resp.Request = r
 	return resp, nil
+}
+
+// newTestSource is a token source around fetch; now, when set, replaces its clock.
+func newTestSource(ctx context.Context, fetch fetchFunc, now func() time.Time) *TokenSource {
+	ts := newTokenSource(ctx, fetch, apiClient{})
+	if now != nil {
+		ts.now = now
+	}
+	return ts
+}
+
+// parseResponse parses a token endpoint answer as the exchange does.
+func parseResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
+	return parseTokenResponse(answer{endpoint: EndpointToken, grant: GrantTypeJWTBearer, resp: resp, body: body, secrets: secrets}, sentAt)
 }

@@ -48,7 +48,7 @@ func TestHostileTokenResponses(t *testing.T) {
 		"429 with Retry-After":  {serviceusertest.Fault{Status: 429, NoBody: true, Header: header("Retry-After", "30")}, want{429, "", "Too Many Requests"}},
 		"503 empty":             {serviceusertest.Fault{Status: 503, NoBody: true}, want{503, "", "Service Unavailable"}},
 		"redirect":              {serviceusertest.Fault{Status: 302, NoBody: true, Header: header("Location", "/oauth/v2/token")}, want{302, "", "Found"}},
-		"404":                   {serviceusertest.Fault{Status: 404, Body: "404 page not found"}, want{404, "", "wrong token URL"}},
+		"404":                   {serviceusertest.Fault{Status: 404, Body: "404 page not found"}, want{404, "", "wrong URL"}},
 		"JSON null":             {serviceusertest.Fault{Status: 200, Body: `null`}, want{200, "", "no access_token"}},
 		"access_token object":   {serviceusertest.Fault{Status: 200, Body: `{"access_token":{"v":1}}`}, want{200, "", "not a JSON object"}},
 	}

@@ -78,7 +78,7 @@ const maxCachedIntrospections = 10000
 // caches active results and makes one request per token however many
 // requests carry it at once. It is safe for concurrent use.
 type Introspector struct {
-	conn   *connection
+	conn   *pipeline // its endpoints and caller; it has no grant
 	signer *assertionSigner
 	url    string
 	ttl    time.Duration
@@ -101,17 +101,8 @@ type introspectionCall struct {
 
 // NewIntrospector checks the config and returns an Introspector.
 func (c IntrospectionConfig) NewIntrospector(ctx context.Context) (*Introspector, error) {
-	if c.Key == nil || c.Key.signer() == nil || c.Key.Type != KeyTypeApplication {
-		return nil, &ConfigError{Field: "Key", Problem: "an API application key (type \"application\") is required"}
-	}
-	ep := endpoint{issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout}
-	if err := ep.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
-	}
-	if c.IntrospectionURL != "" {
-		if err := checkSecureURL(c.IntrospectionURL); err != nil {
-			return nil, &ConfigError{Field: "IntrospectionURL", Problem: err.Error()}
-		}
 	}
 	signer, err := newAssertionSigner(c.Key, 0)
 	if err != nil {
@@ -121,8 +112,27 @@ func (c IntrospectionConfig) NewIntrospector(ctx context.Context) (*Introspector
 	if ttl == 0 {
 		ttl = DefaultIntrospectionCacheTTL
 	}
-	return &Introspector{conn: ep.connect(ctx), signer: signer, url: c.IntrospectionURL, ttl: ttl,
+	s := c.settings()
+	return &Introspector{conn: s.newPipeline(s.httpClient(ctx), nil), signer: signer, url: c.IntrospectionURL, ttl: ttl,
 		cache: map[[32]byte]cachedIntrospection{}, inFlight: map[[32]byte]*introspectionCall{}}, nil
+}
+
+// Validate reports the first problem that would keep the config from working.
+func (c IntrospectionConfig) Validate() error {
+	s := c.settings()
+	if c.Key == nil || c.Key.signer() == nil || c.Key.Type != KeyTypeApplication {
+		return s.configError("Key", "an API application key (type \"application\") is required")
+	}
+	if c.IntrospectionURL != "" {
+		if err := checkSecureURL(c.IntrospectionURL); err != nil {
+			return s.configError("IntrospectionURL", err.Error())
+		}
+	}
+	return s.validate()
+}
+
+func (c IntrospectionConfig) settings() settings {
+	return settings{config: "IntrospectionConfig", issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout}
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.
@@ -134,7 +144,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Introspe
 	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	in.mu.Lock()
-	if c, ok := in.cache[key]; ok && in.conn.now().Before(c.until) {
+	if c, ok := in.cache[key]; ok && time.Now().Before(c.until) {
 		in.mu.Unlock()
 		return c.result, nil
 	}
@@ -172,7 +182,7 @@ func (in *Introspector) store(key [32]byte, r *Introspection) {
 	if in.ttl < 0 || r == nil || !r.Active {
 		return
 	}
-	now := in.conn.now()
+	now := time.Now()
 	until := now.Add(in.ttl)
 	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
 		until = exp
@@ -200,20 +210,20 @@ func (in *Introspector) request(ctx context.Context, token string) (*Introspecti
 		target = ep.IntrospectionURL
 	}
 	if target == "" {
-		return nil, &ConfigError{Field: "IntrospectionURL", Problem: "the discovery document names no introspection_endpoint; set it"}
+		return nil, &ConfigError{Config: "IntrospectionConfig", Field: "IntrospectionURL", Problem: "the discovery document names no introspection_endpoint; set it"}
 	}
-	assertion, err := in.signer.sign(ep.Issuer, in.conn.now())
+	assertion, err := in.signer.sign(ep.Issuer, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	form := url.Values{"token": {token}, "client_assertion_type": {ClientAssertionType}, "client_assertion": {assertion}}
 	resp, body, err := in.conn.call.postForm(ctx, tokenRequest{url: target, form: form})
 	if err != nil {
-		return nil, &TokenError{Err: err, endpoint: "introspection"}
+		return nil, networkError(EndpointIntrospection, resp, err)
 	}
 	var r Introspection
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
-		return nil, endpointError(resp, body, "introspection", in.conn.now(), assertion, token)
+		return nil, endpointError(answer{endpoint: EndpointIntrospection, resp: resp, body: body, secrets: []string{assertion, token}})
 	}
 	return &r, nil
 }

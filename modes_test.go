@@ -78,7 +78,7 @@ func TestPersonalAccessToken(t *testing.T) {
 	defer srv.Close()
 	user := srv.NewServiceUser()
 	pat := srv.NewPersonalAccessToken(user.UserID, time.Time{})
-	cfg := serviceuser.PATConfig{Token: serviceuser.Secret(pat)}
+	cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}
 	c := cfg.Client(context.Background())
 
 	info, err := serviceuser.FetchUserinfo(context.Background(), c, srv.UserinfoURL())
@@ -90,8 +90,8 @@ func TestPersonalAccessToken(t *testing.T) {
 	assert.ErrorIs(t, err, serviceuser.ErrPATRejected)
 	assert.NotContains(t, fmt.Sprintf("%v %+v", err, cfg), pat)
 
-	expired := serviceuser.PATConfig{Token: serviceuser.Secret(pat), Expiry: time.Now().Add(-time.Second)}
-	_, err = expired.TokenSource().Token()
+	expired := serviceuser.PATConfig{PAT: serviceuser.Secret(pat), Expiry: time.Now().Add(-time.Second)}
+	_, err = expired.TokenSource(context.Background()).Token()
 	assert.ErrorIs(t, err, serviceuser.ErrPATExpired)
 }
 
@@ -112,7 +112,7 @@ func TestPATLoaders(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	s := serviceuser.Secret("hunter2-very-secret")
-	out := printed(s) + printed(struct{ S serviceuser.Secret }{s}) + printed(serviceuser.PATConfig{Token: s})
+	out := printed(s) + printed(struct{ S serviceuser.Secret }{s}) + printed(serviceuser.PATConfig{PAT: s})
 	assert.NotContains(t, out, "hunter2")
 	assert.Contains(t, out, "[redacted]")
 }
@@ -244,7 +244,7 @@ func TestOrgIDHeader(t *testing.T) {
 	var got string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(serviceuser.HeaderOrgID) }))
 	defer api.Close()
-	c := serviceuser.PATConfig{Token: "pat-token-value", OrgID: "org-42"}.Client(context.Background())
+	c := serviceuser.PATConfig{PAT: "pat-token-value", OrgID: "org-42"}.Client(context.Background())
 	resp, err := c.Get(api.URL)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -13,14 +12,15 @@ import (
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
-// in the console for a machine user. It cannot be refreshed, so a 401 from the
+// in the console for a machine user. It cannot be renewed, so a 401 from the
 // server is returned as ErrPATRejected rather than retried.
 type PATConfig struct {
-	// Token is the personal access token (see ReadPAT and PATFromEnv).
-	Token Secret
+	// PAT is the personal access token (see ReadPAT and PATFromEnv).
+	PAT Secret
 	// Expiry is when the token expires, as set in the console; zero means never.
 	Expiry time.Time
-	// HTTPClient's transport sends the requests; nil means http.DefaultTransport.
+	// HTTPClient's transport sends the API requests; nil means
+	// http.DefaultTransport (or the client ctx carries under oauth2.HTTPClient).
 	HTTPClient *http.Client
 	// OrgID, when set, is sent as the x-zitadel-orgid header.
 	OrgID string
@@ -33,50 +33,49 @@ var ErrPATRejected = errors.New("serviceuser: personal access token rejected (HT
 // ErrPATExpired is returned once the configured expiry has passed.
 var ErrPATExpired = errors.New("serviceuser: personal access token expired")
 
-// TokenSource returns the token, as long as it has not expired.
-func (c PATConfig) TokenSource() oauth2.TokenSource {
-	return patSource{token: &oauth2.Token{AccessToken: string(c.Token), TokenType: "Bearer", Expiry: c.Expiry}}
+// patRecheck is how long a PAT without expiry is served before the source
+// checks it again; the check makes no request.
+const patRecheck = 24 * time.Hour
+
+// TokenSource returns a source of the token, as long as it has not expired.
+// It makes no request; ctx only supplies values, as in Config.TokenSource.
+func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
+	s := settings{client: c.HTTPClient, orgID: c.OrgID}
+	api := s.apiClient(s.httpClient(ctx))
+	api.rejected = ErrPATRejected
+	return newTokenSource(ctx, c.Token, api)
 }
 
 // Client returns an *http.Client that sends the token with every request
 // (see Transport); a 401 answer becomes ErrPATRejected.
 func (c PATConfig) Client(ctx context.Context) *http.Client {
-	return newClient(ctx, c.TokenSource(), c.HTTPClient, c.OrgID)
+	return c.TokenSource(ctx).Client()
 }
 
-// patSource serves one static token.
-type patSource struct{ token *oauth2.Token }
-
-func (s patSource) Token() (*oauth2.Token, error) {
-	switch {
-	case s.token.AccessToken == "":
-		return nil, &ConfigError{Field: "Token", Problem: "missing"}
-	case !s.token.Expiry.IsZero() && !time.Now().Before(s.token.Expiry):
-		return nil, fmt.Errorf("%w at %s", ErrPATExpired, s.token.Expiry.Format(time.RFC3339))
+// Token returns the token, as long as it has not expired.
+func (c PATConfig) Token(context.Context) (*oauth2.Token, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
-	return s.token, nil
-}
-
-// String describes the source without its token.
-func (s patSource) String() string {
-	if s.token == nil || s.token.Expiry.IsZero() {
-		return "serviceuser.PATConfig.TokenSource{token: " + redacted + "}"
+	expiry := c.Expiry
+	if expiry.IsZero() {
+		expiry = time.Now().Add(patRecheck)
+	} else if !time.Now().Before(expiry) {
+		return nil, fmt.Errorf("%w at %s", ErrPATExpired, expiry.UTC().Format(time.RFC3339))
 	}
-	return "serviceuser.PATConfig.TokenSource{token: " + redacted + ", expiry: " + s.token.Expiry.UTC().Format(time.RFC3339) + "}"
+	return &oauth2.Token{AccessToken: string(c.PAT), TokenType: "Bearer", Expiry: expiry}, nil
 }
 
-// GoString is String: %#v must not reveal the token either.
-func (s patSource) GoString() string { return s.String() }
-
-// Format prints String for every verb: %s, %q and %x of the struct would
-// otherwise print the token.
-func (s patSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
-
-// LogValue makes slog log String.
-func (s patSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// rejected turns a 401 into ErrPATRejected: there is no new token to try.
-func (patSource) rejected() error { return ErrPATRejected }
+// Validate reports a token that cannot work.
+func (c PATConfig) Validate() error {
+	if c.PAT == "" {
+		return &ConfigError{Config: "PATConfig", Field: "PAT", Problem: "missing"}
+	}
+	if _, err := checkPAT(string(c.PAT), ""); err != nil {
+		return &ConfigError{Config: "PATConfig", Field: "PAT", Problem: err.Error()}
+	}
+	return nil
+}
 
 // patKind names personal access tokens in errors.
 const patKind = "personal access token"

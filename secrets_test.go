@@ -202,7 +202,7 @@ func TestFormEncodedTokenResponseRedacted(t *testing.T) {
 }
 
 func TestPATSourceNeverPrintsToken(t *testing.T) {
-	ts := serviceuser.PATConfig{Token: sentinelPAT}.TokenSource()
+	ts := serviceuser.PATConfig{PAT: sentinelPAT}.TokenSource(context.Background())
 	for _, v := range []any{ts, &serviceuser.Transport{Source: ts}, serviceuser.Transport{Source: ts}} {
 		out := printed(v)
 		for _, verb := range []string{"%x", "%X", "%d"} {
@@ -406,10 +406,10 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 			return err, []any{ts, tr, *tr}
 		}},
 		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
-			cfg := serviceuser.PATConfig{Token: sentinelPAT}
+			cfg := serviceuser.PATConfig{PAT: sentinelPAT}
 			c := cfg.Client(context.Background())
 			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
-			ts := cfg.TokenSource()
+			ts := cfg.TokenSource(context.Background())
 			return err, []any{cfg, &cfg, ts, serviceuser.Transport{Source: ts}, c.Transport}
 		}},
 		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) (error, []any) {
@@ -492,9 +492,9 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 			return err, []any{cfg}
 		},
 		"PAT expired": func() (error, []any) {
-			cfg := serviceuser.PATConfig{Token: sentinelPAT, Expiry: time.Unix(1, 0)}
-			_, err := cfg.TokenSource().Token()
-			return err, []any{cfg, cfg.TokenSource()}
+			cfg := serviceuser.PATConfig{PAT: sentinelPAT, Expiry: time.Unix(1, 0)}
+			_, err := cfg.TokenSource(context.Background()).Token()
+			return err, []any{cfg, cfg.TokenSource(context.Background())}
 		},
 		"introspection with a user key": func() (error, []any) {
 			cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}
@@ -656,7 +656,7 @@ func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
 	})
 	for name, src := range map[string]oauth2.TokenSource{
 		"static": oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken}),
-		"PAT":    serviceuser.PATConfig{Token: sentinelToken}.TokenSource(),
+		"PAT":    serviceuser.PATConfig{PAT: sentinelToken}.TokenSource(context.Background()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}

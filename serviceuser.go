@@ -1,25 +1,3 @@
-// Package serviceuser authenticates a backend service to ZITADEL as a service
-// user (machine user) with the JWT bearer grant of RFC 7523.
-//
-// A service user's key file is turned into a caching, self-refreshing
-// oauth2.TokenSource, and into an *http.Client that sends the token:
-//
-//	key, err := serviceuser.ReadKeyFile("key.json")
-//	if err != nil { ... }
-//	cfg := serviceuser.Config{
-//		Key:    key,
-//		Issuer: "https://my-instance.zitadel.cloud",
-//		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
-//	}
-//	client := cfg.Client(ctx)
-//	resp, err := client.Get("https://my-instance.zitadel.cloud/oidc/v1/userinfo")
-//
-// For each token request a fresh assertion is signed with the key; the token
-// is cached and refreshed in the background before it expires. Nothing this
-// package prints, logs or returns as an error contains the private key, an
-// assertion or a token.
-//
-// Package serviceusertest provides a local fake ZITADEL for tests.
 package serviceuser
 
 import (
@@ -32,8 +10,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Config describes how to obtain tokens for a service user. Its zero value is
-// not usable: Key and Issuer are required.
+// Config obtains tokens for a service user with its key, by the JWT bearer
+// grant (RFC 7523 section 2.1). Its zero value is not usable: Key and Issuer
+// are required.
 type Config struct {
 	// Key is the service user's key file (see ReadKeyFile, ParseKeyFile,
 	// KeyFileFromEnv). It must be of type "serviceaccount".
@@ -52,8 +31,12 @@ type Config struct {
 	// issuer's discovery document, and discovery is skipped.
 	TokenURL string
 
-	// HTTPClient sends the token requests; nil means a client of this package's
-	// own. Redirects are never followed for token requests.
+	// HTTPClient has two roles: it sends the token requests (redirects are
+	// never followed there), and its Transport is the base of the clients
+	// Client returns. When nil, the ctx given to TokenSource, Client or Token
+	// may carry one under oauth2.HTTPClient; otherwise the library uses a
+	// transport of its own for token requests, closed by TokenSource.Close,
+	// and http.DefaultTransport for API requests.
 	HTTPClient *http.Client
 
 	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero.
@@ -66,91 +49,71 @@ type Config struct {
 	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that
 	// ZITADEL API calls act on that organization instead of the user's own.
 	OrgID string
-
-	// now replaces the clock in tests.
-	now func() time.Time
 }
 
-// ConfigError reports a Config that cannot work.
-type ConfigError struct {
-	// Field is the Config field at fault.
-	Field string
-	// Problem says what is wrong.
-	Problem string
-}
-
-func (e *ConfigError) Error() string {
-	return "serviceuser: Config." + e.Field + ": " + e.Problem
-}
-
-// Permanent is true: a configuration error needs a change of configuration.
-func (e *ConfigError) Permanent() bool { return true }
-
-// TokenSource returns a caching token source for the service user. ctx
-// bounds the source's background work (as does its Close method) and, when
-// HTTPClient is nil, may carry an *http.Client under oauth2.HTTPClient. A
-// nil ctx means context.Background().
-// A Config that cannot work yields a source whose every call returns a
-// *ConfigError, without any request; call Validate to check ahead.
+// TokenSource returns a caching, self-refreshing token source for the service
+// user. ctx only supplies values (an *http.Client under oauth2.HTTPClient, as
+// in x/oauth2); cancelling it does not stop the source: Close does. A nil ctx
+// means context.Background(). A Config that cannot work yields a source whose
+// every call returns a *ConfigError without any request; Validate checks ahead.
 func (c Config) TokenSource(ctx context.Context) *TokenSource {
-	fetch, conn := c.fetcher(ctx)
-	ts := newTokenSource(ctx, fetch, c.now)
-	ts.closeIdle = conn.closeIdle
-	return ts
+	return c.settings().tokenSource(ctx, c.grant)
 }
 
 // Client returns an *http.Client that sends the service user's token with
-// every request (see Transport), and OrgID, if set, as x-zitadel-orgid.
+// every request; it is c.TokenSource(ctx).Client(). Use it for a client that
+// lives as long as the program. To share one cache between a token source and
+// a client, or to close the source, make the source and call its Client.
 func (c Config) Client(ctx context.Context) *http.Client {
-	return newClient(ctx, c.TokenSource(ctx), c.HTTPClient, c.OrgID)
+	return c.TokenSource(ctx).Client()
+}
+
+// Token makes one token request, without caching: for tools that need one
+// token. ctx bounds the request (and Timeout each request to ZITADEL).
+func (c Config) Token(ctx context.Context) (*oauth2.Token, error) {
+	return c.settings().token(ctx, c.grant)
 }
 
 // Validate reports the first problem that would keep the Config from working.
 func (c Config) Validate() error {
-	if c.Key == nil || c.Key.signer() == nil {
-		return &ConfigError{Field: "Key", Problem: "missing (use ReadKeyFile, ParseKeyFile or KeyFileFromEnv)"}
-	}
-	if c.Key.Type != KeyTypeServiceAccount {
-		return &ConfigError{Field: "Key", Problem: fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", c.Key.Type, KeyTypeServiceAccount)}
-	}
-	return c.endpoint().validate()
+	_, err := c.settings().grant(c.grant)
+	return err
 }
 
-func (c Config) endpoint() endpoint {
-	return endpoint{issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes, client: c.HTTPClient, timeout: c.Timeout, now: c.now}
+func (c Config) settings() settings {
+	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID}
 }
 
-// fetcher builds what one refresh does: sign a fresh assertion and exchange
-// it at the token endpoint. It also returns the connection the refreshes
-// use, nil for a Config that cannot work.
-func (c Config) fetcher(ctx context.Context) (fetchFunc, *connection) {
-	if err := c.Validate(); err != nil {
-		return failing(err), nil
+// grant checks the key and builds its signer, once for all token requests.
+func (c Config) grant() (grant, error) {
+	switch {
+	case c.Key == nil || c.Key.signer() == nil:
+		return nil, c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile or KeyFileFromEnv)")
+	case c.Key.Type != KeyTypeServiceAccount:
+		return nil, c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", c.Key.Type, KeyTypeServiceAccount))
 	}
 	signer, err := newAssertionSigner(c.Key, c.AssertionLifetime)
 	if err != nil {
-		return failing(err), nil
+		return nil, err
 	}
-	conn := c.endpoint().connect(ctx)
-	key := c.Key
-	return func(ctx context.Context) (*oauth2.Token, error) {
-		if err := key.CheckExpiry(conn.now()); err != nil {
-			return nil, err
-		}
-		ep, err := conn.endpoints(ctx)
-		if err != nil {
-			return nil, err
-		}
-		assertion, err := signer.sign(ep.Issuer, conn.now())
-		if err != nil {
-			return nil, err
-		}
-		form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {conn.scope}}
-		return conn.call.exchange(ctx, tokenRequest{url: ep.TokenURL, form: form, secrets: []string{assertion}}, conn.now)
-	}, conn
+	return keyGrant{key: c.Key, signer: signer}, nil
 }
 
-// failing is a fetchFunc for a configuration that cannot work.
-func failing(err error) fetchFunc {
-	return func(context.Context) (*oauth2.Token, error) { return nil, err }
+// keyGrant is the JWT bearer grant: a fresh assertion for every request.
+type keyGrant struct {
+	key    *KeyFile
+	signer *assertionSigner
+}
+
+func (g keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error) {
+	if err := g.key.CheckExpiry(now); err != nil {
+		return tokenRequest{}, err
+	}
+	assertion, err := g.signer.sign(ep.Issuer, now)
+	if err != nil {
+		return tokenRequest{}, err
+	}
+	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}}
+	return tokenRequest{form: form, secrets: []string{assertion}}, nil
 }

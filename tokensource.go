@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,8 +46,8 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // token; a caller waits on the network only when no valid token exists, and
 // then all waiting callers share one request. Failed refreshes are retried
 // with exponential backoff. No goroutine runs while no refresh is in flight;
-// Close (or cancelling the context the source was made with) stops a refresh
-// that is running.
+// Close stops a refresh that is running; cancelling the context the source
+// was made with does not (that context only supplies values).
 //
 // A panic during a refresh, such as one in the RoundTripper of
 // Config.HTTPClient, is recovered and becomes that refresh's error, returned
@@ -64,7 +62,8 @@ type TokenSource struct {
 	bg        context.Context // bounds background refreshes; done after Close
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
-	closeIdle func() // closes the library's own transport's connections; may be nil
+	closeIdle func()    // closes the library's own transport's connections; may be nil
+	api       apiClient // what Client sends API requests with
 
 	mu          sync.Mutex // guards the fields below
 	closed      bool       // set by Close: no refresh starts any more
@@ -89,15 +88,14 @@ type flight struct {
 	err   error
 }
 
-func newTokenSource(ctx context.Context, fetch fetchFunc, now func() time.Time) *TokenSource {
-	if now == nil {
-		now = time.Now
-	}
+// newTokenSource returns a source whose refreshes see ctx's values but not
+// its cancellation: the source lives until Close.
+func newTokenSource(ctx context.Context, fetch fetchFunc, api apiClient) *TokenSource {
 	if ctx == nil { // tolerated by x/oauth2, so here too
 		ctx = context.Background()
 	}
-	bg, cancel := context.WithCancel(ctx)
-	return &TokenSource{fetch: fetch, now: now, bg: bg, cancel: cancel}
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	return &TokenSource{fetch: fetch, now: time.Now, bg: bg, cancel: cancel, api: api}
 }
 
 // Token returns a valid token, waiting for a refresh only when none is cached.
@@ -214,56 +212,6 @@ func (ts *TokenSource) run(f *flight) {
 	close(f.done)
 }
 
-// fetchRecovered calls fetch, turning a panic (in a user's RoundTripper, say)
-// and a missing token into errors: either would otherwise end the process
-// from this background goroutine, where no caller can recover it.
-func (ts *TokenSource) fetchRecovered() (tok *oauth2.Token, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			tok, err = nil, newPanicError(v)
-		}
-	}()
-	tok, err = ts.fetch(ts.bg)
-	switch {
-	case err != nil:
-		tok = nil
-	case tok == nil:
-		err = errNoToken
-	}
-	return tok, err
-}
-
-// panicError is what a panic during a refresh becomes. It keeps the panic
-// value's type and drops the value, whose text may hold the request's
-// assertion or secret; only the runtime's own errors (nil map, index out of
-// range...) keep their text, which the runtime writes without such data.
-type panicError struct{ typ, text string }
-
-func newPanicError(v any) *panicError {
-	e := &panicError{typ: fmt.Sprintf("%T", v)}
-	if re, ok := v.(runtime.Error); ok && definedInRuntime(reflect.TypeOf(v)) {
-		e.text = re.Error()
-	}
-	return e
-}
-
-func (e *panicError) Error() string {
-	msg := "serviceuser: token request panicked with a value of type " + e.typ
-	if e.text != "" {
-		return msg + ": " + e.text
-	}
-	return msg + " (its text is left out: it may hold secrets)"
-}
-
-// definedInRuntime reports whether t, or what it points to, is a type of
-// package runtime.
-func definedInRuntime(t reflect.Type) bool {
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.PkgPath() == "runtime"
-}
-
 // newSnapshot schedules the token's background refresh and its end of service.
 func newSnapshot(tok *oauth2.Token, now time.Time) *snapshot {
 	lifetime := tok.Expiry.Sub(now)
@@ -294,6 +242,15 @@ func (ts *TokenSource) LastError() error {
 	defer ts.mu.Unlock()
 	return ts.lastErr
 }
+
+// String describes the source without its token.
+func (ts *TokenSource) String() string { return "serviceuser.TokenSource{token: " + redacted + "}" }
+
+// GoString is String: %#v must not reveal the token either.
+func (ts *TokenSource) GoString() string { return ts.String() }
+
+// Format prints String for every verb.
+func (ts *TokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ts.String()) }
 
 // Close stops a refresh in flight and waits until no goroutine of the source
 // is left, then closes the keep-alive connections of the transport the

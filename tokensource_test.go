@@ -52,7 +52,7 @@ func (f *scriptedFetch) failWith(err error) { f.fail.Store(&err) }
 
 func newScripted(t *testing.T, lifetime time.Duration) (*TokenSource, *scriptedFetch) {
 	f := &scriptedFetch{clock: newFakeClock(), lifetime: lifetime}
-	ts := newTokenSource(context.Background(), f.fetch, f.clock.Now)
+	ts := newTestSource(context.Background(), f.fetch, f.clock.Now)
 	t.Cleanup(func() {
 		ts.Close()
 		requireNoRefreshGoroutines(t)
@@ -191,14 +191,27 @@ func TestTokenSourceCloseStopsRefresh(t *testing.T) {
 	assert.EqualValues(t, 1, f.calls.Load(), "no request after Close")
 }
 
-func TestTokenSourceContextCancelActsAsClose(t *testing.T) {
+// TestTokenSourceOutlivesItsContext: the ctx given to a config's TokenSource
+// only supplies values; cancelling it (a setup timeout, a request's ctx)
+// must not stop refreshes. Close does.
+func TestTokenSourceOutlivesItsContext(t *testing.T) {
 	f := &scriptedFetch{clock: newFakeClock(), lifetime: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
-	ts := newTokenSource(ctx, f.fetch, f.clock.Now)
+	ts := newTestSource(ctx, f.fetch, f.clock.Now)
 	cancel()
-	_, err := ts.Token()
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.EqualValues(t, 0, f.calls.Load())
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.Equal(t, "token-1", tok.AccessToken)
+	f.clock.Advance(2 * time.Hour) // expired: the next call must refresh
+	tok, err = ts.Token()
+	require.NoError(t, err, "a cancelled setup ctx must not stop refreshes")
+	assert.Equal(t, "token-2", tok.AccessToken)
+
+	require.NoError(t, ts.Close())
+	f.clock.Advance(2 * time.Hour)
+	_, err = ts.Token()
+	assert.ErrorIs(t, err, ErrClosed, "Close ends the source")
+	assert.EqualValues(t, 2, f.calls.Load())
 }
 
 func TestTokenSourceFailureSharesErrorDuringBackoff(t *testing.T) {
@@ -405,7 +418,7 @@ func TestCloseRacesStartingRefresh(t *testing.T) {
 			}
 			return nil, errors.New("no token here")
 		}
-		ts := newTokenSource(context.Background(), fetch, nil)
+		ts := newTestSource(context.Background(), fetch, nil)
 		var wg sync.WaitGroup
 		wg.Go(func() { ts.Token() })
 		wg.Go(func() {
@@ -432,7 +445,7 @@ func TestOneRefreshPerWindow(t *testing.T) {
 			mu.Unlock()
 			return &oauth2.Token{AccessToken: "at", Expiry: now.Add(lifetime)}, nil
 		}
-		ts := newTokenSource(context.Background(), fetch, nil)
+		ts := newTestSource(context.Background(), fetch, nil)
 		defer ts.Close()
 		end := time.Now().Add(span)
 		var wg sync.WaitGroup
@@ -481,7 +494,7 @@ func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
 			}
 			return time.Now()
 		}
-		ts := newTokenSource(context.Background(), fetch, now)
+		ts := newTestSource(context.Background(), fetch, now)
 		defer ts.Close()
 		_, err := ts.Token()
 		require.NoError(t, err)
@@ -540,7 +553,7 @@ func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
 // TestFetchWithoutTokenOrErrorIsAnError: a fetch that returns neither a token
 // nor an error fails the refresh instead of caching nothing.
 func TestFetchWithoutTokenOrErrorIsAnError(t *testing.T) {
-	ts := newTokenSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil }, nil)
+	ts := newTestSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil }, nil)
 	defer ts.Close()
 	tok, err := ts.Token()
 	assert.Nil(t, tok)

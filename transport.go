@@ -17,13 +17,18 @@ import (
 //   - a token is sent only over https, or over http to a loopback host,
 //     unless InsecureAllowPlainHTTP is set;
 //   - a redirect to another host gets no token;
-//   - the request's context bounds the wait for a token, when Source has a
-//     TokenContext method (as *TokenSource does);
+//   - the request's context bounds the wait for a token, when Source is a
+//     ContextTokenSource (as *TokenSource is);
 //   - when the server answers 401 (the token was revoked, or is unknown to a
-//     server whose clock runs ahead) and Source has an Invalidate method (as
-//     *TokenSource does), the token is dropped, so that later requests get a
-//     new one; the request itself is sent once more with a new token if its
-//     body can be sent again (GetBody or none).
+//     server whose clock runs ahead), RejectedError is returned if set;
+//     otherwise, when Source is an Invalidator (as *TokenSource is), the token
+//     is dropped, so that later requests get a new one, and the request is
+//     sent once more with a new token if its body can be sent again (GetBody
+//     or none).
+//
+// The two capabilities are Source's methods, so a source wrapped in another
+// type (a metrics decorator, say) keeps them only if the wrapper forwards
+// them: implement ContextTokenSource and Invalidator on the wrapper.
 type Transport struct {
 	// Source supplies tokens. Required.
 	Source oauth2.TokenSource
@@ -35,6 +40,32 @@ type Transport struct {
 	// InsecureAllowPlainHTTP lets tokens travel unencrypted to any host.
 	// Anyone on the path can then steal them: use it only on networks you control.
 	InsecureAllowPlainHTTP bool
+	// RejectedError, when set, is returned for a 401 that blames the token,
+	// instead of dropping it and retrying: for a token that cannot be
+	// renewed, such as a personal access token (ErrPATRejected).
+	RejectedError error
+}
+
+// ContextTokenSource is a token source whose wait a context can bound: the
+// context of the request a Transport sends.
+type ContextTokenSource interface {
+	oauth2.TokenSource
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+// Invalidator is a token source that can drop a token a server refused, so
+// that the next call returns a new one. Invalidate must be a
+// compare-and-invalidate: a newer token than tok is kept.
+type Invalidator interface {
+	Invalidate(tok *oauth2.Token)
+}
+
+// Client returns an *http.Client that sends this source's tokens with every
+// request (see Transport), over the transport of the HTTP client of the config
+// that made the source, with its OrgID. Clients made this way share the
+// source's cache; closing the source is up to its owner.
+func (ts *TokenSource) Client() *http.Client {
+	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID, RejectedError: ts.api.rejected}}
 }
 
 // HeaderOrgID selects the organization a ZITADEL API call acts on.
@@ -43,11 +74,6 @@ const HeaderOrgID = "x-zitadel-orgid"
 // ErrInsecureURL is returned when a token would be sent over plain http to a
 // host that is not loopback.
 var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plain http")
-
-// contextTokenSource is a token source whose wait a context can bound.
-type contextTokenSource interface {
-	TokenContext(ctx context.Context) (*oauth2.Token, error)
-}
 
 // RoundTrip sends req with an Authorization header. It does not modify req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -63,17 +89,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || !tokenRejected(resp) {
 		return resp, err
 	}
-	if r, ok := t.Source.(rejecter); ok {
+	if t.RejectedError != nil {
 		discard(resp)
-		return nil, r.rejected()
+		return nil, t.RejectedError
 	}
 	return t.retryWithNewToken(req, tok, resp), nil
-}
-
-// rejecter is a token source with no other token to offer: a 401 is final,
-// and it says why.
-type rejecter interface {
-	rejected() error
 }
 
 // send sends r, which the caller owns, with tok.
@@ -85,15 +105,10 @@ func (t *Transport) send(r *http.Request, tok *oauth2.Token) (*http.Response, er
 	return t.base().RoundTrip(r)
 }
 
-// invalidator drops a token the server refused.
-type invalidator interface {
-	Invalidate(tok *oauth2.Token)
-}
-
 // retryWithNewToken drops rejected and sends req once more with a newer token.
 // Whenever that cannot be done, the server's 401 response is returned as is.
 func (t *Transport) retryWithNewToken(req *http.Request, rejected *oauth2.Token, resp *http.Response) *http.Response {
-	inv, ok := t.Source.(invalidator)
+	inv, ok := t.Source.(Invalidator)
 	if !ok {
 		return resp
 	}
@@ -143,7 +158,7 @@ func (t *Transport) authorize(req *http.Request) (*oauth2.Token, error) {
 	if !t.InsecureAllowPlainHTTP && req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
 		return nil, fmt.Errorf("%w to %s (use https)", ErrInsecureURL, req.URL.Host)
 	}
-	if cts, ok := t.Source.(contextTokenSource); ok {
+	if cts, ok := t.Source.(ContextTokenSource); ok {
 		return cts.TokenContext(req.Context())
 	}
 	return t.Source.Token()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -38,7 +37,7 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(resp, body, "userinfo", time.Now(), sentToken(ctx, client, resp))
+		return nil, endpointError(answer{endpoint: EndpointUserinfo, resp: resp, body: body, secrets: []string{sentToken(ctx, client, resp)}})
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
@@ -62,7 +61,7 @@ func sentToken(ctx context.Context, client *http.Client, resp *http.Response) st
 		return ""
 	}
 	var tok *oauth2.Token
-	if cts, ok := t.Source.(contextTokenSource); ok {
+	if cts, ok := t.Source.(ContextTokenSource); ok {
 		tok, _ = cts.TokenContext(ctx)
 	} else {
 		tok, _ = t.Source.Token()

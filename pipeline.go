@@ -1,0 +1,103 @@
+package serviceuser
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// grant is one way of getting a token at the token endpoint. It only builds
+// the request: discovery, the exchange, errors and redaction are shared by
+// every grant (see pipeline).
+type grant interface {
+	// tokenRequest builds the request to ep's token endpoint at now; the
+	// pipeline adds the scope.
+	tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error)
+}
+
+// pipeline obtains tokens for one grant: discovery, then the grant's
+// request, then the exchange.
+type pipeline struct {
+	call      *caller
+	endpoints func(context.Context) (*Endpoints, error)
+	scope     string
+	grant     grant
+}
+
+// newPipeline connects validated settings to g, over client (nil: a client of
+// the library's own, whose connections closeIdle ends).
+func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
+	issuer, _ := normalizeIssuer(s.issuer)
+	call := newOwnCaller(client, s.timeout)
+	p := &pipeline{call: call, scope: s.scope(), grant: g}
+	if s.tokenURL != "" {
+		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
+		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
+	} else {
+		p.endpoints = newDiscovery(call, issuer).endpoints
+	}
+	return p
+}
+
+// fetch makes one token request.
+func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
+	ep, err := p.endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := p.grant.tokenRequest(ep, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	req.url = ep.TokenURL
+	req.form.Set("scope", p.scope)
+	return p.call.exchange(ctx, req)
+}
+
+// grantBuilder validates a config and returns its grant.
+type grantBuilder func() (grant, error)
+
+// tokenSource is every config's TokenSource: a config that cannot work
+// yields a source whose every call returns the config's error.
+func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSource {
+	client := s.httpClient(ctx)
+	api := s.apiClient(client)
+	g, err := s.grant(build)
+	if err != nil {
+		return newTokenSource(ctx, failing(err), api)
+	}
+	p := s.newPipeline(client, g)
+	ts := newTokenSource(ctx, p.fetch, api)
+	ts.closeIdle = p.call.closeIdle
+	return ts
+}
+
+// token is every config's Token: one request, no cache.
+func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	g, err := s.grant(build)
+	if err != nil {
+		return nil, err
+	}
+	p := s.newPipeline(s.httpClient(ctx), g)
+	defer p.call.closeIdle()
+	return p.fetch(ctx)
+}
+
+// grant checks the shared settings, then the config's own fields.
+func (s settings) grant(build grantBuilder) (grant, error) {
+	g, err := build()
+	if err != nil {
+		return nil, err
+	}
+	return g, s.validate()
+}
+
+// failing is a fetchFunc for a configuration that cannot work.
+func failing(err error) fetchFunc {
+	return func(context.Context) (*oauth2.Token, error) { return nil, err }
+}

@@ -1,0 +1,81 @@
+package serviceuser
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// settings are what every token config shares: where ZITADEL is, what to
+// ask for and how to reach it. config names the config's type in errors.
+type settings struct {
+	config           string
+	issuer, tokenURL string
+	scopes           []string
+	client           *http.Client
+	timeout          time.Duration
+	orgID            string
+}
+
+// configError reports a field of the config these settings belong to.
+func (s settings) configError(field, problem string) error {
+	return &ConfigError{Config: s.config, Field: field, Problem: problem}
+}
+
+func (s settings) validate() error {
+	if _, err := normalizeIssuer(s.issuer); err != nil {
+		return s.configError("Issuer", err.Error())
+	}
+	if s.tokenURL != "" {
+		if err := checkSecureURL(s.tokenURL); err != nil {
+			return s.configError("TokenURL", err.Error())
+		}
+	}
+	for _, scope := range s.scopes {
+		if scope == "" || strings.ContainsAny(scope, " \t\r\n") {
+			return s.configError("Scopes", fmt.Sprintf("scope %q is empty or contains white space; give one scope per element", truncate(scope, 100)))
+		}
+	}
+	return nil
+}
+
+// scope is the space-separated scope parameter.
+func (s settings) scope() string {
+	if len(s.scopes) == 0 {
+		return strings.Join(DefaultScopes, " ")
+	}
+	return strings.Join(s.scopes, " ")
+}
+
+// apiClient is what a token source's Client sends API requests with.
+type apiClient struct {
+	base     http.RoundTripper // nil: http.DefaultTransport
+	orgID    string
+	rejected error // set for tokens that cannot be renewed (see Transport.RejectedError)
+}
+
+// apiClient takes the HTTP client's transport, as x/oauth2 does: the same
+// client sends token requests and, through Client, API requests.
+func (s settings) apiClient(client *http.Client) apiClient {
+	api := apiClient{orgID: s.orgID}
+	if client != nil {
+		api.base = client.Transport
+	}
+	return api
+}
+
+// httpClient returns the configured client, or the one ctx carries under
+// oauth2.HTTPClient, or nil. A nil ctx carries nothing, as in x/oauth2.
+func (s settings) httpClient(ctx context.Context) *http.Client {
+	if s.client != nil || ctx == nil {
+		return s.client
+	}
+	if c, ok := ctx.Value(oauth2.HTTPClient).(*http.Client); ok {
+		return c
+	}
+	return nil
+}
