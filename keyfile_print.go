@@ -9,13 +9,16 @@ import (
 	"strconv"
 )
 
-// KeyDescription names the key's kind and size, such as "RSA-2048" or "EC P-256".
+// KeyDescription names the key's kind and size, such as "RSA-2048",
+// "EC P-256" or, for a key made by NewSignerKey, "RSA-2048 (external signer)".
 func (kf KeyFile) KeyDescription() string {
 	switch k := kf.signer().(type) {
 	case *rsa.PrivateKey:
 		return fmt.Sprintf("RSA-%d", k.N.BitLen())
 	case *ecdsa.PrivateKey:
 		return "EC " + k.Curve.Params().Name
+	case *externalSigner:
+		return fmt.Sprintf("RSA-%d (external signer)", k.public.N.BitLen())
 	default:
 		return "none"
 	}

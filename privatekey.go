@@ -60,8 +60,8 @@ func parseDER(block *pem.Block) (any, error) {
 func checkKeyKind(key any) (crypto.Signer, error) {
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
-		if bits := k.N.BitLen(); bits < minRSABits {
-			return nil, keyFileError("key", fmt.Sprintf("RSA key has %d bits; at least %d are required", bits, minRSABits), nil)
+		if err := checkRSABits(k.N.BitLen()); err != nil {
+			return nil, err
 		}
 		return k, nil
 	case *ecdsa.PrivateKey:
@@ -74,4 +74,12 @@ func checkKeyKind(key any) (crypto.Signer, error) {
 	default:
 		return nil, keyFileError("key", fmt.Sprintf("unsupported key type %T", key), nil)
 	}
+}
+
+// checkRSABits refuses an RSA key shorter than ZITADEL's.
+func checkRSABits(bits int) error {
+	if bits < minRSABits {
+		return keyFileError("key", fmt.Sprintf("RSA key has %d bits; at least %d are required", bits, minRSABits), nil)
+	}
+	return nil
 }
