@@ -18,7 +18,8 @@ const (
 	KeyTypeApplication = "application"
 )
 
-// KeyFile is a parsed and validated ZITADEL key file.
+// KeyFile is a parsed and validated ZITADEL key file, or a key whose private
+// half is held by a crypto.Signer such as a KMS (see NewSignerKey).
 //
 // The private key is never printed: String, GoString, Format and LogValue
 // show the identifiers and the key's kind only. It is held in a closure so that

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"unicode/utf8"
 )
 
 // KeyDescription names the key's kind and size, such as "RSA-2048",
@@ -66,9 +67,13 @@ func (kf KeyFile) LogValue() slog.Value {
 	)
 }
 
+// truncate shortens s to at most n bytes, not splitting a UTF-8 sequence.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

@@ -97,7 +97,7 @@ func signerPublicKey(signer crypto.Signer) (pub *rsa.PublicKey, err error) {
 	case ed25519.PublicKey:
 		return nil, keyFileError("key", "Ed25519 signer: ZITADEL verifies only RSA keys registered for users", nil)
 	default:
-		return nil, keyFileError("key", fmt.Sprintf("signer with a public key of type %T: ZITADEL verifies only RSA keys", k), nil)
+		return nil, keyFileError("key", fmt.Sprintf("the signer's public key is a %T; ZITADEL verifies only RSA keys (*rsa.PublicKey)", k), nil)
 	}
 }
 
