@@ -6,10 +6,12 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
 )
 
 // MaxAssertionLifetime is the longest assertion lifetime ZITADEL documents.
@@ -43,14 +45,14 @@ type assertionClaims struct {
 }
 
 func newAssertionSigner(key *KeyFile, lifetime time.Duration) (*assertionSigner, error) {
-	alg, err := signatureAlgorithm(key)
+	alg, signingKey, err := signatureKey(key)
 	if err != nil {
 		return nil, err
 	}
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	signer, err := jose.NewSigner(jose.SigningKey{
 		Algorithm: alg,
-		Key:       jose.JSONWebKey{Key: key.signer(), KeyID: key.KeyID, Algorithm: string(alg)},
+		Key:       jose.JSONWebKey{Key: signingKey, KeyID: key.KeyID, Algorithm: string(alg)},
 	}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: build signer: %w", err)
@@ -71,15 +73,19 @@ func clampAssertionLifetime(d time.Duration) time.Duration {
 	return d
 }
 
-// signatureAlgorithm picks the algorithm ZITADEL verifies for the key's kind.
-func signatureAlgorithm(key *KeyFile) (jose.SignatureAlgorithm, error) {
-	switch key.signer().(type) {
+// signatureKey picks the algorithm ZITADEL verifies for the key's kind, and
+// what go-jose signs with: the private key itself when it is in memory, an
+// opaque signer when it is held elsewhere (NewSignerKey).
+func signatureKey(key *KeyFile) (jose.SignatureAlgorithm, any, error) {
+	switch s := key.signer().(type) {
 	case *rsa.PrivateKey:
-		return jose.RS256, nil
+		return jose.RS256, s, nil
 	case *ecdsa.PrivateKey:
-		return jose.ES256, nil
+		return jose.ES256, s, nil
+	case *externalSigner:
+		return jose.RS256, cryptosigner.Opaque(s), nil
 	default:
-		return "", keyFileError("key", "no private key (use ParseKeyFile or ReadKeyFile)", nil)
+		return "", nil, keyFileError("key", "no private key (use ParseKeyFile, ReadKeyFile or NewSignerKey)", nil)
 	}
 }
 
@@ -101,9 +107,18 @@ func (a *assertionSigner) sign(audience string, now time.Time) (string, error) {
 	}
 	jws, err := a.signer.Sign(payload)
 	if err != nil {
-		return "", fmt.Errorf("serviceuser: sign assertion: %w", err)
+		return "", signError(err)
 	}
 	return jws.CompactSerialize()
+}
+
+// signError wraps a signing failure; a *SignerError already says what failed.
+func signError(err error) error {
+	var se *SignerError
+	if errors.As(err, &se) {
+		return err
+	}
+	return fmt.Errorf("serviceuser: sign assertion: %w", err)
 }
 
 func newJTI() string {

@@ -1,6 +1,8 @@
 package serviceuser
 
 import (
+	"crypto"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +34,37 @@ func FuzzParseKeyFile(f *testing.F) {
 		}
 		if strings.Contains(kf.String(), "PRIVATE KEY") {
 			t.Fatal("String shows the key")
+		}
+	})
+}
+
+// FuzzNewSignerKey: any ids give a key with those ids or a *KeyFileError;
+// never a panic, and never a key or an error that prints more than one
+// bounded line.
+func FuzzNewSignerKey(f *testing.F) {
+	f.Add("kid-1", "user-1", false)
+	f.Add("kid-1", "client-1@project", true)
+	f.Add("kid\nlevel=ERROR", " user", false)
+	f.Add("", strings.Repeat("9", 300), true)
+	signer := struct{ crypto.Signer }{testRSAKey()} // not an *rsa.PrivateKey
+	f.Fuzz(func(t *testing.T, keyID, subject string, app bool) {
+		newKey := NewSignerKey
+		if app {
+			newKey = NewApplicationSignerKey
+		}
+		kf, err := newKey(signer, keyID, subject)
+		if err != nil {
+			var kfe *KeyFileError
+			if kf != nil || !errors.As(err, &kfe) || strings.Contains(err.Error(), "\n") || len(err.Error()) > 300 {
+				t.Fatalf("bad refusal: key %v, error %q", kf, err)
+			}
+			return
+		}
+		if kf.KeyID != keyID || kf.subject() != subject || kf.KeyDescription() != "RSA-2048 (external signer)" {
+			t.Fatalf("key does not hold what it was given: %v", kf)
+		}
+		if out := kf.String(); strings.Contains(out, "\n") || len(out) > 1000 {
+			t.Fatalf("String is not one bounded line: %q", out)
 		}
 	})
 }

@@ -276,3 +276,10 @@ func TestKeyFileStringIsOneBoundedLine(t *testing.T) {
 		assert.Less(t, len(out), 1000)
 	}
 }
+
+// TestTruncateKeepsRunesWhole: a shortened value stays valid UTF-8.
+func TestTruncateKeepsRunesWhole(t *testing.T) {
+	if got := truncate("ab€", 3); got != "ab..." {
+		t.Fatalf("truncate split a rune: %q", got)
+	}
+}

@@ -1,0 +1,79 @@
+package serviceuser
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"unicode/utf8"
+)
+
+// KeyDescription names the key's kind and size, such as "RSA-2048",
+// "EC P-256" or, for a key made by NewSignerKey, "RSA-2048 (external signer)".
+func (kf KeyFile) KeyDescription() string {
+	switch k := kf.signer().(type) {
+	case *rsa.PrivateKey:
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	case *ecdsa.PrivateKey:
+		return "EC " + k.Curve.Params().Name
+	case *externalSigner:
+		return fmt.Sprintf("RSA-%d (external signer)", k.public.N.BitLen())
+	default:
+		return "none"
+	}
+}
+
+// String describes the key file without its private key.
+func (kf KeyFile) String() string {
+	id := "userId=" + printableID(kf.UserID)
+	if kf.Type == KeyTypeApplication {
+		id = "clientId=" + printableID(kf.ClientID)
+	}
+	return fmt.Sprintf("serviceuser.KeyFile{type=%s keyId=%s %s key=%s [redacted]}",
+		printableID(kf.Type), printableID(kf.KeyID), id, kf.KeyDescription())
+}
+
+// printableID returns id as is when ParseKeyFile would accept it, and
+// otherwise a quoted, shortened form: a KeyFile built by hand must not print
+// 60 KB or forge a log line either.
+func printableID(id string) string {
+	if checkID("", id, false) == nil {
+		return id
+	}
+	return strconv.Quote(truncate(id, 40))
+}
+
+// GoString is String: %#v must not reveal the key either.
+func (kf KeyFile) GoString() string { return kf.String() }
+
+// Format prints String for every verb, so no fmt verb reveals the key.
+func (kf KeyFile) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", kf.String())
+		return
+	}
+	io.WriteString(f, kf.String())
+}
+
+// LogValue makes slog log the identifiers only.
+func (kf KeyFile) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("type", printableID(kf.Type)),
+		slog.String("keyId", printableID(kf.KeyID)),
+		slog.String("subject", printableID(kf.subject())),
+		slog.String("key", kf.KeyDescription()+" [redacted]"),
+	)
+}
+
+// truncate shortens s to at most n bytes, not splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
