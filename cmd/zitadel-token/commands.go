@@ -149,7 +149,7 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 		if _, err := ts.TokenContext(ctx); err != nil {
 			return err
 		}
-		info, err := fetchUserinfo(ctx, ts, infoURL, o.timeout)
+		info, err := fetchUserinfo(ctx, ts, o.watch, infoURL, o.timeout)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Timeout: o.timeout})
+	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.watch, Timeout: o.timeout})
 	if err != nil {
 		return "", err
 	}
@@ -176,9 +176,10 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	return ep.UserinfoURL, nil
 }
 
-// fetchUserinfo calls the userinfo endpoint with the source's token.
-func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
-	client := &http.Client{Transport: &serviceuser.Transport{Source: ts}, Timeout: timeout}
+// fetchUserinfo calls the userinfo endpoint with the source's token, sent
+// through base (http.DefaultTransport when nil).
+func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
+	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base}, Timeout: timeout}
 	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
 
@@ -202,7 +203,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
 	cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
-		Timeout: o.timeout, CacheTTL: -1}
+		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client()}
 	in, err := cfg.NewIntrospector(ctx)
 	if err != nil {
 		return err
@@ -294,7 +295,8 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 
 // withTokenSource runs use with a token source for the key, closed afterwards.
 func withTokenSource(ctx context.Context, o *options, key *serviceuser.KeyFile, use func(*serviceuser.TokenSource) error) error {
-	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout}
+	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout,
+		HTTPClient: o.watch.client()}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -158,7 +158,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	o := &options{env: env, stdin: stdin}
+	o := &options{env: env, stdin: stdin, watch: newBodyWatch()}
+	defer o.watch.close()
 	fs := cmd.flagSet(o)
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -171,7 +172,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fail(stderr, usageErrorf("unexpected argument %s", quoteArg(fs.Arg(0))))
 	}
 	o.applyEnvDefaults()
-	if err := cmd.run(ctx, o, stdout); err != nil {
+	if err := o.watch.classify(cmd.run(ctx, o, stdout)); err != nil {
 		return fail(stderr, err)
 	}
 	return exitOK
@@ -223,6 +224,7 @@ func quoteArg(s string) string {
 type options struct {
 	env              func(string) (string, bool)
 	stdin            io.Reader
+	watch            *bodyWatch // sends every request to ZITADEL
 	keyPath          string
 	keyEnv           string
 	issuer           string
@@ -351,10 +353,13 @@ func exitCode(err error) int {
 		de *serviceuser.DiscoveryError
 		re *refusedError
 		ie *inactiveError
+		co *cutOffError
 	)
 	switch {
 	case errors.As(err, &ie):
 		return exitInactive
+	case errors.As(err, &co):
+		return exitNetwork
 	case errors.As(err, &ue), errors.Is(err, serviceuser.ErrInsecureURL):
 		return exitUsage
 	case errors.As(err, &ke), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):
@@ -388,5 +393,5 @@ func isNetworkError(err error) bool {
 	var ne net.Error
 	var ue *url.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.As(err, &ne) || errors.As(err, &ue)
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) || errors.As(err, &ue)
 }

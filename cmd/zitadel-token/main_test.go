@@ -941,3 +941,44 @@ func TestBinaryIntrospect(t *testing.T) {
 	}
 	checkCode(t, f.runBinaryInput(t, jwt, nil, "introspect", "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitKey)
 }
+
+// truncatingServer answers every request with status, headers announcing a
+// longer body than it sends, part of a body, then drops the connection.
+func truncatingServer(t *testing.T, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"error\":\"ser",
+			status, http.StatusText(status))
+		buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestConnectionDroppedMidBody(t *testing.T) {
+	f, _, introspectArgs := introspectFixture(t)
+	jwt := userToken(t, f)
+	for _, status := range []int{http.StatusOK, http.StatusBadRequest, http.StatusInternalServerError} {
+		cut := truncatingServer(t, status)
+		cases := map[string][]string{
+			"token URL":         {"-key", f.keyPath, "-issuer", f.srv.Issuer(), "-token-url", cut + "/oauth/v2/token"},
+			"discovery":         {"-key", f.keyPath, "-issuer", cut},
+			"userinfo URL":      {"userinfo", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-userinfo-url", cut + "/oidc/v1/userinfo"},
+			"introspection URL": append(slices.Clone(introspectArgs), "-token", jwt, "-introspection-url", cut+"/oauth/v2/introspect"),
+		}
+		for name, args := range cases {
+			t.Run(fmt.Sprintf("%s %d", name, status), func(t *testing.T) {
+				r := f.run(t, nil, args...)
+				checkCode(t, r, exitNetwork)
+			})
+		}
+	}
+	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer(),
+		"-token-url", truncatingServer(t, http.StatusOK)+"/oauth/v2/token"), exitNetwork)
+}
