@@ -155,7 +155,7 @@ func (f *fixture) run(t *testing.T, env map[string]string, args ...string) resul
 // runInput is run with stdin as standard input.
 func (f *fixture) runInput(t *testing.T, stdin string, env map[string]string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
@@ -681,18 +681,7 @@ func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
 // runBinaryInput is runBinary with stdin as standard input.
 func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, toolBinary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd, stdout, stderr := binaryCommand(t, stdin, env, args...)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -701,6 +690,32 @@ func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args 
 	r := result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
 	f.checkOutput(t, args, r)
 	return r
+}
+
+// runDeadline bounds each run of the tool: far more than a run takes on a
+// busy machine, and still an end to a tool that hangs.
+const runDeadline = 2 * time.Minute
+
+// binaryCommand prepares a run of the built tool, killed at runDeadline.
+// The tool is built first, so that building does not count against the
+// deadline.
+func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	bin := toolBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	t.Cleanup(cancel)
+	cmd = exec.CommandContext(ctx, bin, args...)
+	cmd.WaitDelay = time.Second // the pipes are not held open past the kill
+	cmd.Stdin = strings.NewReader(stdin)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
 }
 
 func TestBinaryDemo(t *testing.T) {
