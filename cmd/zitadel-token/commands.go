@@ -208,7 +208,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	token, err := tokenToCheck(o)
+	token, err := tokenToCheck(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -230,10 +230,10 @@ const maxTokenSize = 64 << 10
 
 // tokenToCheck returns the -token value, or the token on standard input
 // when it is "-". Error messages never repeat the token.
-func tokenToCheck(o *options) (string, error) {
+func tokenToCheck(ctx context.Context, o *options) (string, error) {
 	token := o.token
 	if token == "-" {
-		data, err := io.ReadAll(io.LimitReader(o.stdin, maxTokenSize+1))
+		data, err := readContext(ctx, io.LimitReader(o.stdin, maxTokenSize+1))
 		if err != nil {
 			return "", fmt.Errorf("reading the token from standard input: %w", err)
 		}
@@ -252,6 +252,27 @@ func tokenToCheck(o *options) (string, error) {
 		return "", usageErrorf("the token contains white space; give one token only")
 	}
 	return token, nil
+}
+
+// readContext reads r to its end, or returns when ctx is done: a terminal
+// that nobody types into must not keep Ctrl-C from ending the tool. The
+// abandoned read ends with the process.
+func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(r)
+		done <- result{data, err}
+	}()
+	select {
+	case res := <-done:
+		return res.data, res.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // printIntrospection prints the answer's fields that are set, one per line,

@@ -26,7 +26,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -53,7 +52,7 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)
@@ -114,6 +113,7 @@ Exit codes:
   5  no answer from the server: network error or timeout
   6  introspect: the token is not active (expired, revoked or unknown);
      the answer is still printed
+  130, 143  ended by SIGINT (Ctrl-C) or SIGTERM
 
 Examples:
   zitadel-token -key key.json -issuer https://my-instance.zitadel.cloud
@@ -173,6 +173,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	o.applyEnvDefaults()
 	if err := o.watch.classify(cmd.run(ctx, o, stdout)); err != nil {
+		if s := stoppedBy(ctx); s != nil {
+			fmt.Fprintf(stderr, "%s: %s\n", progName, s)
+			return s.code
+		}
 		return fail(stderr, err)
 	}
 	return exitOK

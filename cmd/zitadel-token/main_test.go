@@ -997,3 +997,37 @@ func TestConnectionDroppedMidBody(t *testing.T) {
 	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer(),
 		"-token-url", truncatingServer(t, http.StatusOK)+"/oauth/v2/token"), exitNetwork)
 }
+
+// readingReader sends on reading when its first Read starts.
+type readingReader struct {
+	io.Reader
+	once    sync.Once
+	reading chan struct{}
+}
+
+func (r *readingReader) Read(p []byte) (int, error) {
+	r.once.Do(func() { close(r.reading) })
+	return r.Reader.Read(p)
+}
+
+func TestInterruptWhileReadingStandardInput(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() }) // ends the read left behind
+	stdin := &readingReader{Reader: pr, reading: make(chan struct{})}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append(args, "-introspection-url", f.srv.IntrospectionURL()), stdin, &stdout, &stderr, nil)
+	}()
+	<-stdin.reading
+	cancel(&stopped{"interrupted", exitInterrupted})
+	r := result{<-done, stdout.String(), stderr.String()}
+	f.checkOutput(t, args, r)
+	checkCode(t, r, exitInterrupted)
+	if r.stderr != "zitadel-token: interrupted\n" {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
