@@ -149,7 +149,7 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 		if _, err := ts.TokenContext(ctx); err != nil {
 			return err
 		}
-		info, err := fetchUserinfo(ctx, ts, infoURL, o.timeout)
+		info, err := fetchUserinfo(ctx, ts, o.watch, infoURL, o.timeout)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Timeout: o.timeout})
+	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.watch, Timeout: o.timeout})
 	if err != nil {
 		return "", err
 	}
@@ -176,9 +176,10 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	return ep.UserinfoURL, nil
 }
 
-// fetchUserinfo calls the userinfo endpoint with the source's token.
-func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
-	client := &http.Client{Transport: &serviceuser.Transport{Source: ts}, Timeout: timeout}
+// fetchUserinfo calls the userinfo endpoint with the source's token, sent
+// through base (http.DefaultTransport when nil).
+func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
+	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base}, Timeout: timeout}
 	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
 
@@ -202,12 +203,12 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
 	cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
-		Timeout: o.timeout, CacheTTL: -1}
+		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client()}
 	in, err := cfg.NewIntrospector(ctx)
 	if err != nil {
 		return err
 	}
-	token, err := tokenToCheck(o)
+	token, err := tokenToCheck(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -229,10 +230,10 @@ const maxTokenSize = 64 << 10
 
 // tokenToCheck returns the -token value, or the token on standard input
 // when it is "-". Error messages never repeat the token.
-func tokenToCheck(o *options) (string, error) {
+func tokenToCheck(ctx context.Context, o *options) (string, error) {
 	token := o.token
 	if token == "-" {
-		data, err := io.ReadAll(io.LimitReader(o.stdin, maxTokenSize+1))
+		data, err := readContext(ctx, io.LimitReader(o.stdin, maxTokenSize+1))
 		if err != nil {
 			return "", fmt.Errorf("reading the token from standard input: %w", err)
 		}
@@ -251,6 +252,27 @@ func tokenToCheck(o *options) (string, error) {
 		return "", usageErrorf("the token contains white space; give one token only")
 	}
 	return token, nil
+}
+
+// readContext reads r to its end, or returns when ctx is done: a terminal
+// that nobody types into must not keep Ctrl-C from ending the tool. The
+// abandoned read ends with the process.
+func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(r)
+		done <- result{data, err}
+	}()
+	select {
+	case res := <-done:
+		return res.data, res.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // printIntrospection prints the answer's fields that are set, one per line,
@@ -294,7 +316,8 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 
 // withTokenSource runs use with a token source for the key, closed afterwards.
 func withTokenSource(ctx context.Context, o *options, key *serviceuser.KeyFile, use func(*serviceuser.TokenSource) error) error {
-	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout}
+	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout,
+		HTTPClient: o.watch.client()}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -155,7 +156,7 @@ func (f *fixture) run(t *testing.T, env map[string]string, args ...string) resul
 // runInput is run with stdin as standard input.
 func (f *fixture) runInput(t *testing.T, stdin string, env map[string]string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
@@ -169,6 +170,10 @@ func (f *fixture) runInput(t *testing.T, stdin string, env map[string]string, ar
 func (f *fixture) checkOutput(t *testing.T, args []string, r result) {
 	t.Helper()
 	switch {
+	case len(args) == 0:
+		if r.code != exitUsage || r.stdout != "" || r.stderr != usageText() {
+			t.Errorf("without arguments: exit %d, stdout %q, stderr %q; want exit 2 and the usage on stderr", r.code, r.stdout, r.stderr)
+		}
 	case r.code == exitOK && r.stderr != "":
 		t.Errorf("exit 0 with stderr %q", r.stderr)
 	case r.code != exitOK && (!strings.HasPrefix(r.stderr, "zitadel-token: ") || strings.Count(r.stderr, "\n") != 1):
@@ -277,8 +282,8 @@ func TestTokenFromEnvironment(t *testing.T) {
 		env  map[string]string
 		args []string
 	}{
-		{"ZITADEL_KEY path", map[string]string{envKey: f.keyPath, envIssuer: iss}, nil},
-		{"ZITADEL_KEY JSON", map[string]string{envKey: string(f.user.KeyFile), envIssuer: iss}, nil},
+		{"ZITADEL_KEY path", map[string]string{envKey: f.keyPath, envIssuer: iss}, []string{"token"}},
+		{"ZITADEL_KEY JSON", map[string]string{envKey: string(f.user.KeyFile), envIssuer: iss}, []string{"token"}},
 		{"-key-env JSON", map[string]string{"MY_KEY": "  " + string(f.user.KeyFile) + "\n"}, []string{"-key-env", "MY_KEY", "-issuer", iss}},
 		{"-key-env path", map[string]string{"MY_KEY": f.keyPath + "\n", envIssuer: iss}, []string{"-key-env", "MY_KEY"}},
 		{"-key wins over ZITADEL_KEY", map[string]string{envKey: "/nonexistent", envIssuer: iss}, []string{"-key", f.keyPath}},
@@ -461,7 +466,7 @@ var longBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
 
 func TestDemo(t *testing.T) {
 	f := &fixture{}
-	for _, args := range [][]string{{"-demo"}, {"token", "-demo", "-scope", "openid profile"}} {
+	for _, args := range [][]string{{"demo"}, {"-demo"}, {"token", "-demo", "-scope", "openid profile"}, {"demo", "-scope", "openid profile"}} {
 		r := f.run(t, nil, args...)
 		checkCode(t, r, exitOK)
 		if !strings.HasSuffix(r.stdout, "demo: ok\n") {
@@ -478,34 +483,97 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+func usageText() string {
+	var b strings.Builder
+	printUsage(&b)
+	return b.String()
+}
+
 func TestHelp(t *testing.T) {
 	f := &fixture{}
-	var usage string
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"inspect", "-h"}, {"introspect", "-h"}} {
+	usage := usageText()
+	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}, {"--help"}} {
 		r := f.run(t, nil, args...)
 		checkCode(t, r, exitOK)
-		if usage != "" && r.stdout != usage {
-			t.Errorf("%v prints another text than help", args)
+		if r.stdout != usage {
+			t.Errorf("%v prints another text than help:\n%s", args, r.stdout)
 		}
-		usage = r.stdout
 	}
 	for _, c := range commands {
 		if !strings.Contains(usage, "\n  "+c.name+" ") {
 			t.Errorf("usage does not list subcommand %s", c.name)
 		}
 		c.flagSet(&options{}).VisitAll(func(fl *flag.Flag) {
-			if !strings.Contains(usage, "  -"+fl.Name+" ") {
+			if !strings.Contains(usage, "\n  -"+fl.Name+" ") && !strings.Contains(usage, "\n  -"+fl.Name+"\n") {
 				t.Errorf("usage does not describe flag -%s", fl.Name)
 			}
 		})
-	}
-	if !strings.Contains(usage, "\n  introspect ") {
-		t.Error("usage does not list introspect")
 	}
 	for code := exitOK; code <= exitInactive; code++ {
 		if !strings.Contains(usage, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("usage does not document exit code %d", code)
 		}
+	}
+	for _, want := range []string{"130", "143", "(default 10s)", "(default openid)"} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// helpFlag matches the line that starts a flag's description.
+var helpFlag = regexp.MustCompile(`(?m)^  -([a-z-]+)\b`)
+
+// flagNames lists the flags that a help text describes, in order.
+func flagNames(help string) []string {
+	var names []string
+	for _, m := range helpFlag.FindAllStringSubmatch(help, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+func TestSubcommandHelp(t *testing.T) {
+	f := &fixture{}
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.run(t, nil, c.name, "-h")
+			checkCode(t, r, exitOK)
+			if got := flagNames(r.stdout); !slices.Equal(got, c.flags) {
+				t.Errorf("%s -h describes flags %q, want %q:\n%s", c.name, got, c.flags, r.stdout)
+			}
+			if !strings.HasPrefix(r.stdout, "Usage: zitadel-token "+c.name+" [flags]\n") {
+				t.Errorf("%s -h:\n%s", c.name, r.stdout)
+			}
+			if again := f.run(t, nil, "help", c.name); again.code != exitOK || again.stdout != r.stdout {
+				t.Errorf("help %s differs from %s -h: %q", c.name, c.name, again.stdout)
+			}
+		})
+	}
+	if got := flagNames(f.run(t, nil, "token", "-h").stdout); slices.Contains(got, "lifetime") || slices.Contains(got, "userinfo-url") {
+		t.Errorf("token -h describes other subcommands' flags: %q", got)
+	}
+	r := f.run(t, nil, "timeout", "-h")
+	checkCode(t, r, exitUsage)
+	checkCode(t, f.run(t, nil, "help", "frobnicate"), exitUsage)
+}
+
+// The defaults come from the library, not from copies of its values.
+func TestFlagDefaults(t *testing.T) {
+	o := &options{}
+	fs := lookupCommand("token").flagSet(o)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if o.timeout != serviceuser.DefaultTimeout || !slices.Equal(o.scopeValues(), serviceuser.DefaultScopes) {
+		t.Errorf("timeout %s, scopes %q; want the library's defaults", o.timeout, o.scopeValues())
+	}
+	if fs.Lookup("scope").DefValue != strings.Join(serviceuser.DefaultScopes, " ") {
+		t.Errorf("-scope shows default %q", fs.Lookup("scope").DefValue)
+	}
+	o = &options{}
+	if err := lookupCommand("assertion").flagSet(o).Parse(nil); err != nil || o.lifetime != serviceuser.MaxAssertionLifetime {
+		t.Errorf("-lifetime defaults to %s, want %s (%v)", o.lifetime, serviceuser.MaxAssertionLifetime, err)
 	}
 }
 
@@ -551,7 +619,7 @@ func TestExitCodes(t *testing.T) {
 		{"malformed key file", nil, []string{"-key", malformed, "-issuer", f.srv.Issuer()}, exitKey},
 		{"malformed key file, inspect", nil, []string{"inspect", "-key", malformed}, exitKey},
 		{"missing key file", nil, []string{"-key", filepath.Join(t.TempDir(), "none.json"), "-issuer", f.srv.Issuer()}, exitKey},
-		{"PEM in the key variable", map[string]string{envKey: pem, envIssuer: f.srv.Issuer()}, nil, exitKey},
+		{"PEM in the key variable", map[string]string{envKey: pem, envIssuer: f.srv.Issuer()}, []string{"token"}, exitKey},
 		{"unreachable issuer", nil, []string{"-key", f.keyPath, "-issuer", dead}, exitNetwork},
 		{"unreachable token URL", nil, append(keyArgs, "-token-url", dead+"/oauth/v2/token"), exitNetwork},
 		{"unreachable issuer, userinfo", nil, []string{"userinfo", "-key", f.keyPath, "-issuer", dead}, exitNetwork},
@@ -681,18 +749,7 @@ func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
 // runBinaryInput is runBinary with stdin as standard input.
 func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, toolBinary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd, stdout, stderr := binaryCommand(t, stdin, env, args...)
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
@@ -703,12 +760,42 @@ func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args 
 	return r
 }
 
-func TestBinaryDemo(t *testing.T) {
-	r := (&fixture{}).runBinary(t, nil, "-demo")
-	checkCode(t, r, exitOK)
-	if !strings.HasPrefix(r.stdout, "demo: started a local ZITADEL at http://127.0.0.1:") || !strings.HasSuffix(r.stdout, "demo: ok\n") {
-		t.Errorf("demo output:\n%s", r.stdout)
+// runDeadline bounds each run of the tool: far more than a run takes on a
+// busy machine, and still an end to a tool that hangs.
+const runDeadline = 2 * time.Minute
+
+// binaryCommand prepares a run of the built tool, killed at runDeadline.
+// The tool is built first, so that building does not count against the
+// deadline.
+func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	bin := toolBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), runDeadline)
+	t.Cleanup(cancel)
+	cmd = exec.CommandContext(ctx, bin, args...)
+	cmd.WaitDelay = time.Second // the pipes are not held open past the kill
+	cmd.Stdin = strings.NewReader(stdin)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
 	}
+	cmd.Env = append(cmd.Env, env...)
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
+}
+
+func TestBinaryDemo(t *testing.T) {
+	for _, args := range [][]string{{"demo"}, {"-demo"}} {
+		r := (&fixture{}).runBinary(t, nil, args...)
+		checkCode(t, r, exitOK)
+		if !strings.HasPrefix(r.stdout, "demo: started a local ZITADEL at http://127.0.0.1:") || !strings.HasSuffix(r.stdout, "demo: ok\n") {
+			t.Errorf("demo output:\n%s", r.stdout)
+		}
+	}
+	r := (&fixture{}).runBinary(t, nil)
+	checkCode(t, r, exitUsage)
 }
 
 func TestBinaryToken(t *testing.T) {
@@ -940,4 +1027,79 @@ func TestBinaryIntrospect(t *testing.T) {
 		t.Errorf("stdout %q", r.stdout)
 	}
 	checkCode(t, f.runBinaryInput(t, jwt, nil, "introspect", "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitKey)
+}
+
+// truncatingServer answers every request with status, headers announcing a
+// longer body than it sends, part of a body, then drops the connection.
+func truncatingServer(t *testing.T, status int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		defer conn.Close()
+		fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"error\":\"ser",
+			status, http.StatusText(status))
+		buf.Flush()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestConnectionDroppedMidBody(t *testing.T) {
+	f, _, introspectArgs := introspectFixture(t)
+	jwt := userToken(t, f)
+	for _, status := range []int{http.StatusOK, http.StatusBadRequest, http.StatusInternalServerError} {
+		cut := truncatingServer(t, status)
+		cases := map[string][]string{
+			"token URL":         {"-key", f.keyPath, "-issuer", f.srv.Issuer(), "-token-url", cut + "/oauth/v2/token"},
+			"discovery":         {"-key", f.keyPath, "-issuer", cut},
+			"userinfo URL":      {"userinfo", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-userinfo-url", cut + "/oidc/v1/userinfo"},
+			"introspection URL": append(slices.Clone(introspectArgs), "-token", jwt, "-introspection-url", cut+"/oauth/v2/introspect"),
+		}
+		for name, args := range cases {
+			t.Run(fmt.Sprintf("%s %d", name, status), func(t *testing.T) {
+				r := f.run(t, nil, args...)
+				checkCode(t, r, exitNetwork)
+			})
+		}
+	}
+	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer(),
+		"-token-url", truncatingServer(t, http.StatusOK)+"/oauth/v2/token"), exitNetwork)
+}
+
+// readingReader sends on reading when its first Read starts.
+type readingReader struct {
+	io.Reader
+	once    sync.Once
+	reading chan struct{}
+}
+
+func (r *readingReader) Read(p []byte) (int, error) {
+	r.once.Do(func() { close(r.reading) })
+	return r.Reader.Read(p)
+}
+
+func TestInterruptWhileReadingStandardInput(t *testing.T) {
+	f, _, args := introspectFixture(t)
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() }) // ends the read left behind
+	stdin := &readingReader{Reader: pr, reading: make(chan struct{})}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var stdout, stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append(args, "-introspection-url", f.srv.IntrospectionURL()), stdin, &stdout, &stderr, nil)
+	}()
+	<-stdin.reading
+	cancel(&stopped{"interrupted", exitInterrupted})
+	r := result{<-done, stdout.String(), stderr.String()}
+	f.checkOutput(t, args, r)
+	checkCode(t, r, exitInterrupted)
+	if r.stderr != "zitadel-token: interrupted\n" {
+		t.Errorf("stderr %q", r.stderr)
+	}
 }

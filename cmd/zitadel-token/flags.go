@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+// command is one subcommand: its flags (names in flagTable) and what it does.
+type command struct {
+	name    string
+	summary string
+	flags   []string
+	run     func(ctx context.Context, o *options, stdout io.Writer) error
+}
+
+// commands lists the subcommands in the order the usage text shows them.
+var commands = []command{
+	{"token", "print an access token (the default when the first argument is a flag)",
+		[]string{"key", "key-env", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken},
+	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
+		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion},
+	{"inspect", "print what the key file holds, without the private key (no -issuer needed)",
+		[]string{"key", "key-env", "json"}, runInspect},
+	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
+		[]string{"key", "key-env", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo},
+	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
+		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect},
+	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
+		[]string{"scope", "timeout"}, runDemo},
+}
+
+// flagSpec is one flag: how the help shows it and where its value goes.
+type flagSpec struct {
+	name   string
+	arg    string // the value's name in the help; empty for a boolean flag
+	help   string // lines separated by \n
+	define func(fs *flag.FlagSet, o *options, name, usage string)
+}
+
+// flagTable is every flag of every subcommand, in the order the help lists
+// them. The help shows a flag's default when it is not empty, false or "-".
+var flagTable = []flagSpec{
+	{"key", "PATH", "service user key file (JSON, as downloaded from ZITADEL);\n" +
+		"for introspect, an API application key file instead", stringFlag(func(o *options) *string { return &o.keyPath }, "")},
+	{"key-env", "NAME", "environment variable holding the key file's JSON or its path;\n" +
+		"when neither -key nor -key-env is given, $" + envKey + " is used if set",
+		stringFlag(func(o *options) *string { return &o.keyEnv }, "")},
+	{"issuer", "URL", "ZITADEL instance, e.g. https://my-instance.zitadel.cloud\n(default $" + envIssuer + ")",
+		stringFlag(func(o *options) *string { return &o.issuer }, "")},
+	{"scope", "SCOPE", "scope to request; repeat it or separate scopes with spaces", defineScope},
+	{"token-url", "URL", "token endpoint, skipping discovery", stringFlag(func(o *options) *string { return &o.tokenURL }, "")},
+	{"userinfo-url", "URL", "userinfo endpoint, skipping discovery",
+		stringFlag(func(o *options) *string { return &o.userinfoURL }, "")},
+	{"token", "TOKEN", "the token to check; when absent or \"-\", it is read from\nstandard input",
+		stringFlag(func(o *options) *string { return &o.token }, "-")},
+	{"introspection-url", "URL", "introspection endpoint, skipping discovery",
+		stringFlag(func(o *options) *string { return &o.introspectionURL }, "")},
+	{"timeout", "D", "bound on each request to ZITADEL",
+		durationFlag(func(o *options) *time.Duration { return &o.timeout }, serviceuser.DefaultTimeout)},
+	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
+	{"lifetime", "D", "assertion lifetime, at most the default",
+		durationFlag(func(o *options) *time.Duration { return &o.lifetime }, serviceuser.MaxAssertionLifetime)},
+	{"demo", "", "same as the demo subcommand", boolFlag(func(o *options) *bool { return &o.demo })},
+}
+
+func stringFlag(field func(*options) *string, def string) func(*flag.FlagSet, *options, string, string) {
+	return func(fs *flag.FlagSet, o *options, name, usage string) { fs.StringVar(field(o), name, def, usage) }
+}
+
+func durationFlag(field func(*options) *time.Duration, def time.Duration) func(*flag.FlagSet, *options, string, string) {
+	return func(fs *flag.FlagSet, o *options, name, usage string) { fs.DurationVar(field(o), name, def, usage) }
+}
+
+func boolFlag(field func(*options) *bool) func(*flag.FlagSet, *options, string, string) {
+	return func(fs *flag.FlagSet, o *options, name, usage string) { fs.BoolVar(field(o), name, false, usage) }
+}
+
+// defineScope registers -scope, whose default is what scopeValues returns
+// when no scope is given.
+func defineScope(fs *flag.FlagSet, o *options, name, usage string) {
+	fs.Var(&o.scopes, name, usage)
+	fs.Lookup(name).DefValue = strings.Join(serviceuser.DefaultScopes, " ")
+}
+
+func lookupFlag(name string) *flagSpec {
+	for i := range flagTable {
+		if flagTable[i].name == name {
+			return &flagTable[i]
+		}
+	}
+	panic("zitadel-token: no flag " + name + " in flagTable") // a mistake in the tables above
+}
+
+func lookupCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// flagSet returns the command's flags, bound to o.
+func (c *command) flagSet(o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet(progName+" "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by fail, help by printHelp
+	for _, name := range c.flags {
+		spec := lookupFlag(name)
+		spec.define(fs, o, spec.name, strings.ReplaceAll(spec.help, "\n", " "))
+	}
+	return fs
+}
+
+// printHelp prints the command's own help: what it does and its flags.
+func (c *command) printHelp(w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s %s [flags]\n\n%s.\n\nFlags:\n", progName, c.name, c.summary)
+	fs := c.flagSet(&options{})
+	for _, name := range c.flags {
+		writeFlag(w, lookupFlag(name), fs.Lookup(name).DefValue, "")
+	}
+	fmt.Fprintf(w, "\nRun '%s help' for the exit codes and examples.\n", progName)
+}
+
+// writeFlag prints one flag's help: its name and argument, then its text,
+// its default and the subcommands that take it (when they are given).
+func writeFlag(w io.Writer, spec *flagSpec, def, usedBy string) {
+	lines := strings.Split(spec.help, "\n")
+	if def != "" && def != "false" && def != "-" {
+		lines[len(lines)-1] += " (default " + def + ")"
+	}
+	if usedBy != "" {
+		lines = append(lines, "["+usedBy+"]")
+	}
+	head := "  -" + spec.name
+	if spec.arg != "" {
+		head += " " + spec.arg
+	}
+	const indent = 21
+	if len(head) >= indent-1 {
+		fmt.Fprintln(w, head)
+		head = ""
+	}
+	for _, line := range lines {
+		fmt.Fprintf(w, "%-*s%s\n", indent, head, line)
+		head = ""
+	}
+}
+
+// usedBy names the subcommands that take the flag.
+func usedBy(name string) string {
+	var names []string
+	for _, c := range commands {
+		if slices.Contains(c.flags, name) {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// allFlags returns a flag set with every flag of the table, for their defaults.
+func allFlags() *flag.FlagSet {
+	fs := flag.NewFlagSet(progName, flag.ContinueOnError)
+	o := &options{}
+	for _, spec := range flagTable {
+		spec.define(fs, o, spec.name, spec.help)
+	}
+	return fs
+}
+
+// printUsage prints the whole help: subcommands, flags, exit codes, examples.
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: %s <subcommand> [flags]\n\n", progName)
+	fmt.Fprintf(w, "Obtains tokens for a ZITADEL service user from its key file (JWT bearer grant),\n")
+	fmt.Fprintf(w, "and checks tokens at ZITADEL's introspection endpoint with an API application key.\n\n")
+	fmt.Fprintf(w, "Subcommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-10s %s\n\n", "help", "print this help (also -h, --help); 'help SUBCOMMAND' prints its flags")
+	fmt.Fprintf(w, "Flags (%s SUBCOMMAND -h lists a subcommand's own):\n", progName)
+	fs := allFlags()
+	for i := range flagTable {
+		spec := &flagTable[i]
+		writeFlag(w, spec, fs.Lookup(spec.name).DefValue, usedBy(spec.name))
+	}
+	fmt.Fprint(w, exitCodesText)
+}
+
+const exitCodesText = `
+Exit codes:
+  0  success
+  1  other failure
+  2  usage error: unknown subcommand or flag, missing -key or -issuer, bad URL
+  3  key file problem: unreadable, invalid or expired key
+     (inspect still prints the summary of an expired key)
+  4  the server refused: error answer from the token, discovery, userinfo
+     or introspection endpoint
+  5  no answer from the server: network error, timeout, or an answer cut off
+  6  introspect: the token is not active (expired, revoked or unknown);
+     the answer is still printed
+  130, 143  ended by SIGINT (Ctrl-C) or SIGTERM
+
+Examples:
+  zitadel-token -key key.json -issuer https://my-instance.zitadel.cloud
+  export ZITADEL_KEY=key.json ZITADEL_ISSUER=https://my-instance.zitadel.cloud
+  zitadel-token token -json -scope "openid urn:zitadel:iam:org:project:id:zitadel:aud"
+  zitadel-token userinfo
+  zitadel-token inspect -key key.json
+  zitadel-token token | zitadel-token introspect -key app.json -json
+  zitadel-token demo
+`
