@@ -12,8 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-// idTokenSigner holds the instance's signing key, made on first use: most
-// tests never need it, and an RSA key takes a while to make.
+// idTokenSigner holds the instance's signing key, made on first use.
 type idTokenSigner struct {
 	once   sync.Once
 	key    *rsa.PrivateKey
@@ -21,11 +20,16 @@ type idTokenSigner struct {
 	signer jose.Signer
 }
 
+// signingKey is the RSA key behind every server's ID tokens, made once per
+// process: making an RSA key takes long (seconds under the race detector),
+// and each server names it with its own key ID.
+var signingKey = sync.OnceValue(mustRSA)
+
 // idSigner returns the signer and its key, making them on first use.
 func (s *Server) idSigner() *idTokenSigner {
 	g := &s.signer
 	g.once.Do(func() {
-		g.key, g.keyID = mustRSA(), s.newID()
+		g.key, g.keyID = signingKey(), s.newID()
 		opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", g.keyID)
 		signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: g.key}, opts)
 		if err != nil {
