@@ -60,7 +60,7 @@ func ExampleFetchUserinfo() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", "profile"}}
 	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, nil)
 	if err != nil {
 		log.Fatal(err)
@@ -79,7 +79,8 @@ func ExampleFetchUserinfo() {
 func ExampleIntrospector_Middleware() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	appKey, err := serviceuser.ParseKeyFile(zitadel.NewApplication().KeyFile)
+	app := zitadel.NewApplication()
+	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -93,13 +94,15 @@ func ExampleIntrospector_Middleware() {
 	})))
 	defer api.Close()
 
-	// A caller with a service user's token gets in; one without does not.
+	// A caller with a service user's token for the API's project gets in;
+	// one without does not.
 	user := zitadel.NewServiceUser()
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	if err != nil {
 		log.Fatal(err)
 	}
-	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.Client(context.Background())
+	scopes := []string{"openid", serviceuser.ScopeProjectAudience(app.ProjectID)}
+	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background())
 	resp, err := caller.Get(api.URL)
 	if err != nil {
 		log.Fatal(err)

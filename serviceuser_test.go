@@ -23,10 +23,11 @@ import (
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
-// setup starts a fake ZITADEL with one service user of the given key kind.
+// setup starts a fake ZITADEL with one service user of the given key kind;
+// the server mints EC keys too, like a generic OpenID provider.
 func setup(t *testing.T, kind serviceusertest.KeyKind) (*serviceusertest.Server, *serviceusertest.ServiceUser, serviceuser.Config) {
 	t.Helper()
-	srv := serviceusertest.NewServer()
+	srv := serviceusertest.NewServer(serviceusertest.WithECKeys())
 	t.Cleanup(srv.Close)
 	return setupOn(t, srv, kind)
 }

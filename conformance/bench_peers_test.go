@@ -46,7 +46,7 @@ type benchEnv struct {
 // newBenchEnv starts a fake ZITADEL with a service user holding a key of kind.
 func newBenchEnv(tb testing.TB, kind serviceusertest.KeyKind) *benchEnv {
 	tb.Helper()
-	srv := serviceusertest.NewServer()
+	srv := serviceusertest.NewServer(serviceusertest.WithECKeys())
 	tb.Cleanup(srv.Close)
 	user := srv.NewServiceUserWithKey(kind)
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)

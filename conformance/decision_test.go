@@ -421,7 +421,7 @@ func runPhase(t *testing.T, keys tableKeys, phase time.Duration, rows []decision
 		now := time.Now()
 		require.Equal(t, phase, now.Sub(now.Truncate(time.Second)), "the bubble's clock starts at a whole second")
 
-		sut := serviceusertest.NewServer()
+		sut := serviceusertest.NewServer(serviceusertest.WithECKeys())
 		defer sut.Close()
 		ref := NewReferee(t, refOpts...)
 		prov := NewProviderReferee(t)

@@ -38,7 +38,7 @@ func Example_grpc() {
 		fmt.Println(err)
 		return
 	}
-	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid"}}.TokenSource(ctx)
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", api.Scope}}.TokenSource(ctx)
 	defer ts.Close()
 
 	conn, err := grpc.NewClient(api.Addr,

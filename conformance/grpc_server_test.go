@@ -35,6 +35,9 @@ type grpcAPI struct {
 	Addr string
 	// RootCAs trusts the server's self-signed certificate.
 	RootCAs *x509.CertPool
+	// Scope puts the API's project into a token's audience: ZITADEL reports
+	// other tokens inactive to the API.
+	Scope string
 
 	srv *grpc.Server
 }
@@ -68,7 +71,7 @@ func startGRPCAPI(zitadel *serviceusertest.Server) (*grpcAPI, error) {
 	healthSrv.SetServingStatus("", grpc_health_v1.HealthCheckResponse_SERVING)
 	grpc_health_v1.RegisterHealthServer(srv, healthSrv)
 	go func() { _ = srv.Serve(lis) }()
-	return &grpcAPI{Addr: lis.Addr().String(), RootCAs: pool, srv: srv}, nil
+	return &grpcAPI{Addr: lis.Addr().String(), RootCAs: pool, Scope: app.AudienceScope(), srv: srv}, nil
 }
 
 // Close stops the server.

@@ -27,16 +27,16 @@ type grpcEnv struct {
 
 func newGRPCEnv(t *testing.T) *grpcEnv {
 	t.Helper()
-	zitadel := serviceusertest.NewServer()
+	zitadel := serviceusertest.NewServer(serviceusertest.WithECKeys())
 	t.Cleanup(zitadel.Close)
 	user := zitadel.NewServiceUserWithKey(serviceusertest.KeyEC)
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	require.NoError(t, err)
-	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid"}}.TokenSource(t.Context())
-	t.Cleanup(func() { _ = ts.Close() })
 	api, err := startGRPCAPI(zitadel)
 	require.NoError(t, err)
 	t.Cleanup(api.Close)
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", api.Scope}}.TokenSource(t.Context())
+	t.Cleanup(func() { _ = ts.Close() })
 	return &grpcEnv{zitadel: zitadel, ts: ts, api: api}
 }
 
@@ -74,7 +74,7 @@ func TestGRPCHealthCheckWithServiceUserToken(t *testing.T) {
 func TestGRPCRejectsCallsWithoutAValidToken(t *testing.T) {
 	e := newGRPCEnv(t)
 
-	other := serviceusertest.NewServer()
+	other := serviceusertest.NewServer(serviceusertest.WithECKeys())
 	t.Cleanup(other.Close)
 	otherKey, err := serviceuser.ParseKeyFile(other.NewServiceUserWithKey(serviceusertest.KeyEC).KeyFile)
 	require.NoError(t, err)

@@ -119,7 +119,7 @@ func TestLibraryGetsTokens(t *testing.T) {
 		_, pemKey := kind.make(t)
 		sources = append(sources, keySource{kind.name, keyFileJSON(t, randomID(t), randomID(t), pemKey)})
 	}
-	fake := serviceusertest.NewServer()
+	fake := serviceusertest.NewServer(serviceusertest.WithECKeys())
 	defer fake.Close()
 	for _, kind := range []serviceusertest.KeyKind{serviceusertest.KeyRSA, serviceusertest.KeyRSAPKCS8, serviceusertest.KeyEC} {
 		sources = append(sources, keySource{"serviceusertest " + kind.String(), fake.NewServiceUserWithKey(kind).KeyFile})

@@ -16,11 +16,16 @@ import (
 // section 4.4), which ZITADEL serves for machine users with a secret.
 const GrantTypeClientCredentials = "client_credentials"
 
-// ErrInvalidClient is wrapped by every client authentication failure, at the
-// token endpoint (see Rejections) and at the introspection endpoint: unknown
-// client, wrong secret, malformed Basic header, missing credentials, or a
-// client assertion the checker refused (that error is wrapped as well).
+// ErrInvalidClient is wrapped by every client authentication failure at the
+// token endpoint (see Rejections): unknown client, wrong or not yet projected
+// secret, malformed Basic header, missing credentials.
 var ErrInvalidClient = errors.New("client authentication failed")
+
+// ZITADEL's descriptions for a refused client secret.
+const (
+	secretInvalid     = "Errors.User.Machine.Secret.Invalid"
+	secretNotExisting = "Errors.User.Machine.Secret.NotExisting"
+)
 
 // patScopes are the scopes ZITADEL grants a personal access token.
 var patScopes = []string{"openid", "profile", "urn:zitadel:iam:user:metadata", "urn:zitadel:iam:user:resourceowner"}
@@ -28,10 +33,12 @@ var patScopes = []string{"openid", "profile", "urn:zitadel:iam:user:metadata", "
 // secretAlphabet is what ZITADEL's generated client secrets are made of.
 const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// clientSecret is a machine user's secret, stored under its client ID.
+// clientSecret is one version of a machine user's secret, stored under its
+// client ID.
 type clientSecret struct {
 	userID string
 	secret string
+	life   lifespan
 }
 
 // clientError is a failed client authentication, answered with 401
@@ -65,26 +72,30 @@ func writeClientError(w http.ResponseWriter, e *clientError) {
 // KeyID, KeyFile and PrivateKey are empty.
 func (s *Server) NewServiceUserWithSecret() (*ServiceUser, string) {
 	u := s.addUser()
-	secret := randomSecret()
+	secret, now := randomSecret(), s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.secrets[u.username] = clientSecret{userID: u.id, secret: secret}
-	return &ServiceUser{UserID: u.id, Username: u.username}, secret
+	s.secrets[u.username] = []*clientSecret{{userID: u.id, secret: secret, life: lifespan{created: now}}}
+	return &ServiceUser{UserID: u.id, Username: u.username, OrgID: u.org}, secret
 }
 
 // SetClientSecret replaces the secret of a user made by
 // NewServiceUserWithSecret, for instance with one that needs escaping. The
-// old secret stops working; tokens already issued stay valid. It panics if
-// clientID is unknown.
+// old secret stops working and the new one starts to (both after the
+// projection delay, see SetProjectionDelay); tokens already issued stay
+// valid. It panics if clientID is unknown.
 func (s *Server) SetClientSecret(clientID, secret string) {
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.secrets[clientID]
+	versions, ok := s.secrets[clientID]
 	if !ok {
 		panic(fmt.Sprintf("serviceusertest: SetClientSecret: unknown client %q", clientID))
 	}
-	c.secret = secret
-	s.secrets[clientID] = c
+	for _, v := range versions {
+		v.life.markDeleted(now)
+	}
+	s.secrets[clientID] = append(versions, &clientSecret{userID: versions[0].userID, secret: secret, life: lifespan{created: now}})
 }
 
 // randomSecret returns 64 random letters and digits, like ZITADEL's secrets.
@@ -112,7 +123,10 @@ func (s *Server) checkClientCredentials(r *http.Request, scopes []string) (*issu
 	if err != nil {
 		return nil, err
 	}
-	return &issuedToken{userID: userID, clientID: id, scopes: scopes}, nil
+	if err := s.checkActive(userID); err != nil {
+		return nil, err
+	}
+	return s.newToken(userID, scopes), nil
 }
 
 // clientSecretAuth reads the client's credentials from HTTP Basic, each part
@@ -126,7 +140,7 @@ func clientSecretAuth(r *http.Request) (id, secret string, basic bool, err error
 		return formID, formSecret, false, nil
 	}
 	if formSecret != "" {
-		return "", "", true, &requestError{"invalid_request", "client credentials sent both with HTTP Basic and in the form: use only one method"}
+		return "", "", true, badRequest("invalid_request", "client credentials sent both with HTTP Basic and in the form: use only one method")
 	}
 	id, errID := url.QueryUnescape(rawID)
 	secret, errSecret := url.QueryUnescape(rawSecret)
@@ -134,31 +148,56 @@ func clientSecretAuth(r *http.Request) (id, secret string, basic bool, err error
 		return "", "", true, invalidClient(true, "invalid basic auth header: parts must be form-URL-encoded: %v", err)
 	}
 	if formID != "" && formID != id {
-		return "", "", true, &requestError{"invalid_request", "client_id in the form differs from the one in HTTP Basic"}
+		return "", "", true, badRequest("invalid_request", "client_id in the form differs from the one in HTTP Basic")
 	}
 	return id, secret, true, nil
 }
 
-// checkSecret returns the user whose client ID and secret these are.
+// checkSecret returns the user whose client ID and secret these are. A wrong
+// secret gets ZITADEL's 400, not 401.
 func (s *Server) checkSecret(id, secret string, basic bool) (string, error) {
+	now := s.clock()
 	s.mu.Lock()
-	c, ok := s.secrets[id]
+	versions, ok := s.secrets[id]
+	current := s.projectedSecret(versions, now)
 	s.mu.Unlock()
 	switch {
 	case id == "":
 		return "", invalidClient(basic, "no client credentials")
 	case !ok:
 		return "", invalidClient(basic, "unknown client %q", id)
-	case subtle.ConstantTimeCompare([]byte(c.secret), []byte(secret)) != 1:
-		return "", invalidClient(basic, "wrong secret for client %q", id)
+	case current == nil:
+		return "", secretRefused(secretNotExisting, "no secret of client %q projected yet: %w", id, ErrNotProjected)
+	case subtle.ConstantTimeCompare([]byte(current.secret), []byte(secret)) != 1:
+		return "", secretRefused(secretInvalid, "wrong secret for client %q", id)
 	}
-	return c.userID, nil
+	return current.userID, nil
+}
+
+// projectedSecret returns the secret version a reader of the projections
+// sees at now, or nil; s.mu must be held.
+func (s *Server) projectedSecret(versions []*clientSecret, now time.Time) *clientSecret {
+	for i := len(versions) - 1; i >= 0; i-- {
+		if versions[i].life.seen(now, s.delay()) == visible {
+			return versions[i]
+		}
+	}
+	return nil
+}
+
+// secretRefused is ZITADEL's 400 invalid_request for a refused secret; the
+// reason wraps ErrInvalidClient.
+func secretRefused(description, format string, args ...any) *requestError {
+	err := fmt.Errorf("%w: "+format, append([]any{ErrInvalidClient}, args...)...)
+	return &requestError{code: "invalid_request", description: description, err: err}
 }
 
 // NewPersonalAccessToken makes a personal access token for an existing user,
-// valid at userinfo and introspection until revoked with RevokeToken or until
-// expiry by the server clock. The zero expiry means it never expires. It
-// panics if the user is unknown.
+// valid at userinfo and the Management API until deleted with RevokeToken or
+// until expiry by the server clock (both after the projection delay, see
+// SetProjectionDelay). As on ZITADEL its audience is ZITADEL's own project:
+// an API application's introspection reports it inactive. The zero expiry
+// means it never expires. It panics if the user is unknown.
 func (s *Server) NewPersonalAccessToken(userID string, expiry time.Time) string {
 	if expiry.IsZero() {
 		expiry = NoExpiry
@@ -166,9 +205,14 @@ func (s *Server) NewPersonalAccessToken(userID string, expiry time.Time) string 
 	token, now := randomToken(), s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.users[userID]; !ok {
+	u, ok := s.users[userID]
+	if !ok {
 		panic(fmt.Sprintf("serviceusertest: NewPersonalAccessToken: unknown user %q", userID))
 	}
-	s.tokens[token] = &issuedToken{userID: userID, clientID: userID, scopes: slices.Clone(patScopes), issuedAt: now, expiry: expiry}
+	s.tokens[token] = &issuedToken{
+		userID: userID, clientID: u.username, scopes: slices.Clone(patScopes),
+		audience: []string{s.zitadelProject}, issuedAt: now, expiry: expiry,
+		pat: true, life: lifespan{created: now},
+	}
 	return token
 }

@@ -55,6 +55,13 @@ func requireInvalidClient(t *testing.T, r response) {
 	require.Equal(t, "invalid_client", r.json["error"], r.raw)
 }
 
+// requireSecretInvalid checks ZITADEL's answer to a wrong client secret.
+func requireSecretInvalid(t *testing.T, r response) {
+	t.Helper()
+	require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+	require.Equal(t, `{"error":"invalid_request","error_description":"Errors.User.Machine.Secret.Invalid"}`, r.raw)
+}
+
 func TestClientCredentialsBasicTokenWorksOnUserinfo(t *testing.T) {
 	s := newServer(t)
 	u, secret := s.NewServiceUserWithSecret()
@@ -66,7 +73,7 @@ func TestClientCredentialsBasicTokenWorksOnUserinfo(t *testing.T) {
 	tok := requireIssued(t, r)
 	assert.Equal(t, "Bearer", r.json["token_type"])
 	assert.Equal(t, float64(43199), r.json["expires_in"])
-	assert.Equal(t, "openid profile", r.json["scope"])
+	assert.NotContains(t, r.json, "scope")
 	assert.Equal(t, "no-store", r.header.Get("Cache-Control"))
 
 	info := userinfo(t, s, tok)
@@ -101,9 +108,7 @@ func TestClientCredentialsSecretNeedingEscapes(t *testing.T) {
 
 	// Unencoded Basic parts: "+" decodes to a space, "%2F" to "/".
 	raw := secretRequest{form: ccForm(), basicUser: u.Username, basicPass: secret, basic: true}
-	r := raw.post(t, s)
-	requireInvalidClient(t, r)
-	assert.Equal(t, "Basic", r.header.Get("WWW-Authenticate"))
+	requireSecretInvalid(t, raw.post(t, s))
 
 	// A "%" that is not an escape cannot be decoded at all.
 	bad := secretRequest{form: ccForm(), basicUser: u.Username, basicPass: "100%", basic: true}
@@ -138,18 +143,23 @@ func TestClientCredentialsRejected(t *testing.T) {
 		name      string
 		req       secretRequest
 		challenge string
+		wrong     bool // a known client with a wrong secret: ZITADEL's 400
 	}{
-		{"wrong secret basic", withBasic(u.Username, secret+"x"), "Basic"},
-		{"wrong secret form", withFormSecret(u.Username, "x"+secret), ""},
-		{"unknown client", withBasic("nobody", secret), "Basic"},
-		{"user ID instead of login name", withBasic(u.UserID, secret), "Basic"},
-		{"no credentials", secretRequest{form: ccForm()}, ""},
-		{"client_id only", secretRequest{form: ccForm("client_id", u.Username)}, ""},
+		{"wrong secret basic", withBasic(u.Username, secret+"x"), "", true},
+		{"wrong secret form", withFormSecret(u.Username, "x"+secret), "", true},
+		{"unknown client", withBasic("nobody", secret), "Basic", false},
+		{"user ID instead of login name", withBasic(u.UserID, secret), "Basic", false},
+		{"no credentials", secretRequest{form: ccForm()}, "", false},
+		{"client_id only", secretRequest{form: ccForm("client_id", u.Username)}, "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := c.req.post(t, s)
-			requireInvalidClient(t, r)
+			if c.wrong {
+				requireSecretInvalid(t, r)
+			} else {
+				requireInvalidClient(t, r)
+			}
 			assert.Equal(t, c.challenge, r.header.Get("WWW-Authenticate"))
 			assert.NotContains(t, r.raw, secret)
 			assert.ErrorIs(t, lastRejection(t, s), ErrInvalidClient)
@@ -193,7 +203,7 @@ func TestSetClientSecret(t *testing.T) {
 	u, old := s.NewServiceUserWithSecret()
 	tok := requireIssued(t, withBasic(u.Username, old).post(t, s))
 	s.SetClientSecret(u.Username, "new")
-	requireInvalidClient(t, withBasic(u.Username, old).post(t, s))
+	requireSecretInvalid(t, withBasic(u.Username, old).post(t, s))
 	requireIssued(t, withBasic(u.Username, "new").post(t, s))
 	assert.Equal(t, http.StatusOK, userinfo(t, s, tok).status, "earlier tokens stay valid")
 	assert.Panics(t, func() { s.SetClientSecret("nobody", "x") })
@@ -219,7 +229,7 @@ func TestPersonalAccessToken(t *testing.T) {
 	s.RevokeToken(pat)
 	info = userinfo(t, s, pat)
 	require.Equal(t, http.StatusUnauthorized, info.status, info.raw)
-	assert.Equal(t, "invalid_token", info.json["error"])
+	assert.Equal(t, "access_denied", info.json["error"])
 }
 
 func TestPersonalAccessTokenExpiry(t *testing.T) {

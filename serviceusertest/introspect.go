@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,12 +14,16 @@ import (
 // with which an application authenticates at the introspection endpoint.
 const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// Application is an API application registered on the Server, with one key.
-// Its key authenticates it at the introspection endpoint; it cannot be used
-// for the JWT profile grant, as on ZITADEL.
+// Application is an API application registered on the Server, in a project
+// of its own, with one key. Its key authenticates it at the introspection
+// endpoint; it cannot be used for the JWT profile grant, as on ZITADEL.
 type Application struct {
 	// AppID is the application's ID.
 	AppID string
+	// ProjectID is the ID of the application's project. Introspection
+	// reports a token active only if it was requested with the scope
+	// "urn:zitadel:iam:org:project:id:{ProjectID}:aud" (see AudienceScope).
+	ProjectID string
 	// ClientID is the application's client ID: "iss" and "sub" of its
 	// client assertions.
 	ClientID string
@@ -40,36 +45,47 @@ type appKeyFile struct {
 	ClientID string `json:"clientId"`
 }
 
+// AudienceScope returns the scope that puts the application's project into
+// a token's audience: "urn:zitadel:iam:org:project:id:{ProjectID}:aud".
+func (a *Application) AudienceScope() string {
+	return "urn:zitadel:iam:org:project:id:" + a.ProjectID + ":aud"
+}
+
 // appKey is a registered application key as the server sees it.
 type appKey struct {
-	clientID string
-	key      crypto.PublicKey
+	clientID  string
+	projectID string
+	key       crypto.PublicKey
+	life      lifespan
 }
 
 // introspection is an RFC 7662 answer; an inactive token gets only "active".
 type introspection struct {
 	Active    bool     `json:"active"`
-	Subject   string   `json:"sub,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	Username  string   `json:"username,omitempty"`
 	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
 	ExpiresAt int64    `json:"exp,omitempty"`
 	IssuedAt  int64    `json:"iat,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
+	AuthTime  int64    `json:"auth_time,omitempty"`
+	Subject   string   `json:"sub,omitempty"`
+	Username  string   `json:"username,omitempty"`
 	Audience  []string `json:"aud,omitempty"`
 	Issuer    string   `json:"iss,omitempty"`
 }
 
-// NewApplication registers an API application with a fresh RSA-2048 key in
-// PKCS#1 PEM, the kind ZITADEL generates.
+// NewApplication registers an API application, in a new project, with a
+// fresh RSA-2048 key in PKCS#1 PEM, the kind ZITADEL generates.
 func (s *Server) NewApplication() *Application {
 	signer, pemBytes := generateKey(KeyRSA)
-	app := &Application{AppID: s.newID(), KeyID: s.newID(), PrivateKey: signer}
+	app := &Application{AppID: s.newID(), ProjectID: s.newID(), KeyID: s.newID(), PrivateKey: signer}
 	app.ClientID = s.newID() + "@serviceusertest"
 	app.KeyFile = marshalAppKeyFile(app, pemBytes)
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.appKeys[app.KeyID] = &appKey{clientID: app.ClientID, key: signer.Public()}
+	s.appKeys[app.KeyID] = &appKey{clientID: app.ClientID, projectID: app.ProjectID, key: signer.Public(), life: lifespan{created: now}}
+	s.apps[app.ProjectID] = append(s.apps[app.ProjectID], app.ClientID)
 	return app
 }
 
@@ -90,19 +106,25 @@ func marshalAppKeyFile(app *Application, pemBytes []byte) []byte {
 // lookupAppKey finds the application key with ID keyID belonging to
 // clientID, like ZITADEL's lookup of client assertion keys by (kid, iss).
 // Service user keys are never found here.
-func (s *Server) lookupAppKey(keyID, clientID string, _ time.Time) (crypto.PublicKey, error) {
+func (s *Server) lookupAppKey(keyID, clientID string, now time.Time) (crypto.PublicKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.appKeys[keyID]
 	if !ok || k.clientID != clientID {
 		return nil, fmt.Errorf("%w: application kid %q for iss %q", ErrKeyNotFound, keyID, clientID)
 	}
+	switch k.life.seen(now, s.delay()) {
+	case notYet:
+		return nil, fmt.Errorf("%w: application kid %q: %w", ErrKeyNotFound, keyID, ErrNotProjected)
+	case gone:
+		return nil, fmt.Errorf("%w: application kid %q", ErrKeyRevoked, keyID)
+	}
 	return k.key, nil
 }
 
 // IntrospectionURL returns the introspection endpoint,
 // Issuer()+"/oauth/v2/introspect".
-func (s *Server) IntrospectionURL() string { return s.srv.URL + introspectPath }
+func (s *Server) IntrospectionURL() string { return s.Issuer() + introspectPath }
 
 // IntrospectionRequests reports how many requests reached the introspection
 // endpoint, whatever their outcome, injected faults included.
@@ -120,23 +142,31 @@ func (s *Server) FailNextIntrospection(n int, f Fault) {
 }
 
 // serveIntrospection answers RFC 7662 introspection requests from
-// applications authenticated by an RFC 7523 section 2.2 client assertion.
+// applications authenticated by an RFC 7523 section 2.2 client assertion. As
+// on ZITADEL, a client assertion that fails its checks (a wrong, unknown or
+// deleted key, a wrong audience, an expired assertion) gets the answer for an
+// inactive token, and the same assertion may be used again and again.
 func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if f, ok := s.countIntrospection(); ok {
 		s.serveFault(w, r, f)
 		return
 	}
-	appClientID, err := s.checkIntrospection(r)
+	app, err := s.checkIntrospection(r)
 	switch e := err.(type) {
 	case nil:
-		writeJSON(w, http.StatusOK, s.introspect(r.PostForm.Get("token"), appClientID))
+		writeJSON(w, http.StatusOK, s.introspect(r.PostForm.Get("token"), app))
 	case *clientError:
 		writeClientError(w, e)
 	case *requestError:
 		writeJSON(w, http.StatusBadRequest, oauthError{e.code, e.description})
+	case assertionRefused:
+		writeJSON(w, http.StatusOK, introspection{})
 	}
 }
+
+// assertionRefused is a client assertion that failed the checker's checks.
+type assertionRefused struct{ error }
 
 // countIntrospection counts the request and takes the pending fault, if any.
 func (s *Server) countIntrospection() (Fault, bool) {
@@ -144,66 +174,79 @@ func (s *Server) countIntrospection() (Fault, bool) {
 }
 
 // checkIntrospection validates the form and the client assertion and returns
-// the authenticated application's client ID.
-func (s *Server) checkIntrospection(r *http.Request) (string, error) {
+// the authenticated application's key.
+func (s *Server) checkIntrospection(r *http.Request) (*appKey, error) {
 	if err := parsePostForm(r); err != nil {
-		return "", err
+		return nil, err
 	}
-	clientID, err := s.authenticateApplication(r)
+	app, err := s.authenticateApplication(r)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if r.PostForm.Get("token") == "" {
-		return "", &requestError{"invalid_request", "token missing"}
+		return nil, badRequest("invalid_request", "token missing")
 	}
-	return clientID, nil
+	return app, nil
 }
 
 // authenticateApplication checks the client assertion with the JWT profile
 // checker, against application keys only.
-func (s *Server) authenticateApplication(r *http.Request) (string, error) {
+func (s *Server) authenticateApplication(r *http.Request) (*appKey, error) {
 	_, _, basic := r.BasicAuth()
 	if at := r.PostForm.Get("client_assertion_type"); at != ClientAssertionType {
-		return "", invalidClient(basic, "client_assertion_type must be %q, got %q", ClientAssertionType, at)
+		return nil, invalidClient(basic, "client_assertion_type must be %q, got %q", ClientAssertionType, at)
 	}
-	clientID, err := s.verifyAssertionWith(r.PostForm.Get("client_assertion"), s.clock(), s.lookupAppKey)
-	if err != nil {
-		return "", invalidClient(basic, "client assertion: %w", err)
+	var key *appKey
+	lookup := func(keyID, clientID string, now time.Time) (crypto.PublicKey, error) {
+		pub, err := s.lookupAppKey(keyID, clientID, now)
+		if err == nil {
+			s.mu.Lock()
+			key = s.appKeys[keyID]
+			s.mu.Unlock()
+		}
+		return pub, err
 	}
-	return clientID, nil
+	if _, err := s.verifyAssertionWith(r.PostForm.Get("client_assertion"), s.clock(), lookup); err != nil {
+		return nil, assertionRefused{err}
+	}
+	return key, nil
 }
 
-// introspect describes token as seen by the application appClientID.
-func (s *Server) introspect(token, appClientID string) introspection {
+// introspect describes token as seen by the application app: active only if
+// the token's audience holds the application's project or client ID.
+func (s *Server) introspect(token string, app *appKey) introspection {
 	t, ok := s.validToken(token)
 	if !ok {
 		return introspection{}
 	}
 	s.mu.Lock()
-	username := s.users[t.userID].username
-	s.mu.Unlock()
-	out := introspection{
+	defer s.mu.Unlock()
+	aud := s.expandAudience(t.audience)
+	if !slices.Contains(aud, app.projectID) && !slices.Contains(aud, app.clientID) {
+		return introspection{}
+	}
+	return introspection{
 		Active:    true,
-		Subject:   t.userID,
-		ClientID:  t.clientID,
-		Username:  username,
 		Scope:     strings.Join(t.scopes, " "),
-		IssuedAt:  t.issuedAt.Unix(),
+		ClientID:  t.clientID,
 		TokenType: "Bearer",
-		Audience:  audienceOf(t.clientID, appClientID),
-		Issuer:    s.Issuer(),
+		ExpiresAt: t.expiry.Unix(),
+		IssuedAt:  t.issuedAt.Unix(),
+		AuthTime:  t.issuedAt.Unix(),
+		Subject:   t.userID,
+		Username:  s.users[t.userID].username,
+		Audience:  aud,
+		Issuer:    "http://" + s.instanceHostLocked(),
 	}
-	if !t.expiry.Equal(NoExpiry) {
-		out.ExpiresAt = t.expiry.Unix()
-	}
-	return out
 }
 
-// audienceOf lists the token's client and the introspecting application, so
-// an API that checks it is in the audience accepts every active token.
-func audienceOf(tokenClient, appClient string) []string {
-	if tokenClient == appClient {
-		return []string{tokenClient}
+// expandAudience lists each project with the client IDs of its applications,
+// as ZITADEL's audience does; s.mu must be held.
+func (s *Server) expandAudience(projects []string) []string {
+	var aud []string
+	for _, p := range projects {
+		aud = append(aud, p)
+		aud = append(aud, s.apps[p]...)
 	}
-	return []string{tokenClient, appClient}
+	return aud
 }

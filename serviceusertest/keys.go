@@ -24,7 +24,9 @@ const (
 	// KeyRSAPKCS8 is an RSA-2048 key in PKCS#8 PEM ("PRIVATE KEY"), what a
 	// key converted with OpenSSL 3 looks like.
 	KeyRSAPKCS8
-	// KeyEC is a P-256 ECDSA key in PKCS#8 PEM ("PRIVATE KEY").
+	// KeyEC is a P-256 ECDSA key in PKCS#8 PEM ("PRIVATE KEY"). ZITADEL
+	// cannot make or store such keys: only a server started WithECKeys
+	// mints them.
 	KeyEC
 )
 
@@ -52,6 +54,8 @@ type ServiceUser struct {
 	KeyID string
 	// Username is the user's login name.
 	Username string
+	// OrgID is the ID of the organization the user belongs to.
+	OrgID string
 	// KeyFile is the JSON key file exactly as ZITADEL writes it.
 	KeyFile []byte
 	// PrivateKey is the key, for tests that sign their own assertions.
@@ -68,17 +72,20 @@ type keyFile struct {
 }
 
 type user struct {
-	id       string
-	username string
-	name     string
+	id          string
+	username    string
+	name        string
+	email       string
+	org         string
+	deactivated bool
 }
 
 // publicKey is a registered key as the server sees it.
 type publicKey struct {
-	userID  string
-	key     crypto.PublicKey
-	revoked bool
-	expiry  time.Time // zero: never expires
+	userID string
+	key    crypto.PublicKey
+	life   lifespan
+	expiry time.Time // zero: never expires
 }
 
 // Reasons a key lookup fails; they appear wrapped in ErrSignatureInvalid.
@@ -89,6 +96,8 @@ var (
 	ErrKeyRevoked = errors.New("key revoked")
 	// ErrKeyExpired: the key's server-side expiry (SetKeyExpiry) has passed.
 	ErrKeyExpired = errors.New("key expired")
+	// ErrUserNotActive: the user was deactivated with DeactivateUser.
+	ErrUserNotActive = errors.New("Errors.User.NotActive")
 )
 
 // NewServiceUser registers a machine user with a fresh KeyRSA key.
@@ -97,8 +106,12 @@ func (s *Server) NewServiceUser() *ServiceUser {
 }
 
 // NewServiceUserWithKey registers a machine user with a fresh key of the
-// given kind. It panics on an unknown kind.
+// given kind. It panics on an unknown kind, and on KeyEC unless the server
+// was started WithECKeys.
 func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
+	if kind == KeyEC && !s.ecKeys {
+		panic("serviceusertest: ZITADEL makes RSA keys only; start the server WithECKeys() to mint KeyEC")
+	}
 	signer, pemBytes := generateKey(kind)
 	u := s.addUser()
 	keyID := s.AddKey(u.id, signer.Public())
@@ -106,6 +119,7 @@ func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
 		UserID:     u.id,
 		KeyID:      keyID,
 		Username:   u.username,
+		OrgID:      u.org,
 		KeyFile:    marshalKeyFile(keyID, u.id, pemBytes),
 		PrivateKey: signer,
 	}
@@ -120,9 +134,35 @@ func (s *Server) addUser() *user {
 		id:       id,
 		username: fmt.Sprintf("service-user-%d", n),
 		name:     fmt.Sprintf("Service User %d", n),
+		email:    fmt.Sprintf("service-user-%d@example.com", n),
+		org:      s.defaultOrg,
 	}
 	s.users[id] = u
 	return u
+}
+
+// DeactivateUser deactivates a user: its keys and secret then get 400
+// invalid_request "Errors.User.NotActive" at the token endpoint, as on
+// ZITADEL. Tokens already issued stay valid. It panics if the user is
+// unknown.
+func (s *Server) DeactivateUser(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[userID]
+	if !ok {
+		panic(fmt.Sprintf("serviceusertest: DeactivateUser: unknown user %q", userID))
+	}
+	u.deactivated = true
+}
+
+// checkActive refuses a deactivated user's token request.
+func (s *Server) checkActive(userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[userID]; ok && u.deactivated {
+		return &requestError{code: "invalid_request", description: ErrUserNotActive.Error(), err: ErrUserNotActive}
+	}
+	return nil
 }
 
 // generateKey makes a key of the given kind and its PEM encoding.
@@ -175,26 +215,37 @@ func marshalKeyFile(keyID, userID string, pemBytes []byte) []byte {
 }
 
 // AddKey registers pub as an extra key of an existing user and returns its
-// key ID. Any key type is accepted; only RSA and P-256 keys can ever verify,
-// as on ZITADEL. It panics if the user is unknown.
+// key ID. ZITADEL stores RSA public keys only: other keys panic unless the
+// server was started WithECKeys, and then only RSA and P-256 keys can ever
+// verify. It also panics if the user is unknown.
 func (s *Server) AddKey(userID string, pub crypto.PublicKey) (keyID string) {
+	if _, ok := pub.(*rsa.PublicKey); !ok && !s.ecKeys {
+		panic(fmt.Sprintf("serviceusertest: AddKey: ZITADEL stores RSA keys only, not %T; start the server WithECKeys() for others", pub))
+	}
 	keyID = s.newID()
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
 		panic(fmt.Sprintf("serviceusertest: AddKey: unknown user %q", userID))
 	}
-	s.keys[keyID] = &publicKey{userID: userID, key: pub}
+	s.keys[keyID] = &publicKey{userID: userID, key: pub, life: lifespan{created: now}}
 	return keyID
 }
 
-// RevokeKey deletes a key on the server side: later assertions signed with it
-// are rejected. Tokens already issued stay valid. It panics if the key is
-// unknown.
+// RevokeKey deletes a service user key or an application key on the server
+// side: later assertions signed with it are rejected (after the projection
+// delay, see SetProjectionDelay). Tokens already issued stay valid. It panics
+// if the key is unknown.
 func (s *Server) RevokeKey(keyID string) {
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mustKey("RevokeKey", keyID).revoked = true
+	if k, ok := s.appKeys[keyID]; ok {
+		k.life.markDeleted(now)
+		return
+	}
+	s.mustKey("RevokeKey", keyID).life.markDeleted(now)
 }
 
 // SetKeyExpiry sets a key's server-side expiry: once the server clock reaches
@@ -222,11 +273,16 @@ func (s *Server) lookupKey(keyID, clientID string, now time.Time) (crypto.Public
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[keyID]
-	switch {
-	case !ok || k.userID != clientID:
+	if !ok || k.userID != clientID {
 		return nil, fmt.Errorf("%w: kid %q for iss %q", ErrKeyNotFound, keyID, clientID)
-	case k.revoked:
+	}
+	switch k.life.seen(now, s.delay()) {
+	case notYet:
+		return nil, fmt.Errorf("%w: kid %q for iss %q: %w", ErrKeyNotFound, keyID, clientID, ErrNotProjected)
+	case gone:
 		return nil, fmt.Errorf("%w: kid %q", ErrKeyRevoked, keyID)
+	}
+	switch {
 	case !k.expiry.IsZero() && !now.Before(k.expiry):
 		return nil, fmt.Errorf("%w: kid %q expired at %s", ErrKeyExpired, keyID, k.expiry.Format(time.RFC3339))
 	}

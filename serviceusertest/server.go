@@ -5,12 +5,20 @@
 // the token endpoint and the userinfo endpoint. It also serves the other ways
 // machines authenticate to ZITADEL: the client_credentials grant for users
 // with a secret (NewServiceUserWithSecret), personal access tokens
-// (NewPersonalAccessToken), and token introspection authenticated by an API
-// application's key (NewApplication). It checks assertions with the
-// same rules, in the same order and with the same wording as the checker
-// ZITADEL runs, so a client that passes here is accepted by a real server.
-// Knobs on the Server shift its clock, slow it down, inject failures and count
-// what it saw.
+// (NewPersonalAccessToken), token introspection authenticated by an API
+// application's key (NewApplication), and a sliver of the Management API
+// (ManagementURL). It checks assertions with the same rules, in the same
+// order and with the same wording as the checker ZITADEL runs, so a client
+// that passes here is accepted by a real server.
+//
+// Its answers are those measured on a real ZITADEL v4.13.1: status, error
+// code and description, content type and headers. Like ZITADEL it serves one
+// instance domain and answers 404 to requests for any other host; it mints
+// RSA-2048 keys only, unless WithECKeys is given; and with
+// SetProjectionDelay it shows ZITADEL's eventual consistency: credentials
+// work only some time after they are made and keep working some time after
+// they are deleted. Knobs on the Server shift its clock, slow it down, inject
+// failures and count what it saw.
 //
 // A typical test:
 //
@@ -41,6 +49,7 @@ const (
 	revokePath     = "/oauth/v2/revoke"
 	keysPath       = "/oauth/v2/keys"
 	userinfoPath   = "/oidc/v1/userinfo"
+	managementPath = "/management/v1"
 )
 
 // Server is a fake ZITADEL instance listening on a loopback address.
@@ -49,6 +58,8 @@ type Server struct {
 	srv       *httptest.Server
 	done      chan struct{} // closed by Close to release waiting handlers
 	closeOnce sync.Once
+	ecKeys    bool // WithECKeys
+	signer    idTokenSigner
 
 	mu     sync.Mutex
 	nextID *big.Int
@@ -56,8 +67,15 @@ type Server struct {
 	keys   map[string]*publicKey   // by key ID
 	tokens map[string]*issuedToken // by access token
 
-	secrets map[string]clientSecret // by client ID (login name)
-	appKeys map[string]*appKey      // by key ID
+	secrets map[string][]*clientSecret // by client ID (login name), oldest first
+	appKeys map[string]*appKey         // by key ID
+	apps    map[string][]string        // client IDs by project ID
+	orgs    map[string]*organization   // by org ID
+
+	zitadelProject  string // the project ID of ZITADEL's own APIs
+	defaultOrg      string
+	domain          string // instance domain; "" is the listener's host
+	projectionDelay time.Duration
 
 	tokenLifetime time.Duration
 	latency       time.Duration
@@ -74,21 +92,39 @@ type Server struct {
 	introspectionFaults   []Fault
 }
 
+// Option configures a Server made by NewServer.
+type Option func(*Server)
+
+// WithECKeys lets the server mint and store P-256 keys (KeyEC, or AddKey with
+// an ECDSA key), as a generic OpenID provider that verifies ES256 does.
+// ZITADEL itself makes and stores RSA keys only, so without this option such
+// keys are refused with a panic.
+func WithECKeys() Option {
+	return func(s *Server) { s.ecKeys = true }
+}
+
 // NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP.
 // The caller must call Close when done.
-func NewServer() *Server {
+func NewServer(opts ...Option) *Server {
 	s := &Server{
 		done:          make(chan struct{}),
 		nextID:        firstID(),
 		users:         map[string]*user{},
 		keys:          map[string]*publicKey{},
 		tokens:        map[string]*issuedToken{},
-		secrets:       map[string]clientSecret{},
+		secrets:       map[string][]*clientSecret{},
 		appKeys:       map[string]*appKey{},
+		apps:          map[string][]string{},
+		orgs:          map[string]*organization{},
 		tokenLifetime: DefaultTokenLifetime,
 		now:           time.Now,
 	}
-	s.srv = httptest.NewServer(s.routes())
+	for _, o := range opts {
+		o(s)
+	}
+	s.zitadelProject = s.newID()
+	s.defaultOrg = s.NewOrganization("ZITADEL")
+	s.srv = httptest.NewServer(s.checkInstance(s.routes()))
 	return s
 }
 
@@ -98,7 +134,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(tokenPath, s.serveToken)
 	mux.HandleFunc(userinfoPath, s.serveUserinfo)
 	mux.HandleFunc(introspectPath, s.serveIntrospection)
-	mux.HandleFunc(keysPath, serveKeys)
+	mux.HandleFunc(keysPath, s.serveKeys)
+	mux.HandleFunc(managementPath+"/", s.serveManagement)
 	return mux
 }
 
@@ -129,15 +166,20 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
-// Issuer returns the instance's issuer, "http://127.0.0.1:PORT", without a
-// trailing slash. Assertions must name it exactly in "aud".
-func (s *Server) Issuer() string { return s.srv.URL }
+// Issuer returns the instance's issuer, "http://" and the instance domain
+// (by default the listener's "127.0.0.1:PORT"), without a trailing slash.
+// Assertions must name it exactly in "aud".
+func (s *Server) Issuer() string { return "http://" + s.instanceHost() }
 
 // TokenURL returns the token endpoint, Issuer()+"/oauth/v2/token".
-func (s *Server) TokenURL() string { return s.srv.URL + tokenPath }
+func (s *Server) TokenURL() string { return s.Issuer() + tokenPath }
 
 // UserinfoURL returns the userinfo endpoint, Issuer()+"/oidc/v1/userinfo".
-func (s *Server) UserinfoURL() string { return s.srv.URL + userinfoPath }
+func (s *Server) UserinfoURL() string { return s.Issuer() + userinfoPath }
+
+// ManagementURL returns the base of the Management API's REST gateway,
+// Issuer()+"/management/v1". Only GET /orgs/me is served.
+func (s *Server) ManagementURL() string { return s.Issuer() + managementPath }
 
 // Client returns an HTTP client configured for the server.
 func (s *Server) Client() *http.Client { return s.srv.Client() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,22 +20,26 @@ const GrantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 const scopeMissing = "The scope of your request is missing. Please ensure some scopes are requested. " +
 	"If you have any questions, you may contact the administrator of the application."
 
-// issuedToken is what the server remembers about an access token.
+// issuedToken is what the server remembers about an access token or a
+// personal access token.
 type issuedToken struct {
 	userID   string
-	clientID string // the client that obtained it
+	clientID string // the client that obtained it: the user's login name
 	scopes   []string
+	audience []string // project IDs
 	issuedAt time.Time
 	expiry   time.Time
-	revoked  bool
+	pat      bool     // a personal access token, read from projections
+	life     lifespan // revocation: deleted
 }
 
-// tokenResponse is a successful token endpoint answer.
+// tokenResponse is a successful token endpoint answer: ZITADEL sends no
+// "scope" member.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	ExpiresIn   *int64 `json:"expires_in,omitempty"`
-	Scope       string `json:"scope,omitempty"`
+	IDToken     string `json:"id_token,omitempty"`
 }
 
 // oauthError is an OAuth 2.0 error body.
@@ -43,12 +48,21 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// requestError is a rejection answered with 400 and its own error code.
+// requestError is a rejection answered with 400 and its own error code; err,
+// if set, is the reason Rejections reports.
 type requestError struct {
 	code, description string
+	err               error
 }
 
 func (e *requestError) Error() string { return e.code + ": " + e.description }
+
+func (e *requestError) Unwrap() error { return e.err }
+
+// badRequest returns a requestError without a further reason.
+func badRequest(code, description string) *requestError {
+	return &requestError{code: code, description: description}
+}
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -99,7 +113,10 @@ func (s *Server) checkTokenRequest(r *http.Request) (*issuedToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &issuedToken{userID: userID, clientID: userID, scopes: form.scopes}, nil
+	if err := s.checkActive(userID); err != nil {
+		return nil, err
+	}
+	return s.newToken(userID, form.scopes), nil
 }
 
 type tokenForm struct {
@@ -118,16 +135,16 @@ func parseTokenForm(r *http.Request) (*tokenForm, error) {
 	switch gt {
 	case GrantTypeJWTBearer, GrantTypeClientCredentials:
 	case "":
-		return nil, &requestError{"invalid_request", "grant_type missing"}
+		return nil, badRequest("invalid_request", "grant_type missing")
 	default:
-		return nil, &requestError{"unsupported_grant_type", gt + " not supported"}
+		return nil, badRequest("unsupported_grant_type", gt+" not supported")
 	}
 	f := &tokenForm{grantType: gt, assertion: r.PostForm.Get("assertion"), scopes: strings.Fields(r.PostForm.Get("scope"))}
 	if f.assertion == "" && gt == GrantTypeJWTBearer {
-		return nil, &requestError{"invalid_request", "assertion missing"}
+		return nil, badRequest("invalid_request", "assertion missing")
 	}
 	if len(f.scopes) == 0 {
-		return nil, &requestError{"invalid_request", scopeMissing}
+		return nil, badRequest("invalid_request", scopeMissing)
 	}
 	return f, nil
 }
@@ -135,13 +152,13 @@ func parseTokenForm(r *http.Request) (*tokenForm, error) {
 // parsePostForm accepts only a POSTed form body.
 func parsePostForm(r *http.Request) error {
 	if r.Method != http.MethodPost {
-		return &requestError{"invalid_request", "method " + r.Method + " not allowed, use POST"}
+		return badRequest("invalid_request", "method "+r.Method+" not allowed, use POST")
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
-		return &requestError{"invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded"}
+		return badRequest("invalid_request", "error parsing form: content type must be application/x-www-form-urlencoded")
 	}
 	if err := r.ParseForm(); err != nil {
-		return &requestError{"invalid_request", "error parsing form: " + err.Error()}
+		return badRequest("invalid_request", "error parsing form: "+err.Error())
 	}
 	return nil
 }
@@ -171,7 +188,39 @@ func (s *Server) writeRejection(w http.ResponseWriter, err error) {
 // internalError is what current ZITADEL answers for most failures.
 var internalError = oauthError{"server_error", "Errors.Internal"}
 
-// issue mints an opaque access token for t and answers with it.
+// newToken returns the token to issue to userID for scopes, without its
+// times; its audience holds the projects the scopes ask for.
+func (s *Server) newToken(userID string, scopes []string) *issuedToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &issuedToken{
+		userID:   userID,
+		clientID: s.users[userID].username,
+		scopes:   scopes,
+		audience: s.audienceFor(scopes),
+	}
+}
+
+// audienceFor returns the project IDs of the audience scopes
+// "urn:zitadel:iam:org:project:id:{projectId}:aud", "zitadel" standing for
+// ZITADEL's own project.
+func (s *Server) audienceFor(scopes []string) []string {
+	var aud []string
+	for _, sc := range scopes {
+		id, ok := strings.CutPrefix(sc, "urn:zitadel:iam:org:project:id:")
+		if id, ok = strings.CutSuffix(id, ":aud"); !ok || id == "" {
+			continue
+		}
+		if id == "zitadel" {
+			id = s.zitadelProject
+		}
+		aud = append(aud, id)
+	}
+	return aud
+}
+
+// issue mints an opaque access token for t, and an ID token when "openid"
+// was asked, and answers with them.
 func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 	token := randomToken()
 	now := s.clock()
@@ -185,40 +234,55 @@ func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 	s.tokens[token] = t
 	s.issuedTokens++
 	s.mu.Unlock()
-	resp := tokenResponse{AccessToken: token, TokenType: "Bearer", Scope: strings.Join(t.scopes, " ")}
+	resp := tokenResponse{AccessToken: token, TokenType: "Bearer"}
 	if lifetime != 0 {
 		secs := int64(lifetime / time.Second)
 		resp.ExpiresIn = &secs
 	}
+	if slices.Contains(t.scopes, "openid") {
+		resp.IDToken = s.idToken(t, token)
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// randomToken returns 86 random characters, as long as ZITADEL's opaque
+// access tokens.
 func randomToken() string {
-	b := make([]byte, 32)
+	b := make([]byte, 64)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// RevokeToken revokes an access token or a personal access token: userinfo
-// then answers 401 for it and introspection reports it inactive.
+// RevokeToken revokes an access token or deletes a personal access token:
+// userinfo and the Management API then answer 401 for it and introspection
+// reports it inactive (for a personal access token, after the projection
+// delay, see SetProjectionDelay).
 func (s *Server) RevokeToken(accessToken string) {
+	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.tokens[accessToken]; ok {
-		t.revoked = true
+		t.life.markDeleted(now)
 	}
 }
 
-// validToken returns the token's record if it is known, unrevoked and
-// unexpired by the server clock.
+// validToken returns the token's record if it is known, projected, not
+// revoked and unexpired by the server clock.
 func (s *Server) validToken(accessToken string) (*issuedToken, bool) {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[accessToken]
-	if !ok || t.revoked || !now.Before(t.expiry) {
+	if !ok || !now.Before(t.expiry) {
+		return nil, false
+	}
+	delay := time.Duration(0)
+	if t.pat {
+		delay = s.delay()
+	}
+	if t.life.seen(now, delay) != visible {
 		return nil, false
 	}
 	return t, true

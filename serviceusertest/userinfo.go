@@ -2,33 +2,50 @@ package serviceusertest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
-// userinfoResponse holds the claims ZITADEL returns for a machine user.
+// userinfoResponse holds the claims ZITADEL returns for a machine user: "sub"
+// always, the others only with the scope that asks for them.
 type userinfoResponse struct {
 	Subject           string `json:"sub"`
 	Name              string `json:"name,omitempty"`
 	PreferredUsername string `json:"preferred_username,omitempty"`
+	Email             string `json:"email,omitempty"`
+}
+
+// userClaims returns u's claims that scopes allow: name and
+// preferred_username with "profile", email with "email".
+func userClaims(u *user, scopes []string) userinfoResponse {
+	c := userinfoResponse{Subject: u.id}
+	if slices.Contains(scopes, "profile") {
+		c.Name, c.PreferredUsername = u.name, u.username
+	}
+	if slices.Contains(scopes, "email") {
+		c.Email = u.email
+	}
+	return c
 }
 
 // serveUserinfo answers for a bearer token issued by this server, so tests
-// can prove a token really works.
+// can prove a token really works. Like ZITADEL it sends no WWW-Authenticate
+// challenge with its 401 answers.
 func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.validToken(bearerToken(r))
+	token := bearerToken(r)
+	if token == "" {
+		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_request", "access token missing"})
+		return
+	}
+	t, ok := s.validToken(token)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, oauthError{"invalid_token", "access token invalid"})
+		writeJSON(w, http.StatusUnauthorized, oauthError{"access_denied", "access token invalid"})
 		return
 	}
 	s.mu.Lock()
-	u := s.users[t.userID]
+	claims := userClaims(s.users[t.userID], t.scopes)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, userinfoResponse{
-		Subject:           u.id,
-		Name:              u.name,
-		PreferredUsername: u.username,
-	})
+	writeJSON(w, http.StatusOK, claims)
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header, or "".
@@ -84,9 +101,4 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 	})
-}
-
-// serveKeys serves an empty key set: the fake signs no tokens.
-func serveKeys(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string][]any{"keys": {}})
 }

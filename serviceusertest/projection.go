@@ -1,0 +1,63 @@
+package serviceusertest
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotProjected is wrapped by rejections of a credential made less than the
+// projection delay ago (see SetProjectionDelay).
+var ErrNotProjected = errors.New("not projected yet")
+
+// SetProjectionDelay makes the server answer like ZITADEL reading from
+// projections that trail writes by d, on the server clock (SetNow,
+// SetClockOffset): for d after a service user key, an application key, a
+// client secret or a personal access token is made, it is refused with the
+// answer for an unknown one (key: 500 Errors.Internal; application key: an
+// inactive introspection; secret: 400 invalid_request
+// "Errors.User.Machine.Secret.NotExisting"; PAT: 401), and for d after one is
+// revoked or replaced it is still accepted. Zero, the default, makes every
+// change visible at once. Access tokens issued by the token endpoint are not
+// delayed, as ZITADEL reads them from its event store.
+func (s *Server) SetProjectionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.projectionDelay = d
+}
+
+// lifespan records when a credential was written and when it was deleted
+// (zero: not deleted), on the server clock.
+type lifespan struct {
+	created, deleted time.Time
+}
+
+// visibility is what a reader of the projections sees of a credential.
+type visibility int
+
+const (
+	visible visibility = iota
+	notYet             // made, not projected yet
+	gone               // deleted, and the deletion projected
+)
+
+// seen tells what a reader sees at now when projections trail by delay. A zero
+// delay shows every change at once, whatever the clock says.
+func (l lifespan) seen(now time.Time, delay time.Duration) visibility {
+	switch {
+	case delay > 0 && now.Before(l.created.Add(delay)):
+		return notYet
+	case !l.deleted.IsZero() && (delay <= 0 || !now.Before(l.deleted.Add(delay))):
+		return gone
+	}
+	return visible
+}
+
+// markDeleted records a deletion at now, unless one is recorded already.
+func (l *lifespan) markDeleted(now time.Time) {
+	if l.deleted.IsZero() {
+		l.deleted = now
+	}
+}
+
+// delay returns the projection delay; s.mu must be held.
+func (s *Server) delay() time.Duration { return s.projectionDelay }
