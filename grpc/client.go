@@ -50,7 +50,8 @@ type invalidator interface {
 // UnaryClientInterceptor returns an interceptor that, when a call carrying
 // c's token fails with codes.Unauthenticated (the token was revoked, or the
 // server does not know it yet), drops that token from Source and makes the
-// call once more with a new one. Nothing is retried when Source has no
+// call once more with a new one; if that one is refused too, its token is
+// dropped and the error returned. Nothing is retried when Source has no
 // Invalidate method, or when it still offers the rejected token:
 // *serviceuser.TokenSource keeps a token fetched less than 10 s ago, so a
 // server that refuses every token does not cause a token request per call.
@@ -62,7 +63,10 @@ func (c Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if !rejected(err) || !c.replace(ctx, a.sent.Swap(nil)) {
 			return err
 		}
-		return invoker(ctx, method, req, reply, cc, opts...)
+		try, a = withAttempt(ctx)
+		err = invoker(try, method, req, reply, cc, opts...)
+		c.drop(err, a)
+		return err
 	}
 }
 

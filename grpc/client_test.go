@@ -183,6 +183,7 @@ type signalingSource struct {
 
 func (s *signalingSource) Token() (*oauth2.Token, error) {
 	s.t.Error("Token called: the wait is not bounded by the call's context")
+	s.entered <- struct{}{}
 	return nil, errors.New("unbounded wait")
 }
 
@@ -221,7 +222,7 @@ func TestContextEndsTheWaitWithItsCode(t *testing.T) {
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
 	z.FailNext(1, serviceusertest.Fault{Hang: true})
-	creds := grpcauth.Credentials{Source: ts}
+	creds := grpcauth.Credentials{Source: &signalingSource{t: t, inner: ts, entered: make(chan struct{}, 2)}}
 	base := requestContext(&net.TCPAddr{IP: net.IPv4(192, 0, 2, 7)}, credentials.PrivacyAndIntegrity)
 
 	cancelled, cancel := context.WithCancel(base)
