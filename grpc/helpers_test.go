@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
@@ -92,19 +91,16 @@ func startAPI(t *testing.T, in grpcauth.Introspector, secure bool) *api {
 		grpc.ChainStreamInterceptor(a.countStream, grpcauth.StreamServerInterceptor(in), a.recordStream),
 	}
 	if secure {
-		cert, pool := selfSignedCert(t)
-		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})))
-		a.tlsClient = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+		serverTLS, clientTLS, err := exampleTLS()
+		require.NoError(t, err)
+		opts = append(opts, grpc.Creds(serverTLS))
+		a.tlsClient = clientTLS
 	}
 	srv := grpc.NewServer(opts...)
-	hs := health.NewServer()
-	hs.SetServingStatus("", grpc_health_v1.HealthCheckResponse_SERVING)
-	grpc_health_v1.RegisterHealthServer(srv, hs)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	a.addr = lis.Addr().String()
+	addr, err := serveHealth(srv)
+	require.NoError(t, err)
+	a.addr = addr
 	return a
 }
 
@@ -184,12 +180,13 @@ func watch(ctx context.Context, conn *grpc.ClientConn) error {
 	return err
 }
 
-// selfSignedCert makes a P-256 certificate for 127.0.0.1 and a pool that
-// trusts it.
-func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
+// newCert makes a P-256 certificate for 127.0.0.1, valid for an hour, and a
+// pool that trusts it.
+func newCert() (tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -203,12 +200,16 @@ func selfSignedCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 		IsCA:                  true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	require.NoError(t, err)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
 	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool, nil
 }
 
 // renewingSource gives tokens of one service user and, unlike
