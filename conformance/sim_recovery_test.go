@@ -42,12 +42,9 @@ func (s recoveryScenario) name() string {
 // recoveryGiveUp bounds the wait for the first token after the outage.
 const recoveryGiveUp = 30 * time.Minute
 
-// Callers ask for a token every recoveryCallerPause, jittered by ±50 %, and
-// give up on one call after recoveryCallTimeout.
-const (
-	recoveryCallerPause = 100 * time.Millisecond
-	recoveryCallTimeout = 2 * time.Second
-)
+// Callers ask for a token every recoveryCallerPause, jittered by ±50 %. Their
+// context has no deadline: the library bounds each request itself.
+const recoveryCallerPause = 100 * time.Millisecond
 
 // recoveryRun is what one run measured.
 type recoveryRun struct {
@@ -93,27 +90,22 @@ func runRecovery(t *testing.T, s recoveryScenario) recoveryRun {
 
 // simCallers is a crowd of goroutines asking one token source for tokens.
 type simCallers struct {
-	done                  chan struct{}
+	stopped               atomic.Bool
 	wg                    sync.WaitGroup
 	calls, errors, panics atomic.Int64
 }
 
 // startSimCallers starts n callers, each calling ts.TokenContext about every
-// recoveryCallerPause.
+// recoveryCallerPause. (Sleep and a flag cost less than a timer and a select,
+// which matters with millions of simulated calls.)
 func startSimCallers(ts *serviceuser.TokenSource, n int) *simCallers {
-	c := &simCallers{done: make(chan struct{})}
+	c := &simCallers{}
 	for range n {
 		c.wg.Go(func() {
-			pause := time.NewTimer(rand.N(recoveryCallerPause))
-			defer pause.Stop()
-			for {
-				select {
-				case <-c.done:
-					return
-				case <-pause.C:
-				}
+			time.Sleep(rand.N(recoveryCallerPause))
+			for !c.stopped.Load() {
 				c.call(ts)
-				pause.Reset(recoveryCallerPause/2 + rand.N(recoveryCallerPause))
+				time.Sleep(recoveryCallerPause/2 + rand.N(recoveryCallerPause))
 			}
 		})
 	}
@@ -128,16 +120,14 @@ func (c *simCallers) call(ts *serviceuser.TokenSource) {
 			c.panics.Add(1)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), recoveryCallTimeout)
-	defer cancel()
-	if _, err := ts.TokenContext(ctx); err != nil {
+	if _, err := ts.TokenContext(context.Background()); err != nil {
 		c.errors.Add(1)
 	}
 }
 
 // stop ends the callers and returns their counts.
 func (c *simCallers) stop() (calls, errors, panics int) {
-	close(c.done)
+	c.stopped.Store(true)
 	c.wg.Wait()
 	return int(c.calls.Load()), int(c.errors.Load()), int(c.panics.Load())
 }
@@ -254,5 +244,5 @@ func BenchmarkRecovery(b *testing.B) {
 			}
 		})
 	}
-	b.Log(table)
+	table.print(b)
 }

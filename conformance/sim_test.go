@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -227,3 +228,9 @@ func (t *simTable) row(cells ...string) {
 }
 
 func (t *simTable) String() string { return "\n" + t.sb.String() }
+
+// print writes the table to standard output once b's sub-benchmarks are
+// done: a parent benchmark's log is shown only with -v.
+func (t *simTable) print(b *testing.B) {
+	fmt.Fprintf(os.Stdout, "\n%s%s", b.Name(), t)
+}
