@@ -198,7 +198,7 @@ func (sum recoverySummary) row() []string {
 
 func newRecoveryTable() *simTable {
 	return newSimTable("outage", "runs", "requests during outage: median (min–max)", "req/5 s",
-		"recovery min / median / max", "caller errors")
+		"recovery (first token after the return): min / median / max", "caller errors")
 }
 
 // recoveryScenarios are the outages measured: at expiry, 5 s, 60 s and 5 min;

@@ -163,6 +163,9 @@ type simTransport struct{ handler http.Handler }
 // RoundTrip runs the handler and returns what it wrote; a request whose
 // context ended gets the context's error, as from a real transport.
 func (t simTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		defer req.Body.Close() // as every RoundTripper must
+	}
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
