@@ -39,7 +39,8 @@ func ExampleCredentials() {
 		fmt.Println(err)
 		return
 	}
-	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid"}}.TokenSource(ctx)
+	// The token must name the API's project in its audience.
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", api.scope}}.TokenSource(ctx)
 	defer ts.Close()
 
 	creds := grpcauth.Credentials{Source: ts}
@@ -68,7 +69,8 @@ func ExampleUnaryServerInterceptor() {
 	user := zitadel.NewServiceUser()
 
 	// The API checks tokens with an API application's key.
-	appKey, err := serviceuser.ParseKeyFile(zitadel.NewApplication().KeyFile)
+	app := zitadel.NewApplication()
+	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -116,7 +118,8 @@ func ExampleUnaryServerInterceptor() {
 		fmt.Println(err)
 		return
 	}
-	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid"}}.TokenSource(ctx)
+	// The token must name the API's project in its audience.
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", app.AudienceScope()}}.TokenSource(ctx)
 	defer ts.Close()
 	conn, err := grpc.NewClient(addr, append(grpcauth.Credentials{Source: ts}.DialOptions(),
 		grpc.WithTransportCredentials(clientTLS))...)
@@ -136,6 +139,7 @@ func ExampleUnaryServerInterceptor() {
 // exampleAPI is a running gRPC API of the examples.
 type exampleAPI struct {
 	addr      string
+	scope     string // the API's project audience, which its tokens must carry
 	clientTLS credentials.TransportCredentials
 	stop      func()
 }
@@ -144,7 +148,8 @@ type exampleAPI struct {
 // service, which accepts only tokens that zitadel reports active to an API
 // application of its own.
 func startExampleAPI(zitadel *serviceusertest.Server) (*exampleAPI, error) {
-	appKey, err := serviceuser.ParseKeyFile(zitadel.NewApplication().KeyFile)
+	app := zitadel.NewApplication()
+	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +168,7 @@ func startExampleAPI(zitadel *serviceusertest.Server) (*exampleAPI, error) {
 		srv.Stop()
 		return nil, err
 	}
-	return &exampleAPI{addr: addr, clientTLS: clientTLS, stop: srv.Stop}, nil
+	return &exampleAPI{addr: addr, scope: app.AudienceScope(), clientTLS: clientTLS, stop: srv.Stop}, nil
 }
 
 // exampleTLS returns server and client TLS credentials for 127.0.0.1 with a

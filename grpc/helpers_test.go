@@ -36,17 +36,24 @@ func newZitadel(t *testing.T) *serviceusertest.Server {
 	return z
 }
 
-// userConfig is the Config of a new service user of z.
-//
-// The fake's Application has no project yet; once it has one, the scope
-// serviceuser.ScopeProjectAudience(projectID) belongs here, as a real
-// ZITADEL reports a token inactive to an API whose project is not in the
-// token's audience.
+// apps holds the API application of each fake ZITADEL: the API the tests
+// call is that application's project.
+var apps sync.Map // *serviceusertest.Server -> *serviceusertest.Application
+
+// apiApp returns z's API application, made on first use.
+func apiApp(z *serviceusertest.Server) *serviceusertest.Application {
+	app, _ := apps.LoadOrStore(z, z.NewApplication())
+	return app.(*serviceusertest.Application)
+}
+
+// userConfig is the Config of a new service user of z. Its tokens carry the
+// API's project in their audience, without which ZITADEL reports them
+// inactive to the API.
 func userConfig(t *testing.T, z *serviceusertest.Server) serviceuser.Config {
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(z.NewServiceUser().KeyFile)
 	require.NoError(t, err)
-	return serviceuser.Config{Key: key, Issuer: z.Issuer(), Scopes: []string{"openid"}}
+	return serviceuser.Config{Key: key, Issuer: z.Issuer(), Scopes: []string{"openid", apiApp(z).AudienceScope()}}
 }
 
 // newSource returns a token source of a new service user of z, closed when
@@ -62,7 +69,7 @@ func newSource(t *testing.T, z *serviceusertest.Server) *serviceuser.TokenSource
 // without a cache, so that a revoked token is refused at once.
 func newIntrospector(t *testing.T, z *serviceusertest.Server) *serviceuser.Introspector {
 	t.Helper()
-	key, err := serviceuser.ParseKeyFile(z.NewApplication().KeyFile)
+	key, err := serviceuser.ParseKeyFile(apiApp(z).KeyFile)
 	require.NoError(t, err)
 	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: z.Issuer(), CacheTTL: -1}.NewIntrospector(context.Background())
 	require.NoError(t, err)
