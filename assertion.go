@@ -133,11 +133,11 @@ func newJTI() string {
 // something else; a TokenSource signs its own.
 func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (string, error) {
 	if key == nil {
-		return "", &ConfigError{Field: "Key", Problem: "missing"}
+		return "", &ConfigError{Field: "key", Problem: "missing"}
 	}
 	aud, err := normalizeIssuer(audience)
 	if err != nil {
-		return "", err
+		return "", &ConfigError{Field: "audience", Problem: err.Error()}
 	}
 	signer, err := newAssertionSigner(key, lifetime)
 	if err != nil {

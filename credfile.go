@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"unicode"
 )
@@ -26,41 +25,6 @@ const maxShownPath = 200
 
 // utf8BOM is the byte order mark that Windows editors put before UTF-8 text.
 const utf8BOM = "\ufeff"
-
-// CredentialError reports a key file or personal access token that could not
-// be read from a file or an environment variable. It never contains the value
-// it was given: Path is set only when the value is plainly a path.
-type CredentialError struct {
-	// Kind is what was being read: "key file" or "personal access token".
-	Kind string
-	// Env is the environment variable the value came from, or "".
-	Env string
-	// Path is the file's path when it is safe to show, or "".
-	Path string
-	// Problem says what is wrong, in words.
-	Problem string
-	// Err is the cause, such as an error matching fs.ErrNotExist; it never
-	// carries the value either.
-	Err error
-}
-
-func (e *CredentialError) Error() string {
-	msg := "serviceuser: read " + e.Kind
-	if e.Path != "" {
-		msg += " " + strconv.Quote(e.Path)
-	}
-	msg += ": " + e.Problem
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-// GoString is Error, so that %#v prints no more than %v.
-func (e *CredentialError) GoString() string { return e.Error() }
-
-// Unwrap returns the cause.
-func (e *CredentialError) Unwrap() error { return e.Err }
 
 // readCredentialFile reads the file at path. It refuses a value that is
 // plainly a credential rather than a path, and a file over the size limit

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync/atomic"
 )
 
@@ -27,7 +24,7 @@ type Endpoints struct {
 func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoints, error) {
 	iss, err := normalizeIssuer(issuer)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Field: "issuer", Problem: err.Error()}
 	}
 	return newCaller(client, 0).discover(ctx, iss)
 }
@@ -121,42 +118,4 @@ func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
 	}
 	d.ep.Store(ep)
 	return ep, nil
-}
-
-// normalizeIssuer trims trailing slashes (ZITADEL's issuer has none and the
-// assertion's audience must match it exactly) and checks the scheme.
-func normalizeIssuer(issuer string) (string, error) {
-	iss := strings.TrimRight(strings.TrimSpace(issuer), "/")
-	if iss == "" {
-		return "", &ConfigError{Field: "Issuer", Problem: "missing"}
-	}
-	if err := checkSecureURL(iss); err != nil {
-		return "", &ConfigError{Field: "Issuer", Problem: err.Error()}
-	}
-	return iss, nil
-}
-
-// checkSecureURL accepts https URLs, and http only to loopback hosts.
-func checkSecureURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", truncate(raw, 100))
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%q uses plain http; only https (or http to a loopback host) may carry credentials", truncate(raw, 100))
-	}
-	return fmt.Errorf("%q: scheme must be https", truncate(raw, 100))
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

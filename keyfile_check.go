@@ -1,7 +1,6 @@
 package serviceuser
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -10,41 +9,6 @@ import (
 // maxIDLength bounds keyId, userId, appId and clientId: ZITADEL's ids have
 // about 18 digits, and client ids add a project name.
 const maxIDLength = 200
-
-// ErrInvalidKeyFile matches (with errors.Is) every *KeyFileError.
-var ErrInvalidKeyFile = errors.New("serviceuser: invalid key file")
-
-// ErrKeyExpired reports a key whose expirationDate has passed; ZITADEL
-// would refuse every assertion signed with it.
-var ErrKeyExpired = errors.New("serviceuser: key expired")
-
-// KeyFileError describes what is wrong with a key file. It never contains key material.
-type KeyFileError struct {
-	// Field is the JSON field at fault ("key", "keyId", ...), or "" for the file as a whole.
-	Field string
-	// Problem says what is wrong, in words.
-	Problem string
-	// Err is the underlying cause, if any.
-	Err error
-}
-
-func (e *KeyFileError) Error() string {
-	msg := "serviceuser: invalid key file: "
-	if e.Field != "" {
-		msg += "field " + e.Field + ": "
-	}
-	msg += e.Problem
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
-}
-
-// Unwrap returns the underlying cause.
-func (e *KeyFileError) Unwrap() error { return e.Err }
-
-// Is reports whether target is ErrInvalidKeyFile.
-func (e *KeyFileError) Is(target error) bool { return target == ErrInvalidKeyFile }
 
 func keyFileError(field, problem string, err error) error {
 	return &KeyFileError{Field: field, Problem: problem, Err: err}

@@ -2,7 +2,6 @@ package serviceuser
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -25,13 +24,6 @@ type PATConfig struct {
 	// OrgID, when set, is sent as the x-zitadel-orgid header.
 	OrgID string
 }
-
-// ErrPATRejected is returned when the server refuses a personal access token
-// (HTTP 401): it was revoked, has expired, or belongs to another instance.
-var ErrPATRejected = errors.New("serviceuser: personal access token rejected (HTTP 401): it was revoked, expired, or is for another instance; create a new one")
-
-// ErrPATExpired is returned once the configured expiry has passed.
-var ErrPATExpired = errors.New("serviceuser: personal access token expired")
 
 // patRecheck is how long a PAT without expiry is served before the source
 // checks it again; the check makes no request.

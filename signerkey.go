@@ -130,31 +130,6 @@ func (s *externalSigner) verify(digest, sig []byte, opts crypto.SignerOpts) erro
 	return rsa.VerifyPKCS1v15(s.public, opts.HashFunc(), digest, sig)
 }
 
-// SignerError reports that the crypto.Signer of a key made by NewSignerKey
-// or NewApplicationSignerKey could not sign an assertion: it returned an
-// error (Err), panicked, or returned a signature its public key does not
-// verify. A token source retries it with backoff, as a network error.
-type SignerError struct {
-	// Problem says what went wrong, in words.
-	Problem string
-	// Err is the signer's own error, when it returned one.
-	Err error
-}
-
-// Error describes the failure on one line. The signer's error text is
-// included with anything shaped like a bearer token or a JWT removed; a
-// panic's value is shown only when the runtime made it.
-func (e *SignerError) Error() string {
-	msg := "serviceuser: key signer " + e.Problem
-	if e.Err != nil {
-		msg += ": " + signerErrorText(e.Err)
-	}
-	return msg
-}
-
-// Unwrap returns the signer's own error.
-func (e *SignerError) Unwrap() error { return e.Err }
-
 // maxSignerErrorText bounds the signer's error text kept in Error.
 const maxSignerErrorText = 300
 

@@ -71,10 +71,6 @@ func (ts *TokenSource) Client() *http.Client {
 // HeaderOrgID selects the organization a ZITADEL API call acts on.
 const HeaderOrgID = "x-zitadel-orgid"
 
-// ErrInsecureURL is returned when a token would be sent over plain http to a
-// host that is not loopback.
-var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plain http")
-
 // RoundTrip sends req with an Authorization header. It does not modify req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if redirectedToOtherHost(req) {

@@ -1,0 +1,37 @@
+package serviceuser_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+// TestConfigErrorsNameTheirType: every config's errors name the config's
+// own type and field, once.
+func TestConfigErrorsNameTheirType(t *testing.T) {
+	cases := map[string]struct {
+		validate func() error
+		want     string
+	}{
+		"Config issuer":   {serviceuser.Config{Key: nil}.Validate, "serviceuser: Config.Key: missing"},
+		"secret missing":  {serviceuser.ClientCredentialsConfig{ClientID: "u"}.Validate, "serviceuser: ClientCredentialsConfig.ClientSecret: missing"},
+		"secret issuer":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: missing"},
+		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},
+		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
+		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
+		"introspection":   {serviceuser.IntrospectionConfig{}.Validate, "serviceuser: IntrospectionConfig.Key: "},
+		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", nil); return err }, "serviceuser: issuer: missing"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := tc.validate()
+			var ce *serviceuser.ConfigError
+			assert.ErrorAs(t, err, &ce)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, 1, strings.Count(err.Error(), "serviceuser:"), "one prefix: %s", err)
+		})
+	}
+}
