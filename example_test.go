@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"golang.org/x/oauth2"
 )
 
 // The examples run against serviceusertest, a local fake ZITADEL. With a real
@@ -102,4 +103,86 @@ func ExampleConfig_Client() {
 	}
 	fmt.Println(resp.StatusCode == http.StatusOK, info.Sub == user.UserID)
 	// Output: true true
+}
+
+// Token makes one request each time, with no cache: for tools that need a
+// single token. Programs use TokenSource.
+func ExampleConfig_Token() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}
+
+	for range 2 {
+		tok, err := cfg.Token(context.Background())
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(tok.Type(), tok.Valid())
+	}
+	fmt.Println("token requests:", zitadel.TokenRequests())
+	// Output:
+	// Bearer true
+	// Bearer true
+	// token requests: 2
+}
+
+// A program that needs both the token and a client makes the source once and
+// asks it for the client: both share one cache.
+func ExampleTokenSource_Client() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
+	defer ts.Close()
+
+	tok, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := ts.Client()
+	resp, err := client.Get(zitadel.UserinfoURL())
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(tok.Valid(), resp.StatusCode)
+	fmt.Println("token requests:", zitadel.TokenRequests())
+	// Output:
+	// true 200
+	// token requests: 1
+}
+
+// Invalidate is for a token that a server refused before its expiry; a
+// Transport calls it on a 401. It drops only the token it is given, and only
+// once that token is 10 s old, so that a server refusing every token cannot
+// cause a token request per call.
+func ExampleTokenSource_Invalidate() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
+	defer ts.Close()
+	tok, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ts.Invalidate(&oauth2.Token{AccessToken: "an older token"}) // not the cached one: kept
+	ts.Invalidate(tok)                                          // fetched just now: kept
+	again, err := ts.Token()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(again == tok, "token requests:", zitadel.TokenRequests())
+	// Output: true token requests: 1
 }
