@@ -1,0 +1,109 @@
+// Package serviceuser gets tokens for a ZITADEL service user (a machine user),
+// so that a backend service can call ZITADEL's APIs, or APIs of its own that
+// trust ZITADEL. Give it the key file ZITADEL hands out; get back a caching,
+// self-refreshing oauth2.TokenSource and an *http.Client that sends the token
+// with every request:
+//
+//	key, err := serviceuser.ReadKeyFile("key.json")
+//	if err != nil {
+//		return err // a *KeyFileError naming the field at fault; never the key
+//	}
+//	cfg := serviceuser.Config{Key: key, Issuer: "https://my-instance.zitadel.cloud"}
+//	ts := cfg.TokenSource(ctx)
+//	defer ts.Close()
+//	client := ts.Client() // sends ts's token: one cache for both
+//
+// # Ways to get a token
+//
+// Each config has the same four methods: TokenSource (a caching source, such
+// as [Config.TokenSource]), Client (an *http.Client around a new source),
+// Token (one request, no cache, for tools) and Validate (the first problem
+// that would keep the config from working, found without a request).
+//
+//   - [Config]: a service user's key file, read by [ReadKeyFile],
+//     [ParseKeyFile] or [KeyFileFromEnv], exchanged by the JWT bearer grant
+//     of RFC 7523. The recommended mode.
+//   - A key in a KMS or an HSM: [NewSignerKey] turns any crypto.Signer holding
+//     an RSA key registered with the service user into a key for [Config];
+//     the private key never enters the process.
+//   - [ClientCredentialsConfig]: a machine user with a client secret.
+//   - [PATConfig]: a personal access token. It is static, so a 401 from the
+//     server becomes [ErrPATRejected] instead of a new token.
+//
+// The other side, an API checking the tokens its callers send, uses
+// [IntrospectionConfig] with an API application's key (or
+// [NewApplicationSignerKey]): [IntrospectionConfig.NewIntrospector] gives an
+// [Introspector], whose [Introspector.Middleware] lets through requests with
+// an active token and hands the result to handlers
+// ([IntrospectionFromContext]). ZITADEL answers {"active":false} both for a
+// token whose audience lacks the API's project (callers must request
+// [ScopeProjectAudience] with the project's id) and for a wrong or deleted API
+// application key: the answer cannot tell the two apart, so check both when
+// every token is inactive.
+//
+// # Lifetimes
+//
+// The ctx given to TokenSource, Client or Token only supplies values, as in
+// golang.org/x/oauth2: an *http.Client under oauth2.HTTPClient. Cancelling it
+// does not stop a source; [TokenSource.Close] does, and no goroutine of the
+// source outlives it. A request's own context bounds only that caller's wait
+// ([TokenSource.TokenContext]; [Transport] passes the request's context).
+// [Config.Client] makes a new source, and so a new cache, on each call: use it
+// for a client that lives as long as the program, and [TokenSource.Client] to
+// share one source between the token and clients.
+//
+// # The cache
+//
+// A cached token is read without a lock or an allocation, and served until
+// shortly before it expires. Ahead of that, one refresh runs in the background
+// while callers keep getting the current token; a caller waits on the network
+// only when no valid token exists, and then all waiting callers share one
+// request. A failed refresh is retried with exponential backoff and jitter
+// while the still-valid token keeps being served.
+//
+// # Errors
+//
+// No error, fmt verb or slog record ever holds a private key, an assertion, a
+// secret or a token. A token that could not be obtained is a [*TokenError]: it
+// names the endpoint, ZITADEL's answer and, in Hint, what usually causes it,
+// and unwraps to an *oauth2.RetrieveError when the server answered, so that
+// code written for x/oauth2 keeps working. [TokenError.Permanent] reports
+// whether only a change of configuration, key or server setup can help:
+//
+//	tok, err := ts.Token()
+//	var te *serviceuser.TokenError
+//	switch {
+//	case err == nil:
+//		// use tok
+//	case errors.As(err, &te) && te.Permanent():
+//		// a change is needed: report te, whose Hint says where to look
+//	default:
+//		// no answer, or an outage: the source retries with backoff
+//	}
+//
+// A source that holds a valid token keeps serving it while its refreshes
+// fail; [TokenSource.LastError] shows the failure early, for a health check
+// or a metric. The other errors: [*ConfigError] (a config that cannot work,
+// before any request), [*DiscoveryError], [*KeyFileError] (matching
+// [ErrInvalidKeyFile]) and [*CredentialError] from loading a key or a token,
+// [*SignerError] from a KMS signer, and the sentinels [ErrKeyExpired],
+// [ErrPATExpired], [ErrPATRejected], [ErrInsecureURL] and [ErrClosed].
+//
+// # Sending tokens
+//
+// [Transport] sends a token with each request, only over https or to a
+// loopback host, and drops a token the server refuses with 401 (sending the
+// request once more with a new one). It uses two capabilities of its Source,
+// [ContextTokenSource] and [Invalidator], which *TokenSource has: a decorator
+// around a source (for metrics, say) keeps them only if it forwards them. The
+// module github.com/go-serviceuser/serviceuser/grpc does the same for gRPC, on
+// the client and the server side.
+//
+// # Testing
+//
+// Package github.com/go-serviceuser/serviceuser/serviceusertest is a fake
+// ZITADEL in the spirit of net/http/httptest: it hands out key files, secrets
+// and personal access tokens, answers as a real ZITADEL does, counts requests
+// and injects failures, so that code using this package can be tested without
+// an account.
+package serviceuser
