@@ -33,6 +33,7 @@ type ConfigError struct {
 	Problem string
 }
 
+// Error names the config type, the field and the problem.
 func (e *ConfigError) Error() string {
 	name := e.Field
 	if e.Config != "" {
@@ -58,6 +59,7 @@ type DiscoveryError struct {
 	otherIssuer bool // the document describes another issuer
 }
 
+// Error names the document's URL and what is wrong with it.
 func (e *DiscoveryError) Error() string {
 	msg := "serviceuser: discovery " + e.URL + ": " + e.Problem
 	if e.Err != nil {
@@ -98,6 +100,8 @@ type TokenError struct {
 	Endpoint string
 }
 
+// Error gives the endpoint, the HTTP status, ZITADEL's error code and
+// description, and the hint, on one line; never the assertion or a token.
 func (e *TokenError) Error() string {
 	var b strings.Builder
 	b.WriteString("serviceuser: " + e.endpointName() + " request failed: ")
@@ -162,6 +166,7 @@ type CredentialError struct {
 	Err error
 }
 
+// Error says what could not be read and why, without the value itself.
 func (e *CredentialError) Error() string {
 	msg := "serviceuser: read " + e.Kind
 	if e.Path != "" {
@@ -197,6 +202,7 @@ type KeyFileError struct {
 	Err error
 }
 
+// Error names the field at fault and the problem, never key material.
 func (e *KeyFileError) Error() string {
 	msg := "serviceuser: invalid key file: "
 	if e.Field != "" {

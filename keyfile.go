@@ -86,9 +86,10 @@ func KeyFileFromEnv(name string) (*KeyFile, error) {
 }
 
 // ParseKeyFile parses a ZITADEL key file (service account or application key).
-// It accepts RSA keys of at least 2048 bits in PKCS#1 or PKCS#8 PEM and EC
-// P-256 keys, the kinds ZITADEL verifies (RS256, ES256). The file must be
-// UTF-8 (a leading byte order mark is dropped; UTF-16 is refused). Ids must
+// It accepts RSA keys of at least 2048 bits in PKCS#1 or PKCS#8 PEM, the
+// kind ZITADEL makes and verifies (RS256). It also accepts EC P-256 keys
+// (ES256) for other servers that check RFC 7523 assertions: ZITADEL cannot
+// make or store EC keys for users. The file must be UTF-8 (a leading byte order mark is dropped; UTF-16 is refused). Ids must
 // be at most 200 characters, without control characters or surrounding white
 // space. Errors are *KeyFileError values naming the field at fault.
 func ParseKeyFile(data []byte) (*KeyFile, error) {
