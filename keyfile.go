@@ -89,9 +89,10 @@ func KeyFileFromEnv(name string) (*KeyFile, error) {
 // It accepts RSA keys of at least 2048 bits in PKCS#1 or PKCS#8 PEM, the
 // kind ZITADEL makes and verifies (RS256). It also accepts EC P-256 keys
 // (ES256) for other servers that check RFC 7523 assertions: ZITADEL cannot
-// make or store EC keys for users. The file must be UTF-8 (a leading byte order mark is dropped; UTF-16 is refused). Ids must
-// be at most 200 characters, without control characters or surrounding white
-// space. Errors are *KeyFileError values naming the field at fault.
+// make or store EC keys for users. The file must be UTF-8 (a leading byte
+// order mark is dropped; UTF-16 is refused). Ids must be at most 200
+// characters, without control characters or surrounding white space. Errors
+// are *KeyFileError values naming the field at fault.
 func ParseKeyFile(data []byte) (*KeyFile, error) {
 	raw, err := decodeKeyFileJSON(data)
 	if err != nil {
