@@ -1,0 +1,150 @@
+package serviceuser
+
+import "time"
+
+// Hooks are optional callbacks for what token sources and introspectors do,
+// in the style of net/http/httptrace.ClientTrace: set the fields you need;
+// nil fields cost nothing, and fields added later break no one. Callbacks run
+// on the goroutine doing the work, after it: they must return quickly and
+// must not call back into the source. No event carries a credential, an
+// assertion or a token. Logging (SlogHooks) and metrics adapters are built on
+// them; JoinHooks runs several.
+type Hooks struct {
+	// DiscoveryDone follows each fetch of the discovery document.
+	DiscoveryDone func(DiscoveryDoneInfo)
+	// RefreshStart precedes each token request of a token source.
+	RefreshStart func(RefreshStartInfo)
+	// RefreshDone follows each token request of a token source.
+	RefreshDone func(RefreshDoneInfo)
+	// TokenRejected follows an API's 401 for a token a Transport sent.
+	TokenRejected func(TokenRejectedInfo)
+	// CredentialReloaded follows each change of a watched credential file:
+	// the new credential is in use, or it was refused (Err) and the old one
+	// stays.
+	CredentialReloaded func(CredentialReloadedInfo)
+	// IntrospectionDone follows each Introspect call that returned an answer
+	// or an error.
+	IntrospectionDone func(IntrospectionDoneInfo)
+}
+
+// DiscoveryDoneInfo describes a fetch of the discovery document.
+type DiscoveryDoneInfo struct {
+	Issuer   string
+	Duration time.Duration
+	Err      error // nil on success
+}
+
+// RefreshStartInfo describes a token request that is starting.
+type RefreshStartInfo struct {
+	// Waited is true when callers wait for this request (no valid token is
+	// cached), false for a refresh ahead of expiry.
+	Waited bool
+	// Attempt counts the requests since the last success, from 1.
+	Attempt int
+}
+
+// RefreshDoneInfo describes a token request that ended.
+type RefreshDoneInfo struct {
+	Waited   bool
+	Attempt  int
+	Duration time.Duration
+	// Err is nil on success; then Expiry is when the new token stops being served.
+	Err    error
+	Expiry time.Time
+	// NextAttempt is when the next request may start after a failure (backoff).
+	NextAttempt time.Time
+}
+
+// TokenRejectedInfo describes an API's 401 answer to a token.
+type TokenRejectedInfo struct {
+	StatusCode int
+	// Dropped is true when the token was dropped from the cache (it was still
+	// the cached token and old enough).
+	Dropped bool
+	// Retried is true when the request was sent again with a new token.
+	Retried bool
+}
+
+// CredentialReloadedInfo describes a change of a watched credential file.
+type CredentialReloadedInfo struct {
+	Path  string
+	KeyID string // the key id now in use, for key files
+	Err   error  // why the new file was refused; nil when it is in use
+}
+
+// IntrospectionDoneInfo describes an Introspect call.
+type IntrospectionDoneInfo struct {
+	CacheHit bool
+	Duration time.Duration
+	Active   bool
+	Err      error
+}
+
+// JoinHooks returns hooks that call each of hooks' callbacks in turn; nil
+// entries are skipped.
+func JoinHooks(hooks ...*Hooks) *Hooks {
+	return &Hooks{
+		DiscoveryDone:      joinHook(hooks, func(h *Hooks) func(DiscoveryDoneInfo) { return h.DiscoveryDone }),
+		RefreshStart:       joinHook(hooks, func(h *Hooks) func(RefreshStartInfo) { return h.RefreshStart }),
+		RefreshDone:        joinHook(hooks, func(h *Hooks) func(RefreshDoneInfo) { return h.RefreshDone }),
+		TokenRejected:      joinHook(hooks, func(h *Hooks) func(TokenRejectedInfo) { return h.TokenRejected }),
+		CredentialReloaded: joinHook(hooks, func(h *Hooks) func(CredentialReloadedInfo) { return h.CredentialReloaded }),
+		IntrospectionDone:  joinHook(hooks, func(h *Hooks) func(IntrospectionDoneInfo) { return h.IntrospectionDone }),
+	}
+}
+
+// joinHook gathers one callback of every hooks value into one; nil when none is set.
+func joinHook[I any](hooks []*Hooks, field func(*Hooks) func(I)) func(I) {
+	var fns []func(I)
+	for _, h := range hooks {
+		if h != nil && field(h) != nil {
+			fns = append(fns, field(h))
+		}
+	}
+	if len(fns) == 0 {
+		return nil
+	}
+	return func(info I) {
+		for _, fn := range fns {
+			fn(info)
+		}
+	}
+}
+
+// The methods below run one callback if set; a nil *Hooks has none.
+
+func (h *Hooks) discoveryDone(i DiscoveryDoneInfo) {
+	if h != nil && h.DiscoveryDone != nil {
+		h.DiscoveryDone(i)
+	}
+}
+
+func (h *Hooks) refreshStart(i RefreshStartInfo) {
+	if h != nil && h.RefreshStart != nil {
+		h.RefreshStart(i)
+	}
+}
+
+func (h *Hooks) refreshDone(i RefreshDoneInfo) {
+	if h != nil && h.RefreshDone != nil {
+		h.RefreshDone(i)
+	}
+}
+
+func (h *Hooks) tokenRejected(i TokenRejectedInfo) {
+	if h != nil && h.TokenRejected != nil {
+		h.TokenRejected(i)
+	}
+}
+
+func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
+	if h != nil && h.CredentialReloaded != nil {
+		h.CredentialReloaded(i)
+	}
+}
+
+func (h *Hooks) introspectionDone(i IntrospectionDoneInfo) {
+	if h != nil && h.IntrospectionDone != nil {
+		h.IntrospectionDone(i)
+	}
+}
