@@ -2,9 +2,13 @@ package conformance
 
 import (
 	"crypto"
+	"net/http"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
@@ -48,4 +52,35 @@ func enrolKey(srv *serviceusertest.Server, key *serviceuser.KeyFile) *serviceuse
 	out := *key
 	out.UserID, out.KeyID = enrol(srv, key.PublicKey())
 	return &out
+}
+
+// TestRefereeSeesKeyChanges: the referee's checker finds keys through the
+// fake's key lookup, so a key revoked or expired on the server is refused by
+// zitadel/oidc's code with the fake's reason inside oidc.ErrSignatureInvalid.
+func TestRefereeSeesKeyChanges(t *testing.T) {
+	ref := newReferee(t)
+	_, pemKey := keyKinds[2].make(t)
+	key, err := serviceuser.ParseKeyFile(keyFileJSON(t, randomID(t), randomID(t), pemKey))
+	require.NoError(t, err)
+	revoked, expired := enrolKey(ref, key), enrolKey(ref, key)
+	grant := func(k *serviceuser.KeyFile) int {
+		assertion, err := serviceuser.SignAssertion(k, ref.Issuer(), 0)
+		require.NoError(t, err)
+		status, _ := postToken(t, ref.TokenURL(), bearerForm(assertion))
+		return status
+	}
+	require.Equal(t, http.StatusOK, grant(revoked))
+	require.Equal(t, http.StatusOK, grant(expired))
+
+	ref.RevokeKey(revoked.KeyID)
+	ref.SetKeyExpiry(expired.KeyID, time.Now())
+	for _, tc := range []struct {
+		key    *serviceuser.KeyFile
+		reason error
+	}{{revoked, serviceusertest.ErrKeyRevoked}, {expired, serviceusertest.ErrKeyExpired}} {
+		assert.Equal(t, http.StatusInternalServerError, grant(tc.key))
+		assert.ErrorIs(t, lastError(ref.Rejections()), oidc.ErrSignatureInvalid)
+		assert.ErrorIs(t, lastError(ref.Rejections()), tc.reason)
+	}
+	assert.Equal(t, 2, ref.IssuedTokens())
 }
