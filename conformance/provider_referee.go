@@ -38,6 +38,9 @@ type ProviderReferee struct {
 // keys with keys, for instance a serviceusertest.Server's LookupKey. The
 // caller must call Close.
 func NewProviderReferee(keys serviceusertest.KeyLookup) (*ProviderReferee, error) {
+	if keys == nil {
+		return nil, errors.New("conformance: NewProviderReferee needs a KeyLookup")
+	}
 	srv := httptest.NewUnstartedServer(nil)
 	storage := &providerStorage{keys: keyStorage(keys), tokens: map[string]string{}}
 	var cryptoKey [32]byte

@@ -30,7 +30,7 @@ var ErrUserNotFound = errors.New("user not found")
 // subject that is not one of its users or is deactivated, and issues, counts
 // and records as usual. v reads its own clock: the server clock (SetNow,
 // SetClockOffset) reaches it only through the keys' expiry and projection
-// delay, which KeyLookup applies.
+// delay, which KeyLookup applies. A nil v keeps the server's own checks.
 func WithAssertionVerifier(v AssertionVerifier) Option {
 	return func(s *Server) { s.verifier = v }
 }
