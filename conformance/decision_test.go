@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"encoding/base64"
@@ -27,7 +28,7 @@ import (
 )
 
 // The decision table sends hand-made token requests to serviceusertest, to
-// the Referee (ZITADEL's checker behind ZITADEL's answers) and to the
+// the referee (serviceusertest with ZITADEL's checker plugged in) and to the
 // ProviderReferee (zitadel/oidc's own provider), and requires the same
 // decision from all three, and the one ZITADEL makes.
 //
@@ -294,6 +295,12 @@ type rowOutcome struct {
 	reason string // why the server refused, "" when accepted or unknown
 }
 
+// oauthErrorBody is an OAuth 2.0 error body.
+type oauthErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
 func (o rowOutcome) accepted() bool { return o.status == http.StatusOK }
 
 func (o rowOutcome) String() string {
@@ -406,6 +413,20 @@ func lastError(errs []error) error {
 	return errs[len(errs)-1]
 }
 
+// rowIDs are the IDs a server knows rowEnv's keys by.
+type rowIDs struct {
+	userID, keyID, ecKeyID, otherUserID, otherKeyID string
+}
+
+// enrolRowKeys registers the keys of the user and of the other user on srv.
+func enrolRowKeys(srv *serviceusertest.Server, user, other crypto.PublicKey, ec *ecdsa.PublicKey) rowIDs {
+	var ids rowIDs
+	ids.userID, ids.keyID = enrol(srv, user)
+	ids.ecKeyID = srv.AddKey(ids.userID, ec)
+	ids.otherUserID, ids.otherKeyID = enrol(srv, other)
+	return ids
+}
+
 // keys shared by all phases; generating RSA keys is the slow part.
 type tableKeys struct {
 	rsaOther *rsa.PrivateKey
@@ -423,8 +444,8 @@ func runPhase(t *testing.T, keys tableKeys, phase time.Duration, rows []decision
 
 		sut := serviceusertest.NewServer(serviceusertest.WithECKeys())
 		defer sut.Close()
-		ref := NewReferee(t, refOpts...)
-		prov := NewProviderReferee(t)
+		ref := newReferee(t, refOpts...)
+		prov := newProviderReferee(t, sut.LookupKey) // the keys of sut, under the same IDs
 		client := &http.Client{Transport: &http.Transport{}}
 		defer client.CloseIdleConnections()
 
@@ -434,22 +455,17 @@ func runPhase(t *testing.T, keys tableKeys, phase time.Duration, rows []decision
 		require.True(t, ok)
 		keyFile, err := serviceuser.ParseKeyFile(user.KeyFile)
 		require.NoError(t, err)
-		ecKeyID := sut.AddKey(user.UserID, &keys.ec.PublicKey)
-		for _, reg := range []func(string, string, any){
-			func(u, k string, p any) { ref.RegisterKey(u, k, p) },
-			func(u, k string, p any) { prov.RegisterKey(u, k, p) },
-		} {
-			reg(user.UserID, user.KeyID, user.PrivateKey.Public())
-			reg(user.UserID, ecKeyID, &keys.ec.PublicKey)
-			reg(other.UserID, other.KeyID, other.PrivateKey.Public())
-		}
-		newEnv := func(issuer string) *rowEnv {
+		sutIDs := rowIDs{user.UserID, user.KeyID, sut.AddKey(user.UserID, &keys.ec.PublicKey), other.UserID, other.KeyID}
+		refIDs := enrolRowKeys(ref, user.PrivateKey.Public(), other.PrivateKey.Public(), &keys.ec.PublicKey)
+		newEnv := func(issuer string, ids rowIDs) *rowEnv {
+			kf := *keyFile
+			kf.UserID, kf.KeyID = ids.userID, ids.keyID
 			return &rowEnv{
 				t: t, issuer: issuer, s: now.Truncate(time.Second).Unix(),
-				userID: user.UserID, keyID: user.KeyID, rsaKey: rsaKey,
-				ecKeyID: ecKeyID, ecKey: keys.ec,
-				otherUserID: other.UserID, otherKeyID: other.KeyID, otherKey: keys.rsaOther,
-				keyFile: keyFile,
+				userID: ids.userID, keyID: ids.keyID, rsaKey: rsaKey,
+				ecKeyID: ids.ecKeyID, ecKey: keys.ec,
+				otherUserID: ids.otherUserID, otherKeyID: ids.otherKeyID, otherKey: keys.rsaOther,
+				keyFile: &kf,
 			}
 		}
 		sutTarget := tableTarget{sut.Issuer(), sut.TokenURL(), func() error { return lastError(sut.Rejections()) }}
@@ -458,9 +474,9 @@ func runPhase(t *testing.T, keys tableKeys, phase time.Duration, rows []decision
 
 		for _, r := range rows {
 			res := rowResult{row: r}
-			res.sut = sendRow(t, client, sutTarget, r.req(newEnv(sut.Issuer())), 1)
-			res.ref = sendRow(t, client, refTarget, r.req(newEnv(ref.Issuer())), 0)
-			res.provider = sendRow(t, client, provTarget, r.req(newEnv(prov.Issuer())), -1)
+			res.sut = sendRow(t, client, sutTarget, r.req(newEnv(sut.Issuer(), sutIDs)), 1)
+			res.ref = sendRow(t, client, refTarget, r.req(newEnv(ref.Issuer(), refIDs)), 0)
+			res.provider = sendRow(t, client, provTarget, r.req(newEnv(prov.Issuer(), sutIDs)), -1)
 			results = append(results, res)
 		}
 		require.Equal(t, now, time.Now(), "the clock must not move while the servers answer")
@@ -541,11 +557,11 @@ func TestRefereeRejectsBrokenGrantType(t *testing.T) {
 	require.Equal(t, string(oidc.GrantTypeBearer), serviceusertest.GrantTypeJWTBearer)
 	require.NotEqual(t, oidc.ClientAssertionTypeJWTAssertion, serviceuser.GrantTypeJWTBearer)
 
-	ref := NewReferee(t)
+	ref := newReferee(t)
 	_, pemKey := keyKinds[0].make(t)
 	key, err := serviceuser.ParseKeyFile(keyFileJSON(t, randomID(t), randomID(t), pemKey))
 	require.NoError(t, err)
-	ref.RegisterKeyFile(key)
+	key = enrolKey(ref, key)
 
 	post := func(grantType string) (int, oauthErrorBody) {
 		assertion, err := serviceuser.SignAssertion(key, ref.Issuer(), 0)

@@ -90,20 +90,28 @@ func keyFileJSON(t testing.TB, keyID, userID string, pemKey []byte) []byte {
 	return b
 }
 
-// tokenServer is what the library is run against: Referee or ProviderReferee.
+// tokenServer is what the library is run against: the referee or a
+// ProviderReferee.
 type tokenServer interface {
 	Issuer() string
 	UserinfoURL() string
-	RegisterKeyFile(*serviceuser.KeyFile)
 	IssuedTokens() int
 }
 
+// libraryServers start a token server and return it with the server that
+// holds its keys.
 var libraryServers = []struct {
 	name  string
-	start func(testing.TB) tokenServer
+	start func(testing.TB) (tokenServer, *serviceusertest.Server)
 }{
-	{"referee", func(t testing.TB) tokenServer { return NewReferee(t) }},
-	{"provider", func(t testing.TB) tokenServer { return NewProviderReferee(t) }},
+	{"referee", func(t testing.TB) (tokenServer, *serviceusertest.Server) {
+		ref := newReferee(t)
+		return ref, ref
+	}},
+	{"provider", func(t testing.TB) (tokenServer, *serviceusertest.Server) {
+		keys := newKeyServer(t)
+		return newProviderReferee(t, keys.LookupKey), keys
+	}},
 }
 
 // TestLibraryGetsTokens runs the library's token source and client against
@@ -128,10 +136,10 @@ func TestLibraryGetsTokens(t *testing.T) {
 	for _, srv := range libraryServers {
 		for _, src := range sources {
 			t.Run(srv.name+"/"+src.name, func(t *testing.T) {
-				ref := srv.start(t)
+				ref, keys := srv.start(t)
 				key, err := serviceuser.ParseKeyFile(src.file)
 				require.NoError(t, err)
-				ref.RegisterKeyFile(key)
+				key = enrolKey(keys, key)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 
@@ -143,9 +151,9 @@ func TestLibraryGetsTokens(t *testing.T) {
 				require.NoError(t, err)
 				require.NotEmpty(t, tok.AccessToken)
 				assert.Equal(t, "Bearer", tok.TokenType)
-				assert.WithinDuration(t, sent.Add(TokenLifetime), tok.Expiry, 5*time.Second)
+				assert.WithinDuration(t, sent.Add(serviceusertest.DefaultTokenLifetime), tok.Expiry, 5*time.Second)
 				if srv.name == "referee" {
-					checkIDToken(t, tok.Extra("id_token"), key.UserID)
+					checkIDToken(t, keys, tok.Extra("id_token"), key.UserID)
 				}
 
 				again, err := ts.Token()
@@ -170,14 +178,19 @@ func TestLibraryGetsTokens(t *testing.T) {
 	}
 }
 
-// checkIDToken verifies the referee's id_token with the referee's key.
-func checkIDToken(t *testing.T, raw any, userID string) {
+// checkIDToken verifies the referee's id_token with the key set its
+// discovery document names.
+func checkIDToken(t *testing.T, ref *serviceusertest.Server, raw any, userID string) {
 	t.Helper()
 	s, ok := raw.(string)
 	require.True(t, ok, "id_token missing")
 	jws, err := jose.ParseSignedCompact(s, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
-	payload, err := jws.Verify(&idTokenSigningKey().PublicKey)
+	var discovery oidc.DiscoveryConfiguration
+	getJSON(t, ref.Client(), ref.Issuer()+oidc.DiscoveryEndpoint, &discovery)
+	var keySet jose.JSONWebKeySet
+	getJSON(t, ref.Client(), discovery.JwksURI, &keySet)
+	payload, err := jws.Verify(&keySet)
 	require.NoError(t, err)
 	var claims oidc.IDTokenClaims
 	require.NoError(t, json.Unmarshal(payload, &claims))
@@ -195,7 +208,7 @@ func TestLibraryRefusedByChecker(t *testing.T) {
 
 	for _, tc := range []struct {
 		name   string
-		start  func(testing.TB) tokenServer
+		start  func(testing.TB) (tokenServer, *serviceusertest.Server)
 		status int
 		code   string
 	}{
@@ -203,7 +216,7 @@ func TestLibraryRefusedByChecker(t *testing.T) {
 		{"provider", libraryServers[1].start, http.StatusBadRequest, "invalid_grant"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := tc.start(t) // the key is not registered
+			srv, _ := tc.start(t) // the key is not registered
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{oidc.ScopeOpenID}}.TokenSource(ctx)
@@ -215,11 +228,11 @@ func TestLibraryRefusedByChecker(t *testing.T) {
 			assert.Equal(t, tc.code, te.Code)
 			assert.NotEmpty(t, te.Hint)
 			assert.Zero(t, srv.IssuedTokens())
-			if ref, ok := srv.(*Referee); ok {
+			if ref, ok := srv.(*serviceusertest.Server); ok {
 				rejections := ref.Rejections()
 				require.NotEmpty(t, rejections)
 				assert.ErrorIs(t, rejections[0], oidc.ErrSignatureInvalid)
-				assert.ErrorIs(t, rejections[0], ErrKeyNotFound)
+				assert.ErrorIs(t, rejections[0], serviceusertest.ErrKeyNotFound)
 			}
 		})
 	}
@@ -264,4 +277,14 @@ func TestLibraryUnderClockDrift(t *testing.T) {
 			assert.True(t, errors.Is(rejections[0], tc.reason), "rejected for %v", rejections[0])
 		})
 	}
+}
+
+// getJSON decodes the JSON answer to a GET of url into v.
+func getJSON(t *testing.T, c *http.Client, url string, v any) {
+	t.Helper()
+	resp, err := c.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
 }

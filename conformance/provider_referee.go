@@ -2,57 +2,66 @@ package conformance
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// Endpoint paths of the provider, as on current ZITADEL servers.
+const (
+	tokenPath    = "/oauth/v2/token"
+	userinfoPath = "/oidc/v1/userinfo"
 )
 
 // ProviderReferee is zitadel/oidc's own OpenID Provider (op.NewProvider) on
 // httptest, with a storage that serves the JWT profile grant and nothing
-// else. Unlike Referee, every step of a token request, from form parsing to
-// the response, is zitadel/oidc's code. It answers refused assertions like
-// that library's router (400 invalid_grant or invalid_request, 500 for
-// undecodable claims), not like ZITADEL (500 Errors.Internal): compare
-// decisions with it, not error codes.
+// else. Unlike the referee (NewReferee), every step of a token request, from
+// form parsing to the response, is zitadel/oidc's code. It answers refused
+// assertions like that library's router (400 invalid_grant or
+// invalid_request, 500 for undecodable claims), not like ZITADEL (500
+// Errors.Internal): compare decisions with it, not error codes.
 type ProviderReferee struct {
 	srv     *httptest.Server
 	storage *providerStorage
 }
 
-// NewProviderReferee starts a ProviderReferee; it is closed when t's test ends.
-func NewProviderReferee(t testing.TB) *ProviderReferee {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	issuer := "http://" + srv.Listener.Addr().String()
-	storage := &providerStorage{keys: newKeyStore(), tokens: map[string]string{}}
-	var cryptoKey [32]byte
-	if _, err := rand.Read(cryptoKey[:]); err != nil {
-		t.Fatal(err)
+// NewProviderReferee starts a ProviderReferee that finds the assertions'
+// keys with keys, for instance a serviceusertest.Server's LookupKey. The
+// caller must call Close.
+func NewProviderReferee(keys serviceusertest.KeyLookup) (*ProviderReferee, error) {
+	if keys == nil {
+		return nil, errors.New("conformance: NewProviderReferee needs a KeyLookup")
 	}
-	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey}, storage, op.StaticIssuer(issuer),
+	srv := httptest.NewUnstartedServer(nil)
+	storage := &providerStorage{keys: keyStorage(keys), tokens: map[string]string{}}
+	var cryptoKey [32]byte
+	_, _ = rand.Read(cryptoKey[:]) // never fails
+	provider, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey}, storage,
+		op.StaticIssuer("http://"+srv.Listener.Addr().String()),
 		op.WithAllowInsecure(),
 		op.WithCustomTokenEndpoint(op.NewEndpoint(tokenPath)),
 		op.WithCustomUserinfoEndpoint(op.NewEndpoint(userinfoPath)),
 	)
 	if err != nil {
 		srv.Close()
-		t.Fatalf("op.NewProvider: %v", err)
+		return nil, fmt.Errorf("op.NewProvider: %w", err)
 	}
 	srv.Config.Handler = provider
 	srv.Start()
-	t.Cleanup(srv.Close)
-	return &ProviderReferee{srv: srv, storage: storage}
+	return &ProviderReferee{srv: srv, storage: storage}, nil
 }
+
+// Close shuts the provider down.
+func (p *ProviderReferee) Close() { p.srv.Close() }
 
 // Issuer returns the provider's issuer, "http://127.0.0.1:PORT".
 func (p *ProviderReferee) Issuer() string { return p.srv.URL }
@@ -62,16 +71,6 @@ func (p *ProviderReferee) TokenURL() string { return p.srv.URL + tokenPath }
 
 // UserinfoURL returns the userinfo endpoint.
 func (p *ProviderReferee) UserinfoURL() string { return p.srv.URL + userinfoPath }
-
-// RegisterKey registers pub as the key keyID of service user userID.
-func (p *ProviderReferee) RegisterKey(userID, keyID string, pub crypto.PublicKey) {
-	p.storage.keys.register(userID, keyID, pub)
-}
-
-// RegisterKeyFile registers the public key of a service user key file.
-func (p *ProviderReferee) RegisterKeyFile(kf *serviceuser.KeyFile) {
-	p.storage.keys.register(kf.UserID, kf.KeyID, kf.PublicKey())
-}
 
 // IssuedTokens reports how many access tokens the provider issued.
 func (p *ProviderReferee) IssuedTokens() int {
@@ -85,7 +84,7 @@ func (p *ProviderReferee) IssuedTokens() int {
 // method panics, which the HTTP server turns into a dropped connection.
 type providerStorage struct {
 	op.Storage
-	keys *keyStore
+	keys keyStorage
 
 	mu     sync.Mutex
 	tokens map[string]string // token ID -> user ID
@@ -113,7 +112,7 @@ func (scopeClient) IsScopeAllowed(string) bool { return true }
 // CreateAccessToken records a token for the assertion's subject, valid for
 // ZITADEL's default 12 hours (reported as 43199 s once a moment has passed).
 func (s *providerStorage) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
-	id := randomToken()
+	id := rand.Text()
 	s.mu.Lock()
 	s.tokens[id] = req.GetSubject()
 	s.mu.Unlock()

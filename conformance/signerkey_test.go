@@ -18,10 +18,10 @@ func TestSignerKeyAccepted(t *testing.T) {
 	signer := struct{ crypto.Signer }{newRSAKey(t)} // not an *rsa.PrivateKey
 	for _, srv := range libraryServers {
 		t.Run(srv.name, func(t *testing.T) {
-			ref := srv.start(t)
+			ref, keys := srv.start(t)
 			key, err := serviceuser.NewSignerKey(signer, randomID(t), randomID(t))
 			require.NoError(t, err)
-			ref.RegisterKeyFile(key)
+			key = enrolKey(keys, key)
 			cfg := serviceuser.Config{Key: key, Issuer: ref.Issuer(), Scopes: []string{oidc.ScopeOpenID}}
 			ts := cfg.TokenSource(context.Background())
 			defer ts.Close()

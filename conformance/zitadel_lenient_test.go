@@ -18,7 +18,7 @@ import (
 )
 
 // The tests in this file record where ZITADEL's server code is more lenient
-// than its documentation: serviceusertest and the Referee (by default) follow
+// than its documentation: serviceusertest and the referee (by default) follow
 // the documentation, and the library never sends such requests. They fail if
 // any side changes, so that the difference stays known.
 
@@ -36,43 +36,49 @@ func postToken(t *testing.T, tokenURL string, f url.Values) (int, []byte) {
 // TestZitadelSubjectCheck: ZITADEL replaces the checker's iss == sub rule by
 // a lookup of the user named in "sub" (op.SubjectCheck), while the key is
 // looked up by (kid, iss). An assertion signed with user A's key, iss = A and
-// sub = B, is then accepted, for B. serviceusertest and the default Referee
+// sub = B, is then accepted, for B. serviceusertest and the default referee
 // refuse it ("delegation not allowed").
 func TestZitadelSubjectCheck(t *testing.T) {
 	sut := serviceusertest.NewServer()
 	defer sut.Close()
 	a, b := sut.NewServiceUser(), sut.NewServiceUser()
-	stock := NewReferee(t)
-	lookup := NewReferee(t, WithZitadelSubjectCheck())
-	for _, ref := range []*Referee{stock, lookup} {
-		ref.RegisterKey(a.UserID, a.KeyID, a.PrivateKey.Public())
-		ref.RegisterKey(b.UserID, b.KeyID, b.PrivateKey.Public())
+	stock := newReferee(t)
+	lookup := newReferee(t, WithZitadelSubjectCheck())
+	// users are A, A's key and B under the IDs each server gave them.
+	type users struct{ a, aKey, b string }
+	ids := map[*serviceusertest.Server]users{sut: {a.UserID, a.KeyID, b.UserID}}
+	for _, ref := range []*serviceusertest.Server{stock, lookup} {
+		var u users
+		u.a, u.aKey = enrol(ref, a.PrivateKey.Public())
+		u.b, _ = enrol(ref, b.PrivateKey.Public())
+		ids[ref] = u
 	}
 	rsaKey, ok := a.PrivateKey.(*rsa.PrivateKey)
 	require.True(t, ok)
-	assertion := func(issuer, sub string) url.Values {
-		e := &rowEnv{t: t, issuer: issuer, s: time.Now().Unix(), userID: a.UserID, keyID: a.KeyID, rsaKey: rsaKey}
-		return bearerForm(e.rs256(e.claims().with("sub", sub)))
+	post := func(srv *serviceusertest.Server, sub func(users) string) (int, []byte) {
+		u := ids[srv]
+		e := &rowEnv{t: t, issuer: srv.Issuer(), s: time.Now().Unix(), userID: u.a, keyID: u.aKey, rsaKey: rsaKey}
+		return postToken(t, srv.TokenURL(), bearerForm(e.rs256(e.claims().with("sub", sub(u)))))
 	}
 
 	for _, tc := range []struct {
 		name                    string
-		sub                     string
+		sub                     func(users) string
 		sutOK, stockOK, zitadel bool
 	}{
-		{"sub = iss", a.UserID, true, true, true},
-		{"sub another user", b.UserID, false, false, true},
-		{"sub unknown", "100000000000000001", false, false, false},
+		{"sub = iss", func(u users) string { return u.a }, true, true, true},
+		{"sub another user", func(u users) string { return u.b }, false, false, true},
+		{"sub unknown", func(users) string { return "100000000000000001" }, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, _ := postToken(t, sut.TokenURL(), assertion(sut.Issuer(), tc.sub))
+			status, _ := post(sut, tc.sub)
 			assert.Equal(t, tc.sutOK, status == http.StatusOK, "serviceusertest: %d", status)
-			status, _ = postToken(t, stock.TokenURL(), assertion(stock.Issuer(), tc.sub))
+			status, _ = post(stock, tc.sub)
 			assert.Equal(t, tc.stockOK, status == http.StatusOK, "referee: %d", status)
-			status, body := postToken(t, lookup.TokenURL(), assertion(lookup.Issuer(), tc.sub))
+			status, body := post(lookup, tc.sub)
 			require.Equal(t, tc.zitadel, status == http.StatusOK, "referee with ZITADEL's subject check: %d %s", status, body)
 			if !tc.zitadel {
-				assert.ErrorIs(t, lastError(lookup.Rejections()), ErrUserNotFound)
+				assert.ErrorIs(t, lastError(lookup.Rejections()), serviceusertest.ErrUserNotFound)
 				return
 			}
 			var tok struct {
@@ -89,7 +95,7 @@ func TestZitadelSubjectCheck(t *testing.T) {
 				Subject string `json:"sub"`
 			}
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&info))
-			assert.Equal(t, tc.sub, info.Subject, "the token is for sub, not for the key's owner")
+			assert.Equal(t, tc.sub(ids[lookup]), info.Subject, "the token is for sub, not for the key's owner")
 		})
 	}
 	assert.ErrorIs(t, lastError(stock.Rejections()), oidc.ErrSubjectInvalid)
@@ -100,20 +106,23 @@ func TestZitadelSubjectCheck(t *testing.T) {
 // non-empty list of empty scopes, which ZITADEL's scope check
 // (op.ValidateAuthReqScopes, as called by ZITADEL) lets through: the
 // ProviderReferee, which runs that code, issues a token without scopes.
-// serviceusertest and the Referee refuse a blank scope as a missing one.
+// serviceusertest, and so the referee, refuse a blank scope as a missing one.
 func TestBlankScope(t *testing.T) {
 	sut := serviceusertest.NewServer()
 	defer sut.Close()
 	user := sut.NewServiceUser()
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	require.NoError(t, err)
-	ref := NewReferee(t)
-	ref.RegisterKeyFile(key)
-	prov := NewProviderReferee(t)
-	prov.RegisterKeyFile(key)
+	ref := newReferee(t)
+	refKey := enrolKey(ref, key)
+	prov := newProviderReferee(t, sut.LookupKey)
 
 	request := func(issuer string, scope *string) url.Values {
-		a, err := serviceuser.SignAssertion(key, issuer, 0)
+		k := key
+		if issuer == ref.Issuer() {
+			k = refKey
+		}
+		a, err := serviceuser.SignAssertion(k, issuer, 0)
 		require.NoError(t, err)
 		f := url.Values{"grant_type": {serviceuser.GrantTypeJWTBearer}, "assertion": {a}}
 		if scope != nil {

@@ -60,6 +60,7 @@ type Server struct {
 	closeOnce sync.Once
 	ecKeys    bool // WithECKeys
 	signer    idTokenSigner
+	verifier  AssertionVerifier // WithAssertionVerifier; nil: the server's own checks
 
 	mu     sync.Mutex
 	nextID *big.Int

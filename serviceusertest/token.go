@@ -109,7 +109,7 @@ func (s *Server) checkTokenRequest(r *http.Request) (*issuedToken, error) {
 	if form.grantType == GrantTypeClientCredentials {
 		return s.checkClientCredentials(r, form.scopes)
 	}
-	userID, err := s.verifyAssertion(form.assertion, s.clock())
+	userID, err := s.checkAssertion(r.Context(), form.assertion)
 	if err != nil {
 		return nil, err
 	}
