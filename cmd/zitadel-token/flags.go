@@ -23,13 +23,13 @@ type command struct {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{"token", "print an access token (the default when the first argument is a flag)",
-		[]string{"key", "key-env", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken},
 	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
 		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion},
 	{"inspect", "print what the key file holds, without the private key (no -issuer needed)",
 		[]string{"key", "key-env", "json"}, runInspect},
 	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
-		[]string{"key", "key-env", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo},
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
 		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect},
 	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
@@ -52,6 +52,13 @@ var flagTable = []flagSpec{
 	{"key-env", "NAME", "environment variable holding the key file's JSON or its path;\n" +
 		"when neither -key nor -key-env is given, $" + envKey + " is used if set",
 		stringFlag(func(o *options) *string { return &o.keyEnv }, "")},
+	{"client-id", "ID", "client id (login name) of a machine user with a client secret\n(default $" + envClientID + ")",
+		stringFlag(func(o *options) *string { return &o.clientID }, "")},
+	{"client-secret-file", "PATH", "file holding the client secret of -client-id; without it the secret\n" +
+		"is read from $" + envClientSecret + " (never give a secret as a flag value)",
+		stringFlag(func(o *options) *string { return &o.clientSecretFile }, "")},
+	{"pat-file", "PATH", "file holding a personal access token, instead of a key\n(default: the token in $" + envPAT + ")",
+		stringFlag(func(o *options) *string { return &o.patFile }, "")},
 	{"issuer", "URL", "ZITADEL instance, e.g. https://my-instance.zitadel.cloud\n(default $" + envIssuer + ")",
 		stringFlag(func(o *options) *string { return &o.issuer }, "")},
 	{"scope", "SCOPE", "scope to request; repeat it or separate scopes with spaces", defineScope},

@@ -41,7 +41,7 @@ const (
 	exitOK       = 0
 	exitFailure  = 1 // anything not covered below
 	exitUsage    = 2 // bad command line or configuration
-	exitKey      = 3 // key file unreadable, invalid or expired
+	exitKey      = 3 // key file, secret or token unreadable, invalid or expired
 	exitRefused  = 4 // the server answered with an error
 	exitNetwork  = 5 // no answer: network error or timeout
 	exitInactive = 6 // introspect: the token is not active
@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return s.code
 	}
 	if err != nil {
-		return fail(stderr, err)
+		return fail(stderr, withheld(err, o.secrets))
 	}
 	return exitOK
 }
@@ -160,6 +160,24 @@ func fail(stderr io.Writer, err error) int {
 	return code
 }
 
+// withheld replaces err's message when it would repeat one of secrets.
+func withheld(err error, secrets []string) error {
+	for _, s := range secrets {
+		if s != "" && strings.Contains(err.Error(), s) {
+			return &secretError{err}
+		}
+	}
+	return err
+}
+
+// secretError is an error whose message is not shown: it holds a secret.
+type secretError struct{ err error }
+
+func (e *secretError) Error() string {
+	return "the error message is withheld: it would repeat a secret"
+}
+func (e *secretError) Unwrap() error { return e.err }
+
 // quoteArg quotes a command-line argument for an error message, unless it
 // is long or looks like key file content, which must not be echoed.
 func quoteArg(s string) string {
@@ -186,17 +204,17 @@ type options struct {
 	lifetime         time.Duration
 	json             bool
 	demo             bool
+	clientID         string
+	clientSecretFile string
+	patFile          string
+	secrets          []string // values no message may repeat
 }
 
 // applyEnvDefaults fills what the flags left empty from the environment.
+// The credential's variables are read when the credential is loaded.
 func (o *options) applyEnvDefaults() {
 	if o.issuer == "" {
 		o.issuer, _ = o.env(envIssuer)
-	}
-	if o.keyPath == "" && o.keyEnv == "" {
-		if v, ok := o.env(envKey); ok && strings.TrimSpace(v) != "" {
-			o.keyEnv = envKey
-		}
 	}
 }
 
@@ -256,6 +274,7 @@ func exitCode(err error) int {
 	var (
 		ue *usageError
 		ke *keyError
+		cr *serviceuser.CredentialError
 		ce *serviceuser.ConfigError
 		te *serviceuser.TokenError
 		de *serviceuser.DiscoveryError
@@ -270,7 +289,7 @@ func exitCode(err error) int {
 		return exitNetwork
 	case errors.As(err, &ue), errors.Is(err, serviceuser.ErrInsecureURL):
 		return exitUsage
-	case errors.As(err, &ke), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):
+	case errors.As(err, &ke), errors.As(err, &cr), errors.Is(err, serviceuser.ErrPATExpired), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):
 		return exitKey
 	case errors.As(err, &ce):
 		if ce.Field == "Key" {
