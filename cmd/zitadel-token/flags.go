@@ -18,22 +18,42 @@ type command struct {
 	summary string
 	flags   []string
 	run     func(ctx context.Context, o *options, stdout io.Writer) error
+	// operands names the arguments after the flags, such as "PATH".
+	operands []string
+	// scopes are requested when -scope is not given; nil means the library's default.
+	scopes []string
+}
+
+// apiScopes are what api and doctor request by default: the Management
+// API refuses tokens without ZITADEL's project in their audience.
+var apiScopes = []string{"openid", serviceuser.ScopeZitadelAPI}
+
+// defaultScopes returns the scopes the subcommand requests without -scope.
+func (c *command) defaultScopes() []string {
+	if c.scopes != nil {
+		return c.scopes
+	}
+	return serviceuser.DefaultScopes
 }
 
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{"token", "print an access token (the default when the first argument is a flag)",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken, nil, nil},
 	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
-		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion},
+		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion, nil, nil},
 	{"inspect", "print what the key file holds, without the private key (no -issuer needed)",
-		[]string{"key", "key-env", "json"}, runInspect},
+		[]string{"key", "key-env", "json"}, runInspect, nil, nil},
 	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo, nil, nil},
+	{name: "api", summary: "send an authenticated request to the instance's APIs, PATH relative to the issuer\n" +
+		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
+		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
+			"X", "d", "org", "timeout"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
-		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect},
+		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect, nil, nil},
 	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
-		[]string{"scope", "timeout"}, runDemo},
+		[]string{"scope", "timeout"}, runDemo, nil, nil},
 }
 
 // flagSpec is one flag: how the help shows it and where its value goes.
@@ -69,6 +89,11 @@ var flagTable = []flagSpec{
 		stringFlag(func(o *options) *string { return &o.token }, "-")},
 	{"introspection-url", "URL", "introspection endpoint, skipping discovery",
 		stringFlag(func(o *options) *string { return &o.introspectionURL }, "")},
+	{"X", "METHOD", "HTTP method (default GET, or POST with -d)", stringFlag(func(o *options) *string { return &o.method }, "")},
+	{"d", "BODY", "request body (JSON); @FILE reads it from a file, @- from standard input",
+		stringFlag(func(o *options) *string { return &o.data }, "")},
+	{"org", "ORGID", "organization the call acts on (sent as the x-zitadel-orgid header)",
+		stringFlag(func(o *options) *string { return &o.orgID }, "")},
 	{"timeout", "D", "bound on each request to ZITADEL",
 		durationFlag(func(o *options) *time.Duration { return &o.timeout }, serviceuser.DefaultTimeout)},
 	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
@@ -122,17 +147,27 @@ func (c *command) flagSet(o *options) *flag.FlagSet {
 		spec := lookupFlag(name)
 		spec.define(fs, o, spec.name, strings.ReplaceAll(spec.help, "\n", " "))
 	}
+	if f := fs.Lookup("scope"); f != nil {
+		f.DefValue = strings.Join(c.defaultScopes(), " ")
+	}
 	return fs
 }
 
 // printHelp prints the command's own help: what it does and its flags.
 func (c *command) printHelp(w io.Writer) {
-	fmt.Fprintf(w, "Usage: %s %s [flags]\n\n%s.\n\nFlags:\n", progName, c.name, c.summary)
+	fmt.Fprintf(w, "Usage: %s %s [flags]%s\n\n%s.\n\nFlags:\n", progName, c.name, operandsText(c.operands), c.summary)
 	fs := c.flagSet(&options{})
 	for _, name := range c.flags {
 		writeFlag(w, lookupFlag(name), fs.Lookup(name).DefValue, "")
 	}
 	fmt.Fprintf(w, "\nRun '%s help' for the exit codes and examples.\n", progName)
+}
+
+func operandsText(operands []string) string {
+	if len(operands) == 0 {
+		return ""
+	}
+	return " " + strings.Join(operands, " ")
 }
 
 // writeFlag prints one flag's help: its name and argument, then its text,
@@ -188,7 +223,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "and checks tokens at ZITADEL's introspection endpoint with an API application key.\n\n")
 	fmt.Fprintf(w, "Subcommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n"+strings.Repeat(" ", 13)))
 	}
 	fmt.Fprintf(w, "  %-10s %s\n\n", "help", "print this help (also -h, --help); 'help SUBCOMMAND' prints its flags")
 	fmt.Fprintf(w, "Flags (%s SUBCOMMAND -h lists a subcommand's own):\n", progName)

@@ -76,15 +76,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	o := newOptions(env, stdin)
 	defer o.watch.close()
-	if err := parseFlags(cmd.flagSet(o), rest); err != nil {
+	operands, err := parseFlags(cmd.flagSet(o), rest, len(cmd.operands))
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cmd.printHelp(stdout)
 			return exitOK
 		}
 		return fail(stderr, err)
 	}
+	o.operands, o.defaultScopes = operands, cmd.defaultScopes()
 	o.applyEnvDefaults()
-	err := o.watch.classify(cmd.run(ctx, o, stdout))
+	err = o.watch.classify(cmd.run(ctx, o, stdout))
 	if s := stoppedBy(ctx); err != nil && s != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", progName, s)
 		return s.code
@@ -121,18 +123,27 @@ func selectCommand(args []string) (*command, []string) {
 	return lookupCommand(args[0]), args[1:]
 }
 
-// parseFlags parses args into fs and refuses arguments left over.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parseFlags parses args into fs and returns the operands, at most max of
+// them; flags may follow an operand, as in "api PATH -org ID".
+func parseFlags(fs *flag.FlagSet, args []string, max int) ([]string, error) {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err}
 		}
-		return &usageError{err}
+		if fs.NArg() == 0 {
+			break
+		}
+		if len(operands) == max {
+			return nil, usageErrorf("unexpected argument %s", quoteArg(fs.Arg(0)))
+		}
+		operands = append(operands, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %s", quoteArg(fs.Arg(0)))
-	}
-	return nil
+	return operands, nil
 }
 
 func newOptions(env func(string) (string, bool), stdin io.Reader) *options {
@@ -208,6 +219,13 @@ type options struct {
 	clientSecretFile string
 	patFile          string
 	secrets          []string // values no message may repeat
+	noCache          bool
+	method           string
+	data             string
+	orgID            string
+	appKeyPath       string
+	operands         []string // the subcommand's operands, such as api's PATH
+	defaultScopes    []string // the subcommand's scopes when -scope is not given
 }
 
 // applyEnvDefaults fills what the flags left empty from the environment.
@@ -236,6 +254,9 @@ func (s *scopeList) Set(v string) error {
 // scopeValues returns the scopes to request: the library's default scopes
 // unless some were given.
 func (o *options) scopeValues() []string {
+	if len(o.scopes) == 0 && o.defaultScopes != nil {
+		return slices.Clone(o.defaultScopes)
+	}
 	if len(o.scopes) == 0 {
 		return slices.Clone(serviceuser.DefaultScopes)
 	}
@@ -281,8 +302,11 @@ func exitCode(err error) int {
 		re *refusedError
 		ie *inactiveError
 		co *cutOffError
+		ae *apiError
 	)
 	switch {
+	case errors.As(err, &ae):
+		return ae.exitCode()
 	case errors.As(err, &ie):
 		return exitInactive
 	case errors.As(err, &co):

@@ -523,7 +523,7 @@ func TestHelp(t *testing.T) {
 }
 
 // helpFlag matches the line that starts a flag's description.
-var helpFlag = regexp.MustCompile(`(?m)^  -([a-z-]+)\b`)
+var helpFlag = regexp.MustCompile(`(?m)^  -([A-Za-z-]+)\b`)
 
 // flagNames lists the flags that a help text describes, in order.
 func flagNames(help string) []string {
@@ -543,7 +543,7 @@ func TestSubcommandHelp(t *testing.T) {
 			if got := flagNames(r.stdout); !slices.Equal(got, c.flags) {
 				t.Errorf("%s -h describes flags %q, want %q:\n%s", c.name, got, c.flags, r.stdout)
 			}
-			if !strings.HasPrefix(r.stdout, "Usage: zitadel-token "+c.name+" [flags]\n") {
+			if !strings.HasPrefix(r.stdout, "Usage: zitadel-token "+c.name+" [flags]"+operandsText(c.operands)+"\n") {
 				t.Errorf("%s -h:\n%s", c.name, r.stdout)
 			}
 			if again := f.run(t, nil, "help", c.name); again.code != exitOK || again.stdout != r.stdout {
