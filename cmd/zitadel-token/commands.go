@@ -31,9 +31,19 @@ func runToken(ctx context.Context, o *options, stdout io.Writer) error {
 	return printToken(stdout, tok.AccessToken, tok.TokenType, tok.Expiry, o.json)
 }
 
-// obtainToken returns a token for scopes.
+// obtainToken returns a token for scopes: the cached one while it is valid
+// for longer than cacheMargin, otherwise a new one, which is cached.
 func obtainToken(ctx context.Context, o *options, cred *credential, scopes []string) (*oauth2.Token, error) {
-	return cred.token(ctx, scopes)
+	cache := o.tokenCache(cred, scopes)
+	if tok := cache.load(); tok != nil {
+		return tok, nil
+	}
+	tok, err := cred.token(ctx, scopes)
+	if err != nil {
+		return nil, err
+	}
+	cache.store(tok)
+	return tok, nil
 }
 
 // printToken prints the access token alone, or with its details as JSON.

@@ -39,17 +39,17 @@ func (c *command) defaultScopes() []string {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{"token", "print an access token (the default when the first argument is a flag)",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo"}, runToken, nil, nil},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo", "no-cache"}, runToken, nil, nil},
 	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
 		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion, nil, nil},
 	{"inspect", "print what the key file holds, without the private key (no -issuer needed)",
 		[]string{"key", "key-env", "json"}, runInspect, nil, nil},
 	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout"}, runUserinfo, nil, nil},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout", "no-cache"}, runUserinfo, nil, nil},
 	{name: "api", summary: "send an authenticated request to the instance's APIs, PATH relative to the issuer\n" +
 		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
-			"X", "d", "org", "timeout"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
+			"X", "d", "org", "timeout", "no-cache"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
 		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect, nil, nil},
 	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
@@ -96,6 +96,10 @@ var flagTable = []flagSpec{
 		stringFlag(func(o *options) *string { return &o.orgID }, "")},
 	{"timeout", "D", "bound on each request to ZITADEL",
 		durationFlag(func(o *options) *time.Duration { return &o.timeout }, serviceuser.DefaultTimeout)},
+	{"no-cache", "", "neither reuse nor store a token in the cache; without it a token is kept\n" +
+		"until a minute before it expires, in a private file under the user's cache\n" +
+		"directory ($XDG_CACHE_HOME or ~/.cache on Linux)/" + progName,
+		boolFlag(func(o *options) *bool { return &o.noCache })},
 	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
 	{"lifetime", "D", "assertion lifetime, at most the default",
 		durationFlag(func(o *options) *time.Duration { return &o.lifetime }, serviceuser.MaxAssertionLifetime)},

@@ -741,7 +741,7 @@ func toolBinary(t *testing.T) string {
 }
 
 // runBinary runs the built tool with the test's environment minus the
-// variables the tool reads, plus env.
+// variables the tool reads, plus an empty cache directory and env.
 func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	return f.runBinaryInput(t, "", env, args...)
@@ -777,11 +777,12 @@ func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cm
 	cmd.WaitDelay = time.Second // the pipes are not held open past the kill
 	cmd.Stdin = strings.NewReader(stdin)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
+		if !strings.HasPrefix(kv, "ZITADEL_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, env...)
+	// A cache of the test's own, never the user's.
+	cmd.Env = append(append(cmd.Env, "XDG_CACHE_HOME="+t.TempDir()), env...)
 	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	return cmd, stdout, stderr
