@@ -106,12 +106,12 @@ func TestTokenCacheRefused(t *testing.T) {
 	file := onlyCacheFile(t, base)
 	requests := 1
 	spoil := map[string]func(){
-		"corrupt":         func() { os.WriteFile(file, []byte("{not json"), 0o600) },
-		"empty":           func() { os.WriteFile(file, nil, 0o600) },
-		"readable":        func() { os.Chmod(file, 0o644) },
-		"group-writable":  func() { os.Chmod(file, 0o620) },
-		"directory":       func() { os.Remove(file); os.Mkdir(file, 0o700) },
-		"symlink":         func() { os.Remove(file); os.Symlink(filepath.Join(base, "elsewhere"), file) },
+		"corrupt":        func() { os.WriteFile(file, []byte("{not json"), 0o600) },
+		"empty":          func() { os.WriteFile(file, nil, 0o600) },
+		"readable":       func() { os.Chmod(file, 0o644) },
+		"group-writable": func() { os.Chmod(file, 0o620) },
+		"directory":      func() { os.Remove(file); os.Mkdir(file, 0o700) },
+		"symlink":        func() { os.Remove(file); os.Symlink(filepath.Join(base, "elsewhere"), file) },
 		"another key's": func() {
 			data, _ := os.ReadFile(file)
 			os.WriteFile(file, []byte(strings.Replace(string(data), `"key":"`, `"key":"0`, 1)), 0o600)
