@@ -110,13 +110,18 @@ func keyCredential(o *options) (*credential, error) {
 	if err := key.CheckExpiry(time.Now()); err != nil {
 		return nil, err
 	}
+	return newKeyCredential(o, key), nil
+}
+
+// newKeyCredential makes the credential of a loaded service user key.
+func newKeyCredential(o *options, key *serviceuser.KeyFile) *credential {
 	c := &credential{mode: modeKey, id: key.UserID + "/" + key.KeyID, key: key}
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: scopes, TokenURL: o.tokenURL,
 			Timeout: o.timeout, HTTPClient: o.watch.client()}
 		return cfg.Token(ctx)
 	}
-	return c, nil
+	return c
 }
 
 func clientCredential(o *options) (*credential, error) {

@@ -50,6 +50,10 @@ var commands = []command{
 		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
 			"X", "d", "org", "timeout", "no-cache"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
+	{name: "doctor", summary: "check the setup step by step and say what to fix: discovery, clocks,\n" +
+		"the credential, each scope, the Management API and, with -app-key, introspection",
+		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
+			"org", "app-key", "timeout"}, run: runDoctor, scopes: apiScopes},
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
 		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect, nil, nil},
 	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
@@ -94,6 +98,9 @@ var flagTable = []flagSpec{
 		stringFlag(func(o *options) *string { return &o.data }, "")},
 	{"org", "ORGID", "organization the call acts on (sent as the x-zitadel-orgid header)",
 		stringFlag(func(o *options) *string { return &o.orgID }, "")},
+	{"app-key", "PATH", "API application key file: doctor checks that the application sees the\n" +
+		"token active (request its project's audience with -scope)",
+		stringFlag(func(o *options) *string { return &o.appKeyPath }, "")},
 	{"timeout", "D", "bound on each request to ZITADEL",
 		durationFlag(func(o *options) *time.Duration { return &o.timeout }, serviceuser.DefaultTimeout)},
 	{"no-cache", "", "neither reuse nor store a token in the cache; without it a token is kept\n" +
@@ -244,13 +251,18 @@ Exit codes:
   0  success
   1  other failure
   2  usage error: unknown subcommand or flag, missing -key or -issuer, bad URL
-  3  key file problem: unreadable, invalid or expired key
+  3  credential problem: unreadable, invalid or expired key file, client
+     secret or personal access token
      (inspect still prints the summary of an expired key)
   4  the server refused: error answer from the token, discovery, userinfo
-     or introspection endpoint
-  5  no answer from the server: network error, timeout, or an answer cut off
+     or introspection endpoint; api: HTTP 4xx (401 or 403: the token lacks
+     the scope urn:zitadel:iam:org:project:id:zitadel:aud or the user a role;
+     404: no such path or object)
+  5  no answer from the server: network error, timeout, or an answer cut off;
+     api: HTTP 5xx (api exits 0 on 2xx)
   6  introspect: the token is not active (expired, revoked or unknown);
      the answer is still printed
+  7  doctor: at least one check failed (each is one line on standard output)
   130, 143  ended by SIGINT (Ctrl-C) or SIGTERM
 
 Examples:

@@ -45,6 +45,7 @@ const (
 	exitRefused  = 4 // the server answered with an error
 	exitNetwork  = 5 // no answer: network error or timeout
 	exitInactive = 6 // introspect: the token is not active
+	exitChecks   = 7 // doctor: a check failed
 )
 
 // Environment variables read when the matching flags are not given.
@@ -303,8 +304,11 @@ func exitCode(err error) int {
 		ie *inactiveError
 		co *cutOffError
 		ae *apiError
+		cf *checksFailedError
 	)
 	switch {
+	case errors.As(err, &cf):
+		return exitChecks
 	case errors.As(err, &ae):
 		return ae.exitCode()
 	case errors.As(err, &ie):

@@ -510,7 +510,7 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
-	for code := exitOK; code <= exitInactive; code++ {
+	for code := exitOK; code <= exitChecks; code++ {
 		if !strings.Contains(usage, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("usage does not document exit code %d", code)
 		}
