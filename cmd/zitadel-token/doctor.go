@@ -182,7 +182,7 @@ const keyExpiryWarning = 14 * 24 * time.Hour
 
 // checkKey checks the key file: its type, its expiry and its kind.
 func (o *options) checkKey(r *report) *credential {
-	const check = "key file"
+	const check = "key"
 	if err := checkRequired(o, true); err != nil {
 		r.line(statusFail, check, "%v", err)
 		return nil

@@ -230,8 +230,10 @@ func allFlags() *flag.FlagSet {
 // printUsage prints the whole help: subcommands, flags, exit codes, examples.
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: %s <subcommand> [flags]\n\n", progName)
-	fmt.Fprintf(w, "Obtains tokens for a ZITADEL service user from its key file (JWT bearer grant),\n")
-	fmt.Fprintf(w, "and checks tokens at ZITADEL's introspection endpoint with an API application key.\n\n")
+	fmt.Fprintf(w, "Obtains tokens for a ZITADEL machine user from its key file (JWT bearer grant),\n")
+	fmt.Fprintf(w, "its client secret (client credentials) or a personal access token; calls the\n")
+	fmt.Fprintf(w, "instance's APIs with them; checks a setup (doctor); and checks tokens at ZITADEL's\n")
+	fmt.Fprintf(w, "introspection endpoint with an API application key.\n\n")
 	fmt.Fprintf(w, "Subcommands:\n")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n"+strings.Repeat(" ", 13)))
@@ -270,6 +272,11 @@ Examples:
   export ZITADEL_KEY=key.json ZITADEL_ISSUER=https://my-instance.zitadel.cloud
   zitadel-token token -json -scope "openid urn:zitadel:iam:org:project:id:zitadel:aud"
   zitadel-token userinfo
+  zitadel-token api /management/v1/orgs/me
+  zitadel-token api -X POST -d @org.json /management/v1/orgs
+  zitadel-token doctor -app-key app.json -scope "openid urn:zitadel:iam:org:project:id:PROJECT_ID:aud"
+  ZITADEL_CLIENT_SECRET=... zitadel-token token -client-id my-machine-user
+  zitadel-token userinfo -pat-file pat.txt
   zitadel-token inspect -key key.json
   zitadel-token token | zitadel-token introspect -key app.json -json
   zitadel-token demo

@@ -1,9 +1,14 @@
 // Command zitadel-token obtains access tokens for a ZITADEL service user
-// (machine user) from its key file, with the JWT bearer grant of RFC 7523.
+// (machine user) from its key file, with the JWT bearer grant of RFC 7523,
+// or from its client secret (client credentials grant), or uses a personal
+// access token; it calls the instance's APIs and checks a setup.
 //
 // Usage:
 //
 //	zitadel-token [token] -key key.json -issuer https://my-instance.zitadel.cloud
+//	zitadel-token token -client-id LOGIN -client-secret-file secret.txt -issuer URL
+//	zitadel-token api [-X METHOD] [-d BODY|@FILE] [-org ORGID] /management/v1/orgs/me
+//	zitadel-token doctor [-app-key app.json]
 //	zitadel-token assertion -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token inspect -key key.json
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
@@ -13,8 +18,12 @@
 // Run "zitadel-token help" for the flags and the exit codes, and
 // "zitadel-token SUBCOMMAND -h" for the flags of one subcommand.
 //
-// The tool never prints the private key, and prints a token or an assertion
-// only on standard output of the subcommand that asks for it. The token that
+// Tokens are cached per user, in private files under the user's cache
+// directory, until a minute before they expire (-no-cache skips the cache).
+//
+// The tool never prints the private key or a client secret, and prints a
+// token (a personal access token too) or an assertion only on standard output
+// of the subcommand that asks for it. The token that
 // introspect checks is never printed.
 package main
 
