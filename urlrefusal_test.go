@@ -2,15 +2,9 @@ package serviceuser_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
-	"net/http/httptest"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,80 +13,6 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
-
-// recorder serves requests in-process with h and keeps a copy of each.
-type recorder struct {
-	h    http.Handler
-	mu   sync.Mutex
-	seen []*http.Request
-}
-
-func newRecorder(h http.Handler) *recorder { return &recorder{h: h} }
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, req.Clone(context.Background()))
-	r.mu.Unlock()
-	rec := httptest.NewRecorder()
-	r.h.ServeHTTP(rec, req)
-	if req.Body != nil {
-		req.Body.Close()
-	}
-	resp := rec.Result()
-	resp.Request = req
-	return resp, nil
-}
-
-func (r *recorder) requests() []*http.Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.seen)
-}
-
-func (r *recorder) client() *http.Client { return &http.Client{Transport: r} }
-
-// forwarder sends every request to the fake's listener over the network, as
-// cluster DNS would, and keeps a copy of each.
-func forwarder(srv *serviceusertest.Server) *recorder {
-	return newRecorder(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out := r.Clone(r.Context())
-		out.URL.Host, out.RequestURI = srv.ListenerHost(), ""
-		out.URL.Scheme = "http"
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		maps.Copy(w.Header(), resp.Header)
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	}))
-}
-
-// fakeKeys returns a service user key and an API application key of a fake
-// ZITADEL, for tests that send no request to it.
-func fakeKeys(t *testing.T) (user, app *serviceuser.KeyFile) {
-	srv := serviceusertest.NewServer()
-	defer srv.Close()
-	user, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
-	require.NoError(t, err)
-	app, err = serviceuser.ParseKeyFile(srv.NewApplication().KeyFile)
-	require.NoError(t, err)
-	return user, app
-}
-
-// countingTransport counts the requests it is given and answers none of them:
-// a refused URL must cost no request.
-type countingTransport struct{ n int }
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n++
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	return nil, errors.New("no network in this test")
-}
 
 // TestWrongHostErrorSaysInstanceNotFound: an issuer that is not the instance's
 // domain gets ZITADEL's "Instance not found" text and the wrong-host hint,
