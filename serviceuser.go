@@ -51,6 +51,8 @@ type Config struct {
 	// x-zitadel-public-host. A header the request already has is not
 	// replaced. Authorization, Content-Type, Content-Length, Host and
 	// x-zitadel-instance-host are refused (set Address for the last two).
+	// The values are not treated as secrets (printing the config shows them):
+	// a proxy's credentials belong in the HTTP client's transport.
 	Header http.Header
 
 	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
