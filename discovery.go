@@ -71,10 +71,7 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 func statusProblem(resp *http.Response, body []byte) string {
 	problem := fmt.Sprintf("HTTP %d", resp.StatusCode)
 	text := textExcerpt(resp, body)
-	if !strings.Contains(text, "Instance not found") {
-		text = ""
-	}
-	if text != "" {
+	if strings.Contains(text, "Instance not found") {
 		problem += ": " + redact(text)
 	}
 	if hint := hintFor("", "", resp.StatusCode, "", text); hint != "" {

@@ -65,8 +65,8 @@ type Invalidator interface {
 // Client returns an *http.Client that sends this source's tokens with every
 // request (see Transport), over the transport of the HTTP client of the config
 // that made the source, with its OrgID, and with its Address, Header and
-// InsecureAllowPlainHTTP for requests to the issuer's origin. Clients made this way share the
-// source's cache; closing the source is up to its owner.
+// InsecureAllowPlainHTTP for requests to the issuer's origin. Clients made
+// this way share the source's cache; closing the source is up to its owner.
 func (ts *TokenSource) Client() *http.Client {
 	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID,
 		RejectedError: ts.api.rejected, zitadel: ts.api.zitadel}}
