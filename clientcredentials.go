@@ -29,6 +29,7 @@ type ClientCredentialsConfig struct {
 	Address                string
 	InsecureAllowPlainHTTP bool
 	Header                 http.Header
+	Hooks                  *Hooks
 }
 
 // GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
@@ -58,7 +59,7 @@ func (c ClientCredentialsConfig) Validate() error {
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 func (c ClientCredentialsConfig) grant() (grant, error) {

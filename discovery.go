@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
@@ -109,14 +110,15 @@ func (ep *Endpoints) check(allowPlainHTTP bool) error {
 type discovery struct {
 	caller *caller
 	issuer string
+	hooks  *Hooks
 	// sem admits one discovery request at a time; unlike a mutex, a caller
 	// whose context ends stops waiting for it.
 	sem chan struct{}
 	ep  atomic.Pointer[Endpoints]
 }
 
-func newDiscovery(c *caller, issuer string) *discovery {
-	return &discovery{caller: c, issuer: issuer, sem: make(chan struct{}, 1)}
+func newDiscovery(c *caller, issuer string, hooks *Hooks) *discovery {
+	return &discovery{caller: c, issuer: issuer, hooks: hooks, sem: make(chan struct{}, 1)}
 }
 
 func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
@@ -132,7 +134,9 @@ func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
 	if ep := d.ep.Load(); ep != nil {
 		return ep, nil // fetched while this caller waited
 	}
+	start := time.Now()
 	ep, err := d.caller.discover(ctx, d.issuer)
+	d.hooks.discoveryDone(DiscoveryDoneInfo{Issuer: d.issuer, Duration: time.Since(start), Err: err})
 	if err != nil {
 		return nil, err
 	}

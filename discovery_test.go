@@ -278,7 +278,7 @@ func TestDiscoveryWaitEndsWithCallerContext(t *testing.T) {
 			<-release
 			serveDoc(nil)(w)
 		}))
-		d := newDiscovery(newCaller(rt.client(), time.Hour), fakeIssuer)
+		d := newDiscovery(newCaller(rt.client(), time.Hour), fakeIssuer, nil)
 		first := make(chan error, 1)
 		go func() {
 			_, err := d.endpoints(context.Background())

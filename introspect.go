@@ -63,6 +63,8 @@ type IntrospectionConfig struct {
 	Address                string
 	InsecureAllowPlainHTTP bool
 	Header                 http.Header
+	// Hooks, when set, are told of every Introspect call (see Hooks).
+	Hooks *Hooks
 	// HTTPClient sends the requests; nil means a client of this package's own.
 	HTTPClient *http.Client
 	// Timeout bounds each request; DefaultTimeout when zero.
@@ -138,7 +140,7 @@ func (c IntrospectionConfig) Validate() error {
 
 func (c IntrospectionConfig) settings() settings {
 	return settings{config: "IntrospectionConfig", issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.

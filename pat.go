@@ -31,6 +31,7 @@ type PATConfig struct {
 	Address                string
 	InsecureAllowPlainHTTP bool
 	Header                 http.Header
+	Hooks                  *Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
@@ -88,7 +89,7 @@ func (c PATConfig) Validate() error {
 
 func (c PATConfig) settings() settings {
 	return settings{config: "PATConfig", issuer: c.Issuer, client: c.HTTPClient, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 // patKind names personal access tokens in errors.

@@ -40,7 +40,7 @@ func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
 		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
 		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
 	} else {
-		p.endpoints = newDiscovery(call, issuer).endpoints
+		p.endpoints = newDiscovery(call, issuer, s.hooks).endpoints
 	}
 	return p
 }

@@ -55,6 +55,9 @@ type Config struct {
 	// a proxy's credentials belong in the HTTP client's transport.
 	Header http.Header
 
+	// Hooks, when set, are called as the source works (see Hooks).
+	Hooks *Hooks
+
 	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
 	// ZITADEL's own APIs.
 	Scopes []string
@@ -115,7 +118,7 @@ func (c Config) Validate() error {
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 // grant checks the key and builds its signer, once for all token requests.

@@ -24,6 +24,7 @@ type settings struct {
 	address        string
 	header         http.Header
 	allowPlainHTTP bool
+	hooks          *Hooks
 }
 
 // configError reports a field of the config these settings belong to.
@@ -70,13 +71,14 @@ type apiClient struct {
 	orgID    string
 	rejected error         // set for tokens that cannot be renewed (see Transport.RejectedError)
 	zitadel  *zitadelRoute // the config's route to ZITADEL, or nil; also base when set
+	hooks    *Hooks
 }
 
 // apiClient takes the HTTP client's transport, as x/oauth2 does: the same
 // client sends token requests and, through Client, API requests. Requests to
 // ZITADEL take the config's route (Address, Header).
 func (s settings) apiClient(client *http.Client) apiClient {
-	api := apiClient{orgID: s.orgID}
+	api := apiClient{orgID: s.orgID, hooks: s.hooks}
 	if client != nil {
 		api.base = client.Transport
 	}

@@ -44,6 +44,8 @@ type Transport struct {
 	// instead of dropping it and retrying: for a token that cannot be
 	// renewed, such as a personal access token (ErrPATRejected).
 	RejectedError error
+	// Hooks, when set, are told of every 401 that blames a token.
+	Hooks *Hooks
 
 	zitadel *zitadelRoute // set by TokenSource.Client: the config's opt-in covers ZITADEL's origins
 }
@@ -69,7 +71,7 @@ type Invalidator interface {
 // this way share the source's cache; closing the source is up to its owner.
 func (ts *TokenSource) Client() *http.Client {
 	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID,
-		RejectedError: ts.api.rejected, zitadel: ts.api.zitadel}}
+		RejectedError: ts.api.rejected, Hooks: ts.api.hooks, zitadel: ts.api.zitadel}}
 }
 
 // HeaderOrgID selects the organization a ZITADEL API call acts on.
@@ -91,9 +93,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.RejectedError != nil {
 		discard(resp)
+		t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode})
 		return nil, t.RejectedError
 	}
-	return t.retryWithNewToken(req, tok, resp), nil
+	out := t.retryWithNewToken(req, tok, resp)
+	_, dropped := t.Source.(Invalidator)
+	t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode, Dropped: dropped, Retried: out != resp})
+	return out, nil
 }
 
 // send sends r, which the caller owns, with tok.
