@@ -59,7 +59,7 @@ type Server struct {
 	srv       *httptest.Server // nil with InProcess
 	handler   http.Handler     // what srv or the in-process transport serves
 	inProcess bool             // InProcess
-	done      chan struct{} // closed by Close to release waiting handlers
+	done      chan struct{}    // closed by Close to release waiting handlers
 	closeOnce sync.Once
 	ecKeys    bool // WithECKeys
 	signer    idTokenSigner
