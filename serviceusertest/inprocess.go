@@ -18,8 +18,10 @@ const inProcessHost = "127.0.0.1:1"
 // InProcess makes a Server without a listener: Client and Transport serve
 // each request by calling the server's handler in the caller's goroutine.
 // Issuer is "http://127.0.0.1:1" (the fixed ListenerHost), which the
-// library's rule for plain http accepts as a loopback host; requests must go
-// through Client or Transport, as nothing listens there.
+// library's rule for plain http accepts as a loopback host. Requests must go
+// through Client or Transport, as nothing listens there; these answer for
+// 127.0.0.1:1, localhost:1 and the instance domain (SetInstanceDomain), and
+// fail like a refused connection for any other host or once Close was called.
 //
 // With no goroutine blocked on a socket, such a server works inside a
 // testing/synctest bubble, where time.Now is the bubble's fake clock:

@@ -20,6 +20,10 @@
 // they are deleted. Knobs on the Server shift its clock, slow it down, inject
 // failures and count what it saw.
 //
+// With InProcess the server has no listener and answers through Client or
+// Transport in-process, so that it works inside a testing/synctest bubble,
+// on the bubble's fake clock (see ExampleInProcess).
+//
 // A typical test:
 //
 //	srv := serviceusertest.NewServer()
