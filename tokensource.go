@@ -228,7 +228,7 @@ func (ts *TokenSource) Invalidate(tok *oauth2.Token) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	s := ts.snap.Load()
-	if s != nil && s.token == tok && time.Now().Sub(s.fetchedAt) >= minInvalidateAge {
+	if s != nil && s.token == tok && time.Since(s.fetchedAt) >= minInvalidateAge {
 		ts.snap.Store(nil)
 	}
 }
