@@ -35,11 +35,11 @@ import (
 // A 429 keeps the patient ceiling even while callers wait: an overloaded
 // endpoint recovers no sooner for being asked more often.
 const (
-	backoffBase            = time.Second
-	backoffMax             = time.Minute
-	urgentMax              = 10 * time.Second
-	permanentBase          = 2 * time.Second
-	quickBase = 50 * time.Millisecond
+	backoffBase   = time.Second
+	backoffMax    = time.Minute
+	urgentMax     = 10 * time.Second
+	permanentBase = 2 * time.Second
+	quickBase     = 50 * time.Millisecond
 
 	notProjectedQuickRetries = 6
 	freshQuickRetries        = 4
