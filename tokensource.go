@@ -245,6 +245,9 @@ func (ts *TokenSource) settle(f *flight, tok *oauth2.Token, err error, start tim
 	ts.lastErr = err
 	urgent := retryDelay(ts.failures, err, true, !ts.hadToken)
 	ts.urgentAt = now.Add(urgent.delay)
+	if s := ts.snap.Load(); s != nil && now.Before(s.expiresAt) && s.expiresAt.Before(ts.urgentAt) {
+		ts.urgentAt = s.expiresAt // callers start waiting then: try once at once
+	}
 	ts.patientAt = now.Add(retryDelay(ts.failures, err, false, !ts.hadToken).delay)
 	if urgent.quick && f.waiters > 0 && !ts.closedLocked() && now.Sub(start)+urgent.delay <= ts.budget() {
 		return urgent.delay, true

@@ -873,3 +873,42 @@ func TestRetryAfterSpreadsAFleet(t *testing.T) {
 		assert.Greater(t, retries[len(retries)-1]-retries[0], 500*time.Millisecond, "retries spread")
 	})
 }
+
+// TestOutageEndingBeforeExpiryCausesNoCallerError: refreshes ahead of expiry
+// fail, patiently spaced up to backoffMax apart, until just before the
+// token expires. The pause after the last failure may reach past the
+// expiry; callers must not then be refused for seconds with a stale error.
+func TestOutageEndingBeforeExpiryCausesNoCallerError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 20 {
+			var down atomic.Bool
+			h := func(w http.ResponseWriter, r *http.Request) {
+				if down.Load() {
+					zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
+					return
+				}
+				zitadelAnswer(w, http.StatusOK, "", "")
+			}
+			ts := inProcessSource(t, h)
+			first, err := ts.Token()
+			require.NoError(t, err)
+			down.Store(true)
+			expires := first.Expiry.Add(-expiryMargin)
+			time.Sleep(time.Until(expires) - 10*time.Minute)
+			for time.Until(expires) > time.Second { // a caller whose refreshes fail
+				_, err := ts.Token()
+				require.NoError(t, err)
+				time.Sleep(time.Second)
+			}
+			down.Store(false)
+			refused := 0
+			for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+				if _, err := ts.Token(); err != nil {
+					refused++
+				}
+			}
+			ts.Close()
+			assert.Zero(t, refused, "calls refused after the endpoint came back")
+		}
+	})
+}
