@@ -189,6 +189,10 @@ func TestBinaryPlainHTTPAddress(t *testing.T) {
 		}
 		checkCode(t, c.runBinary(t, env, args...), exitNetwork)
 	}
+	// A flag given wins over the environment, as for the other flags.
+	r = c.runBinary(t, []string{cache, envInsecurePlainHTTP + "=1"},
+		append(append([]string{"token", "-no-cache", "-" + flagInsecurePlainHTTP + "=false"}, keyArgs...), "-address", remote)...)
+	checkCode(t, r, exitUsage)
 	r = c.runBinary(t, []string{cache, envInsecurePlainHTTP + "=maybe"}, append([]string{"token"}, keyArgs...)...)
 	checkCode(t, r, exitUsage)
 	if !strings.Contains(r.stderr, envInsecurePlainHTTP) {
