@@ -123,20 +123,24 @@ func PATFromEnv(name string) (Secret, error) {
 }
 
 // checkPAT refuses values that cannot be a token; the errors never quote it.
-func checkPAT(s, env string) (Secret, error) {
+func checkPAT(s, env string) (Secret, error) { return checkSecret(s, patKind, "the token", env) }
+
+// checkSecret refuses values that cannot be a secret of kind (named noun in
+// errors); the errors never quote it.
+func checkSecret(s, kind, noun, env string) (Secret, error) {
 	s = strings.TrimSpace(s)
 	problem := ""
 	switch {
 	case s == "":
-		problem = "the token is empty"
+		problem = noun + " is empty"
 	case strings.ContainsAny(s, " \t\r\n"):
-		problem = "the token contains white space"
+		problem = noun + " contains white space"
 	case strings.ContainsFunc(s, invisible):
-		problem = "the token contains control or invisible characters"
+		problem = noun + " contains control or invisible characters"
 	case len(s) > maxCredentialFileSize:
-		problem = fmt.Sprintf("the token is longer than %d bytes", maxCredentialFileSize)
+		problem = fmt.Sprintf("%s is longer than %d bytes", noun, maxCredentialFileSize)
 	default:
 		return Secret(s), nil
 	}
-	return "", &CredentialError{Kind: patKind, Env: env, Problem: problem}
+	return "", &CredentialError{Kind: kind, Env: env, Problem: problem}
 }

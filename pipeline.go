@@ -76,6 +76,9 @@ func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSou
 	ts := newTokenSource(ctx, p.fetch, api)
 	ts.closeIdle = p.call.closeIdle
 	ts.waitBudget = s.timeout
+	if w, ok := g.(watchedCredential); ok {
+		ts.credentialChanged = w.credentialChanged
+	}
 	return ts
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -15,8 +16,12 @@ import (
 // are required.
 type Config struct {
 	// Key is the service user's key file (see ReadKeyFile, ParseKeyFile,
-	// KeyFileFromEnv). It must be of type "serviceaccount".
-	Key *KeyFile
+	// KeyFileFromEnv), or a source of keys that may change under a running
+	// token source, such as a key file read again when it is rotated (see
+	// WatchKeyFile). It is asked for the key before every token request, and
+	// once when the token source is made, to check it. The key must be of
+	// type "serviceaccount".
+	Key KeySource
 
 	// Issuer is the ZITADEL instance, such as "https://my-instance.zitadel.cloud":
 	// its public identity, even when requests go to Address. A trailing slash
@@ -121,35 +126,82 @@ func (c Config) settings() settings {
 		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
-// grant checks the key and builds its signer, once for all token requests.
+// grant checks the key and builds its signer, once per key for all token
+// requests.
 func (c Config) grant() (grant, error) {
-	switch {
-	case c.Key == nil || c.Key.signer() == nil:
-		return nil, c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile or KeyFileFromEnv)")
-	case c.Key.Type != KeyTypeServiceAccount:
-		return nil, c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", c.Key.Type, KeyTypeServiceAccount))
+	if c.Key == nil {
+		return nil, c.keyError(nil)
 	}
-	signer, err := newAssertionSigner(c.Key, c.AssertionLifetime)
-	if err != nil {
+	current, changed := keySupply(c.Key, c.Hooks)
+	g := &keyGrant{current: current, changed: changed, lifetime: c.AssertionLifetime, check: c.keyError}
+	if _, _, err := g.keyAndSigner(); err != nil {
 		return nil, err
 	}
-	return keyGrant{key: c.Key, signer: signer}, nil
+	return g, nil
 }
 
-// keyGrant is the JWT bearer grant: a fresh assertion for every request.
+// keyError reports a key that cannot obtain tokens, or nil.
+func (c Config) keyError(key *KeyFile) error {
+	switch {
+	case key == nil || key.signer() == nil:
+		return c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile, KeyFileFromEnv or WatchKeyFile)")
+	case key.Type != KeyTypeServiceAccount:
+		return c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", key.Type, KeyTypeServiceAccount))
+	}
+	return nil
+}
+
+// keyGrant is the JWT bearer grant: a fresh assertion for every request,
+// signed with the source's current key.
 type keyGrant struct {
-	key    *KeyFile
+	current  func() (*KeyFile, error)
+	changed  func() bool // nil unless the key comes from a watched file
+	lifetime time.Duration
+	check    func(*KeyFile) error
+
+	mu     sync.Mutex
+	key    *KeyFile // the key signer was built for
 	signer *assertionSigner
 }
 
-func (g keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error) {
-	if err := g.key.CheckExpiry(now); err != nil {
+func (g *keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error) {
+	key, signer, err := g.keyAndSigner()
+	if err != nil {
 		return tokenRequest{}, err
 	}
-	assertion, err := g.signer.sign(ep.Issuer, now)
+	if err := key.CheckExpiry(now); err != nil {
+		return tokenRequest{}, err
+	}
+	assertion, err := signer.sign(ep.Issuer, now)
 	if err != nil {
 		return tokenRequest{}, err
 	}
 	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}}
 	return tokenRequest{form: form, secrets: []string{assertion}}, nil
 }
+
+// keyAndSigner returns the current key and its signer, built when the key
+// is new.
+func (g *keyGrant) keyAndSigner() (*KeyFile, *assertionSigner, error) {
+	key, err := g.current()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.check(key); err != nil {
+		return nil, nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if key != g.key {
+		signer, err := newAssertionSigner(key, g.lifetime)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.key, g.signer = key, signer
+	}
+	return g.key, g.signer, nil
+}
+
+// credentialChanged reports a watched key file that holds a key the last
+// request did not use.
+func (g *keyGrant) credentialChanged() bool { return g.changed != nil && g.changed() }

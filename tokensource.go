@@ -71,6 +71,9 @@ type TokenSource struct {
 	// waitBudget bounds how long a refresh keeps retrying within its
 	// callers' wait (the config's Timeout); 0 means DefaultTimeout.
 	waitBudget time.Duration
+	// credentialChanged, when set, reports a watched credential file that
+	// holds a credential the last request did not use: it ends the backoff.
+	credentialChanged func() bool
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool       // set by Close: no refresh starts any more
@@ -190,7 +193,7 @@ func (ts *TokenSource) startLocked(now time.Time, urgent bool) *flight {
 	if urgent {
 		notBefore = ts.urgentAt
 	}
-	if ts.closedLocked() || now.Before(notBefore) {
+	if ts.closedLocked() || now.Before(notBefore) && !ts.newCredentialLocked() {
 		return nil
 	}
 	f := &flight{done: make(chan struct{})}
@@ -198,6 +201,17 @@ func (ts *TokenSource) startLocked(now time.Time, urgent bool) *flight {
 	ts.wg.Add(1)
 	go ts.run(f)
 	return f
+}
+
+// newCredentialLocked reports whether the credential changed since the last
+// request; the new one starts with no failures counted, so that it gets the
+// quick retries of a credential ZITADEL may not have projected yet.
+func (ts *TokenSource) newCredentialLocked() bool {
+	if ts.credentialChanged == nil || !ts.credentialChanged() {
+		return false
+	}
+	ts.failures = 0
+	return true
 }
 
 // closedLocked reports whether Close was called or the source's context ended.

@@ -1,0 +1,202 @@
+package serviceuser
+
+import (
+	"crypto/sha256"
+	"errors"
+	"os"
+	"sync"
+	"time"
+)
+
+// Watching a credential file for rotation. A Kubernetes Secret update swaps
+// a "..data" symlink, other tools rename a new file into place or rewrite it
+// in place. os.Stat follows links, so a change shows in the file's size,
+// modification time or identity (os.SameFile); the file is read again only
+// then, and its content compared with what was read last.
+
+// pollInterval bounds how often the file is looked at on paths that may run
+// on every call (a source in backoff); a token request always looks.
+const pollInterval = time.Second
+
+// keptNote ends the error for a refused file.
+const keptNote = "the previous credential stays in use"
+
+// fileWatch holds the last good credential read from a file, and reads the
+// file again when it changes. A changed file is taken only if parse (and
+// accept, given the credential in use) take it; otherwise the error is kept
+// and the credential in use stays.
+type fileWatch[T any] struct {
+	path, kind string
+	parse      func(data []byte) (T, error)
+	accept     func(cur, next T) error
+	describe   func(T) string // the key id reported to hooks, or ""
+
+	mu       sync.Mutex
+	state    watchState[T]
+	file     fileState // of the content read last, taken or not
+	polledAt time.Time
+}
+
+// watchState is what a poll returns: the credential in use and the counts
+// by which each user of the watch tells what is new since it last looked.
+type watchState[T any] struct {
+	cur    T
+	gen    uint64                 // credentials taken after the first
+	events uint64                 // reloads, taken or refused
+	last   CredentialReloadedInfo // the latest reload
+	err    error                  // why the latest reload was refused; nil when taken
+}
+
+// fileState identifies what was read from the file.
+type fileState struct {
+	info os.FileInfo // from os.Stat before the read; nil when unknown
+	sum  [sha256.Size]byte
+}
+
+// unchanged reports whether info describes the file that was read.
+func (s fileState) unchanged(info os.FileInfo) bool {
+	return s.info != nil && info.Size() == s.info.Size() &&
+		info.ModTime().Equal(s.info.ModTime()) && os.SameFile(info, s.info)
+}
+
+// newFileWatch reads and parses the file once; its errors are those of
+// reading the credential without watching.
+func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fileWatch[T], error) {
+	info, _ := os.Stat(path) // before the read: a change after it shows at the next poll
+	data, err := readCredentialFile(path, kind, "")
+	if err != nil {
+		return nil, err
+	}
+	cur, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	w := &fileWatch[T]{path: path, kind: kind, parse: parse}
+	w.state.cur, w.file = cur, fileState{info: info, sum: sha256.Sum256(data)}
+	w.polledAt = time.Now()
+	return w, nil
+}
+
+// poll looks at the file, at most once per pollInterval unless force, and
+// returns the state after it.
+func (w *fileWatch[T]) poll(force bool) watchState[T] {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now := time.Now(); force || now.Sub(w.polledAt) >= pollInterval {
+		w.polledAt = now
+		w.reload()
+	}
+	return w.state
+}
+
+// reload reads the file again if it changed, and takes or refuses it.
+func (w *fileWatch[T]) reload() {
+	info, err := os.Stat(w.path)
+	if err == nil && w.file.unchanged(info) {
+		return
+	}
+	data, err := readCredentialFile(w.path, w.kind, "")
+	if err != nil {
+		w.file = fileState{} // read again at the next poll
+		w.refuse(err)
+		return
+	}
+	read := fileState{info: info, sum: sha256.Sum256(data)}
+	if read.sum == w.file.sum { // a zero sum (nothing read) matches no content
+		w.file = read // touched or replaced by the same content
+		return
+	}
+	w.file = read
+	next, err := w.parse(data)
+	if err == nil && w.accept != nil {
+		err = w.accept(w.state.cur, next)
+	}
+	if err != nil {
+		w.refuse(err)
+		return
+	}
+	w.state.cur, w.state.err = next, nil
+	w.state.gen++
+	w.record(nil)
+}
+
+// refuse keeps the credential in use and records why the file was refused;
+// the same error again (a file still missing) is recorded once.
+func (w *fileWatch[T]) refuse(cause error) {
+	err := w.refusal(cause)
+	if w.state.err != nil && w.state.err.Error() == err.Error() {
+		return
+	}
+	w.state.err = err
+	w.record(err)
+}
+
+// refusal is the error for a refused file: a *CredentialError that names the
+// file when its path is plainly a path, and never its content.
+func (w *fileWatch[T]) refusal(cause error) error {
+	var ce *CredentialError
+	if errors.As(cause, &ce) {
+		refused := *ce
+		refused.Problem += "; " + keptNote
+		return &refused
+	}
+	e := &CredentialError{Kind: w.kind, Problem: "the changed file is refused (" + keptNote + ")", Err: cause}
+	if showablePath(w.path) {
+		e.Path = w.path
+	}
+	return e
+}
+
+// record counts a reload for the hooks of every user of the watch.
+func (w *fileWatch[T]) record(err error) {
+	w.state.events++
+	w.state.last = CredentialReloadedInfo{Err: err}
+	if showablePath(w.path) {
+		w.state.last.Path = w.path
+	}
+	if w.describe != nil {
+		w.state.last.KeyID = w.describe(w.state.cur)
+	}
+}
+
+// peek returns the state without looking at the file.
+func (w *fileWatch[T]) peek() watchState[T] {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state
+}
+
+// watchUse follows a watch for one token source: which credential its last
+// request used, and which reloads its hooks have been told about.
+type watchUse[T any] struct {
+	w     *fileWatch[T]
+	hooks *Hooks
+
+	mu       sync.Mutex
+	used     uint64 // the generation the last request used
+	reported uint64 // reloads passed to hooks
+}
+
+// take returns the credential for a request, after looking at the file, and
+// tells the hooks about a reload they have not heard of.
+func (u *watchUse[T]) take() (T, error) {
+	s := u.w.poll(true)
+	u.mu.Lock()
+	u.used = s.gen
+	tell := s.events != u.reported
+	u.reported = s.events
+	u.mu.Unlock()
+	if tell {
+		u.hooks.credentialReloaded(s.last)
+	}
+	return s.cur, nil
+}
+
+// changed looks at the file (at most once per pollInterval) and reports
+// whether it holds a credential the last request did not use.
+func (u *watchUse[T]) changed() bool {
+	s := u.w.poll(false)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return s.gen != u.used
+}
