@@ -18,6 +18,10 @@ type ClientCredentialsConfig struct {
 	ClientID string
 	// ClientSecret is the secret ZITADEL generated for the machine user.
 	ClientSecret Secret
+	// ClientSecretSource, when set instead of ClientSecret, supplies the
+	// secret before every token request, such as a file read again when the
+	// secret is rotated (see WatchSecretFile).
+	ClientSecretSource SecretSource
 	// Issuer, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Address,
 	// InsecureAllowPlainHTTP and Header mean what they mean in Config.
 	Issuer                 string
@@ -66,18 +70,55 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	switch {
 	case c.ClientID == "":
 		return nil, c.settings().configError("ClientID", "missing (the machine user's login name)")
-	case c.ClientSecret == "":
-		return nil, c.settings().configError("ClientSecret", "missing")
+	case c.ClientSecret != "" && c.ClientSecretSource != nil:
+		return nil, c.settings().configError("ClientSecretSource", "set ClientSecret or ClientSecretSource, not both")
 	}
-	return secretGrant{id: c.ClientID, secret: string(c.ClientSecret)}, nil
+	g := &secretGrant{id: c.ClientID, current: c.ClientSecret.CurrentSecret, check: c.secretError}
+	if c.ClientSecretSource != nil {
+		g.current, g.changed = secretSupply(c.ClientSecretSource, c.Hooks)
+	}
+	if _, err := g.secret(); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// secretError reports a missing secret, or nil.
+func (c ClientCredentialsConfig) secretError(secret Secret) error {
+	if secret == "" {
+		return c.settings().configError("ClientSecret", "missing")
+	}
+	return nil
 }
 
 // secretGrant is the client_credentials grant. It authenticates with HTTP
 // Basic, as ZITADEL expects, never also with form fields.
-type secretGrant struct{ id, secret string }
-
-func (g secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) {
-	form := url.Values{"grant_type": {GrantTypeClientCredentials}}
-	return tokenRequest{form: form, basicUser: g.id, basicPassword: g.secret,
-		secrets: []string{g.secret, url.QueryEscape(g.secret)}}, nil
+type secretGrant struct {
+	id      string
+	current func() (Secret, error)
+	changed func() bool // nil unless the secret comes from a watched file
+	check   func(Secret) error
 }
+
+func (g *secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) {
+	secret, err := g.secret()
+	if err != nil {
+		return tokenRequest{}, err
+	}
+	form := url.Values{"grant_type": {GrantTypeClientCredentials}}
+	return tokenRequest{form: form, basicUser: g.id, basicPassword: secret,
+		secrets: []string{secret, url.QueryEscape(secret)}}, nil
+}
+
+// secret returns the current secret, checked.
+func (g *secretGrant) secret() (string, error) {
+	secret, err := g.current()
+	if err == nil {
+		err = g.check(secret)
+	}
+	return string(secret), err
+}
+
+// credentialChanged reports a watched secret file that holds a secret the
+// last request did not use.
+func (g *secretGrant) credentialChanged() bool { return g.changed != nil && g.changed() }

@@ -16,7 +16,14 @@ import (
 type PATConfig struct {
 	// PAT is the personal access token (see ReadPAT and PATFromEnv).
 	PAT Secret
-	// Expiry is when the token expires, as set in the console; zero means never.
+	// PATSource, when set instead of PAT, supplies the token, such as a file
+	// read again when the token is rotated (see WatchSecretFile). A token
+	// source then looks at it at least every 30 s (and before that when the
+	// source is in backoff), so an old token should be deleted no sooner
+	// than that after the new one is written.
+	PATSource SecretSource
+	// Expiry is when the token expires, as set in the console; zero means
+	// never. It cannot be set with PATSource, whose tokens each have their own.
 	Expiry time.Time
 	// HTTPClient's transport sends the API requests; nil means
 	// http.DefaultTransport (or the client ctx carries under oauth2.HTTPClient).
@@ -35,8 +42,12 @@ type PATConfig struct {
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
-// checks it again; the check makes no request.
-const patRecheck = 24 * time.Hour
+// checks it again; the check makes no request. patWatchRecheck is the same
+// for a PAT from a PATSource, which may be rotated.
+const (
+	patRecheck      = 24 * time.Hour
+	patWatchRecheck = 30 * time.Second
+)
 
 // TokenSource returns a source of the token, as long as it has not expired.
 // It makes no request; ctx only supplies values, as in Config.TokenSource.
@@ -44,7 +55,10 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	s := c.settings()
 	api := s.apiClient(s.httpClient(ctx))
 	api.rejected = ErrPATRejected
-	return newTokenSource(ctx, c.Token, api)
+	current, changed := c.supply()
+	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(current) }, api)
+	ts.credentialChanged = changed
+	return ts
 }
 
 // Client returns an *http.Client that sends the token with every request
@@ -55,36 +69,73 @@ func (c PATConfig) Client(ctx context.Context) *http.Client {
 
 // Token returns the token, as long as it has not expired.
 func (c PATConfig) Token(context.Context) (*oauth2.Token, error) {
-	if err := c.Validate(); err != nil {
+	current, _ := c.supply()
+	return c.token(current)
+}
+
+// token returns the token current supplies, checked, with the expiry to
+// serve it until.
+func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) {
+	pat, err := c.checked(current)
+	if err != nil {
 		return nil, err
 	}
 	expiry := c.Expiry
-	if expiry.IsZero() {
+	switch {
+	case c.PATSource != nil:
+		expiry = time.Now().Add(patWatchRecheck)
+	case expiry.IsZero():
 		expiry = time.Now().Add(patRecheck)
-	} else if !time.Now().Before(expiry) {
+	case !time.Now().Before(expiry):
 		return nil, fmt.Errorf("%w at %s", ErrPATExpired, expiry.UTC().Format(time.RFC3339))
 	}
-	return &oauth2.Token{AccessToken: string(c.PAT), TokenType: "Bearer", Expiry: expiry}, nil
+	return &oauth2.Token{AccessToken: string(pat), TokenType: "Bearer", Expiry: expiry}, nil
+}
+
+// supply is how the token is obtained for each use and, for a watched file,
+// how a change is noticed (nil otherwise).
+func (c PATConfig) supply() (current func() (Secret, error), changed func() bool) {
+	if c.PATSource == nil {
+		return c.PAT.CurrentSecret, nil
+	}
+	return secretSupply(c.PATSource, c.Hooks)
 }
 
 // Validate reports a token that cannot work.
 func (c PATConfig) Validate() error {
-	if c.PAT == "" {
-		return &ConfigError{Config: "PATConfig", Field: "PAT", Problem: "missing"}
-	}
-	if _, err := checkPAT(string(c.PAT), ""); err != nil {
-		return &ConfigError{Config: "PATConfig", Field: "PAT", Problem: err.Error()}
-	}
+	current, _ := c.supply()
+	_, err := c.checked(current)
+	return err
+}
+
+// checked returns the token current supplies once the config is checked.
+func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
 	s := c.settings()
+	switch {
+	case c.PAT != "" && c.PATSource != nil:
+		return "", s.configError("PATSource", "set PAT or PATSource, not both")
+	case c.PATSource != nil && !c.Expiry.IsZero():
+		return "", s.configError("Expiry", "not used with PATSource: each token it supplies has its own")
+	}
+	pat, err := current()
+	switch {
+	case err != nil:
+		return "", err
+	case pat == "":
+		return "", s.configError("PAT", "missing")
+	}
+	if _, err := checkPAT(string(pat), ""); err != nil {
+		return "", s.configError("PAT", err.Error())
+	}
 	if err := s.validateRoute(); err != nil {
-		return err
+		return "", err
 	}
 	if c.Issuer != "" {
 		if _, err := normalizeIssuerURL(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
-			return s.fieldError("Issuer", err)
+			return "", s.fieldError("Issuer", err)
 		}
 	}
-	return nil
+	return pat, nil
 }
 
 func (c PATConfig) settings() settings {

@@ -20,11 +20,15 @@ func (kf *KeyFile) CurrentKey() (*KeyFile, error) { return kf, nil }
 
 // SecretSource supplies a client secret (ClientCredentialsConfig) or a
 // personal access token (PATConfig) that may change under a running token
-// source. *SecretWatcher implements it.
+// source. *SecretWatcher (a file read again when it changes) and Secret (a
+// secret that never changes) implement it.
 type SecretSource interface {
 	// CurrentSecret returns the secret for the next request.
 	CurrentSecret() (Secret, error)
 }
+
+// CurrentSecret returns s: a Secret is a SecretSource that never changes.
+func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 
 // KeyWatcher is a key file that is read again when it changes, so that a key
 // rotated by replacing a mounted file (a Kubernetes Secret update, a new
