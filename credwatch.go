@@ -177,6 +177,13 @@ type watchUse[T any] struct {
 	reported uint64 // reloads passed to hooks
 }
 
+// newWatchUse follows w from its present state: earlier reloads are not
+// reported.
+func newWatchUse[T any](w *fileWatch[T], hooks *Hooks) *watchUse[T] {
+	s := w.peek()
+	return &watchUse[T]{w: w, hooks: hooks, used: s.gen, reported: s.events}
+}
+
 // take returns the credential for a request, after looking at the file, and
 // tells the hooks about a reload they have not heard of.
 func (u *watchUse[T]) take() (T, error) {

@@ -61,6 +61,16 @@
 // request. A failed refresh is retried with exponential backoff and jitter
 // while the still-valid token keeps being served.
 //
+// # Rotation
+//
+// A credential mounted as a file can be replaced under a running source:
+// [WatchKeyFile] gives a [KeySource] for [Config.Key] that reads the key
+// file again when it changes (a Kubernetes Secret update, a file renamed
+// into place or rewritten), and [WatchSecretFile] does the same for
+// [ClientCredentialsConfig.ClientSecretSource] and [PATConfig.PATSource]. A
+// file that is not a valid credential never replaces the one in use; the
+// cached token is served throughout, and a new credential ends the backoff.
+//
 // # Errors
 //
 // No error, fmt verb or slog record ever holds a private key, an assertion, a

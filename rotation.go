@@ -159,7 +159,7 @@ func watchedPath(path string) string {
 // watched file, learns that it changed (nil otherwise).
 func keySupply(src KeySource, hooks *Hooks) (current func() (*KeyFile, error), changed func() bool) {
 	if kw, ok := src.(*KeyWatcher); ok && kw != nil {
-		u := &watchUse[*KeyFile]{w: kw.w, hooks: hooks}
+		u := newWatchUse(kw.w, hooks)
 		return u.take, u.changed
 	}
 	return src.CurrentKey, nil
@@ -168,7 +168,7 @@ func keySupply(src KeySource, hooks *Hooks) (current func() (*KeyFile, error), c
 // secretSupply is keySupply for secrets.
 func secretSupply(src SecretSource, hooks *Hooks) (current func() (Secret, error), changed func() bool) {
 	if sw, ok := src.(*SecretWatcher); ok && sw != nil {
-		u := &watchUse[Secret]{w: sw.w, hooks: hooks}
+		u := newWatchUse(sw.w, hooks)
 		return u.take, u.changed
 	}
 	return src.CurrentSecret, nil

@@ -472,3 +472,26 @@ func TestWatchErrors(t *testing.T) {
 	assert.NotContains(t, printed(kw), "PRIVATE")
 	assert.NotContains(t, printed(serviceuser.Config{Key: kw}), "PRIVATE")
 }
+
+// TestNewSourceHearsOnlyLaterReloads makes a token source from a watcher
+// that refused a file before: its hooks are not told about that refusal.
+func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := serviceusertest.NewServer(serviceusertest.InProcess())
+		defer srv.Close()
+		file := rotations["rewrite in place"](t, t.TempDir(), srv.NewServiceUser().KeyFile)
+		kw, err := serviceuser.WatchKeyFile(file.path)
+		require.NoError(t, err)
+		file.replace(t, []byte("{"))
+		_, err = kw.CurrentKey()
+		require.NoError(t, err)
+		require.Error(t, kw.LastError())
+
+		rec := &reloads{}
+		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
+		defer ts.Close()
+		_, err = ts.Token()
+		require.NoError(t, err)
+		assert.Empty(t, rec.seen())
+	})
+}
