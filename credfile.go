@@ -88,6 +88,8 @@ func notAPathError(kind, env, shape string) error {
 	case env != "": // only key files are read from a path in a variable
 		subject = "environment variable " + env
 		hint = "set it to the key file's JSON or to the path of the key file"
+	case kind == secretKind:
+		hint = "WatchSecretFile takes the path of a file holding the secret; set the secret itself in the config"
 	case kind != keyFileKind:
 		hint = "ReadPAT takes the path of a file holding the token; use PATFromEnv or PATConfig.Token for the token itself"
 	case strings.HasPrefix(shape, "key file JSON in quotes"):

@@ -18,9 +18,10 @@ type Hooks struct {
 	RefreshDone func(RefreshDoneInfo)
 	// TokenRejected follows an API's 401 for a token a Transport sent.
 	TokenRejected func(TokenRejectedInfo)
-	// CredentialReloaded follows each change of a watched credential file:
-	// the new credential is in use, or it was refused (Err) and the old one
-	// stays.
+	// CredentialReloaded follows each change of a watched credential file
+	// (WatchKeyFile, WatchSecretFile), told at the token source's next
+	// token request after it is seen: the new credential is in use, or it
+	// was refused (Err) and the old one stays.
 	CredentialReloaded func(CredentialReloadedInfo)
 	// IntrospectionDone follows each Introspect call that returned an answer
 	// or an error.

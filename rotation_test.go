@@ -495,3 +495,13 @@ func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
 		assert.Empty(t, rec.seen())
 	})
 }
+
+// TestWatchSecretFileRefusesASecret shows WatchSecretFile given the secret
+// itself: the error says so without repeating it.
+func TestWatchSecretFileRefusesASecret(t *testing.T) {
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+	_, err := serviceuser.WatchSecretFile(jwt)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WatchSecretFile takes the path")
+	assert.NotContains(t, err.Error(), jwt)
+}
