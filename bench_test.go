@@ -19,7 +19,7 @@ func BenchmarkCachedToken(b *testing.B) {
 	tok := &oauth2.Token{AccessToken: "at", TokenType: "Bearer", Expiry: time.Now().Add(12 * time.Hour)}
 	fetch := func(context.Context) (*oauth2.Token, error) { return tok, nil }
 
-	ts := newTestSource(context.Background(), fetch, nil)
+	ts := newTestSource(context.Background(), fetch)
 	defer ts.Close()
 	reuse := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(tok))
 
@@ -56,7 +56,7 @@ func BenchmarkCachedToken(b *testing.B) {
 
 func TestCachedTokenAllocatesNothing(t *testing.T) {
 	tok := &oauth2.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}
-	ts := newTestSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return tok, nil }, nil)
+	ts := newTestSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return tok, nil })
 	defer ts.Close()
 	if _, err := ts.Token(); err != nil {
 		t.Fatal(err)

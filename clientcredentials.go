@@ -18,14 +18,18 @@ type ClientCredentialsConfig struct {
 	ClientID string
 	// ClientSecret is the secret ZITADEL generated for the machine user.
 	ClientSecret Secret
-	// Issuer, Scopes, TokenURL, HTTPClient, Timeout and OrgID mean what they
-	// mean in Config.
-	Issuer     string
-	Scopes     []string
-	TokenURL   string
-	HTTPClient *http.Client
-	Timeout    time.Duration
-	OrgID      string
+	// Issuer, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Address,
+	// InsecureAllowPlainHTTP and Header mean what they mean in Config.
+	Issuer                 string
+	Scopes                 []string
+	TokenURL               string
+	HTTPClient             *http.Client
+	Timeout                time.Duration
+	OrgID                  string
+	Address                string
+	InsecureAllowPlainHTTP bool
+	Header                 http.Header
+	Hooks                  *Hooks
 }
 
 // GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
@@ -54,7 +58,8 @@ func (c ClientCredentialsConfig) Validate() error {
 
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID}
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 func (c ClientCredentialsConfig) grant() (grant, error) {

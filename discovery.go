@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
@@ -44,7 +46,7 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 		return &DiscoveryError{URL: docURL, StatusCode: resp.StatusCode, Problem: problem}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fail(fmt.Sprintf("HTTP %d", resp.StatusCode))
+		return nil, fail(statusProblem(resp, body))
 	}
 	var ep Endpoints
 	if err := json.Unmarshal(body, &ep); err != nil {
@@ -55,16 +57,35 @@ func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error
 		de.otherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
 		return nil, de
 	}
-	if err := ep.check(); err != nil {
-		return nil, fail(err.Error())
+	if err := ep.check(c.allowPlainHTTP); err != nil {
+		de := fail("unusable document")
+		de.Err = err
+		return nil, de
 	}
 	return &ep, nil
 }
 
+// statusProblem describes an answer other than 200: its status, ZITADEL's
+// "Instance not found" text for a request to another host than the
+// instance's domain (other bodies, which a proxy may fill with anything, are
+// left out), and a hint.
+func statusProblem(resp *http.Response, body []byte) string {
+	problem := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	text := textExcerpt(resp, body)
+	if strings.Contains(text, "Instance not found") {
+		problem += ": " + redact(text)
+	}
+	if hint := hintFor("", "", resp.StatusCode, "", text); hint != "" {
+		problem += " (" + hint + ")"
+	}
+	return problem
+}
+
 // check refuses a document whose token endpoint is unusable, or that names an
 // endpoint where an assertion, a client secret or a token would travel in
-// clear: discovered URLs pass the same rule as configured ones.
-func (ep *Endpoints) check() error {
+// clear: discovered URLs pass the same rule as configured ones, and the same
+// opt-in (allowPlainHTTP).
+func (ep *Endpoints) check(allowPlainHTTP bool) error {
 	if ep.TokenURL == "" {
 		return errors.New("no token_endpoint")
 	}
@@ -77,7 +98,7 @@ func (ep *Endpoints) check() error {
 		if e.url == "" {
 			continue
 		}
-		if err := checkSecureURL(e.url); err != nil {
+		if err := checkURL(e.url, allowPlainHTTP); err != nil {
 			return fmt.Errorf("%s %w", e.name, err)
 		}
 	}
@@ -89,14 +110,15 @@ func (ep *Endpoints) check() error {
 type discovery struct {
 	caller *caller
 	issuer string
+	hooks  *Hooks
 	// sem admits one discovery request at a time; unlike a mutex, a caller
 	// whose context ends stops waiting for it.
 	sem chan struct{}
 	ep  atomic.Pointer[Endpoints]
 }
 
-func newDiscovery(c *caller, issuer string) *discovery {
-	return &discovery{caller: c, issuer: issuer, sem: make(chan struct{}, 1)}
+func newDiscovery(c *caller, issuer string, hooks *Hooks) *discovery {
+	return &discovery{caller: c, issuer: issuer, hooks: hooks, sem: make(chan struct{}, 1)}
 }
 
 func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
@@ -112,7 +134,9 @@ func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
 	if ep := d.ep.Load(); ep != nil {
 		return ep, nil // fetched while this caller waited
 	}
+	start := time.Now()
 	ep, err := d.caller.discover(ctx, d.issuer)
+	d.hooks.discoveryDone(DiscoveryDoneInfo{Issuer: d.issuer, Duration: time.Since(start), Err: err})
 	if err != nil {
 		return nil, err
 	}

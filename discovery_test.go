@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -16,8 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pathCounter counts the requests a client sends, by path.
+// pathCounter counts the requests a client sends through base, by path.
 type pathCounter struct {
+	base   http.RoundTripper
 	mu     sync.Mutex
 	counts map[string]int
 }
@@ -26,7 +25,7 @@ func (p *pathCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	p.mu.Lock()
 	p.counts[r.URL.Path]++
 	p.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(r)
+	return p.base.RoundTrip(r)
 }
 
 func (p *pathCounter) count(path string) int {
@@ -36,71 +35,28 @@ func (p *pathCounter) count(path string) int {
 }
 
 func TestDiscoveryFetchedOnceAcrossRefreshes(t *testing.T) {
-	counter := &pathCounter{counts: map[string]int{}}
-	_, clock, ts := fakeClockSource(t, counter)
+	synctest.Test(t, func(t *testing.T) {
+		counter := &pathCounter{counts: map[string]int{}}
+		_, ts := fakeSource(t, func(base http.RoundTripper) http.RoundTripper {
+			counter.base = base
+			return counter
+		})
 
-	first, err := ts.Token()
-	require.NoError(t, err)
-	clock.Advance(time.Minute)
-	ts.Invalidate(first) // the next call makes a second token request
-	second, err := ts.Token()
-	require.NoError(t, err)
+		first, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(time.Minute)
+		ts.Invalidate(first) // the next call makes a second token request
+		second, err := ts.Token()
+		require.NoError(t, err)
 
-	assert.NotEqual(t, first.AccessToken, second.AccessToken)
-	assert.Equal(t, 1, counter.count("/.well-known/openid-configuration"))
-	assert.Equal(t, 2, counter.count("/oauth/v2/token"))
+		assert.NotEqual(t, first.AccessToken, second.AccessToken)
+		assert.Equal(t, 1, counter.count("/.well-known/openid-configuration"))
+		assert.Equal(t, 2, counter.count("/oauth/v2/token"))
+	})
 }
 
 // fakeIssuer is the issuer the in-process fake below answers for.
 const fakeIssuer = "https://zitadel.example"
-
-// inProcess serves every request with h, whatever its host, counting requests
-// by host and path. Unlike a listening server it works inside a synctest
-// bubble, where real network I/O is not durably blocking.
-type inProcess struct {
-	h    http.Handler
-	mu   sync.Mutex
-	hits map[string]int // "host/path"
-}
-
-func newInProcess(h http.Handler) *inProcess {
-	return &inProcess{h: h, hits: map[string]int{}}
-}
-
-func (p *inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	p.mu.Lock()
-	p.hits[r.URL.Host+r.URL.Path]++
-	p.mu.Unlock()
-	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, r)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
-func (p *inProcess) count(hostPath string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.hits[hostPath]
-}
-
-// hostHits counts the requests that went to host, whatever the path.
-func (p *inProcess) hostHits(host string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for k, v := range p.hits {
-		if strings.HasPrefix(k, host+"/") {
-			n += v
-		}
-	}
-	return n
-}
-
-func (p *inProcess) client() *http.Client { return &http.Client{Transport: p} }
 
 // discoveryDoc is a discovery document for fakeIssuer, with the members in
 // extra overriding the defaults (nil deletes a member).
@@ -278,7 +234,7 @@ func TestDiscoveryWaitEndsWithCallerContext(t *testing.T) {
 			<-release
 			serveDoc(nil)(w)
 		}))
-		d := newDiscovery(newCaller(rt.client(), time.Hour), fakeIssuer)
+		d := newDiscovery(newCaller(rt.client(), time.Hour), fakeIssuer, nil)
 		first := make(chan error, 1)
 		go func() {
 			_, err := d.endpoints(context.Background())

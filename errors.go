@@ -8,8 +8,10 @@ import (
 	"time"
 )
 
-// ErrInsecureURL is returned when a token would be sent over plain http to a
-// host that is not loopback.
+// ErrInsecureURL is matched (with errors.Is) by every refusal of a URL that
+// would carry a credential over plain http to a host that is not loopback: a
+// configured URL, a discovered endpoint, a Transport's request. Set
+// InsecureAllowPlainHTTP (on the config or the Transport) to allow it.
 var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plain http")
 
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
@@ -31,6 +33,9 @@ type ConfigError struct {
 	Field string
 	// Problem says what is wrong.
 	Problem string
+	// Err is the cause, such as an error matching ErrInsecureURL, or nil;
+	// Problem already says it.
+	Err error
 }
 
 // Error names the config type, the field and the problem.
@@ -41,6 +46,9 @@ func (e *ConfigError) Error() string {
 	}
 	return "serviceuser: " + name + ": " + e.Problem
 }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Permanent is true: a configuration error needs a change of configuration.
 func (e *ConfigError) Permanent() bool { return true }

@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,18 +78,6 @@ func testKeyFile(t testing.TB) *KeyFile {
 	return kf
 }
 
-// fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct{ ns atomic.Int64 }
-
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.ns.Store(time.Now().UnixNano())
-	return c
-}
-
-func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 // TestMain fails the run if any goroutine outlives the tests.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
@@ -123,46 +110,77 @@ func settledRefreshGoroutines() int {
 	return n
 }
 
-// fakeClockSource starts a fake ZITADEL and a token source for one of its
-// service users, both on one fake clock, sending requests through rt.
-func fakeClockSource(t *testing.T, rt http.RoundTripper) (*serviceusertest.Server, *fakeClock, *TokenSource) {
+// fakeSource starts an in-process fake ZITADEL and a token source for one of
+// its service users, sending requests through wrap(the fake's transport).
+// Inside a synctest bubble both run on the bubble's clock.
+func fakeSource(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) (*serviceusertest.Server, *TokenSource) {
 	t.Helper()
-	srv := serviceusertest.NewServer()
+	srv := serviceusertest.NewServer(serviceusertest.InProcess())
 	t.Cleanup(srv.Close)
-	clock := newFakeClock()
 	key, err := ParseKeyFile(srv.NewServiceUser().KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: rt}}
+	cfg := Config{Key: key, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: wrap(srv.Transport())}}
 	ts := cfg.TokenSource(context.Background())
-	ts.now = clock.Now
 	t.Cleanup(func() {
 		ts.Close()
 		requireNoRefreshGoroutines(t)
 	})
-	return srv, clock, ts
+	return srv, ts
 }
 
-// handlerTransport answers each request by calling h in-process, so that
-// tests inside a synctest bubble need no network.
-type handlerTransport struct{ h http.Handler }
+// inProcess serves every request with h, whatever its host, counting requests
+// by host and path. Unlike a listening server it works inside a synctest
+// bubble, where real network I/O is not durably blocking.
+type inProcess struct {
+	h    http.Handler
+	mu   sync.Mutex
+	hits map[string]int // "host/path"
+}
 
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func newInProcess(h http.Handler) *inProcess {
+	return &inProcess{h: h, hits: map[string]int{}}
+}
+
+func (p *inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	p.mu.Lock()
+	p.hits[r.URL.Host+r.URL.Path]++
+	p.mu.Unlock()
 	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
+	p.h.ServeHTTP(rec, r)
+	if r.Body != nil {
+		r.Body.Close()
+	}
 	resp := rec.Result()
 	resp.Request = r
 	return resp, nil
 }
 
-// newTestSource is a token source around fetch; now, when set, replaces its clock.
-func newTestSource(ctx context.Context, fetch fetchFunc, now func() time.Time) *TokenSource {
-	ts := newTokenSource(ctx, fetch, apiClient{})
-	if now != nil {
-		ts.now = now
+func (p *inProcess) count(hostPath string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hits[hostPath]
+}
+
+// hostHits counts the requests that went to host, whatever the path.
+func (p *inProcess) hostHits(host string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for k, v := range p.hits {
+		if strings.HasPrefix(k, host+"/") {
+			n += v
+		}
 	}
-	return ts
+	return n
+}
+
+func (p *inProcess) client() *http.Client { return &http.Client{Transport: p} }
+
+// newTestSource is a token source around fetch.
+func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
+	return newTokenSource(ctx, fetch, apiClient{})
 }
 
 // parseResponse parses a token endpoint answer as the exchange does.

@@ -9,7 +9,8 @@ import (
 // chosen per endpoint and grant: an assertion hint for a client secret or a
 // userinfo call would send the reader the wrong way.
 const (
-	hintWrongHost = "ZITADEL picks the instance by host name: the issuer's host must be the instance's domain exactly"
+	hintWrongHost = "ZITADEL picks the instance by host name: the issuer's host must be the instance's domain exactly; " +
+		"to reach it by another address, keep Issuer the instance's domain and set Address"
 	hintAssertion = "ZITADEL answers most rejected assertions this way; usual causes: the client clock drifts from the server's, " +
 		"the key id is unknown or the key was deleted or expired, the issuer/audience does not match the instance exactly " +
 		"(no trailing slash, same host), or the user was deleted; a key made moments ago is not active yet"

@@ -58,8 +58,8 @@ type RefreshDoneInfo struct {
 // TokenRejectedInfo describes an API's 401 answer to a token.
 type TokenRejectedInfo struct {
 	StatusCode int
-	// Dropped is true when the token was dropped from the cache (it was still
-	// the cached token and old enough).
+	// Dropped is true when the token was handed to the source's Invalidate
+	// (a *TokenSource keeps a newer token, and one younger than 10 s).
 	Dropped bool
 	// Retried is true when the request was sent again with a new token.
 	Retried bool

@@ -24,6 +24,9 @@ type caller struct {
 	client  *http.Client
 	timeout time.Duration
 	owned   *http.Transport // the transport made for this caller; nil when the user gave one
+	// allowPlainHTTP is the config's InsecureAllowPlainHTTP: discovered
+	// endpoints may then be plain http to any host.
+	allowPlainHTTP bool
 }
 
 // newCaller copies base (nil means a client of its own) so that redirects

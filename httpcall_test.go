@@ -14,7 +14,7 @@ import (
 func TestDefaultTransportReplaced(t *testing.T) {
 	std := http.DefaultTransport.(*http.Transport)
 	t.Cleanup(func() { http.DefaultTransport = std })
-	http.DefaultTransport = handlerTransport{http.NotFoundHandler()}
+	http.DefaultTransport = newInProcess(http.NotFoundHandler())
 
 	got := copyDefaultTransport()
 	require.NotNil(t, got)

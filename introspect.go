@@ -58,6 +58,13 @@ type IntrospectionConfig struct {
 	Issuer string
 	// IntrospectionURL, when set, is used instead of discovery's.
 	IntrospectionURL string
+	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
+	// Config, for discovery and introspection requests.
+	Address                string
+	InsecureAllowPlainHTTP bool
+	Header                 http.Header
+	// Hooks, when set, are told of every Introspect call (see Hooks).
+	Hooks *Hooks
 	// HTTPClient sends the requests; nil means a client of this package's own.
 	HTTPClient *http.Client
 	// Timeout bounds each request; DefaultTimeout when zero.
@@ -124,15 +131,16 @@ func (c IntrospectionConfig) Validate() error {
 		return s.configError("Key", "an API application key (type \"application\") is required")
 	}
 	if c.IntrospectionURL != "" {
-		if err := checkSecureURL(c.IntrospectionURL); err != nil {
-			return s.configError("IntrospectionURL", err.Error())
+		if err := checkURL(c.IntrospectionURL, c.InsecureAllowPlainHTTP); err != nil {
+			return s.fieldError("IntrospectionURL", err)
 		}
 	}
 	return s.validate()
 }
 
 func (c IntrospectionConfig) settings() settings {
-	return settings{config: "IntrospectionConfig", issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout}
+	return settings{config: "IntrospectionConfig", issuer: c.Issuer, client: c.HTTPClient, timeout: c.Timeout,
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.

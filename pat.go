@@ -23,6 +23,15 @@ type PATConfig struct {
 	HTTPClient *http.Client
 	// OrgID, when set, is sent as the x-zitadel-orgid header.
 	OrgID string
+	// Issuer is the ZITADEL instance; it is needed only with Address, Header
+	// or InsecureAllowPlainHTTP, which apply to requests to its origin.
+	Issuer string
+	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
+	// Config, for API requests through Client.
+	Address                string
+	InsecureAllowPlainHTTP bool
+	Header                 http.Header
+	Hooks                  *Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
@@ -32,7 +41,7 @@ const patRecheck = 24 * time.Hour
 // TokenSource returns a source of the token, as long as it has not expired.
 // It makes no request; ctx only supplies values, as in Config.TokenSource.
 func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
-	s := settings{client: c.HTTPClient, orgID: c.OrgID}
+	s := c.settings()
 	api := s.apiClient(s.httpClient(ctx))
 	api.rejected = ErrPATRejected
 	return newTokenSource(ctx, c.Token, api)
@@ -66,7 +75,21 @@ func (c PATConfig) Validate() error {
 	if _, err := checkPAT(string(c.PAT), ""); err != nil {
 		return &ConfigError{Config: "PATConfig", Field: "PAT", Problem: err.Error()}
 	}
+	s := c.settings()
+	if err := s.validateRoute(); err != nil {
+		return err
+	}
+	if c.Issuer != "" {
+		if _, err := normalizeIssuerURL(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
+			return s.fieldError("Issuer", err)
+		}
+	}
 	return nil
+}
+
+func (c PATConfig) settings() settings {
+	return settings{config: "PATConfig", issuer: c.Issuer, client: c.HTTPClient, orgID: c.OrgID,
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
 }
 
 // patKind names personal access tokens in errors.

@@ -29,14 +29,18 @@ type pipeline struct {
 // newPipeline connects validated settings to g, over client (nil: a client of
 // the library's own, whose connections closeIdle ends).
 func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
-	issuer, _ := normalizeIssuer(s.issuer)
+	issuer, _ := normalizeIssuerURL(s.issuer, s.allowPlainHTTP)
 	call := newOwnCaller(client, s.timeout)
+	call.allowPlainHTTP = s.allowPlainHTTP
+	if route := s.route(call.client.Transport, true); route != nil {
+		call.client.Transport = route
+	}
 	p := &pipeline{call: call, scope: s.scope(), grant: g}
 	if s.tokenURL != "" {
 		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
 		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
 	} else {
-		p.endpoints = newDiscovery(call, issuer).endpoints
+		p.endpoints = newDiscovery(call, issuer, s.hooks).endpoints
 	}
 	return p
 }

@@ -19,6 +19,12 @@ type settings struct {
 	client           *http.Client
 	timeout          time.Duration
 	orgID            string
+	// address, header and allowPlainHTTP are the config's Address, Header
+	// and InsecureAllowPlainHTTP (see Config).
+	address        string
+	header         http.Header
+	allowPlainHTTP bool
+	hooks          *Hooks
 }
 
 // configError reports a field of the config these settings belong to.
@@ -26,14 +32,22 @@ func (s settings) configError(field, problem string) error {
 	return &ConfigError{Config: s.config, Field: field, Problem: problem}
 }
 
+// fieldError reports a field of the config, refused by err.
+func (s settings) fieldError(field string, err error) error {
+	return &ConfigError{Config: s.config, Field: field, Problem: err.Error(), Err: err}
+}
+
 func (s settings) validate() error {
-	if _, err := normalizeIssuer(s.issuer); err != nil {
-		return s.configError("Issuer", err.Error())
+	if _, err := normalizeIssuerURL(s.issuer, s.allowPlainHTTP); err != nil {
+		return s.fieldError("Issuer", err)
 	}
 	if s.tokenURL != "" {
-		if err := checkSecureURL(s.tokenURL); err != nil {
-			return s.configError("TokenURL", err.Error())
+		if err := checkURL(s.tokenURL, s.allowPlainHTTP); err != nil {
+			return s.fieldError("TokenURL", err)
 		}
+	}
+	if err := s.validateRoute(); err != nil {
+		return err
 	}
 	for _, scope := range s.scopes {
 		if scope == "" || strings.ContainsAny(scope, " \t\r\n") {
@@ -55,15 +69,21 @@ func (s settings) scope() string {
 type apiClient struct {
 	base     http.RoundTripper // nil: http.DefaultTransport
 	orgID    string
-	rejected error // set for tokens that cannot be renewed (see Transport.RejectedError)
+	rejected error         // set for tokens that cannot be renewed (see Transport.RejectedError)
+	zitadel  *zitadelRoute // the config's route to ZITADEL, or nil; also base when set
+	hooks    *Hooks
 }
 
 // apiClient takes the HTTP client's transport, as x/oauth2 does: the same
-// client sends token requests and, through Client, API requests.
+// client sends token requests and, through Client, API requests. Requests to
+// ZITADEL take the config's route (Address, Header).
 func (s settings) apiClient(client *http.Client) apiClient {
-	api := apiClient{orgID: s.orgID}
+	api := apiClient{orgID: s.orgID, hooks: s.hooks}
 	if client != nil {
 		api.base = client.Transport
+	}
+	if route := s.route(api.base, false); route != nil {
+		api.base, api.zitadel = route, route
 	}
 	return api
 }

@@ -57,7 +57,6 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 type TokenSource struct {
 	snap  atomic.Pointer[snapshot]
 	fetch fetchFunc
-	now   func() time.Time
 
 	bg        context.Context // bounds background refreshes; done after Close
 	cancel    context.CancelFunc
@@ -95,7 +94,7 @@ func newTokenSource(ctx context.Context, fetch fetchFunc, api apiClient) *TokenS
 		ctx = context.Background()
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	return &TokenSource{fetch: fetch, now: time.Now, bg: bg, cancel: cancel, api: api}
+	return &TokenSource{fetch: fetch, bg: bg, cancel: cancel, api: api}
 }
 
 // Token returns a valid token, waiting for a refresh only when none is cached.
@@ -107,7 +106,7 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 // returns at once; the shared refresh goes on for other callers.
 func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s := ts.snap.Load(); s != nil {
-		now := ts.now()
+		now := time.Now()
 		if now.Before(s.refreshAt) {
 			return s.token, nil
 		}
@@ -127,7 +126,7 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 func (ts *TokenSource) refreshAhead(stale *snapshot) {
 	if ts.mu.TryLock() {
 		if ts.snap.Load() == stale {
-			ts.startLocked(ts.now())
+			ts.startLocked(time.Now())
 		}
 		ts.mu.Unlock()
 	}
@@ -140,7 +139,7 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 		return nil, errZeroTokenSource
 	}
 	ts.mu.Lock()
-	now := ts.now()
+	now := time.Now()
 	if s := ts.snap.Load(); s != nil && now.Before(s.expiresAt) {
 		ts.mu.Unlock() // refreshed while this caller took the lock
 		return s.token, nil
@@ -187,7 +186,7 @@ func (ts *TokenSource) closedLocked() bool {
 func (ts *TokenSource) run(f *flight) {
 	defer ts.wg.Done()
 	tok, err := ts.fetchRecovered()
-	now := ts.now()
+	now := time.Now()
 	var snap *snapshot
 	if err == nil {
 		if snap = newSnapshot(tok, now); !now.Before(snap.expiresAt) {
@@ -229,7 +228,7 @@ func (ts *TokenSource) Invalidate(tok *oauth2.Token) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	s := ts.snap.Load()
-	if s != nil && s.token == tok && ts.now().Sub(s.fetchedAt) >= minInvalidateAge {
+	if s != nil && s.token == tok && time.Since(s.fetchedAt) >= minInvalidateAge {
 		ts.snap.Store(nil)
 	}
 }

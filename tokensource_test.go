@@ -22,7 +22,6 @@ import (
 // scriptedFetch hands out numbered tokens of a fixed lifetime, counting calls.
 // While gate is non-nil each call blocks until gate yields (or ctx ends).
 type scriptedFetch struct {
-	clock    *fakeClock
 	lifetime time.Duration
 	calls    atomic.Int32
 	gate     chan struct{}
@@ -45,14 +44,16 @@ func (f *scriptedFetch) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err := f.fail.Load(); err != nil {
 		return nil, *err
 	}
-	return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", n), TokenType: "Bearer", Expiry: f.clock.Now().Add(f.lifetime)}, nil
+	return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", n), TokenType: "Bearer", Expiry: time.Now().Add(f.lifetime)}, nil
 }
 
 func (f *scriptedFetch) failWith(err error) { f.fail.Store(&err) }
 
+// newScripted is a token source around a scriptedFetch; inside a synctest
+// bubble both run on the bubble's clock.
 func newScripted(t *testing.T, lifetime time.Duration) (*TokenSource, *scriptedFetch) {
-	f := &scriptedFetch{clock: newFakeClock(), lifetime: lifetime}
-	ts := newTestSource(context.Background(), f.fetch, f.clock.Now)
+	f := &scriptedFetch{lifetime: lifetime}
+	ts := newTestSource(context.Background(), f.fetch)
 	t.Cleanup(func() {
 		ts.Close()
 		requireNoRefreshGoroutines(t)
@@ -61,41 +62,45 @@ func newScripted(t *testing.T, lifetime time.Duration) (*TokenSource, *scriptedF
 }
 
 func TestTokenSourceCachesToken(t *testing.T) {
-	ts, f := newScripted(t, 12*time.Hour)
-	for range 100 {
-		tok, err := ts.Token()
-		require.NoError(t, err)
-		assert.Equal(t, "token-1", tok.AccessToken)
-		f.clock.Advance(time.Minute) // 100 minutes of a 12 h token: still fresh
-	}
-	assert.EqualValues(t, 1, f.calls.Load())
-	requireNoRefreshGoroutines(t) // nothing runs between refreshes, before any Close
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, 12*time.Hour)
+		for range 100 {
+			tok, err := ts.Token()
+			require.NoError(t, err)
+			assert.Equal(t, "token-1", tok.AccessToken)
+			time.Sleep(time.Minute) // 100 minutes of a 12 h token: still fresh
+		}
+		assert.EqualValues(t, 1, f.calls.Load())
+		requireNoRefreshGoroutines(t) // nothing runs between refreshes, before any Close
+	})
 }
 
 func TestTokenSourceConcurrentColdStartMakesOneRequest(t *testing.T) {
-	ts, f := newScripted(t, 12*time.Hour)
-	f.gate = make(chan struct{})
-	const callers = 1000
-	var wg sync.WaitGroup
-	tokens := make(chan string, callers)
-	for range callers {
-		wg.Go(func() {
-			tok, err := ts.Token()
-			if assert.NoError(t, err) {
-				tokens <- tok.AccessToken
-			}
-		})
-	}
-	close(f.gate) // callers arriving after the refresh find the cached token
-	wg.Wait()
-	close(tokens)
-	assert.EqualValues(t, 1, f.calls.Load(), "token requests")
-	count := 0
-	for tok := range tokens {
-		assert.Equal(t, "token-1", tok)
-		count++
-	}
-	assert.Equal(t, callers, count)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, 12*time.Hour)
+		f.gate = make(chan struct{})
+		const callers = 1000
+		var wg sync.WaitGroup
+		tokens := make(chan string, callers)
+		for range callers {
+			wg.Go(func() {
+				tok, err := ts.Token()
+				if assert.NoError(t, err) {
+					tokens <- tok.AccessToken
+				}
+			})
+		}
+		close(f.gate) // callers arriving after the refresh find the cached token
+		wg.Wait()
+		close(tokens)
+		assert.EqualValues(t, 1, f.calls.Load(), "token requests")
+		count := 0
+		for tok := range tokens {
+			assert.Equal(t, "token-1", tok)
+			count++
+		}
+		assert.Equal(t, callers, count)
+	})
 }
 
 // staleWindow moves the clock into the refresh-ahead window of a fresh token
@@ -105,148 +110,162 @@ func staleWindow(d time.Duration) time.Duration {
 }
 
 func TestTokenSourceRefreshesAheadWithoutBlocking(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	_, err := ts.Token()
-	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		_, err := ts.Token()
+		require.NoError(t, err)
 
-	f.gate = make(chan struct{}) // the token endpoint now hangs until released
-	f.entered = make(chan struct{}, 1)
-	f.clock.Advance(staleWindow(time.Hour))
-	// Breaks the deadlock a waiting caller would cause; the assertions below
-	// then fail on the token it got, instead of the test hanging.
-	watchdog := time.AfterFunc(time.Minute, func() { close(f.gate) })
+		f.gate = make(chan struct{}) // the token endpoint now hangs until released
+		f.entered = make(chan struct{}, 1)
+		time.Sleep(staleWindow(time.Hour))
+		// Breaks the deadlock a waiting caller would cause; the assertions below
+		// then fail on the token it got, instead of the test hanging.
+		watchdog := time.AfterFunc(time.Minute, func() { close(f.gate) })
 
-	const callers = 100
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Go(func() {
-			tok, err := ts.Token()
-			assert.NoError(t, err)
-			assert.Equal(t, "token-1", tok.AccessToken, "stale token served during refresh")
-		})
-	}
-	<-f.entered // the background refresh is blocked inside the endpoint...
-	wg.Wait()   // ...and every caller has returned: none waited on it
-	assert.EqualValues(t, 2, f.calls.Load(), "one background refresh for all callers")
+		const callers = 100
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				tok, err := ts.Token()
+				assert.NoError(t, err)
+				assert.Equal(t, "token-1", tok.AccessToken, "stale token served during refresh")
+			})
+		}
+		<-f.entered // the background refresh is blocked inside the endpoint...
+		wg.Wait()   // ...and every caller has returned: none waited on it
+		assert.EqualValues(t, 2, f.calls.Load(), "one background refresh for all callers")
 
-	require.True(t, watchdog.Stop(), "a caller waited on the refresh")
-	close(f.gate)
-	ts.wg.Wait()
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-2", tok.AccessToken)
+		require.True(t, watchdog.Stop(), "a caller waited on the refresh")
+		close(f.gate)
+		ts.wg.Wait()
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-2", tok.AccessToken)
+	})
 }
 
 func TestTokenSourceExpiredWaitsForRefresh(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	_, err := ts.Token()
-	require.NoError(t, err)
-	f.clock.Advance(time.Hour) // past expiry: callers must wait
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-2", tok.AccessToken)
+	synctest.Test(t, func(t *testing.T) {
+		ts, _ := newScripted(t, time.Hour)
+		_, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(time.Hour) // past expiry: callers must wait
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-2", tok.AccessToken)
+	})
 }
 
 func TestTokenSourceCallerContextEndsWait(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	f.gate = make(chan struct{})
-	f.entered = make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	result := make(chan error, 1)
-	go func() {
-		_, err := ts.TokenContext(ctx)
-		result <- err
-	}()
-	<-f.entered
-	cancel()
-	assert.ErrorIs(t, <-result, context.Canceled)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		f.gate = make(chan struct{})
+		f.entered = make(chan struct{}, 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		result := make(chan error, 1)
+		go func() {
+			_, err := ts.TokenContext(ctx)
+			result <- err
+		}()
+		<-f.entered
+		cancel()
+		assert.ErrorIs(t, <-result, context.Canceled)
 
-	// The shared refresh went on and serves the next caller.
-	close(f.gate)
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-1", tok.AccessToken)
-	assert.EqualValues(t, 1, f.calls.Load())
+		// The shared refresh went on and serves the next caller.
+		close(f.gate)
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-1", tok.AccessToken)
+		assert.EqualValues(t, 1, f.calls.Load())
+	})
 }
 
 func TestTokenSourceCloseStopsRefresh(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	f.gate = make(chan struct{}) // never released: only Close can end the request
-	f.entered = make(chan struct{}, 1)
-	result := make(chan error, 1)
-	go func() {
-		_, err := ts.Token()
-		result <- err
-	}()
-	<-f.entered
-	require.Equal(t, 1, refreshGoroutines())
-	ts.Close()
-	err := <-result
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.ErrorIs(t, err, context.Canceled)
-	requireNoRefreshGoroutines(t)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		f.gate = make(chan struct{}) // never released: only Close can end the request
+		f.entered = make(chan struct{}, 1)
+		result := make(chan error, 1)
+		go func() {
+			_, err := ts.Token()
+			result <- err
+		}()
+		<-f.entered
+		require.Equal(t, 1, refreshGoroutines())
+		ts.Close()
+		err := <-result
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.ErrorIs(t, err, context.Canceled)
+		requireNoRefreshGoroutines(t)
 
-	_, err = ts.Token()
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.EqualValues(t, 1, f.calls.Load(), "no request after Close")
+		_, err = ts.Token()
+		assert.ErrorIs(t, err, ErrClosed)
+		assert.EqualValues(t, 1, f.calls.Load(), "no request after Close")
+	})
 }
 
 // TestTokenSourceOutlivesItsContext: the ctx given to a config's TokenSource
 // only supplies values; cancelling it (a setup timeout, a request's ctx)
 // must not stop refreshes. Close does.
 func TestTokenSourceOutlivesItsContext(t *testing.T) {
-	f := &scriptedFetch{clock: newFakeClock(), lifetime: time.Hour}
-	ctx, cancel := context.WithCancel(context.Background())
-	ts := newTestSource(ctx, f.fetch, f.clock.Now)
-	cancel()
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-1", tok.AccessToken)
-	f.clock.Advance(2 * time.Hour) // expired: the next call must refresh
-	tok, err = ts.Token()
-	require.NoError(t, err, "a cancelled setup ctx must not stop refreshes")
-	assert.Equal(t, "token-2", tok.AccessToken)
-
-	require.NoError(t, ts.Close())
-	f.clock.Advance(2 * time.Hour)
-	_, err = ts.Token()
-	assert.ErrorIs(t, err, ErrClosed, "Close ends the source")
-	assert.EqualValues(t, 2, f.calls.Load())
-}
-
-func TestTokenSourceFailureSharesErrorDuringBackoff(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	boom := &TokenError{StatusCode: 503, Code: "temporarily_unavailable"}
-	f.failWith(boom)
-	for range 50 {
-		_, err := ts.Token()
-		assert.ErrorIs(t, err, boom)
-	}
-	assert.EqualValues(t, 1, f.calls.Load(), "callers inside the backoff window cause no request")
-	assert.ErrorIs(t, ts.LastError(), boom)
-
-	f.clock.Advance(backoffMax)
-	f.fail.Store(nil)
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-2", tok.AccessToken)
-	assert.NoError(t, ts.LastError())
-}
-
-func TestTokenSourceServesValidTokenWhileRefreshFails(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	_, err := ts.Token()
-	require.NoError(t, err)
-	f.failWith(errors.New("endpoint down"))
-	f.clock.Advance(staleWindow(time.Hour))
-	for range 20 {
+	synctest.Test(t, func(t *testing.T) {
+		f := &scriptedFetch{lifetime: time.Hour}
+		ctx, cancel := context.WithCancel(context.Background())
+		ts := newTestSource(ctx, f.fetch)
+		cancel()
 		tok, err := ts.Token()
 		require.NoError(t, err)
 		assert.Equal(t, "token-1", tok.AccessToken)
-		ts.wg.Wait()
-	}
-	assert.EqualValues(t, 2, f.calls.Load(), "failed refresh not retried inside its backoff window")
-	assert.ErrorContains(t, ts.LastError(), "endpoint down")
+		time.Sleep(2 * time.Hour) // expired: the next call must refresh
+		tok, err = ts.Token()
+		require.NoError(t, err, "a cancelled setup ctx must not stop refreshes")
+		assert.Equal(t, "token-2", tok.AccessToken)
+
+		require.NoError(t, ts.Close())
+		time.Sleep(2 * time.Hour)
+		_, err = ts.Token()
+		assert.ErrorIs(t, err, ErrClosed, "Close ends the source")
+		assert.EqualValues(t, 2, f.calls.Load())
+	})
+}
+
+func TestTokenSourceFailureSharesErrorDuringBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		boom := &TokenError{StatusCode: 503, Code: "temporarily_unavailable"}
+		f.failWith(boom)
+		for range 50 {
+			_, err := ts.Token()
+			assert.ErrorIs(t, err, boom)
+		}
+		assert.EqualValues(t, 1, f.calls.Load(), "callers inside the backoff window cause no request")
+		assert.ErrorIs(t, ts.LastError(), boom)
+
+		time.Sleep(backoffMax)
+		f.fail.Store(nil)
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-2", tok.AccessToken)
+		assert.NoError(t, ts.LastError())
+	})
+}
+
+func TestTokenSourceServesValidTokenWhileRefreshFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		_, err := ts.Token()
+		require.NoError(t, err)
+		f.failWith(errors.New("endpoint down"))
+		time.Sleep(staleWindow(time.Hour))
+		for range 20 {
+			tok, err := ts.Token()
+			require.NoError(t, err)
+			assert.Equal(t, "token-1", tok.AccessToken)
+			ts.wg.Wait()
+		}
+		assert.EqualValues(t, 2, f.calls.Load(), "failed refresh not retried inside its backoff window")
+		assert.ErrorContains(t, ts.LastError(), "endpoint down")
+	})
 }
 
 func TestNewSnapshotSchedule(t *testing.T) {
@@ -263,74 +282,80 @@ func TestNewSnapshotSchedule(t *testing.T) {
 }
 
 func TestTokenSourceExpiredOnArrivalBacksOff(t *testing.T) {
-	ts, f := newScripted(t, -time.Second)
-	for range 10 {
-		_, err := ts.Token()
-		assert.ErrorIs(t, err, errExpiredOnArrival)
-	}
-	assert.EqualValues(t, 1, f.calls.Load())
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, -time.Second)
+		for range 10 {
+			_, err := ts.Token()
+			assert.ErrorIs(t, err, errExpiredOnArrival)
+		}
+		assert.EqualValues(t, 1, f.calls.Load())
+	})
 }
 
 // TestEndpointDownForWholeRefreshWindow: callers never see an error while the
 // token is valid, and the request count follows the backoff schedule however
 // many callers there are.
 func TestEndpointDownForWholeRefreshWindow(t *testing.T) {
-	const lifetime = 12 * time.Hour
-	ts, f := newScripted(t, lifetime)
-	first, err := ts.Token()
-	require.NoError(t, err)
-	f.failWith(&TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"})
+	synctest.Test(t, func(t *testing.T) {
+		const lifetime = 12 * time.Hour
+		ts, f := newScripted(t, lifetime)
+		first, err := ts.Token()
+		require.NoError(t, err)
+		f.failWith(&TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"})
 
-	const callers, step = 20, time.Second
-	start := f.clock.Now()
-	expiresAt := ts.snap.Load().expiresAt
-	for f.clock.Now().Before(expiresAt) {
-		var wg sync.WaitGroup
-		for range callers {
-			wg.Go(func() {
-				tok, err := ts.Token()
-				if assert.NoError(t, err) {
-					assert.Same(t, first, tok)
-				}
-			})
+		const callers, step = 20, time.Second
+		start := time.Now()
+		expiresAt := ts.snap.Load().expiresAt
+		for time.Now().Before(expiresAt) {
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Go(func() {
+					tok, err := ts.Token()
+					if assert.NoError(t, err) {
+						assert.Same(t, first, tok)
+					}
+				})
+			}
+			wg.Wait()
+			ts.wg.Wait() // let the background refresh finish before time moves on
+			time.Sleep(step)
 		}
-		wg.Wait()
-		ts.wg.Wait() // let the background refresh finish before time moves on
-		f.clock.Advance(step)
-	}
-	window := expiresAt.Sub(start.Add(time.Duration(float64(lifetime) * (1 - refreshAheadMax))))
-	// Pauses are at least half the ceiling: 0.5 s, 1 s, 2 s, ... then 30 s.
-	bound := 7 + int(window/(backoffMax/2)) + 1
-	requests := int(f.calls.Load()) - 1
-	t.Logf("%d callers over a %v outage window: %d token requests (bound %d)", callers, window, requests, bound)
-	assert.LessOrEqual(t, requests, bound)
-	assert.Greater(t, requests, bound/4, "the source keeps retrying")
+		window := expiresAt.Sub(start.Add(time.Duration(float64(lifetime) * (1 - refreshAheadMax))))
+		// Pauses are at least half the ceiling: 0.5 s, 1 s, 2 s, ... then 30 s.
+		bound := 7 + int(window/(backoffMax/2)) + 1
+		requests := int(f.calls.Load()) - 1
+		t.Logf("%d callers over a %v outage window: %d token requests (bound %d)", callers, window, requests, bound)
+		assert.LessOrEqual(t, requests, bound)
+		assert.Greater(t, requests, bound/4, "the source keeps retrying")
 
-	// Once expired, callers share the backoff window's error: no request each.
-	before := f.calls.Load()
-	for range 100 {
-		_, err := ts.Token()
-		var te *TokenError
-		assert.ErrorAs(t, err, &te)
-	}
-	assert.LessOrEqual(t, f.calls.Load()-before, int32(1))
+		// Once expired, callers share the backoff window's error: no request each.
+		before := f.calls.Load()
+		for range 100 {
+			_, err := ts.Token()
+			var te *TokenError
+			assert.ErrorAs(t, err, &te)
+		}
+		assert.LessOrEqual(t, f.calls.Load()-before, int32(1))
+	})
 }
 
 func TestInvalidateKeepsNewerToken(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	first, err := ts.Token()
-	require.NoError(t, err)
-	f.clock.Advance(minInvalidateAge)
-	ts.Invalidate(first)
-	second, err := ts.Token()
-	require.NoError(t, err)
-	assert.Equal(t, "token-2", second.AccessToken)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		first, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(minInvalidateAge)
+		ts.Invalidate(first)
+		second, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "token-2", second.AccessToken)
 
-	ts.Invalidate(first) // stale report: the newer token stays
-	third, err := ts.Token()
-	require.NoError(t, err)
-	assert.Same(t, second, third)
-	assert.EqualValues(t, 2, f.calls.Load())
+		ts.Invalidate(first) // stale report: the newer token stays
+		third, err := ts.Token()
+		require.NoError(t, err)
+		assert.Same(t, second, third)
+		assert.EqualValues(t, 2, f.calls.Load())
+	})
 }
 
 func TestZeroTokenSourceFailsCleanly(t *testing.T) {
@@ -341,26 +366,29 @@ func TestZeroTokenSourceFailsCleanly(t *testing.T) {
 }
 
 func TestInvalidateSparesFreshToken(t *testing.T) {
-	ts, f := newScripted(t, time.Hour)
-	for range 5 { // an API that refuses every token
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, time.Hour)
+		for range 5 { // an API that refuses every token
+			tok, err := ts.Token()
+			require.NoError(t, err)
+			ts.Invalidate(tok)
+			time.Sleep(time.Second)
+		}
+		assert.EqualValues(t, 1, f.calls.Load(), "a fresh token is not dropped")
+		time.Sleep(minInvalidateAge)
 		tok, err := ts.Token()
 		require.NoError(t, err)
 		ts.Invalidate(tok)
-		f.clock.Advance(time.Second)
-	}
-	assert.EqualValues(t, 1, f.calls.Load(), "a fresh token is not dropped")
-	f.clock.Advance(minInvalidateAge)
-	tok, err := ts.Token()
-	require.NoError(t, err)
-	ts.Invalidate(tok)
-	_, err = ts.Token()
-	require.NoError(t, err)
-	assert.EqualValues(t, 2, f.calls.Load())
+		_, err = ts.Token()
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, f.calls.Load())
+	})
 }
 
 // gatedTransport holds token requests until gate is closed, and reports
-// each one on entered.
+// each one on entered, before sending them through base.
 type gatedTransport struct {
+	base          http.RoundTripper
 	gate, entered chan struct{}
 }
 
@@ -369,39 +397,44 @@ func (g *gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		g.entered <- struct{}{}
 		<-g.gate
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	return g.base.RoundTrip(r)
 }
 
 // TestRefreshAheadAgainstSlowServer: while the server holds the refresh,
 // every caller gets the current token at once; afterwards, the new one.
 func TestRefreshAheadAgainstSlowServer(t *testing.T) {
-	gated := &gatedTransport{gate: make(chan struct{}), entered: make(chan struct{}, 2)}
-	close(gated.gate) // the first token comes at once
-	srv, clock, ts := fakeClockSource(t, gated)
-	first, err := ts.Token()
-	require.NoError(t, err)
-	<-gated.entered
-
-	gated.gate = make(chan struct{}) // the server is now slow to answer
-	clock.Advance(staleWindow(serviceusertest.DefaultTokenLifetime))
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Go(func() {
-			tok, err := ts.Token()
-			assert.NoError(t, err)
-			assert.Same(t, first, tok)
+	synctest.Test(t, func(t *testing.T) {
+		gated := &gatedTransport{gate: make(chan struct{}), entered: make(chan struct{}, 2)}
+		close(gated.gate) // the first token comes at once
+		srv, ts := fakeSource(t, func(base http.RoundTripper) http.RoundTripper {
+			gated.base = base
+			return gated
 		})
-	}
-	<-gated.entered // the refresh is held inside the token request...
-	wg.Wait()       // ...and all 100 callers have their token
-	assert.Equal(t, 1, srv.IssuedTokens())
+		first, err := ts.Token()
+		require.NoError(t, err)
+		<-gated.entered
 
-	close(gated.gate)
-	ts.wg.Wait()
-	second, err := ts.Token()
-	require.NoError(t, err)
-	assert.NotEqual(t, first.AccessToken, second.AccessToken)
-	assert.Equal(t, 2, srv.TokenRequests())
+		gated.gate = make(chan struct{}) // the server is now slow to answer
+		time.Sleep(staleWindow(serviceusertest.DefaultTokenLifetime))
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				tok, err := ts.Token()
+				assert.NoError(t, err)
+				assert.Same(t, first, tok)
+			})
+		}
+		<-gated.entered // the refresh is held inside the token request...
+		wg.Wait()       // ...and all 100 callers have their token
+		assert.Equal(t, 1, srv.IssuedTokens())
+
+		close(gated.gate)
+		ts.wg.Wait()
+		second, err := ts.Token()
+		require.NoError(t, err)
+		assert.NotEqual(t, first.AccessToken, second.AccessToken)
+		assert.Equal(t, 2, srv.TokenRequests())
+	})
 }
 
 // TestCloseRacesStartingRefresh runs Token and Close on two goroutines many
@@ -418,7 +451,7 @@ func TestCloseRacesStartingRefresh(t *testing.T) {
 			}
 			return nil, errors.New("no token here")
 		}
-		ts := newTestSource(context.Background(), fetch, nil)
+		ts := newTestSource(context.Background(), fetch)
 		var wg sync.WaitGroup
 		wg.Go(func() { ts.Token() })
 		wg.Go(func() {
@@ -445,7 +478,7 @@ func TestOneRefreshPerWindow(t *testing.T) {
 			mu.Unlock()
 			return &oauth2.Token{AccessToken: "at", Expiry: now.Add(lifetime)}, nil
 		}
-		ts := newTestSource(context.Background(), fetch, nil)
+		ts := newTestSource(context.Background(), fetch)
 		defer ts.Close()
 		end := time.Now().Add(span)
 		var wg sync.WaitGroup
@@ -475,7 +508,10 @@ func TestOneRefreshPerWindow(t *testing.T) {
 }
 
 // TestStaleReaderAfterRefreshStartsNone: a caller that saw the stale token
-// just before a refresh ended must not start another refresh.
+// just before a refresh ended must not start another refresh. Such a caller
+// has loaded the snapshot and not yet called refreshAhead; the test plays its
+// part by calling refreshAhead with the snapshot it read, once the refresh
+// has ended.
 func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var calls atomic.Int32
@@ -483,35 +519,18 @@ func TestStaleReaderAfterRefreshStartsNone(t *testing.T) {
 			calls.Add(1)
 			return &oauth2.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour)}, nil
 		}
-		// park holds the next reader of the clock: that caller has loaded the
-		// cached token and not yet decided whether to refresh it.
-		var park atomic.Bool
-		parked, release := make(chan struct{}), make(chan struct{})
-		now := func() time.Time {
-			if park.CompareAndSwap(true, false) {
-				close(parked)
-				<-release
-			}
-			return time.Now()
-		}
-		ts := newTestSource(context.Background(), fetch, now)
+		ts := newTestSource(context.Background(), fetch)
 		defer ts.Close()
 		_, err := ts.Token()
 		require.NoError(t, err)
 		time.Sleep(staleWindow(time.Hour))
 
-		park.Store(true)
-		late := make(chan struct{})
-		go func() {
-			defer close(late)
-			ts.Token()
-		}()
-		<-parked
-		_, err = ts.Token() // starts the refresh ahead...
+		stale := ts.snap.Load() // the late caller reads the stale token
+		_, err = ts.Token()     // another caller starts the refresh ahead...
 		require.NoError(t, err)
 		synctest.Wait() // ...which ends and caches a fresh token
-		close(release)
-		<-late
+		require.NotSame(t, stale, ts.snap.Load())
+		ts.refreshAhead(stale) // the late caller decides on what it read
 		synctest.Wait()
 		assert.EqualValues(t, 2, calls.Load(), "token requests")
 	})
@@ -533,7 +552,7 @@ func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
 			fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`)
 		})
 		cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
-			HTTPClient: &http.Client{Transport: handlerTransport{endpoint}}}
+			HTTPClient: newInProcess(endpoint).client()}
 		ts := cfg.TokenSource(context.Background())
 		defer ts.Close()
 
@@ -553,7 +572,7 @@ func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
 // TestFetchWithoutTokenOrErrorIsAnError: a fetch that returns neither a token
 // nor an error fails the refresh instead of caching nothing.
 func TestFetchWithoutTokenOrErrorIsAnError(t *testing.T) {
-	ts := newTestSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil }, nil)
+	ts := newTestSource(context.Background(), func(context.Context) (*oauth2.Token, error) { return nil, nil })
 	defer ts.Close()
 	tok, err := ts.Token()
 	assert.Nil(t, tok)

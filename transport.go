@@ -44,6 +44,10 @@ type Transport struct {
 	// instead of dropping it and retrying: for a token that cannot be
 	// renewed, such as a personal access token (ErrPATRejected).
 	RejectedError error
+	// Hooks, when set, are told of every 401 that blames a token.
+	Hooks *Hooks
+
+	zitadel *zitadelRoute // set by TokenSource.Client: the config's opt-in covers ZITADEL's origins
 }
 
 // ContextTokenSource is a token source whose wait a context can bound: the
@@ -62,10 +66,12 @@ type Invalidator interface {
 
 // Client returns an *http.Client that sends this source's tokens with every
 // request (see Transport), over the transport of the HTTP client of the config
-// that made the source, with its OrgID. Clients made this way share the
-// source's cache; closing the source is up to its owner.
+// that made the source, with its OrgID, and with its Address, Header and
+// InsecureAllowPlainHTTP for requests to the issuer's origin. Clients made
+// this way share the source's cache; closing the source is up to its owner.
 func (ts *TokenSource) Client() *http.Client {
-	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID, RejectedError: ts.api.rejected}}
+	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID,
+		RejectedError: ts.api.rejected, Hooks: ts.api.hooks, zitadel: ts.api.zitadel}}
 }
 
 // HeaderOrgID selects the organization a ZITADEL API call acts on.
@@ -87,9 +93,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.RejectedError != nil {
 		discard(resp)
+		t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode})
 		return nil, t.RejectedError
 	}
-	return t.retryWithNewToken(req, tok, resp), nil
+	out := t.retryWithNewToken(req, tok, resp)
+	_, dropped := t.Source.(Invalidator)
+	t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode, Dropped: dropped, Retried: out != resp})
+	return out, nil
 }
 
 // send sends r, which the caller owns, with tok.
@@ -151,8 +161,8 @@ func (t *Transport) authorize(req *http.Request) (*oauth2.Token, error) {
 	if t.Source == nil {
 		return nil, errors.New("serviceuser: Transport.Source is nil")
 	}
-	if !t.InsecureAllowPlainHTTP && req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
-		return nil, fmt.Errorf("%w to %s (use https)", ErrInsecureURL, req.URL.Host)
+	if !t.InsecureAllowPlainHTTP && !t.zitadel.allowsPlainHTTP(req.URL) && req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("%w to %s (use https, or set InsecureAllowPlainHTTP for a network you control)", ErrInsecureURL, req.URL.Host)
 	}
 	if cts, ok := t.Source.(ContextTokenSource); ok {
 		return cts.TokenContext(req.Context())

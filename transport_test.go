@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -93,20 +94,22 @@ func TestTransportKeepsTokenFromOtherHostsOnRedirect(t *testing.T) {
 }
 
 func TestTransportUsesRequestContext(t *testing.T) {
-	ts, f := newScripted(t, 0)
-	f.gate = make(chan struct{}) // the token never comes
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
-	_, err := (&Transport{Source: ts}).RoundTrip(req)
-	assert.ErrorIs(t, err, context.Canceled)
-	close(f.gate)
+	synctest.Test(t, func(t *testing.T) {
+		ts, f := newScripted(t, 0)
+		f.gate = make(chan struct{}) // the token never comes
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
+		_, err := (&Transport{Source: ts}).RoundTrip(req)
+		assert.ErrorIs(t, err, context.Canceled)
+		close(f.gate)
+	})
 }
 
 // rejectFirstToken answers 401 invalid_token to "token-1", else echoes the
 // token and the request body.
-func rejectFirstToken(hits *atomic.Int32) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func rejectFirstToken(hits *atomic.Int32) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		if r.Header.Get("Authorization") == "Bearer token-1" {
@@ -115,54 +118,59 @@ func rejectFirstToken(hits *atomic.Int32) *httptest.Server {
 			return
 		}
 		io.WriteString(w, r.Header.Get("Authorization")+" "+string(body))
-	}))
+	})
 }
 
-func TestTransportRetriesOnceAfter401(t *testing.T) {
-	var hits atomic.Int32
-	srv := rejectFirstToken(&hits)
-	defer srv.Close()
-	ts, f := newScripted(t, time.Hour)
-	_, err := ts.Token()
-	require.NoError(t, err)
-	f.clock.Advance(minInvalidateAge) // token-1 is old enough to be dropped
-	client := &http.Client{Transport: &Transport{Source: ts}}
+// apiURL is the API the in-process rejectFirstToken answers for.
+const apiURL = "https://api.example/"
 
-	const callers = 50
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Go(func() {
-			resp, err := client.Post(srv.URL, "text/plain", strings.NewReader("payload"))
-			if !assert.NoError(t, err) {
-				return
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-			assert.Equal(t, "Bearer token-2 payload", string(body), "body replayed with the new token")
-		})
-	}
-	wg.Wait()
-	assert.EqualValues(t, 2, f.calls.Load(), "%d concurrent 401s cause one refresh", callers)
+func TestTransportRetriesOnceAfter401(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		api := newInProcess(rejectFirstToken(&hits))
+		ts, f := newScripted(t, time.Hour)
+		_, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
+		client := &http.Client{Transport: &Transport{Source: ts, Base: api}}
+
+		const callers = 50
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				resp, err := client.Post(apiURL, "text/plain", strings.NewReader("payload"))
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				assert.Equal(t, "Bearer token-2 payload", string(body), "body replayed with the new token")
+			})
+		}
+		wg.Wait()
+		assert.EqualValues(t, 2, f.calls.Load(), "%d concurrent 401s cause one refresh", callers)
+	})
 }
 
 func TestTransportDoesNotRetryUnreplayableBody(t *testing.T) {
-	var hits atomic.Int32
-	srv := rejectFirstToken(&hits)
-	defer srv.Close()
-	ts, f := newScripted(t, time.Hour)
-	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("once")))
-	resp, err := (&Transport{Source: ts}).RoundTrip(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.EqualValues(t, 1, hits.Load())
-	assert.EqualValues(t, 1, f.calls.Load())
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		api := newInProcess(rejectFirstToken(&hits))
+		ts, f := newScripted(t, time.Hour)
+		req, _ := http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("once")))
+		resp, err := (&Transport{Source: ts, Base: api}).RoundTrip(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		assert.EqualValues(t, 1, hits.Load())
+		assert.EqualValues(t, 1, f.calls.Load())
+	})
 }
 
 func TestTransportReturns401WhenNoNewTokenComes(t *testing.T) {
 	var hits atomic.Int32
-	srv := rejectFirstToken(&hits)
+	srv := httptest.NewServer(rejectFirstToken(&hits))
 	defer srv.Close()
 	// A static source cannot be invalidated: the 401 is the answer.
 	resp, err := staticClient("token-1").Get(srv.URL)
@@ -192,28 +200,29 @@ func TestTokenRejected(t *testing.T) {
 // that cannot be sent again still drops the token, so the next request gets
 // a new one rather than the revoked one until it expires.
 func TestTransportDropsRejectedTokenOfUnreplayableRequest(t *testing.T) {
-	var hits atomic.Int32
-	srv := rejectFirstToken(&hits)
-	defer srv.Close()
-	ts, f := newScripted(t, 12*time.Hour)
-	_, err := ts.Token()
-	require.NoError(t, err)
-	f.clock.Advance(minInvalidateAge) // token-1 is old enough to be dropped
-	client := &http.Client{Transport: &Transport{Source: ts}}
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int32
+		api := newInProcess(rejectFirstToken(&hits))
+		ts, f := newScripted(t, 12*time.Hour)
+		_, err := ts.Token()
+		require.NoError(t, err)
+		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
+		client := &http.Client{Transport: &Transport{Source: ts, Base: api}}
 
-	req, _ := http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("streamed")))
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a streamed body is not sent twice")
-	assert.EqualValues(t, 1, hits.Load())
+		req, _ := http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("streamed")))
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a streamed body is not sent twice")
+		assert.EqualValues(t, 1, hits.Load())
 
-	req, _ = http.NewRequest(http.MethodPost, srv.URL, io.NopCloser(strings.NewReader("next")))
-	resp, err = client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	assert.Equal(t, "Bearer token-2 next", string(body))
-	assert.EqualValues(t, 2, hits.Load())
-	assert.EqualValues(t, 2, f.calls.Load())
+		req, _ = http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("next")))
+		resp, err = client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		assert.Equal(t, "Bearer token-2 next", string(body))
+		assert.EqualValues(t, 2, hits.Load())
+		assert.EqualValues(t, 2, f.calls.Load())
+	})
 }

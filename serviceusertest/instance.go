@@ -24,8 +24,14 @@ func (s *Server) SetInstanceDomain(host string) {
 }
 
 // ListenerHost returns the address the server listens on, "127.0.0.1:PORT",
-// whatever the instance domain.
-func (s *Server) ListenerHost() string { return s.srv.Listener.Addr().String() }
+// whatever the instance domain. With InProcess, where nothing listens, it is
+// the fixed "127.0.0.1:1".
+func (s *Server) ListenerHost() string {
+	if s.srv == nil {
+		return inProcessHost
+	}
+	return s.srv.Listener.Addr().String()
+}
 
 // instanceHost is the domain the instance answers for.
 func (s *Server) instanceHost() string {

@@ -20,6 +20,10 @@
 // they are deleted. Knobs on the Server shift its clock, slow it down, inject
 // failures and count what it saw.
 //
+// With InProcess the server has no listener and answers through Client or
+// Transport in-process, so that it works inside a testing/synctest bubble,
+// on the bubble's fake clock (see ExampleInProcess).
+//
 // A typical test:
 //
 //	srv := serviceusertest.NewServer()
@@ -52,11 +56,14 @@ const (
 	managementPath = "/management/v1"
 )
 
-// Server is a fake ZITADEL instance listening on a loopback address.
-// All its methods are safe for concurrent use.
+// Server is a fake ZITADEL instance listening on a loopback address, or,
+// with InProcess, served without a listener. All its methods are safe for
+// concurrent use.
 type Server struct {
-	srv       *httptest.Server
-	done      chan struct{} // closed by Close to release waiting handlers
+	srv       *httptest.Server // nil with InProcess
+	handler   http.Handler     // what srv or the in-process transport serves
+	inProcess bool             // InProcess
+	done      chan struct{}    // closed by Close to release waiting handlers
 	closeOnce sync.Once
 	ecKeys    bool // WithECKeys
 	signer    idTokenSigner
@@ -104,8 +111,8 @@ func WithECKeys() Option {
 	return func(s *Server) { s.ecKeys = true }
 }
 
-// NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP.
-// The caller must call Close when done.
+// NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP
+// (with InProcess, without a listener). The caller must call Close when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		done:          make(chan struct{}),
@@ -125,7 +132,10 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.zitadelProject = s.newID()
 	s.defaultOrg = s.NewOrganization("ZITADEL")
-	s.srv = httptest.NewServer(s.checkInstance(s.routes()))
+	s.handler = s.checkInstance(s.routes())
+	if !s.inProcess {
+		s.srv = httptest.NewServer(s.handler)
+	}
 	return s
 }
 
@@ -164,7 +174,9 @@ func (s *Server) newID() string {
 // Close never waits on them.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
-	s.srv.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 }
 
 // Issuer returns the instance's issuer, "http://" and the instance domain
@@ -182,8 +194,23 @@ func (s *Server) UserinfoURL() string { return s.Issuer() + userinfoPath }
 // Issuer()+"/management/v1". Only GET /orgs/me is served.
 func (s *Server) ManagementURL() string { return s.Issuer() + managementPath }
 
-// Client returns an HTTP client configured for the server.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+// Client returns an HTTP client configured for the server: with InProcess,
+// one whose Transport is Transport().
+func (s *Server) Client() *http.Client {
+	if s.srv == nil {
+		return &http.Client{Transport: s.Transport()}
+	}
+	return s.srv.Client()
+}
+
+// Transport returns the RoundTripper of Client, to wrap in a test's own
+// RoundTripper. With InProcess it serves requests in-process.
+func (s *Server) Transport() http.RoundTripper {
+	if s.srv == nil {
+		return inProcessTransport{s}
+	}
+	return s.srv.Client().Transport
+}
 
 // SetTokenLifetime sets the lifetime of tokens issued from now on and the
 // expires_in reported for them, in whole seconds (default 43199 s). Zero
@@ -214,6 +241,8 @@ func (s *Server) SetClockOffset(d time.Duration) {
 
 // SetNow replaces the server's clock source, for tests driven by a fake
 // clock. The clock offset still applies on top. Nil restores time.Now.
+// Inside a testing/synctest bubble (see InProcess) time.Now already is the
+// bubble's fake clock, and SetNow is not needed.
 func (s *Server) SetNow(now func() time.Time) {
 	if now == nil {
 		now = time.Now

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/go-serviceuser/serviceuser"
 )
 
@@ -18,17 +20,30 @@ func runToken(ctx context.Context, o *options, stdout io.Writer) error {
 	if o.demo {
 		return runDemo(ctx, o, stdout)
 	}
-	key, err := tokenKey(o)
+	cred, err := loadCredential(o, false)
 	if err != nil {
 		return err
 	}
-	return withTokenSource(ctx, o, key, func(ts *serviceuser.TokenSource) error {
-		tok, err := ts.TokenContext(ctx)
-		if err != nil {
-			return err
-		}
-		return printToken(stdout, tok.AccessToken, tok.TokenType, tok.Expiry, o.json)
-	})
+	tok, err := obtainToken(ctx, o, cred, o.scopeValues())
+	if err != nil {
+		return err
+	}
+	return printToken(stdout, tok.AccessToken, tok.TokenType, tok.Expiry, o.json)
+}
+
+// obtainToken returns a token for scopes: the cached one while it is valid
+// for longer than cacheMargin, otherwise a new one, which is cached.
+func obtainToken(ctx context.Context, o *options, cred *credential, scopes []string) (*oauth2.Token, error) {
+	cache := o.tokenCache(cred, scopes)
+	if tok := cache.load(); tok != nil {
+		return tok, nil
+	}
+	tok, err := cred.token(ctx, scopes)
+	if err != nil {
+		return nil, err
+	}
+	cache.store(tok)
+	return tok, nil
 }
 
 // printToken prints the access token alone, or with its details as JSON.
@@ -137,7 +152,7 @@ func printSummary(w io.Writer, s keySummary, asJSON bool) error {
 
 // runUserinfo fetches a token and prints the userinfo endpoint's answer.
 func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
-	key, err := tokenKey(o)
+	cred, err := loadCredential(o, true)
 	if err != nil {
 		return err
 	}
@@ -145,16 +160,15 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return withTokenSource(ctx, o, key, func(ts *serviceuser.TokenSource) error {
-		if _, err := ts.TokenContext(ctx); err != nil {
-			return err
-		}
-		info, err := fetchUserinfo(ctx, ts, o.watch, infoURL, o.timeout)
-		if err != nil {
-			return err
-		}
-		return writeJSON(stdout, info.Claims)
-	})
+	tok, err := obtainToken(ctx, o, cred, o.scopeValues())
+	if err != nil {
+		return err
+	}
+	info, err := fetchUserinfo(ctx, oauth2.StaticTokenSource(tok), o.watch, infoURL, o.timeout)
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, info.Claims)
 }
 
 // userinfoEndpoint returns -userinfo-url, or discovers the endpoint (and,
@@ -178,7 +192,7 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 
 // fetchUserinfo calls the userinfo endpoint with the source's token, sent
 // through base (http.DefaultTransport when nil).
-func fetchUserinfo(ctx context.Context, ts *serviceuser.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
+func fetchUserinfo(ctx context.Context, ts oauth2.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
 	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base}, Timeout: timeout}
 	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
@@ -314,25 +328,13 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 	return key, key.CheckExpiry(time.Now())
 }
 
-// withTokenSource runs use with a token source for the key, closed afterwards.
-func withTokenSource(ctx context.Context, o *options, key *serviceuser.KeyFile, use func(*serviceuser.TokenSource) error) error {
-	cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: o.scopeValues(), TokenURL: o.tokenURL, Timeout: o.timeout,
-		HTTPClient: o.watch.client()}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	ts := cfg.TokenSource(ctx)
-	defer ts.Close()
-	return use(ts)
-}
-
 // checkRequired reports a missing or doubled key source, and a missing
 // issuer when one is needed, before anything is read.
 func checkRequired(o *options, needIssuer bool) error {
 	switch {
 	case o.keyPath != "" && o.keyEnv != "":
 		return usageErrorf("give -key or -key-env, not both")
-	case o.keyPath == "" && o.keyEnv == "":
+	case o.keyPath == "" && o.keyEnv == "" && !o.hasEnv(envKey):
 		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
 	case needIssuer && strings.TrimSpace(o.issuer) == "":
 		return usageErrorf("missing -issuer (or $%s)", envIssuer)
@@ -340,8 +342,18 @@ func checkRequired(o *options, needIssuer bool) error {
 	return nil
 }
 
-// loadKey reads the key file named by -key or held in the -key-env variable.
+// hasEnv reports whether the environment variable name holds a value.
+func (o *options) hasEnv(name string) bool {
+	v, ok := o.env(name)
+	return ok && strings.TrimSpace(v) != ""
+}
+
+// loadKey reads the key file named by -key or held in the -key-env variable
+// ($ZITADEL_KEY when neither is given).
 func loadKey(o *options) (*serviceuser.KeyFile, error) {
+	if o.keyPath == "" && o.keyEnv == "" {
+		o.keyEnv = envKey
+	}
 	if o.keyPath != "" {
 		if !looksLikePath(o.keyPath) {
 			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")

@@ -1,9 +1,14 @@
 // Command zitadel-token obtains access tokens for a ZITADEL service user
-// (machine user) from its key file, with the JWT bearer grant of RFC 7523.
+// (machine user) from its key file, with the JWT bearer grant of RFC 7523,
+// or from its client secret (client credentials grant), or uses a personal
+// access token; it calls the instance's APIs and checks a setup.
 //
 // Usage:
 //
 //	zitadel-token [token] -key key.json -issuer https://my-instance.zitadel.cloud
+//	zitadel-token token -client-id LOGIN -client-secret-file secret.txt -issuer URL
+//	zitadel-token api [-X METHOD] [-d BODY|@FILE] [-org ORGID] /management/v1/orgs/me
+//	zitadel-token doctor [-app-key app.json]
 //	zitadel-token assertion -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token inspect -key key.json
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
@@ -13,8 +18,12 @@
 // Run "zitadel-token help" for the flags and the exit codes, and
 // "zitadel-token SUBCOMMAND -h" for the flags of one subcommand.
 //
-// The tool never prints the private key, and prints a token or an assertion
-// only on standard output of the subcommand that asks for it. The token that
+// Tokens are cached per user, in private files under the user's cache
+// directory, until a minute before they expire (-no-cache skips the cache).
+//
+// The tool never prints the private key or a client secret, and prints a
+// token (a personal access token too) or an assertion only on standard output
+// of the subcommand that asks for it. The token that
 // introspect checks is never printed.
 package main
 
@@ -41,10 +50,11 @@ const (
 	exitOK       = 0
 	exitFailure  = 1 // anything not covered below
 	exitUsage    = 2 // bad command line or configuration
-	exitKey      = 3 // key file unreadable, invalid or expired
+	exitKey      = 3 // key file, secret or token unreadable, invalid or expired
 	exitRefused  = 4 // the server answered with an error
 	exitNetwork  = 5 // no answer: network error or timeout
 	exitInactive = 6 // introspect: the token is not active
+	exitChecks   = 7 // doctor: a check failed
 )
 
 // Environment variables read when the matching flags are not given.
@@ -76,21 +86,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	o := newOptions(env, stdin)
 	defer o.watch.close()
-	if err := parseFlags(cmd.flagSet(o), rest); err != nil {
+	operands, err := parseFlags(cmd.flagSet(o), rest, len(cmd.operands))
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cmd.printHelp(stdout)
 			return exitOK
 		}
 		return fail(stderr, err)
 	}
+	o.operands, o.defaultScopes = operands, cmd.defaultScopes()
 	o.applyEnvDefaults()
-	err := o.watch.classify(cmd.run(ctx, o, stdout))
+	err = o.watch.classify(cmd.run(ctx, o, stdout))
 	if s := stoppedBy(ctx); err != nil && s != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", progName, s)
 		return s.code
 	}
 	if err != nil {
-		return fail(stderr, err)
+		return fail(stderr, withheld(err, o.secrets))
 	}
 	return exitOK
 }
@@ -121,18 +133,27 @@ func selectCommand(args []string) (*command, []string) {
 	return lookupCommand(args[0]), args[1:]
 }
 
-// parseFlags parses args into fs and refuses arguments left over.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parseFlags parses args into fs and returns the operands, at most max of
+// them; flags may follow an operand, as in "api PATH -org ID".
+func parseFlags(fs *flag.FlagSet, args []string, max int) ([]string, error) {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err}
 		}
-		return &usageError{err}
+		if fs.NArg() == 0 {
+			break
+		}
+		if len(operands) == max {
+			return nil, usageErrorf("unexpected argument %s", quoteArg(fs.Arg(0)))
+		}
+		operands = append(operands, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %s", quoteArg(fs.Arg(0)))
-	}
-	return nil
+	return operands, nil
 }
 
 func newOptions(env func(string) (string, bool), stdin io.Reader) *options {
@@ -160,6 +181,24 @@ func fail(stderr io.Writer, err error) int {
 	return code
 }
 
+// withheld replaces err's message when it would repeat one of secrets.
+func withheld(err error, secrets []string) error {
+	for _, s := range secrets {
+		if s != "" && strings.Contains(err.Error(), s) {
+			return &secretError{err}
+		}
+	}
+	return err
+}
+
+// secretError is an error whose message is not shown: it holds a secret.
+type secretError struct{ err error }
+
+func (e *secretError) Error() string {
+	return "the error message is withheld: it would repeat a secret"
+}
+func (e *secretError) Unwrap() error { return e.err }
+
 // quoteArg quotes a command-line argument for an error message, unless it
 // is long or looks like key file content, which must not be echoed.
 func quoteArg(s string) string {
@@ -186,17 +225,24 @@ type options struct {
 	lifetime         time.Duration
 	json             bool
 	demo             bool
+	clientID         string
+	clientSecretFile string
+	patFile          string
+	secrets          []string // values no message may repeat
+	noCache          bool
+	method           string
+	data             string
+	orgID            string
+	appKeyPath       string
+	operands         []string // the subcommand's operands, such as api's PATH
+	defaultScopes    []string // the subcommand's scopes when -scope is not given
 }
 
 // applyEnvDefaults fills what the flags left empty from the environment.
+// The credential's variables are read when the credential is loaded.
 func (o *options) applyEnvDefaults() {
 	if o.issuer == "" {
 		o.issuer, _ = o.env(envIssuer)
-	}
-	if o.keyPath == "" && o.keyEnv == "" {
-		if v, ok := o.env(envKey); ok && strings.TrimSpace(v) != "" {
-			o.keyEnv = envKey
-		}
 	}
 }
 
@@ -218,6 +264,9 @@ func (s *scopeList) Set(v string) error {
 // scopeValues returns the scopes to request: the library's default scopes
 // unless some were given.
 func (o *options) scopeValues() []string {
+	if len(o.scopes) == 0 && o.defaultScopes != nil {
+		return slices.Clone(o.defaultScopes)
+	}
 	if len(o.scopes) == 0 {
 		return slices.Clone(serviceuser.DefaultScopes)
 	}
@@ -256,21 +305,28 @@ func exitCode(err error) int {
 	var (
 		ue *usageError
 		ke *keyError
+		cr *serviceuser.CredentialError
 		ce *serviceuser.ConfigError
 		te *serviceuser.TokenError
 		de *serviceuser.DiscoveryError
 		re *refusedError
 		ie *inactiveError
 		co *cutOffError
+		ae *apiError
+		cf *checksFailedError
 	)
 	switch {
+	case errors.As(err, &cf):
+		return exitChecks
+	case errors.As(err, &ae):
+		return ae.exitCode()
 	case errors.As(err, &ie):
 		return exitInactive
 	case errors.As(err, &co):
 		return exitNetwork
 	case errors.As(err, &ue), errors.Is(err, serviceuser.ErrInsecureURL):
 		return exitUsage
-	case errors.As(err, &ke), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):
+	case errors.As(err, &ke), errors.As(err, &cr), errors.Is(err, serviceuser.ErrPATExpired), errors.Is(err, serviceuser.ErrInvalidKeyFile), errors.Is(err, serviceuser.ErrKeyExpired):
 		return exitKey
 	case errors.As(err, &ce):
 		if ce.Field == "Key" {

@@ -510,7 +510,7 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
-	for code := exitOK; code <= exitInactive; code++ {
+	for code := exitOK; code <= exitChecks; code++ {
 		if !strings.Contains(usage, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("usage does not document exit code %d", code)
 		}
@@ -523,7 +523,7 @@ func TestHelp(t *testing.T) {
 }
 
 // helpFlag matches the line that starts a flag's description.
-var helpFlag = regexp.MustCompile(`(?m)^  -([a-z-]+)\b`)
+var helpFlag = regexp.MustCompile(`(?m)^  -([A-Za-z-]+)\b`)
 
 // flagNames lists the flags that a help text describes, in order.
 func flagNames(help string) []string {
@@ -543,7 +543,7 @@ func TestSubcommandHelp(t *testing.T) {
 			if got := flagNames(r.stdout); !slices.Equal(got, c.flags) {
 				t.Errorf("%s -h describes flags %q, want %q:\n%s", c.name, got, c.flags, r.stdout)
 			}
-			if !strings.HasPrefix(r.stdout, "Usage: zitadel-token "+c.name+" [flags]\n") {
+			if !strings.HasPrefix(r.stdout, "Usage: zitadel-token "+c.name+" [flags]"+operandsText(c.operands)+"\n") {
 				t.Errorf("%s -h:\n%s", c.name, r.stdout)
 			}
 			if again := f.run(t, nil, "help", c.name); again.code != exitOK || again.stdout != r.stdout {
@@ -741,7 +741,7 @@ func toolBinary(t *testing.T) string {
 }
 
 // runBinary runs the built tool with the test's environment minus the
-// variables the tool reads, plus env.
+// variables the tool reads, plus an empty cache directory and env.
 func (f *fixture) runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	return f.runBinaryInput(t, "", env, args...)
@@ -777,11 +777,12 @@ func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cm
 	cmd.WaitDelay = time.Second // the pipes are not held open past the kill
 	cmd.Stdin = strings.NewReader(stdin)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envKey+"=") && !strings.HasPrefix(kv, envIssuer+"=") {
+		if !strings.HasPrefix(kv, "ZITADEL_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, env...)
+	// A cache of the test's own, never the user's.
+	cmd.Env = append(append(cmd.Env, "XDG_CACHE_HOME="+t.TempDir()), env...)
 	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	return cmd, stdout, stderr

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+// maxAPIAnswer bounds the answer api reads and prints.
+const maxAPIAnswer = 64 << 20
+
+// runAPI sends one authenticated request to the instance and prints the
+// answer, JSON pretty-printed. A status other than 2xx is an *apiError
+// after the answer is printed, so that a script sees both.
+func runAPI(ctx context.Context, o *options, stdout io.Writer) error {
+	path, err := apiPath(o.operands)
+	if err != nil {
+		return err
+	}
+	req, err := o.apiRequest(ctx, path)
+	if err != nil {
+		return err
+	}
+	cred, err := loadCredential(o, true)
+	if err != nil {
+		return err
+	}
+	tok, err := obtainToken(ctx, o, cred, o.scopeValues())
+	if err != nil {
+		return err
+	}
+	status, body, err := o.send(req, tok)
+	if err != nil {
+		return err
+	}
+	if err := printAnswer(stdout, body); err != nil {
+		return err
+	}
+	return apiStatus(status, o.scopeValues())
+}
+
+// apiPath checks the PATH operand: a path on the issuer's host, never an
+// address that would take the token elsewhere.
+func apiPath(operands []string) (string, error) {
+	if len(operands) == 0 {
+		return "", usageErrorf("missing PATH, such as /management/v1/orgs/me")
+	}
+	p := operands[0]
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, " \t\r\n") {
+		return "", usageErrorf("PATH %s must start with a single / and is relative to the issuer, such as /management/v1/orgs/me", quoteArg(p))
+	}
+	return p, nil
+}
+
+// apiRequest builds the request from -X, -d and PATH; the token is added
+// when it is sent.
+func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, error) {
+	body, err := o.apiBody(ctx)
+	if err != nil {
+		return nil, err
+	}
+	method := strings.ToUpper(o.method)
+	if method == "" {
+		method = map[bool]string{false: http.MethodGet, true: http.MethodPost}[body != nil]
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")+path, r)
+	if err != nil {
+		return nil, usageErrorf("cannot make a request of -X %s, -issuer and PATH: %v", quoteArg(o.method), err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
+// apiBody returns -d's body: the value itself, a file's content (@FILE) or
+// standard input (@-); nil without -d.
+func (o *options) apiBody(ctx context.Context) ([]byte, error) {
+	name, isFile := strings.CutPrefix(o.data, "@")
+	switch {
+	case o.data == "":
+		return nil, nil
+	case !isFile:
+		return []byte(o.data), nil
+	case name == "-":
+		data, err := readContext(ctx, io.LimitReader(o.stdin, maxAPIAnswer))
+		if err != nil {
+			return nil, fmt.Errorf("reading the body from standard input: %w", err)
+		}
+		return data, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, usageErrorf("-d: %v", err)
+	}
+	return data, nil
+}
+
+// send sends req with tok over the tool's transport and reads the answer.
+func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
+	client := &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
+		Source: oauth2.StaticTokenSource(tok), Base: o.watch, OrgID: o.orgID}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer))
+	return resp.StatusCode, body, err
+}
+
+// printAnswer prints a JSON answer indented, anything else as it came.
+func printAnswer(w io.Writer, body []byte) error {
+	var out bytes.Buffer
+	if json.Indent(&out, bytes.TrimSpace(body), "", "  ") != nil {
+		out.Reset()
+		out.Write(body)
+	}
+	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+		out.WriteByte('\n')
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// apiError is an API answer with a status other than 2xx.
+type apiError struct {
+	status int
+	hint   string
+}
+
+func (e *apiError) Error() string {
+	msg := fmt.Sprintf("the API answered HTTP %d %s", e.status, http.StatusText(e.status))
+	if e.hint != "" {
+		msg += ": " + e.hint
+	}
+	return msg
+}
+
+// exitCode is 5 for a server error, 4 for any other refusal.
+func (e *apiError) exitCode() int {
+	if e.status >= 500 {
+		return exitNetwork
+	}
+	return exitRefused
+}
+
+// apiStatus returns nil for 2xx, otherwise an *apiError saying what
+// usually causes the status.
+func apiStatus(status int, scopes []string) error {
+	if status >= 200 && status < 300 {
+		return nil
+	}
+	return &apiError{status: status, hint: apiHint(status, scopes)}
+}
+
+func apiHint(status int, scopes []string) string {
+	switch {
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !slices.Contains(scopes, serviceuser.ScopeZitadelAPI):
+		return "the token lacks ZITADEL's API in its audience: request the scope " + serviceuser.ScopeZitadelAPI
+	case status == http.StatusUnauthorized:
+		return "the token was refused: it expired, was revoked, or the user was deactivated"
+	case status == http.StatusForbidden:
+		return "the user lacks a role for this call: grant it a manager role (such as ORG_OWNER) in the console"
+	case status == http.StatusNotFound:
+		return "no such path or object: check PATH, and -org for objects of another organization"
+	}
+	return ""
+}

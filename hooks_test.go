@@ -1,0 +1,92 @@
+package serviceuser_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+func TestJoinHooksCallsEachInTurn(t *testing.T) {
+	var calls []string
+	a := &serviceuser.Hooks{RefreshDone: func(serviceuser.RefreshDoneInfo) { calls = append(calls, "a") }}
+	b := &serviceuser.Hooks{RefreshDone: func(serviceuser.RefreshDoneInfo) { calls = append(calls, "b") }}
+	joined := serviceuser.JoinHooks(a, nil, &serviceuser.Hooks{}, b)
+	joined.RefreshDone(serviceuser.RefreshDoneInfo{})
+	assert.Equal(t, []string{"a", "b"}, calls)
+	assert.Nil(t, joined.RefreshStart, "no callback set: none joined")
+}
+
+func TestSlogHooksLevels(t *testing.T) {
+	var buf bytes.Buffer
+	h := serviceuser.SlogHooks(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	failure := errors.New("serviceuser: token request failed: HTTP 500")
+	cases := []struct {
+		fire  func()
+		level string
+		msg   string
+	}{
+		{func() { h.RefreshDone(serviceuser.RefreshDoneInfo{Err: failure}) }, "WARN", "token request failed"},
+		{func() { h.RefreshDone(serviceuser.RefreshDoneInfo{}) }, "DEBUG", "token refreshed"},
+		{func() { h.RefreshStart(serviceuser.RefreshStartInfo{Waited: true, Attempt: 1}) }, "DEBUG", "token request"},
+		{func() { h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Err: failure}) }, "WARN", "discovery failed"},
+		{func() { h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{}) }, "DEBUG", "discovery done"},
+		{func() { h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401}) }, "WARN", "token rejected"},
+		{func() { h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Err: failure}) }, "WARN", "credential refused"},
+		{func() { h.CredentialReloaded(serviceuser.CredentialReloadedInfo{KeyID: "k2"}) }, "INFO", "credential reloaded"},
+		{func() { h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: failure}) }, "WARN", "introspection failed"},
+		{func() { h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: true}) }, "DEBUG", "introspection done"},
+	}
+	for _, tc := range cases {
+		buf.Reset()
+		tc.fire()
+		line := buf.String()
+		assert.Contains(t, line, "level="+tc.level, line)
+		assert.Contains(t, line, tc.msg, line)
+	}
+}
+
+// TestReadyFollowsTheCache: not ready before a token, ready while one is
+// cached, and not ready with the failure once none is.
+func TestReadyFollowsTheCache(t *testing.T) {
+	var fail atomic.Bool
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			http.Error(w, `{"error":"server_error","error_description":"Errors.Internal"}`, http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer endpoint.Close()
+	ts := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: endpoint.URL,
+		TokenURL: endpoint.URL + "/oauth/v2/token"}.TokenSource(t.Context())
+	defer ts.Close()
+
+	assert.ErrorIs(t, ts.Ready(), serviceuser.ErrNotReady)
+	tok, err := ts.Token()
+	require.NoError(t, err)
+	assert.NoError(t, ts.Ready())
+
+	fail.Store(true)
+	ts.Invalidate(tok) // younger than 10 s: kept, still ready
+	assert.NoError(t, ts.Ready())
+
+	failing := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: endpoint.URL,
+		TokenURL: endpoint.URL + "/oauth/v2/token"}.TokenSource(t.Context())
+	defer failing.Close()
+	_, err = failing.Token()
+	require.Error(t, err)
+	var te *serviceuser.TokenError
+	require.ErrorAs(t, failing.Ready(), &te)
+	assert.True(t, strings.Contains(te.Error(), "Errors.Internal"))
+}

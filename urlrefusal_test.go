@@ -1,0 +1,86 @@
+package serviceuser_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// TestWrongHostErrorSaysInstanceNotFound: an issuer that is not the instance's
+// domain gets ZITADEL's "Instance not found" text and the wrong-host hint,
+// from discovery as from the token endpoint.
+func TestWrongHostErrorSaysInstanceNotFound(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	_, port, _ := strings.Cut(srv.ListenerHost(), ":")
+	srv.SetInstanceDomain("localhost:" + port)
+	key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
+	require.NoError(t, err)
+
+	byListener := "http://" + srv.ListenerHost()
+	for name, tokenURL := range map[string]string{"discovery": "", "token endpoint": byListener + "/oauth/v2/token"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := serviceuser.Config{Key: key, Issuer: byListener, TokenURL: tokenURL}.Token(context.Background())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "Instance not found")
+			assert.Contains(t, err.Error(), "the issuer's host must be the instance's domain exactly")
+			assert.Contains(t, err.Error(), "set Address")
+		})
+	}
+}
+
+// TestInsecureURLRefusalsMatchErrInsecureURL: plain http to a host that is not
+// loopback is refused wherever the URL comes from, with ErrInsecureURL and
+// with the way to opt in, before any request.
+func TestInsecureURLRefusalsMatchErrInsecureURL(t *testing.T) {
+	key, appKey := fakeKeys(t)
+	counter := &countingTransport{}
+	hc := &http.Client{Transport: counter}
+	configs := map[string]func() error{
+		"Config.Issuer":                  serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
+		"Config.TokenURL":                serviceuser.Config{Key: key, Issuer: "https://zitadel.example.com", TokenURL: "http://zitadel.example.com/oauth/v2/token", HTTPClient: hc}.Validate,
+		"ClientCredentialsConfig.Issuer": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
+		"IntrospectionConfig.IntrospectionURL": serviceuser.IntrospectionConfig{Key: appKey, Issuer: "https://zitadel.example.com",
+			IntrospectionURL: "http://zitadel.example.com/oauth/v2/introspect", HTTPClient: hc}.Validate,
+	}
+	for name, validate := range configs {
+		t.Run(name, func(t *testing.T) {
+			err := validate()
+			require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+			var ce *serviceuser.ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, name, ce.Config+"."+ce.Field)
+			assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
+		})
+	}
+	_, err := serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Token(context.Background())
+	assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+	assert.Zero(t, counter.n, "no request is made for a refused URL")
+}
+
+// TestDiscoveredPlainHTTPEndpointMatchesErrInsecureURL: a discovery document
+// that names a plain-http token endpoint is refused with ErrInsecureURL.
+func TestDiscoveredPlainHTTPEndpointMatchesErrInsecureURL(t *testing.T) {
+	issuer := "https://zitadel.example.com"
+	doc := fmt.Sprintf(`{"issuer":%q,"token_endpoint":"http://zitadel.example.com/oauth/v2/token"}`, issuer)
+	docs := newRecorder(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, doc)
+	}))
+	key, _ := fakeKeys(t)
+	_, err := serviceuser.Config{Key: key, Issuer: issuer, HTTPClient: docs.client()}.Token(context.Background())
+	var de *serviceuser.DiscoveryError
+	require.ErrorAs(t, err, &de)
+	assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+	assert.Contains(t, err.Error(), "token_endpoint")
+	assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
+	assert.Len(t, docs.requests(), 1, "only the discovery document was fetched")
+}
