@@ -1,8 +1,10 @@
 package serviceuserotel_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,9 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	serviceuserotel "github.com/go-serviceuser/serviceuser/otel"
+	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
 )
 
 var (
@@ -217,4 +222,38 @@ func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
 	assert.Equal(t, uint64(3), histogram(t, ms, "serviceuser.introspection.duration", ok, hit).Count)
 	assert.Equal(t, uint64(2), histogram(t, ms, "serviceuser.introspection.duration", ok, miss).Count)
 	assert.InDelta(t, 0.01, histogram(t, ms, "serviceuser.introspection.duration", failed, miss).Sum, 1e-9)
+}
+
+func TestEventsFromManyGoroutinesAreAllCounted(t *testing.T) {
+	r := newRig(t)
+	const workers, each = 8, 100
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
+				r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
+			}
+		})
+	}
+	wg.Go(func() {
+		for range each {
+			var rm metricdata.ResourceMetrics
+			assert.NoError(t, r.reader.Collect(context.Background(), &rm))
+		}
+	})
+	wg.Wait()
+	ms := r.collect(t)
+	n, _ := counter(t, ms, "serviceuser.introspections", ok, hit, attribute.Bool("serviceuser.introspection.active", true))
+	assert.Equal(t, int64(workers*each), n)
+	n, _ = counter(t, ms, "serviceuser.token.refreshes", ok, ahead)
+	assert.Equal(t, int64(workers*each), n)
+}
+
+func TestTheGlobalProvidersAreTheDefault(t *testing.T) {
+	rec, err := serviceuserotel.New(serviceuserotel.WithMeterProvider(nil), serviceuserotel.WithTracerProvider(nil))
+	require.NoError(t, err)
+	hooktest.FeedEverything(rec.Hooks(), secret)
+	assert.Same(t, rec.Hooks(), rec.Hooks())
+	require.NoError(t, rec.Close())
 }
