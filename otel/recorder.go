@@ -57,11 +57,11 @@ type Recorder struct {
 // New makes a Recorder. It fails only when the MeterProvider refuses an
 // instrument or the gauge's callback.
 func New(opts ...Option) (*Recorder, error) {
-	o := options{meters: otel.GetMeterProvider(), tracers: otel.GetTracerProvider()}
+	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.meters == nil {
+	if o.meters == nil { // also when an option gave nil
 		o.meters = otel.GetMeterProvider()
 	}
 	if o.tracers == nil {
