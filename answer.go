@@ -57,9 +57,22 @@ func (a answer) error(tr *tokenResponse, description string, now time.Time) *Tok
 		Code:        code,
 		Description: truncate(desc, 300),
 		RetryAfter:  parseRetryAfter(a.resp.Header.Get("Retry-After"), now),
-		Hint:        hintFor(a.endpoint, a.grant, a.resp.StatusCode, code, desc),
+		Hint:        a.hint(code, desc, now),
 		Err:         re,
 	}
+}
+
+// hint explains the answer; for a refused assertion it leads with the clock
+// offset the answer's Date header shows, when that is what refused it.
+func (a answer) hint(code, desc string, now time.Time) string {
+	hint := hintFor(a.endpoint, a.grant, a.resp.StatusCode, code, desc)
+	if hint != hintAssertion && hint != hintInvalidGrant {
+		return hint
+	}
+	if drift := clockDrift(a.resp, now); drift != "" {
+		return drift + "; " + hint
+	}
+	return hint
 }
 
 // endpointError turns an error answer of any endpoint into a *TokenError.

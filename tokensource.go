@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,18 +11,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Refresh timing. A token is refreshed in the background once it has less
-// than refreshAheadMin..refreshAheadMax of its lifetime left (jittered so that
-// a fleet started together does not refresh in step), and is no longer
-// served expiryMargin (at most a tenth of its lifetime) before it expires.
-const (
-	refreshAheadMin = 0.15
-	refreshAheadMax = 0.25
-	expiryMargin    = 10 * time.Second
-	// minInvalidateAge: a token younger than this is not dropped, so that an
-	// API answering 401 to every request cannot turn each into a token request.
-	minInvalidateAge = 10 * time.Second
-)
+// minInvalidateAge: a token younger than this is not dropped, so that an API
+// answering 401 to every request cannot turn each into a token request.
+const minInvalidateAge = 10 * time.Second
 
 // errExpiredOnArrival reports a token whose lifetime ended before it arrived;
 // treating it as a failure puts the source into backoff instead of a loop.
@@ -68,6 +58,7 @@ type TokenSource struct {
 	wg        sync.WaitGroup
 	closeIdle func()    // closes the library's own transport's connections; may be nil
 	api       apiClient // what Client sends API requests with
+	timing    timing    // when tokens are refreshed and stop being served
 	// waitBudget bounds how long a refresh keeps retrying within its
 	// callers' wait (the config's Timeout); 0 means DefaultTimeout.
 	waitBudget time.Duration
@@ -217,112 +208,6 @@ func (ts *TokenSource) newCredentialLocked() bool {
 // closedLocked reports whether Close was called or the source's context ended.
 func (ts *TokenSource) closedLocked() bool {
 	return ts.closed || ts.bg.Err() != nil
-}
-
-// run performs one refresh, retrying quickly while callers wait for it, and
-// publishes its outcome.
-func (ts *TokenSource) run(f *flight) {
-	defer ts.wg.Done()
-	defer close(f.done)
-	start := time.Now()
-	for {
-		tok, err := ts.fetchRecovered()
-		pause, again := ts.settle(f, tok, err, start)
-		if !again || !ts.pause(f, pause) {
-			return
-		}
-	}
-}
-
-// settle records a request's outcome. It ends the flight, or returns the
-// pause before a quick retry that the flight's waiting callers get.
-func (ts *TokenSource) settle(f *flight, tok *oauth2.Token, err error, start time.Time) (time.Duration, bool) {
-	now := time.Now()
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if err == nil {
-		prev := ts.snap.Load()
-		snap := newSnapshot(tok, now, prev == nil || !now.Before(prev.expiresAt))
-		if now.Before(snap.expiresAt) {
-			ts.snap.Store(snap)
-			ts.failures, ts.patientAt, ts.urgentAt, ts.lastErr, ts.hadToken = 0, time.Time{}, time.Time{}, nil, true
-			ts.endLocked(f, tok, nil)
-			return 0, false
-		}
-		err = errExpiredOnArrival
-	}
-	if ts.bg.Err() != nil {
-		err = errors.Join(ErrClosed, err)
-	}
-	ts.failures++
-	ts.lastErr = err
-	urgent := retryDelay(ts.failures, err, true, !ts.hadToken)
-	ts.urgentAt = now.Add(urgent.delay)
-	if s := ts.snap.Load(); s != nil && now.Before(s.expiresAt) && s.expiresAt.Before(ts.urgentAt) {
-		ts.urgentAt = s.expiresAt // callers start waiting then: try once at once
-	}
-	ts.patientAt = now.Add(retryDelay(ts.failures, err, false, !ts.hadToken).delay)
-	if urgent.quick && f.waiters > 0 && !ts.closedLocked() && now.Sub(start)+urgent.delay <= ts.budget() {
-		return urgent.delay, true
-	}
-	ts.endLocked(f, nil, err)
-	return 0, false
-}
-
-// pause sleeps d before a quick retry. It ends the flight with the last
-// error, and reports false, when the source is closed or no caller waits
-// any more.
-func (ts *TokenSource) pause(f *flight, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-	case <-ts.bg.Done():
-	}
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	switch {
-	case ts.closedLocked():
-		ts.endLocked(f, nil, errors.Join(ErrClosed, ts.lastErr))
-	case f.waiters == 0:
-		ts.endLocked(f, nil, ts.lastErr)
-	default:
-		return true
-	}
-	return false
-}
-
-// endLocked publishes the flight's outcome; run closes f.done after it.
-func (ts *TokenSource) endLocked(f *flight, tok *oauth2.Token, err error) {
-	ts.flight = nil
-	f.token, f.err = tok, err
-}
-
-// budget is how long a refresh keeps retrying within its callers' wait.
-func (ts *TokenSource) budget() time.Duration {
-	if ts.waitBudget > 0 {
-		return ts.waitBudget
-	}
-	return DefaultTimeout
-}
-
-// Refresh-ahead spread of a token fetched while no valid token was cached
-// (a source's first token, or the first after an outage): its refresh starts
-// when 15 to 85 % of its lifetime is left, so that a fleet that got its
-// tokens together does not refresh in waves ever after.
-const coldRefreshAheadMax = 0.85
-
-// newSnapshot schedules the token's background refresh and its end of
-// service; cold: the token was fetched while none was served.
-func newSnapshot(tok *oauth2.Token, now time.Time, cold bool) *snapshot {
-	lifetime := tok.Expiry.Sub(now)
-	expiresAt := tok.Expiry.Add(-max(0, min(expiryMargin, lifetime/10)))
-	spread := refreshAheadMax
-	if cold {
-		spread = coldRefreshAheadMax
-	}
-	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(spread-refreshAheadMin)))
-	return &snapshot{token: tok, fetchedAt: now, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }
 
 // Invalidate drops tok from the cache if it is still the cached token, so
