@@ -64,7 +64,7 @@
 // # Rotation
 //
 // A credential mounted as a file can be replaced under a running source:
-// [WatchKeyFile] gives a [KeySource] for [Config.Key] that reads the key
+// [WatchKeyFile] gives a [KeySource] for [Config.KeySource] that reads the key
 // file again when it changes (a Kubernetes Secret update, a file renamed
 // into place or rewritten), and [WatchSecretFile] does the same for
 // [ClientCredentialsConfig.ClientSecretSource] and [PATConfig.PATSource]. A

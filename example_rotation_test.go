@@ -34,7 +34,7 @@ func ExampleWatchKeyFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
+	cfg := serviceuser.Config{KeySource: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
 		CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) { log.Printf("key file reloaded: %v", i.Err) },
 	}}
 	ts := cfg.TokenSource(context.Background())

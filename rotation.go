@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// KeySource supplies the key Config signs its assertions with. The token
-// source asks for it before every token request, so a source may hand out a
-// new key at any time (rotation) and the next request uses it. *KeyFile (a
-// key that never changes) and *KeyWatcher (a key file read again when it
-// changes) implement it.
+// KeySource supplies the key Config signs its assertions with (see
+// Config.KeySource). The token source asks for it before every token
+// request, so a source may hand out a new key at any time (rotation) and the
+// next request uses it. *KeyFile (a key that never changes) and *KeyWatcher
+// (a key file read again when it changes) implement it.
 type KeySource interface {
 	// CurrentKey returns the key for the next assertion.
 	CurrentKey() (*KeyFile, error)
@@ -33,7 +33,7 @@ func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 // KeyWatcher is a key file that is read again when it changes, so that a key
 // rotated by replacing a mounted file (a Kubernetes Secret update, a new
 // file renamed into place, or the file rewritten) is used without a restart.
-// Set it as Config.Key.
+// Set it as Config.KeySource.
 //
 // The file is looked at (one os.Stat) before every token request, and, at
 // most once a second, while the token source is in backoff; it is read only

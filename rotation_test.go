@@ -185,7 +185,7 @@ func newRotationSetup(t *testing.T, rotate func(*testing.T, string, []byte) moun
 	r.watcher, err = serviceuser.WatchKeyFile(r.file.path)
 	require.NoError(t, err)
 	r.kids = &kidRecorder{base: r.srv.Transport()}
-	cfg := serviceuser.Config{Key: r.watcher, Issuer: r.srv.Issuer(), HTTPClient: &http.Client{Transport: r.kids}, Hooks: r.reloads.hooks()}
+	cfg := serviceuser.Config{KeySource: r.watcher, Issuer: r.srv.Issuer(), HTTPClient: &http.Client{Transport: r.kids}, Hooks: r.reloads.hooks()}
 	r.ts = cfg.TokenSource(context.Background())
 	t.Cleanup(func() { r.ts.Close() })
 	_, err = r.ts.Token()
@@ -470,7 +470,7 @@ func TestWatchErrors(t *testing.T) {
 	kw, err := serviceuser.WatchKeyFile(keyPath)
 	require.NoError(t, err)
 	assert.NotContains(t, printed(kw), "PRIVATE")
-	assert.NotContains(t, printed(serviceuser.Config{Key: kw}), "PRIVATE")
+	assert.NotContains(t, printed(serviceuser.Config{KeySource: kw}), "PRIVATE")
 }
 
 // TestNewSourceHearsOnlyLaterReloads makes a token source from a watcher
@@ -488,7 +488,7 @@ func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
 		require.Error(t, kw.LastError())
 
 		rec := &reloads{}
-		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
+		ts := serviceuser.Config{KeySource: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
 		defer ts.Close()
 		_, err = ts.Token()
 		require.NoError(t, err)

@@ -12,16 +12,19 @@ import (
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
-// grant (RFC 7523 section 2.1). Its zero value is not usable: Key and Issuer
-// are required.
+// grant (RFC 7523 section 2.1). Its zero value is not usable: Key (or
+// KeySource) and Issuer are required.
 type Config struct {
 	// Key is the service user's key file (see ReadKeyFile, ParseKeyFile,
-	// KeyFileFromEnv), or a source of keys that may change under a running
-	// token source, such as a key file read again when it is rotated (see
-	// WatchKeyFile). It is asked for the key before every token request, and
-	// once when the token source is made, to check it. The key must be of
-	// type "serviceaccount".
-	Key KeySource
+	// KeyFileFromEnv). It must be of type "serviceaccount".
+	Key *KeyFile
+
+	// KeySource, when set instead of Key, supplies the key before every
+	// token request, so that a key rotated under a running token source is
+	// used by the next request: such as a key file read again when it
+	// changes (see WatchKeyFile). It is also asked once when the token
+	// source is made, to check the key.
+	KeySource KeySource
 
 	// Issuer is the ZITADEL instance, such as "https://my-instance.zitadel.cloud":
 	// its public identity, even when requests go to Address. A trailing slash
@@ -143,10 +146,14 @@ func (c Config) settings() settings {
 // grant checks the key and builds its signer, once per key for all token
 // requests.
 func (c Config) grant() (grant, error) {
-	if c.Key == nil {
-		return nil, c.keyError(nil)
+	src := KeySource(c.Key)
+	if c.KeySource != nil {
+		if c.Key != nil {
+			return nil, c.settings().configError("KeySource", "set Key or KeySource, not both")
+		}
+		src = c.KeySource
 	}
-	current, changed := keySupply(c.Key, c.Hooks)
+	current, changed := keySupply(src, c.Hooks)
 	g := &keyGrant{current: current, changed: changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(); err != nil {
 		return nil, err

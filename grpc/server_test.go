@@ -41,7 +41,7 @@ func TestServerAcceptsActiveTokenAndHandsOverResult(t *testing.T) {
 	for _, r := range results {
 		require.NotNil(t, r)
 		assert.True(t, r.Active)
-		assert.Equal(t, cfg.Key.(*serviceuser.KeyFile).UserID, r.Subject)
+		assert.Equal(t, cfg.Key.UserID, r.Subject)
 	}
 }
 
