@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // TestConfigErrorsNameTheirType: every config's errors name the config's
@@ -22,7 +23,7 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},
 		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
 		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
-		"introspection":   {serviceuser.IntrospectionConfig{}.Validate, "serviceuser: IntrospectionConfig.Key: "},
+		"introspection":   {introspection.Config{}.Validate, "serviceuser: introspection.Config.Key: "},
 		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", nil); return err }, "serviceuser: issuer: missing"},
 	}
 	for name, tc := range cases {

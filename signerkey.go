@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // NewSignerKey returns a service user key whose private key stays in signer,
@@ -139,7 +141,7 @@ var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
 // signerErrorText is the signer's error as one bounded line without
 // credentials: a KMS client's error may quote its request.
 func signerErrorText(err error) string {
-	s := bearerPattern.ReplaceAllString(redact(err.Error()), "${1}"+redacted)
+	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
 	s = strings.Map(func(r rune) rune {
 		if invisible(r) {
 			return ' '

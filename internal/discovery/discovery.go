@@ -1,4 +1,5 @@
-package serviceuser
+// Package discovery fetches and keeps ZITADEL's OIDC discovery document.
+package discovery
 
 import (
 	"context"
@@ -9,9 +10,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
+// Endpoints are the fields of the document the library uses; the same as
+// serviceuser.Endpoints, which converts from it.
 type Endpoints struct {
 	Issuer           string `json:"issuer"`
 	TokenURL         string `json:"token_endpoint"`
@@ -21,64 +28,59 @@ type Endpoints struct {
 	JWKSURL          string `json:"jwks_uri"`
 }
 
-// Discover fetches {issuer}/.well-known/openid-configuration with client (nil
-// means a default client) and checks that it describes issuer.
-func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoints, error) {
-	iss, err := normalizeIssuer(issuer)
-	if err != nil {
-		return nil, &ConfigError{Field: "issuer", Problem: err.Error()}
-	}
-	return newCaller(client, 0).discover(ctx, iss)
+// Error is a document that could not be fetched or used: the fields of
+// serviceuser.DiscoveryError, which converts from it.
+type Error struct {
+	URL        string
+	StatusCode int
+	Problem    string
+	Err        error
+	// OtherIssuer is true when the document describes another issuer.
+	OtherIssuer bool
+	// Text is the plain-text answer to a request that did not get 200, for
+	// a hint; "" otherwise.
+	Text string
 }
 
-func (c *caller) discover(ctx context.Context, issuer string) (*Endpoints, error) {
+// Fetch fetches {issuer}/.well-known/openid-configuration with c and checks
+// that it describes issuer (normalized) and names usable endpoints.
+func Fetch(ctx context.Context, c *httpcall.Caller, issuer string) (*Endpoints, *Error) {
 	docURL := issuer + "/.well-known/openid-configuration"
 	req, err := http.NewRequest(http.MethodGet, docURL, nil)
 	if err != nil {
-		return nil, &DiscoveryError{URL: docURL, Problem: "bad URL", Err: err}
+		return nil, &Error{URL: docURL, Problem: "bad URL", Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, body, err := c.do(ctx, req)
+	resp, body, err := c.Do(ctx, req)
 	if err != nil {
-		return nil, &DiscoveryError{URL: docURL, Problem: "request failed", Err: err}
+		return nil, &Error{URL: docURL, Problem: "request failed", Err: err}
 	}
-	fail := func(problem string) *DiscoveryError {
-		return &DiscoveryError{URL: docURL, StatusCode: resp.StatusCode, Problem: problem}
+	fail := func(problem string) *Error {
+		return &Error{URL: docURL, StatusCode: resp.StatusCode, Problem: problem}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fail(statusProblem(resp, body))
+		e := fail(fmt.Sprintf("HTTP %d", resp.StatusCode))
+		e.Text = answer.TextExcerpt(resp, body)
+		if strings.Contains(e.Text, "Instance not found") { // other bodies, which a proxy may fill with anything, are left out
+			e.Problem += ": " + redact.String(e.Text)
+		}
+		return nil, e
 	}
 	var ep Endpoints
 	if err := json.Unmarshal(body, &ep); err != nil {
 		return nil, fail("not a JSON document")
 	}
 	if ep.Issuer != issuer {
-		de := fail(fmt.Sprintf("document names issuer %q, not %q", truncate(ep.Issuer, 100), issuer))
-		de.otherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
-		return nil, de
+		e := fail(fmt.Sprintf("document names issuer %q, not %q", redact.Truncate(ep.Issuer, 100), issuer))
+		e.OtherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
+		return nil, e
 	}
-	if err := ep.check(c.allowPlainHTTP); err != nil {
-		de := fail("unusable document")
-		de.Err = err
-		return nil, de
+	if err := ep.check(c.AllowPlainHTTP); err != nil {
+		e := fail("unusable document")
+		e.Err = err
+		return nil, e
 	}
 	return &ep, nil
-}
-
-// statusProblem describes an answer other than 200: its status, ZITADEL's
-// "Instance not found" text for a request to another host than the
-// instance's domain (other bodies, which a proxy may fill with anything, are
-// left out), and a hint.
-func statusProblem(resp *http.Response, body []byte) string {
-	problem := fmt.Sprintf("HTTP %d", resp.StatusCode)
-	text := textExcerpt(resp, body)
-	if strings.Contains(text, "Instance not found") {
-		problem += ": " + redact(text)
-	}
-	if hint := hintFor("", "", resp.StatusCode, "", text); hint != "" {
-		problem += " (" + hint + ")"
-	}
-	return problem
 }
 
 // check refuses a document whose token endpoint is unusable, or that names an
@@ -98,30 +100,35 @@ func (ep *Endpoints) check(allowPlainHTTP bool) error {
 		if e.url == "" {
 			continue
 		}
-		if err := checkURL(e.url, allowPlainHTTP); err != nil {
+		if err := urlpolicy.Check(e.url, allowPlainHTTP); err != nil {
 			return fmt.Errorf("%s %w", e.name, err)
 		}
 	}
 	return nil
 }
 
-// discovery fetches the endpoints once and keeps them; failures are not kept,
-// so the next refresh tries again.
-type discovery struct {
-	caller *caller
+// Cache fetches the endpoints once and keeps them; failures are not kept,
+// so the next request tries again.
+type Cache struct {
+	caller *httpcall.Caller
 	issuer string
-	hooks  *Hooks
+	wrap   func(*Error) error                  // what callers get for a failure
+	done   func(took time.Duration, err error) // told of each fetch
 	// sem admits one discovery request at a time; unlike a mutex, a caller
 	// whose context ends stops waiting for it.
 	sem chan struct{}
 	ep  atomic.Pointer[Endpoints]
 }
 
-func newDiscovery(c *caller, issuer string, hooks *Hooks) *discovery {
-	return &discovery{caller: c, issuer: issuer, hooks: hooks, sem: make(chan struct{}, 1)}
+// NewCache returns a cache of issuer's endpoints, fetched with c. wrap turns
+// a failure into the error callers get; done, if not nil, is told of each
+// fetch, with that error.
+func NewCache(c *httpcall.Caller, issuer string, wrap func(*Error) error, done func(time.Duration, error)) *Cache {
+	return &Cache{caller: c, issuer: issuer, wrap: wrap, done: done, sem: make(chan struct{}, 1)}
 }
 
-func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
+// Endpoints returns the endpoints, fetching them if none are kept.
+func (d *Cache) Endpoints(ctx context.Context) (*Endpoints, error) {
 	if ep := d.ep.Load(); ep != nil {
 		return ep, nil
 	}
@@ -135,8 +142,14 @@ func (d *discovery) endpoints(ctx context.Context) (*Endpoints, error) {
 		return ep, nil // fetched while this caller waited
 	}
 	start := time.Now()
-	ep, err := d.caller.discover(ctx, d.issuer)
-	d.hooks.discoveryDone(DiscoveryDoneInfo{Issuer: d.issuer, Duration: time.Since(start), Err: err})
+	ep, de := Fetch(ctx, d.caller, d.issuer)
+	var err error
+	if de != nil {
+		err = d.wrap(de)
+	}
+	if d.done != nil {
+		d.done(time.Since(start), err)
+	}
 	if err != nil {
 		return nil, err
 	}

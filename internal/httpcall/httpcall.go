@@ -1,4 +1,6 @@
-package serviceuser
+// Package httpcall makes the library's bounded HTTP calls to ZITADEL: each
+// has a timeout, follows no redirect and reads at most MaxResponseSize.
+package httpcall
 
 import (
 	"context"
@@ -6,33 +8,35 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
-// maxResponseSize bounds every body read from ZITADEL: token and discovery
+// MaxResponseSize bounds every body read from ZITADEL: token and discovery
 // responses are a few KiB; anything far larger is hostile or a wrong URL.
-const maxResponseSize = 1 << 20
+const MaxResponseSize = 1 << 20
 
-// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero.
+// DefaultTimeout bounds each request when a config's Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
-// errResponseTooLarge reports a body over maxResponseSize.
-var errResponseTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseSize)
+// ErrResponseTooLarge reports a body over MaxResponseSize.
+var ErrResponseTooLarge = fmt.Errorf("response body larger than %d bytes", MaxResponseSize)
 
-// caller makes bounded HTTP calls to ZITADEL's endpoints.
-type caller struct {
-	client  *http.Client
-	timeout time.Duration
+// Caller makes bounded HTTP calls to ZITADEL's endpoints.
+type Caller struct {
+	Client  *http.Client
+	Timeout time.Duration
 	owned   *http.Transport // the transport made for this caller; nil when the user gave one
-	// allowPlainHTTP is the config's InsecureAllowPlainHTTP: discovered
+	// AllowPlainHTTP is the config's InsecureAllowPlainHTTP: discovered
 	// endpoints may then be plain http to any host.
-	allowPlainHTTP bool
+	AllowPlainHTTP bool
 }
 
-// newCaller copies base (nil means a client of its own) so that redirects
+// New copies base (nil means a client of its own) so that redirects
 // are returned rather than followed: a token endpoint that redirects is
 // misconfigured, and following it would re-send the assertion elsewhere.
-func newCaller(base *http.Client, timeout time.Duration) *caller {
+func New(base *http.Client, timeout time.Duration) *Caller {
 	c := &http.Client{Transport: defaultTransport}
 	if base != nil {
 		copied := *base
@@ -42,24 +46,24 @@ func newCaller(base *http.Client, timeout time.Duration) *caller {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &caller{client: c, timeout: timeout}
+	return &Caller{Client: c, Timeout: timeout}
 }
 
-// newOwnCaller is newCaller with, when base is nil, a transport of the
-// caller's own rather than the shared one, whose connections closeIdle ends.
-func newOwnCaller(base *http.Client, timeout time.Duration) *caller {
+// NewOwn is New with, when base is nil, a transport of the
+// caller's own rather than the shared one, whose connections CloseIdle ends.
+func NewOwn(base *http.Client, timeout time.Duration) *Caller {
 	if base != nil {
-		return newCaller(base, timeout)
+		return New(base, timeout)
 	}
 	own := defaultTransport.Clone()
-	c := newCaller(&http.Client{Transport: own}, timeout)
+	c := New(&http.Client{Transport: own}, timeout)
 	c.owned = own
 	return c
 }
 
-// closeIdle closes the keep-alive connections of the caller's own transport;
+// CloseIdle closes the keep-alive connections of the caller's own transport;
 // a transport the user gave is left alone (others may share it).
-func (c *caller) closeIdle() {
+func (c *Caller) CloseIdle() {
 	if c.owned != nil {
 		c.owned.CloseIdleConnections()
 	}
@@ -87,28 +91,51 @@ func copyDefaultTransport() *http.Transport {
 	}
 }
 
-// do sends req within the caller's timeout and returns the response with its
-// body read (at most maxResponseSize) and closed.
-func (c *caller) do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+// Do sends req within the caller's timeout and returns the response with its
+// body read (at most MaxResponseSize) and closed.
+func (c *Caller) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	resp, err := c.client.Do(req.WithContext(ctx))
+	resp, err := c.Client.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := readBody(resp)
+	body, err := ReadBody(resp)
 	return resp, body, err
 }
 
-// readBody reads at most maxResponseSize of the body and closes it.
-func readBody(resp *http.Response) ([]byte, error) {
+// ReadBody reads at most MaxResponseSize of the body and closes it.
+func ReadBody(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseSize+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	if len(body) > maxResponseSize {
-		return nil, errResponseTooLarge
+	if len(body) > MaxResponseSize {
+		return nil, ErrResponseTooLarge
 	}
 	return body, nil
+}
+
+// Form is a form to POST, with optional HTTP Basic client authentication.
+type Form struct {
+	URL    string
+	Values url.Values
+	// BasicUser and BasicPassword, when set, authenticate the client with
+	// HTTP Basic, each part form-URL-encoded as RFC 6749 section 2.3.1 says.
+	BasicUser, BasicPassword string
+}
+
+// PostForm sends the form and returns the answer, body read.
+func (c *Caller) PostForm(ctx context.Context, f Form) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, f.URL, strings.NewReader(f.Values.Encode()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad URL: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if f.BasicUser != "" {
+		req.SetBasicAuth(url.QueryEscape(f.BasicUser), url.QueryEscape(f.BasicPassword))
+	}
+	return c.Do(ctx, req)
 }
