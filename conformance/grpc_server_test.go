@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -49,7 +50,7 @@ func startGRPCAPI(zitadel *serviceusertest.Server) (*grpcAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	introspector, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
+	introspector, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func (a *grpcAPI) TransportCredentials() credentials.TransportCredentials {
 
 // grpcBearerAuth checks the bearer token of each incoming call.
 type grpcBearerAuth struct {
-	introspector *serviceuser.Introspector
+	introspector *introspection.Introspector
 }
 
 func (a grpcBearerAuth) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
