@@ -38,8 +38,8 @@ func NewSignerKey(signer crypto.Signer, keyID, userID string) (*KeyFile, error) 
 }
 
 // NewApplicationSignerKey is NewSignerKey for an API application's key (type
-// "application"), which authenticates an Introspector: clientID is the
-// application's client id.
+// "application"), which authenticates an introspection.Introspector:
+// clientID is the application's client id.
 func NewApplicationSignerKey(signer crypto.Signer, keyID, clientID string) (*KeyFile, error) {
 	return newSignerKey(KeyFile{Type: KeyTypeApplication, KeyID: keyID, ClientID: clientID}, signer)
 }

@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,50 +74,29 @@ func discoveryHandler(extra map[string]any) http.HandlerFunc {
 	}
 }
 
-// inProcess serves every request with h, whatever its host, counting requests
-// by host and path. Unlike a listening server it works inside a synctest
-// bubble.
+// inProcess answers every request with h in the caller's goroutine, so that
+// it works inside a synctest bubble, and counts requests by host and path.
 type inProcess struct {
 	h    http.Handler
-	mu   sync.Mutex
-	hits map[string]int // "host/path"
+	hits sync.Map // "host/path" -> *atomic.Int32
 }
 
-func newInProcess(h http.Handler) *inProcess {
-	return &inProcess{h: h, hits: map[string]int{}}
-}
+func newInProcess(h http.Handler) *inProcess { return &inProcess{h: h} }
 
 func (p *inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	p.mu.Lock()
-	p.hits[r.URL.Host+r.URL.Path]++
-	p.mu.Unlock()
+	n, _ := p.hits.LoadOrStore(r.URL.Host+r.URL.Path, new(atomic.Int32))
+	n.(*atomic.Int32).Add(1)
 	rec := httptest.NewRecorder()
 	p.h.ServeHTTP(rec, r)
-	if r.Body != nil {
-		r.Body.Close()
-	}
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
+	return rec.Result(), nil
 }
 
+// count is how many requests went to hostPath ("host/path").
 func (p *inProcess) count(hostPath string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.hits[hostPath]
-}
-
-// hostHits counts the requests that went to host, whatever the path.
-func (p *inProcess) hostHits(host string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for k, v := range p.hits {
-		if strings.HasPrefix(k, host+"/") {
-			n += v
-		}
+	if n, ok := p.hits.Load(hostPath); ok {
+		return int(n.(*atomic.Int32).Load())
 	}
-	return n
+	return 0
 }
 
 func (p *inProcess) client() *http.Client { return &http.Client{Transport: p} }

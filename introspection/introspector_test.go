@@ -180,7 +180,7 @@ func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 			require.ErrorAs(t, err, &de)
 			assert.ErrorContains(t, err, member)
 			assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
-			assert.Zero(t, rt.hostHits("example.com"), "nothing sent in clear")
+			assert.Zero(t, rt.count("example.com/leak"), "nothing sent in clear")
 		})
 	}
 }
