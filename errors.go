@@ -150,7 +150,13 @@ func (e *TokenError) Unwrap() error { return e.Err }
 
 // Permanent reports whether retrying the same request cannot help until the
 // configuration, the key or the server's setup changes.
+// ZITADEL's answer for a client secret made a moment ago
+// ("Errors.User.Machine.Secret.NotExisting") is not permanent: it heals once
+// the secret is projected.
 func (e *TokenError) Permanent() bool {
+	if strings.Contains(e.Description, secretNotProjected) {
+		return false
+	}
 	switch e.Code {
 	case "invalid_grant", "invalid_scope", "unauthorized_client", "unsupported_grant_type",
 		"invalid_request", "invalid_client":

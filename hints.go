@@ -36,7 +36,7 @@ func hintFor(endpoint, grant string, status int, code, description string) strin
 		return hintNotActive
 	case strings.Contains(description, "Errors.User.Machine.Secret.Invalid"):
 		return hintSecretInvalid
-	case strings.Contains(description, "Errors.User.Machine.Secret.NotExisting"):
+	case strings.Contains(description, secretNotProjected):
 		return hintSecretMissing
 	case status == http.StatusNotFound:
 		return hintWrongURL

@@ -184,7 +184,8 @@ func TestServerRejections(t *testing.T) {
 			var re *oauth2.RetrieveError
 			assert.ErrorAs(t, err, &re)
 			rejections := srv.Rejections()
-			require.Len(t, rejections, 1)
+			require.NotEmpty(t, rejections)
+			assert.LessOrEqual(t, len(rejections), 5, "a few quick retries (a key made moments ago is refused alike), then backoff")
 			assert.Contains(t, rejections[0].Error(), tc.reason)
 		})
 	}

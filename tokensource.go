@@ -44,8 +44,13 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // A token is served until shortly before it expires. Ahead of that, one
 // refresh runs in the background while callers keep getting the current
 // token; a caller waits on the network only when no valid token exists, and
-// then all waiting callers share one request. Failed refreshes are retried
-// with exponential backoff. No goroutine runs while no refresh is in flight;
+// then all waiting callers share one request. A refresh that callers wait
+// for retries errors that usually heal in moments (no answer, 5xx, a
+// credential ZITADEL has not projected yet) a few times within their wait,
+// still one request at a time; otherwise failed refreshes are retried with
+// exponential backoff, probing more often while callers have no valid token
+// than while one is served (see the retry schedule in backoff.go). No
+// goroutine runs while no refresh is in flight;
 // Close stops a refresh that is running; cancelling the context the source
 // was made with does not (that context only supplies values).
 //
@@ -63,13 +68,19 @@ type TokenSource struct {
 	wg        sync.WaitGroup
 	closeIdle func()    // closes the library's own transport's connections; may be nil
 	api       apiClient // what Client sends API requests with
+	// waitBudget bounds how long a refresh keeps retrying within its
+	// callers' wait (the config's Timeout); 0 means DefaultTimeout.
+	waitBudget time.Duration
 
-	mu          sync.Mutex // guards the fields below
-	closed      bool       // set by Close: no refresh starts any more
-	flight      *flight    // the refresh in progress, or nil
-	failures    int        // consecutive failed refreshes
-	nextAttempt time.Time  // no new refresh before this (backoff)
-	lastErr     error      // the last refresh's error; nil after a success
+	mu       sync.Mutex // guards the fields below
+	closed   bool       // set by Close: no refresh starts any more
+	flight   *flight    // the refresh in progress, or nil
+	failures int        // consecutive failed token requests
+	// patientAt and urgentAt end the backoff: no refresh ahead of expiry
+	// starts before patientAt, none for callers without a token before urgentAt.
+	patientAt, urgentAt time.Time
+	hadToken            bool  // a token was obtained: the credential is not brand new
+	lastErr             error // the last request's error; nil after a success
 }
 
 // snapshot is an immutable view of the cached token.
@@ -82,9 +93,10 @@ type snapshot struct {
 
 // flight is one refresh, shared by everyone who waits for it.
 type flight struct {
-	done  chan struct{}
-	token *oauth2.Token
-	err   error
+	done    chan struct{}
+	token   *oauth2.Token
+	err     error
+	waiters int // callers waiting for it; guarded by TokenSource.mu
 }
 
 // newTokenSource returns a source whose refreshes see ctx's values but not
@@ -126,7 +138,7 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 func (ts *TokenSource) refreshAhead(stale *snapshot) {
 	if ts.mu.TryLock() {
 		if ts.snap.Load() == stale {
-			ts.startLocked(time.Now())
+			ts.startLocked(time.Now(), false)
 		}
 		ts.mu.Unlock()
 	}
@@ -144,8 +156,11 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 		ts.mu.Unlock() // refreshed while this caller took the lock
 		return s.token, nil
 	}
-	f := ts.startLocked(now)
+	f := ts.startLocked(now, true)
 	err, closed := ts.lastErr, ts.closedLocked()
+	if f != nil {
+		f.waiters++
+	}
 	ts.mu.Unlock()
 	if f == nil {
 		if closed {
@@ -157,17 +172,25 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 	case <-f.done:
 		return f.token, f.err
 	case <-ctx.Done():
+		ts.mu.Lock()
+		f.waiters-- // with none left, the refresh stops retrying quickly
+		ts.mu.Unlock()
 		return nil, ctx.Err()
 	}
 }
 
 // startLocked returns the refresh in flight, starting one if the source is
-// open and out of backoff; otherwise nil.
-func (ts *TokenSource) startLocked(now time.Time) *flight {
+// open and out of backoff; otherwise nil. urgent: the caller has no valid
+// token, and the shorter backoff applies.
+func (ts *TokenSource) startLocked(now time.Time, urgent bool) *flight {
 	if ts.flight != nil {
 		return ts.flight
 	}
-	if ts.closedLocked() || now.Before(ts.nextAttempt) {
+	notBefore := ts.patientAt
+	if urgent {
+		notBefore = ts.urgentAt
+	}
+	if ts.closedLocked() || now.Before(notBefore) {
 		return nil
 	}
 	f := &flight{done: make(chan struct{})}
@@ -182,40 +205,22 @@ func (ts *TokenSource) closedLocked() bool {
 	return ts.closed || ts.bg.Err() != nil
 }
 
-// run performs one refresh and publishes its outcome.
-func (ts *TokenSource) run(f *flight) {
-	defer ts.wg.Done()
-	tok, err := ts.fetchRecovered()
-	now := time.Now()
-	var snap *snapshot
-	if err == nil {
-		if snap = newSnapshot(tok, now); !now.Before(snap.expiresAt) {
-			tok, err = nil, errExpiredOnArrival
-		}
-	}
-	ts.mu.Lock()
-	if err == nil {
-		ts.snap.Store(snap)
-		ts.failures, ts.nextAttempt, ts.lastErr = 0, time.Time{}, nil
-	} else {
-		if ts.bg.Err() != nil {
-			err = errors.Join(ErrClosed, err)
-		}
-		ts.failures++
-		ts.nextAttempt = now.Add(retryDelay(ts.failures, err))
-		ts.lastErr = err
-	}
-	ts.flight = nil
-	f.token, f.err = tok, err
-	ts.mu.Unlock()
-	close(f.done)
-}
+// Refresh-ahead spread of a token fetched while no valid token was cached
+// (a source's first token, or the first after an outage): its refresh starts
+// when 15 to 85 % of its lifetime is left, so that a fleet that got its
+// tokens together does not refresh in waves ever after.
+const coldRefreshAheadMax = 0.85
 
-// newSnapshot schedules the token's background refresh and its end of service.
-func newSnapshot(tok *oauth2.Token, now time.Time) *snapshot {
+// newSnapshot schedules the token's background refresh and its end of
+// service; cold: the token was fetched while none was served.
+func newSnapshot(tok *oauth2.Token, now time.Time, cold bool) *snapshot {
 	lifetime := tok.Expiry.Sub(now)
 	expiresAt := tok.Expiry.Add(-max(0, min(expiryMargin, lifetime/10)))
-	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(refreshAheadMax-refreshAheadMin)))
+	spread := refreshAheadMax
+	if cold {
+		spread = coldRefreshAheadMax
+	}
+	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(spread-refreshAheadMin)))
 	return &snapshot{token: tok, fetchedAt: now, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -234,18 +236,21 @@ func TestTokenSourceFailureSharesErrorDuringBackoff(t *testing.T) {
 		ts, f := newScripted(t, time.Hour)
 		boom := &TokenError{StatusCode: 503, Code: "temporarily_unavailable"}
 		f.failWith(boom)
+		_, err := ts.Token() // retried quickly within this caller's wait
+		assert.ErrorIs(t, err, boom)
+		calls := f.calls.Load()
 		for range 50 {
 			_, err := ts.Token()
 			assert.ErrorIs(t, err, boom)
 		}
-		assert.EqualValues(t, 1, f.calls.Load(), "callers inside the backoff window cause no request")
+		assert.Equal(t, calls, f.calls.Load(), "callers inside the backoff window cause no request")
 		assert.ErrorIs(t, ts.LastError(), boom)
 
 		time.Sleep(backoffMax)
 		f.fail.Store(nil)
 		tok, err := ts.Token()
 		require.NoError(t, err)
-		assert.Equal(t, "token-2", tok.AccessToken)
+		assert.Equal(t, fmt.Sprintf("token-%d", calls+1), tok.AccessToken)
 		assert.NoError(t, ts.LastError())
 	})
 }
@@ -271,13 +276,17 @@ func TestTokenSourceServesValidTokenWhileRefreshFails(t *testing.T) {
 func TestNewSnapshotSchedule(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for range 100 {
-		s := newSnapshot(&oauth2.Token{Expiry: now.Add(12 * time.Hour)}, now)
+		s := newSnapshot(&oauth2.Token{Expiry: now.Add(12 * time.Hour)}, now, false)
 		assert.Equal(t, now.Add(12*time.Hour-expiryMargin), s.expiresAt)
 		ahead := s.expiresAt.Sub(s.refreshAt)
 		assert.GreaterOrEqual(t, ahead, time.Duration(refreshAheadMin*float64(12*time.Hour)))
 		assert.LessOrEqual(t, ahead, time.Duration(refreshAheadMax*float64(12*time.Hour)))
+		cold := newSnapshot(&oauth2.Token{Expiry: now.Add(12 * time.Hour)}, now, true)
+		ahead = cold.expiresAt.Sub(cold.refreshAt)
+		assert.GreaterOrEqual(t, ahead, time.Duration(refreshAheadMin*float64(12*time.Hour)))
+		assert.LessOrEqual(t, ahead, time.Duration(coldRefreshAheadMax*float64(12*time.Hour)), "a first token's refresh is spread wider")
 	}
-	short := newSnapshot(&oauth2.Token{Expiry: now.Add(10 * time.Second)}, now)
+	short := newSnapshot(&oauth2.Token{Expiry: now.Add(10 * time.Second)}, now, false)
 	assert.Equal(t, now.Add(9*time.Second), short.expiresAt, "margin is at most a tenth of the lifetime")
 }
 
@@ -304,8 +313,7 @@ func TestEndpointDownForWholeRefreshWindow(t *testing.T) {
 		f.failWith(&TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"})
 
 		const callers, step = 20, time.Second
-		start := time.Now()
-		expiresAt := ts.snap.Load().expiresAt
+		expiresAt, refreshAt := ts.snap.Load().expiresAt, ts.snap.Load().refreshAt
 		for time.Now().Before(expiresAt) {
 			var wg sync.WaitGroup
 			for range callers {
@@ -320,7 +328,7 @@ func TestEndpointDownForWholeRefreshWindow(t *testing.T) {
 			ts.wg.Wait() // let the background refresh finish before time moves on
 			time.Sleep(step)
 		}
-		window := expiresAt.Sub(start.Add(time.Duration(float64(lifetime) * (1 - refreshAheadMax))))
+		window := expiresAt.Sub(refreshAt)
 		// Pauses are at least half the ceiling: 0.5 s, 1 s, 2 s, ... then 30 s.
 		bound := 7 + int(window/(backoffMax/2)) + 1
 		requests := int(f.calls.Load()) - 1
@@ -494,10 +502,11 @@ func TestOneRefreshPerWindow(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		// A token is refreshed no earlier than its refresh window opens.
+		// A token is refreshed no earlier than its refresh window opens
+		// (the first token's window is wider).
 		minGap := time.Duration(float64(lifetime)*(1-refreshAheadMax)) - lifetime/10
 		extra := 0
-		for i := 1; i < len(fetchedAt); i++ {
+		for i := 2; i < len(fetchedAt); i++ {
 			if fetchedAt[i].Sub(fetchedAt[i-1]) < minGap {
 				extra++
 			}
@@ -626,4 +635,294 @@ func TestPanicInTransportBecomesError(t *testing.T) {
 			assert.False(t, isPermanent(err), "retried with backoff")
 		})
 	}
+}
+
+// zitadelAnswer writes a token endpoint answer: a token, or an OAuth error.
+func zitadelAnswer(w http.ResponseWriter, status int, code, description string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if status == http.StatusOK {
+		fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`)
+		return
+	}
+	fmt.Fprintf(w, `{"error":%q,"error_description":%q}`, code, description)
+}
+
+// inProcessSource is a key-file source whose token endpoint is h, called in-process.
+func inProcessSource(t *testing.T, h http.HandlerFunc) *TokenSource {
+	cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+		HTTPClient: newInProcess(h).client()}
+	return cfg.TokenSource(context.Background())
+}
+
+// TestFreshKeyWorksOnFirstCall: ZITADEL refuses a key made moments ago with
+// 500 Errors.Internal until its projection catches up; a service started
+// right after the key was made gets a token on its first call.
+func TestFreshKeyWorksOnFirstCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const sources = 100
+		ok, requests := 0, 0
+		for range sources {
+			created := time.Now()
+			h := func(w http.ResponseWriter, r *http.Request) {
+				requests++
+				if time.Since(created) < 50*time.Millisecond {
+					zitadelAnswer(w, http.StatusInternalServerError, "server_error", "Errors.Internal")
+					return
+				}
+				zitadelAnswer(w, http.StatusOK, "", "")
+			}
+			time.Sleep(rand.N(40 * time.Millisecond)) // the service starts soon after
+			ts := inProcessSource(t, h)
+			if _, err := ts.Token(); err == nil {
+				ok++
+			}
+			ts.Close()
+		}
+		t.Logf("%d of %d first calls got a token, %d requests", ok, sources, requests)
+		assert.Equal(t, sources, ok, "first calls that got a token")
+		assert.LessOrEqual(t, requests, 4*sources)
+	})
+}
+
+// TestFreshSecretWorksOnFirstCall: a client secret made a moment ago is
+// refused with 400 Errors.User.Machine.Secret.NotExisting; it must not lock
+// the source out for minutes, and a first call made within a second of its
+// creation gets a token.
+func TestFreshSecretWorksOnFirstCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		created := time.Now()
+		var requests atomic.Int32
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			if time.Since(created) < time.Second {
+				zitadelAnswer(w, http.StatusBadRequest, "invalid_request", "Errors.User.Machine.Secret.NotExisting")
+				return
+			}
+			zitadelAnswer(w, http.StatusOK, "", "")
+		})
+		cfg := ClientCredentialsConfig{ClientID: "machine", ClientSecret: "s3cret", Issuer: "https://zitadel.example.com",
+			TokenURL: "https://zitadel.example.com/oauth/v2/token", HTTPClient: newInProcess(h).client()}
+		ts := cfg.TokenSource(context.Background())
+		defer ts.Close()
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, "at", tok.AccessToken)
+		took := time.Since(created)
+		t.Logf("token after %v and %d requests", took, requests.Load())
+		assert.LessOrEqual(t, took, 3*time.Second)
+	})
+}
+
+// TestPermanentErrorBacksOffFromSeconds: an error that needs a change (a
+// deactivated user) is retried after seconds, then less and less often,
+// never first after minutes.
+func TestPermanentErrorBacksOffFromSeconds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var times []time.Time
+		h := func(w http.ResponseWriter, r *http.Request) {
+			times = append(times, time.Now())
+			zitadelAnswer(w, http.StatusBadRequest, "invalid_request", "Errors.User.NotActive")
+		}
+		ts := inProcessSource(t, h)
+		defer ts.Close()
+		for end := time.Now().Add(10 * time.Minute); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			_, err := ts.Token()
+			require.Error(t, err)
+		}
+		require.Greater(t, len(times), 2)
+		var gaps []time.Duration
+		for i := 1; i < len(times); i++ {
+			gaps = append(gaps, times[i].Sub(times[i-1]).Round(100*time.Millisecond))
+		}
+		t.Logf("%d requests in 10 min, gaps %v", len(times), gaps)
+		assert.LessOrEqual(t, gaps[0], 2*time.Second+100*time.Millisecond, "first retry after seconds")
+		for i, g := range gaps {
+			assert.LessOrEqual(t, g, min(backoffMax, 2*time.Second<<i)+100*time.Millisecond, "gap %d", i)
+		}
+		assert.GreaterOrEqual(t, len(times), 10, "retried while it fails")
+	})
+}
+
+// TestQuickRetriesStayOneRequestAtATime: 1000 callers waiting on an endpoint
+// that fails for a moment share one request stream: never two requests at
+// once, and all get the token when it comes.
+func TestQuickRetriesStayOneRequestAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var inFlight, maxInFlight, requests atomic.Int32
+		h := func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+			}
+			time.Sleep(5 * time.Millisecond)
+			if time.Since(start) < 300*time.Millisecond {
+				zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
+				return
+			}
+			zitadelAnswer(w, http.StatusOK, "", "")
+		}
+		ts := inProcessSource(t, h)
+		defer ts.Close()
+		const callers = 1000
+		var wg sync.WaitGroup
+		var got atomic.Int32
+		for i := range callers {
+			wg.Go(func() {
+				time.Sleep(time.Duration(i) * 200 * time.Microsecond) // callers keep arriving during the retries
+				if _, err := ts.Token(); err == nil {
+					got.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		t.Logf("%d callers: %d requests, at most %d at once", callers, requests.Load(), maxInFlight.Load())
+		assert.EqualValues(t, callers, got.Load(), "callers that got a token")
+		assert.EqualValues(t, 1, maxInFlight.Load(), "requests at once")
+		assert.LessOrEqual(t, requests.Load(), int32(8))
+	})
+}
+
+// TestRecoveryAfterOutageWhileCallersWait: the endpoint is down from 5 min
+// before the cached token expires until 60 s after. While the token is
+// served the source backs off patiently; once callers wait without one it
+// probes at most every urgentMax: the first token comes within urgentMax of
+// the return, at no more than one request per 5 s while callers wait.
+func TestRecoveryAfterOutageWhileCallersWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 5 {
+			var down atomic.Bool
+			var mu sync.Mutex
+			var times []time.Time
+			h := func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				times = append(times, time.Now())
+				mu.Unlock()
+				if down.Load() {
+					zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
+					return
+				}
+				zitadelAnswer(w, http.StatusOK, "", "")
+			}
+			ts := inProcessSource(t, h)
+			first, err := ts.Token()
+			require.NoError(t, err)
+			time.Sleep(time.Until(first.Expiry) - expiryMargin - 5*time.Minute)
+			down.Store(true)
+
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			for range 20 {
+				wg.Go(func() {
+					for !stop.Load() {
+						ts.Token()
+						time.Sleep(100 * time.Millisecond)
+					}
+				})
+			}
+			time.Sleep(5 * time.Minute) // the token expires now
+			expired := time.Now()
+			time.Sleep(time.Minute)
+			up := time.Now()
+			down.Store(false)
+			for {
+				if tok, err := ts.TokenContext(context.Background()); err == nil && tok != first {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			recovered := time.Since(up)
+			stop.Store(true)
+			wg.Wait()
+			ts.Close()
+			waiting := 0
+			for _, at := range times {
+				if !at.Before(expired) && at.Before(up) {
+					waiting++
+				}
+			}
+			t.Logf("%d requests in the minute without a token; token %v after the return", waiting, recovered)
+			assert.LessOrEqual(t, recovered, 10*time.Second+100*time.Millisecond)
+			assert.LessOrEqual(t, waiting, 12+1)
+		}
+	})
+}
+
+// TestRetryAfterSpreadsAFleet: sources told "Retry-After: 1" come back after
+// at least a second, but not all in the same moment.
+func TestRetryAfterSpreadsAFleet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var mu sync.Mutex
+		var retries []time.Duration
+		var wg sync.WaitGroup
+		for range 50 {
+			n := 0
+			h := func(w http.ResponseWriter, r *http.Request) {
+				if n++; n == 1 {
+					w.Header().Set("Retry-After", "1")
+					zitadelAnswer(w, http.StatusTooManyRequests, "", "")
+					return
+				}
+				mu.Lock()
+				retries = append(retries, time.Since(start))
+				mu.Unlock()
+				zitadelAnswer(w, http.StatusOK, "", "")
+			}
+			ts := inProcessSource(t, h)
+			wg.Go(func() {
+				defer ts.Close()
+				for _, err := ts.Token(); err != nil; _, err = ts.Token() {
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, retries, 50)
+		slices.Sort(retries)
+		t.Logf("retries between %v and %v", retries[0], retries[len(retries)-1])
+		assert.GreaterOrEqual(t, retries[0], time.Second, "Retry-After honoured")
+		assert.Greater(t, retries[len(retries)-1]-retries[0], 500*time.Millisecond, "retries spread")
+	})
+}
+
+// TestOutageEndingBeforeExpiryCausesNoCallerError: refreshes ahead of expiry
+// fail, patiently spaced up to backoffMax apart, until just before the
+// token expires. The pause after the last failure may reach past the
+// expiry; callers must not then be refused for seconds with a stale error.
+func TestOutageEndingBeforeExpiryCausesNoCallerError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for range 20 {
+			var down atomic.Bool
+			h := func(w http.ResponseWriter, r *http.Request) {
+				if down.Load() {
+					zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
+					return
+				}
+				zitadelAnswer(w, http.StatusOK, "", "")
+			}
+			ts := inProcessSource(t, h)
+			first, err := ts.Token()
+			require.NoError(t, err)
+			down.Store(true)
+			expires := first.Expiry.Add(-expiryMargin)
+			time.Sleep(time.Until(expires) - 10*time.Minute)
+			for time.Until(expires) > time.Second { // a caller whose refreshes fail
+				_, err := ts.Token()
+				require.NoError(t, err)
+				time.Sleep(time.Second)
+			}
+			down.Store(false)
+			refused := 0
+			for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+				if _, err := ts.Token(); err != nil {
+					refused++
+				}
+			}
+			ts.Close()
+			assert.Zero(t, refused, "calls refused after the endpoint came back")
+		}
+	})
 }

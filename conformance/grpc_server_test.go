@@ -30,7 +30,7 @@ import (
 // 127.0.0.1, the standard health service, and interceptors that let through
 // only calls carrying "authorization: Bearer <token>" with a token the
 // ZITADEL instance reports active at its introspection endpoint
-// (serviceuser.Introspector, authenticated with an API application's key).
+// (introspection.Introspector, authenticated with an API application's key).
 type grpcAPI struct {
 	// Addr is the address to dial, "127.0.0.1:PORT".
 	Addr string

@@ -114,7 +114,7 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 // send sends req with tok over the tool's transport and reads the answer.
 func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
 	client := &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: oauth2.StaticTokenSource(tok), Base: o.watch, OrgID: o.orgID}}
+		Source: oauth2.StaticTokenSource(tok), Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err

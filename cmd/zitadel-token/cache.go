@@ -50,6 +50,8 @@ func (o *options) tokenCache(cred *credential, scopes []string) *tokenCache {
 	if o.noCache || cred.mode == modePAT || base == "" {
 		return nil
 	}
+	// -address and -H are not in the key: the token is the instance's,
+	// whichever route its request took.
 	sorted := slices.Clone(scopes)
 	slices.Sort(sorted)
 	h := sha256.Sum256([]byte(strings.Join([]string{strings.TrimSuffix(strings.TrimSpace(o.issuer), "/"),

@@ -165,7 +165,7 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info, err := fetchUserinfo(ctx, oauth2.StaticTokenSource(tok), o.watch, infoURL, o.timeout)
+	info, err := fetchUserinfo(ctx, oauth2.StaticTokenSource(tok), o.route(), infoURL, o.timeout, o.allowPlainHTTP)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.watch, Timeout: o.timeout})
+	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.route(), Timeout: o.timeout})
 	if err != nil {
 		return "", err
 	}
@@ -192,9 +192,10 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 }
 
 // fetchUserinfo calls the userinfo endpoint with the source's token, sent
-// through base (http.DefaultTransport when nil).
-func fetchUserinfo(ctx context.Context, ts oauth2.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration) (*serviceuser.Userinfo, error) {
-	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base}, Timeout: timeout}
+// through base (http.DefaultTransport when nil); plainHTTP is the user's
+// opt-in, for a -userinfo-url or an issuer on plain http.
+func fetchUserinfo(ctx context.Context, ts oauth2.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration, plainHTTP bool) (*serviceuser.Userinfo, error) {
+	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base, InsecureAllowPlainHTTP: plainHTTP}, Timeout: timeout}
 	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
 
@@ -218,7 +219,8 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
 	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
-		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client()}
+		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
+		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 	in, err := cfg.NewIntrospector(ctx)
 	if err != nil {
 		return err
@@ -320,6 +322,9 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 		return nil, usageErrorf("-timeout must be positive")
 	}
 	if err := checkRequired(o, true); err != nil {
+		return nil, err
+	}
+	if err := o.checkRoute(); err != nil {
 		return nil, err
 	}
 	key, err := loadKey(o)

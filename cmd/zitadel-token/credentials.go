@@ -90,6 +90,11 @@ func loadCredential(o *options, needIssuer bool) (*credential, error) {
 	if (mode != modePAT || needIssuer) && strings.TrimSpace(o.issuer) == "" {
 		return nil, usageErrorf("missing -issuer (or $%s)", envIssuer)
 	}
+	if strings.TrimSpace(o.issuer) != "" { // else a personal access token is printed: no request
+		if err := o.checkRoute(); err != nil {
+			return nil, err
+		}
+	}
 	switch mode {
 	case modeKey:
 		return keyCredential(o)
@@ -118,7 +123,8 @@ func newKeyCredential(o *options, key *serviceuser.KeyFile) *credential {
 	c := &credential{mode: modeKey, id: key.UserID + "/" + key.KeyID, key: key}
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: scopes, TokenURL: o.tokenURL,
-			Timeout: o.timeout, HTTPClient: o.watch.client()}
+			Timeout: o.timeout, HTTPClient: o.watch.client(),
+			Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 		return cfg.Token(ctx)
 	}
 	return c
@@ -141,7 +147,8 @@ func clientCredential(o *options) (*credential, error) {
 	c := &credential{mode: modeClient, id: id}
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.ClientCredentialsConfig{ClientID: id, ClientSecret: secret, Issuer: o.issuer,
-			Scopes: scopes, TokenURL: o.tokenURL, Timeout: o.timeout, HTTPClient: o.watch.client()}
+			Scopes: scopes, TokenURL: o.tokenURL, Timeout: o.timeout, HTTPClient: o.watch.client(),
+			Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 		return cfg.Token(ctx)
 	}
 	return c, nil

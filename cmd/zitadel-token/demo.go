@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, o *options, stdout io.Writer) error {
 
 // demoUserinfo calls the userinfo endpoint with the token and shows its answer.
 func demoUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration, say func(string, ...any)) error {
-	info, err := fetchUserinfo(ctx, ts, nil, infoURL, timeout)
+	info, err := fetchUserinfo(ctx, ts, nil, infoURL, timeout, false)
 	if err != nil {
 		return err
 	}

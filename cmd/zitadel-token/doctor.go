@@ -62,6 +62,9 @@ func runDoctor(ctx context.Context, o *options, stdout io.Writer) error {
 	if o.timeout <= 0 {
 		return usageErrorf("-timeout must be positive")
 	}
+	if err := o.checkRoute(); err != nil {
+		return err
+	}
 	mode, err := o.authMode()
 	if err != nil {
 		return err
@@ -95,32 +98,48 @@ func (o *options) checkDiscovery(ctx context.Context, r *report) (date, local ti
 		r.line(statusFail, check, "-issuer %s is not a URL: %v", quoteArg(o.issuer), err)
 		return
 	}
-	client := &http.Client{Transport: o.watch, Timeout: o.timeout,
+	client := &http.Client{Transport: o.route(), Timeout: o.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	sent := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		r.line(statusFail, check, "no answer from %s: %v; check the address, the port and the network", req.URL.Host, err)
+		r.line(statusFail, check, "no answer from %s: %v; check the address, the port and the network", o.reached(req.URL.Host), err)
 		return
 	}
 	defer resp.Body.Close()
 	local = sent.Add(time.Since(sent) / 2)
 	date, _ = http.ParseTime(resp.Header.Get("Date"))
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxDiscovery))
-	status, msg := discoveryVerdict(resp, body, base, strings.HasSuffix(strings.TrimSpace(o.issuer), "/"))
+	status, msg := o.discoveryVerdict(resp, body, req.URL.Host)
+	if status == statusOK && o.address != "" {
+		msg += fmt.Sprintf(" (reached through -address %s)", o.addressBase())
+	}
 	r.line(status, check, "%s", msg)
 	return date, local
 }
 
-// discoveryVerdict judges the discovery answer for the issuer base.
-func discoveryVerdict(resp *http.Response, body []byte, base string, slash bool) (string, string) {
+// addressBase is -address without surrounding space and trailing slash.
+func (o *options) addressBase() string {
+	return strings.TrimRight(strings.TrimSpace(o.address), "/")
+}
+
+// reached names where the requests to host go: host, or -address.
+func (o *options) reached(host string) string {
+	if o.address == "" {
+		return host
+	}
+	return "-address " + o.addressBase()
+}
+
+// discoveryVerdict judges the discovery answer for -issuer, whose host is host.
+func (o *options) discoveryVerdict(resp *http.Response, body []byte, host string) (string, string) {
 	var doc struct {
 		Issuer string `json:"issuer"`
 	}
+	base := o.issuerBase()
 	switch {
 	case resp.StatusCode == http.StatusNotFound && strings.Contains(string(body), "Instance not found"):
-		return statusFail, fmt.Sprintf("ZITADEL has no instance at the host %q (\"Instance not found\"): "+
-			"the issuer's host must be the instance's domain exactly, not an IP address or another name", resp.Request.URL.Host)
+		return statusFail, o.instanceNotFound(host)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return statusFail, fmt.Sprintf("discovery redirects (HTTP %d) to %q: use the issuer the redirect leads to",
 			resp.StatusCode, resp.Header.Get("Location"))
@@ -130,10 +149,23 @@ func discoveryVerdict(resp *http.Response, body []byte, base string, slash bool)
 		return statusFail, "the answer is not a discovery document: check that -issuer is the instance's URL, not a proxy's page"
 	case doc.Issuer != base:
 		return statusFail, fmt.Sprintf("the instance names itself %q: give exactly that as -issuer (the assertion's audience must match it)", doc.Issuer)
-	case slash:
+	case strings.HasSuffix(strings.TrimSpace(o.issuer), "/"):
 		return statusOK, fmt.Sprintf("the instance names itself %q (the trailing slash of -issuer is dropped)", doc.Issuer)
 	}
 	return statusOK, fmt.Sprintf("the instance names itself %q", doc.Issuer)
+}
+
+// instanceNotFound explains ZITADEL's "Instance not found": the host it was
+// asked for is not the instance's domain. Without -address, the usual cause
+// is an internal address given as -issuer.
+func (o *options) instanceNotFound(host string) string {
+	if o.address != "" {
+		return fmt.Sprintf("ZITADEL, reached through -address %s, has no instance named %q (\"Instance not found\"): "+
+			"-issuer's host must be the instance's domain exactly", o.addressBase(), host)
+	}
+	return fmt.Sprintf("ZITADEL has no instance at the host %q (\"Instance not found\"): the issuer's host must be "+
+		"the instance's domain exactly, not an IP address or another name; to reach ZITADEL at this address, "+
+		"give the instance's public URL as -issuer and -address %s", host, o.issuerBase())
 }
 
 // checkClock compares the server's Date with the local clock.
@@ -301,7 +333,7 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 		return
 	}
 	cfg := introspection.Config{Key: key, Issuer: o.issuerBase(), Timeout: o.timeout, CacheTTL: -1,
-		HTTPClient: o.watch.client()}
+		HTTPClient: o.watch.client(), Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 	in, err := cfg.NewIntrospector(ctx)
 	if err != nil {
 		r.line(statusFail, check, "%v", err)

@@ -39,23 +39,26 @@ func (c *command) defaultScopes() []string {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{"token", "print an access token (the default when the first argument is a flag)",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo", "no-cache"}, runToken, nil, nil},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo", "no-cache",
+			"address", flagInsecurePlainHTTP, "H"}, runToken, nil, nil},
 	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
 		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion, nil, nil},
 	{"inspect", "print what the key file holds, without the private key (no -issuer needed)",
 		[]string{"key", "key-env", "json"}, runInspect, nil, nil},
 	{"userinfo", "fetch a token and print the userinfo endpoint's JSON answer",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout", "no-cache"}, runUserinfo, nil, nil},
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout", "no-cache",
+			"address", flagInsecurePlainHTTP, "H"}, runUserinfo, nil, nil},
 	{name: "api", summary: "send an authenticated request to the instance's APIs, PATH relative to the issuer\n" +
 		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
-			"X", "d", "org", "timeout", "no-cache"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
+			"X", "d", "org", "timeout", "no-cache", "address", flagInsecurePlainHTTP, "H"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
 	{name: "doctor", summary: "check the setup step by step and say what to fix: discovery, clocks,\n" +
 		"the credential, each scope, the Management API and, with -app-key, introspection",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
-			"org", "app-key", "timeout"}, run: runDoctor, scopes: apiScopes},
+			"org", "app-key", "timeout", "address", flagInsecurePlainHTTP, "H"}, run: runDoctor, scopes: apiScopes},
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
-		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json"}, runIntrospect, nil, nil},
+		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json",
+			"address", flagInsecurePlainHTTP, "H"}, runIntrospect, nil, nil},
 	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
 		[]string{"scope", "timeout"}, runDemo, nil, nil},
 }
@@ -107,6 +110,16 @@ var flagTable = []flagSpec{
 		"until a minute before it expires, in a private file under the user's cache\n" +
 		"directory ($XDG_CACHE_HOME or ~/.cache on Linux)/" + progName,
 		boolFlag(func(o *options) *bool { return &o.noCache })},
+	{"address", "URL", "where requests to the issuer go when ZITADEL is reached at another\n" +
+		"address, such as http://zitadel.zitadel.svc:8080 in a cluster; they\n" +
+		"name the instance by the " + serviceuser.HeaderInstanceHost + " header\n(default $" + envAddress + ")",
+		stringFlag(func(o *options) *string { return &o.address }, "")},
+	{flagInsecurePlainHTTP, "", "allow plain http to -issuer and -address on hosts that are not\n" +
+		"loopback: anyone on the path can steal the credential and the tokens;\n" +
+		"only for a network you control (default $" + envInsecurePlainHTTP + "=1)",
+		boolFlag(func(o *options) *bool { return &o.allowPlainHTTP })},
+	{"H", "'NAME: VALUE'", "extra header for the requests to ZITADEL, such as a proxy's; repeat it\n" +
+		"for more headers", defineHeader},
 	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
 	{"lifetime", "D", "assertion lifetime, at most the default",
 		durationFlag(func(o *options) *time.Duration { return &o.lifetime }, serviceuser.MaxAssertionLifetime)},
@@ -253,6 +266,8 @@ Exit codes:
   0  success
   1  other failure
   2  usage error: unknown subcommand or flag, missing -key or -issuer, bad URL
+     or header, plain http to a host that is not loopback without
+     -insecure-allow-plain-http (refused before any request)
   3  credential problem: unreadable, invalid or expired key file, client
      secret or personal access token
      (inspect still prints the summary of an expired key)
@@ -274,6 +289,8 @@ Examples:
   zitadel-token userinfo
   zitadel-token api /management/v1/orgs/me
   zitadel-token api -X POST -d @org.json /management/v1/orgs
+  zitadel-token api -issuer https://auth.example.com /management/v1/orgs/me \
+    -address http://zitadel.zitadel.svc:8080 -insecure-allow-plain-http
   zitadel-token doctor -app-key app.json -scope "openid urn:zitadel:iam:org:project:id:PROJECT_ID:aud"
   ZITADEL_CLIENT_SECRET=... zitadel-token token -client-id my-machine-user
   zitadel-token userinfo -pat-file pat.txt

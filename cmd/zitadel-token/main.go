@@ -9,6 +9,7 @@
 //	zitadel-token token -client-id LOGIN -client-secret-file secret.txt -issuer URL
 //	zitadel-token api [-X METHOD] [-d BODY|@FILE] [-org ORGID] /management/v1/orgs/me
 //	zitadel-token doctor [-app-key app.json]
+//	zitadel-token api -issuer https://auth.example.com -address http://zitadel.zitadel.svc:8080 -insecure-allow-plain-http PATH
 //	zitadel-token assertion -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token inspect -key key.json
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
@@ -17,6 +18,11 @@
 //
 // Run "zitadel-token help" for the flags and the exit codes, and
 // "zitadel-token SUBCOMMAND -h" for the flags of one subcommand.
+//
+// Where ZITADEL is reached at another address than its public issuer, as
+// inside a cluster, -address (or $ZITADEL_ADDRESS) sends the requests there,
+// naming the instance by the x-zitadel-instance-host header; plain http to
+// a host that is not loopback needs -insecure-allow-plain-http.
 //
 // Tokens are cached per user, in private files under the user's cache
 // directory, until a minute before they expire (-no-cache skips the cache).
@@ -86,7 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	o := newOptions(env, stdin)
 	defer o.watch.close()
-	operands, err := parseFlags(cmd.flagSet(o), rest, len(cmd.operands))
+	fs := cmd.flagSet(o)
+	operands, err := parseFlags(fs, rest, len(cmd.operands))
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			cmd.printHelp(stdout)
@@ -96,6 +103,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	o.operands, o.defaultScopes = operands, cmd.defaultScopes()
 	o.applyEnvDefaults()
+	if err := o.applyRouteEnv(fs); err != nil {
+		return fail(stderr, err)
+	}
 	err = o.watch.classify(cmd.run(ctx, o, stdout))
 	if s := stoppedBy(ctx); err != nil && s != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", progName, s)
@@ -234,8 +244,11 @@ type options struct {
 	data             string
 	orgID            string
 	appKeyPath       string
-	operands         []string // the subcommand's operands, such as api's PATH
-	defaultScopes    []string // the subcommand's scopes when -scope is not given
+	address          string     // -address: where requests to the issuer go
+	allowPlainHTTP   bool       // -insecure-allow-plain-http
+	headers          headerList // -H
+	operands         []string   // the subcommand's operands, such as api's PATH
+	defaultScopes    []string   // the subcommand's scopes when -scope is not given
 }
 
 // applyEnvDefaults fills what the flags left empty from the environment.

@@ -644,7 +644,7 @@ func TestServerRefuses(t *testing.T) {
 	f := newFixture(t)
 	args := []string{"-key", f.keyPath, "-issuer", f.srv.Issuer()}
 
-	f.srv.FailNext(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	f.srv.FailNext(10, serviceusertest.Fault{Status: http.StatusInternalServerError}) // a single 500 is retried within the wait
 	r := f.run(t, nil, args...)
 	checkCode(t, r, exitRefused)
 	if !strings.Contains(r.stderr, "HTTP 500") {
@@ -816,7 +816,7 @@ func TestBinaryToken(t *testing.T) {
 
 	checkCode(t, f.runBinary(t, nil, "frobnicate"), exitUsage)
 	checkCode(t, f.runBinary(t, nil, "-key", filepath.Join(t.TempDir(), "none.json"), "-issuer", f.srv.Issuer()), exitKey)
-	f.srv.FailNext(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	f.srv.FailNext(10, serviceusertest.Fault{Status: http.StatusInternalServerError}) // a single 500 is retried within the wait
 	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", f.srv.Issuer()), exitRefused)
 	checkCode(t, f.runBinary(t, nil, "-key", f.keyPath, "-issuer", "http://"+closedAddr(t)), exitNetwork)
 }

@@ -1,0 +1,102 @@
+package serviceuser_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// Hooks see what a source does, without any secret: here they count token
+// requests by outcome.
+func ExampleHooks() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var ok, failed int
+	hooks := &serviceuser.Hooks{
+		RefreshDone: func(i serviceuser.RefreshDoneInfo) {
+			if i.Err != nil {
+				failed++
+				return
+			}
+			ok++
+		},
+	}
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: hooks}.TokenSource(context.Background())
+	defer ts.Close()
+	for range 3 {
+		if _, err := ts.Token(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Println("token requests ok:", ok, "failed:", failed)
+	// Output: token requests ok: 1 failed: 0
+}
+
+// SlogHooks logs failures at Warn and the rest at Debug; JoinHooks combines
+// it with hooks of your own.
+func ExampleSlogHooks() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelWarn, // failures only
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "duration" || a.Key == "next_attempt" {
+				return slog.Attr{} // left out to keep the example's output stable
+			}
+			return a
+		},
+	}))
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: serviceuser.SlogHooks(logger)}
+	ts := cfg.TokenSource(context.Background())
+	defer ts.Close()
+
+	zitadel.FailNext(1, serviceusertest.Fault{Status: http.StatusServiceUnavailable, Body: "maintenance"})
+	if _, err := ts.Token(); err != nil { // the 503 is retried within the wait
+		log.Fatal(err)
+	}
+	// Output:
+	// level=WARN msg="serviceuser: token request failed" waited=true attempt=1 error="serviceuser: token request failed: HTTP 503: maintenance"
+}
+
+// Ready backs a readiness endpoint: ready while a valid token is cached.
+func ExampleTokenSource_Ready() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
+	defer ts.Close()
+	mux := http.NewServeMux() // your service's
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ts.Ready(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+
+	fmt.Println(ts.Ready())
+	if _, err := ts.Token(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(ts.Ready())
+	// Output:
+	// serviceuser: no token yet
+	// <nil>
+}
