@@ -14,13 +14,14 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero.
+// DefaultTimeout (10 s) bounds each request to ZITADEL when Config.Timeout is zero.
 const DefaultTimeout = httpcall.DefaultTimeout
 
 // HeaderInstanceHost names the header by which ZITADEL picks the instance
 // when a request reaches it under another host name than the instance's
 // domain, as by an in-cluster address. The library sets it, to the issuer's
-// host, on every request it sends to a config's Address.
+// host, on every request it sends to a config's Address. Its value is
+// "x-zitadel-instance-host".
 const HeaderInstanceHost = route.HeaderInstanceHost
 
 // settings are what every token config shares: where ZITADEL is, what to

@@ -3,6 +3,7 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -35,4 +36,12 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(err.Error(), "serviceuser:"), "one prefix: %s", err)
 		})
 	}
+}
+
+// TestDocumentedValues keeps the values the docs state in step with the
+// internal packages that define them.
+func TestDocumentedValues(t *testing.T) {
+	assert.Equal(t, 10*time.Second, serviceuser.DefaultTimeout)
+	assert.Equal(t, "x-zitadel-instance-host", serviceuser.HeaderInstanceHost)
+	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
 }
