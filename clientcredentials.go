@@ -19,7 +19,8 @@ type ClientCredentialsConfig struct {
 	// ClientSecret is the secret ZITADEL generated for the machine user.
 	ClientSecret Secret
 	// Issuer, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Address,
-	// InsecureAllowPlainHTTP and Header mean what they mean in Config.
+	// InsecureAllowPlainHTTP, Header, Hooks, RefreshAhead and ExpiryMargin
+	// mean what they mean in Config.
 	Issuer                 string
 	Scopes                 []string
 	TokenURL               string
@@ -30,6 +31,8 @@ type ClientCredentialsConfig struct {
 	InsecureAllowPlainHTTP bool
 	Header                 http.Header
 	Hooks                  *Hooks
+	RefreshAhead           time.Duration
+	ExpiryMargin           time.Duration
 }
 
 // GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
@@ -59,7 +62,8 @@ func (c ClientCredentialsConfig) Validate() error {
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
 func (c ClientCredentialsConfig) grant() (grant, error) {

@@ -1,8 +1,10 @@
 package serviceuser
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Hints say what usually causes an answer whose text does not. They are
@@ -70,6 +72,29 @@ func tokenHint(grant string, status int, code, description string) string {
 		return hintScope
 	case code == "invalid_grant" && grant == GrantTypeJWTBearer:
 		return hintInvalidGrant
+	}
+	return ""
+}
+
+// driftWorthNaming is the clock offset a hint names: half the assertion's
+// backdating of iat, which a drift beyond it starts to defeat.
+const driftWorthNaming = iatBackdate / 2
+
+// clockDrift compares the answer's Date header (the server's clock, to the
+// second) with now, when the request was sent, and names an offset that can
+// refuse an assertion; "" when there is none or no Date.
+func clockDrift(dateHeader string, now time.Time) string {
+	date, err := http.ParseTime(dateHeader)
+	if err != nil {
+		return ""
+	}
+	offset := date.Sub(now.Truncate(time.Second))
+	switch {
+	case offset > driftWorthNaming:
+		return fmt.Sprintf("ZITADEL's clock is %v ahead of this machine's (its Date header)", offset.Round(time.Second))
+	case offset < -driftWorthNaming:
+		return fmt.Sprintf("this machine's clock is %v ahead of ZITADEL's (its Date header); assertions are backdated by %v only",
+			(-offset).Round(time.Second), iatBackdate)
 	}
 	return ""
 }

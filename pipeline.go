@@ -74,6 +74,7 @@ func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSou
 	}
 	p := s.newPipeline(client, g)
 	ts := newTokenSource(ctx, p.fetch, api)
+	ts.timing = s.timing
 	ts.closeIdle = p.call.CloseIdle
 	ts.waitBudget = s.timeout
 	return ts

@@ -62,7 +62,7 @@ func (ts *TokenSource) settle(f *flight, tok *oauth2.Token, err error, start tim
 	defer ts.mu.Unlock()
 	if err == nil {
 		prev := ts.snap.Load()
-		snap := newSnapshot(tok, now, prev == nil || !now.Before(prev.expiresAt))
+		snap := ts.timing.schedule(tok, now, prev == nil || !now.Before(prev.expiresAt))
 		if now.Before(snap.expiresAt) {
 			ts.snap.Store(snap)
 			ts.failures, ts.patientAt, ts.urgentAt, ts.lastErr, ts.hadToken = 0, time.Time{}, time.Time{}, nil, true

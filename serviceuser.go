@@ -58,6 +58,19 @@ type Config struct {
 	// Hooks, when set, are called as the source works (see Hooks).
 	Hooks *Hooks
 
+	// RefreshAhead is how long before a token stops being served its
+	// background refresh starts, like x/oauth2's ReuseTokenSourceWithExpiry
+	// and AWS's ExpiryWindow. Zero: 15–25 % of the token's lifetime, jittered
+	// so that a fleet does not refresh in step (wider for a source's first
+	// token). A set value is used as is, capped at half the token's remaining
+	// service time.
+	RefreshAhead time.Duration
+
+	// ExpiryMargin is how long before its expiry a token stops being served,
+	// for clocks and requests in flight. Zero: 10 s, at most a tenth of the
+	// token's lifetime. A set value is capped at half the token's lifetime.
+	ExpiryMargin time.Duration
+
 	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
 	// ZITADEL's own APIs.
 	Scopes []string
@@ -118,7 +131,8 @@ func (c Config) Validate() error {
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
+		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
 // grant checks the key and builds its signer, once for all token requests.

@@ -49,24 +49,18 @@ func configFor(t *testing.T, srv *serviceusertest.Server, user *serviceusertest.
 
 func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource {
 	ts := cfg.TokenSource(context.Background())
-	t.Cleanup(func() {
-		ts.Close()
-		serviceuser.RequireNoRefreshGoroutines(t)
-	})
+	t.Cleanup(func() { ts.Close() })
 	return ts
 }
 
-// client is cfg.Client with a context that ends with the test, which stops
-// the client's token source.
+// client is a client around a token source of cfg that is closed when the
+// test ends.
 func client(t *testing.T, cfg interface {
-	Client(context.Context) *http.Client
+	TokenSource(context.Context) *serviceuser.TokenSource
 }) *http.Client {
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() {
-		cancel()
-		serviceuser.RequireNoRefreshGoroutines(t)
-	})
-	return cfg.Client(ctx)
+	ts := cfg.TokenSource(context.Background())
+	t.Cleanup(func() { ts.Close() })
+	return ts.Client()
 }
 
 func userinfo(t *testing.T, client *http.Client, url string) map[string]any {

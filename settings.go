@@ -39,6 +39,7 @@ type settings struct {
 	header         http.Header
 	allowPlainHTTP bool
 	hooks          *Hooks
+	timing         timing
 }
 
 // configError reports a field of the config these settings belong to.
@@ -61,6 +62,9 @@ func (s settings) validate() error {
 		}
 	}
 	if err := s.validateRoute(); err != nil {
+		return err
+	}
+	if err := s.timing.validate(s); err != nil {
 		return err
 	}
 	for _, scope := range s.scopes {

@@ -16,9 +16,22 @@ func tokenError(e *answer.Error) *TokenError {
 		RetryAfter: e.RetryAfter, Err: e.Err}
 	if e.Answered {
 		te.Description = truncate(e.Description, maxDescription)
-		te.Hint = hintFor(e.Endpoint, e.Grant, e.StatusCode, e.Code, e.Description)
+		te.Hint = hint(e)
 	}
 	return te
+}
+
+// hint explains an answer; for a refused assertion it leads with the clock
+// offset the answer's Date header shows, when that is what refused it.
+func hint(e *answer.Error) string {
+	h := hintFor(e.Endpoint, e.Grant, e.StatusCode, e.Code, e.Description)
+	if h != hintAssertion && h != hintInvalidGrant {
+		return h
+	}
+	if drift := clockDrift(e.Date, e.Now); drift != "" {
+		return drift + "; " + h
+	}
+	return h
 }
 
 // endpointError turns an error answer of any endpoint into a *TokenError.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,18 +11,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Refresh timing. A token is refreshed in the background once it has less
-// than refreshAheadMin..refreshAheadMax of its lifetime left (jittered so that
-// a fleet started together does not refresh in step), and is no longer
-// served expiryMargin (at most a tenth of its lifetime) before it expires.
-const (
-	refreshAheadMin = 0.15
-	refreshAheadMax = 0.25
-	expiryMargin    = 10 * time.Second
-	// minInvalidateAge: a token younger than this is not dropped, so that an
-	// API answering 401 to every request cannot turn each into a token request.
-	minInvalidateAge = 10 * time.Second
-)
+// minInvalidateAge: a token younger than this is not dropped, so that an API
+// answering 401 to every request cannot turn each into a token request.
+const minInvalidateAge = 10 * time.Second
 
 // errExpiredOnArrival reports a token whose lifetime ended before it arrived;
 // treating it as a failure puts the source into backoff instead of a loop.
@@ -68,6 +58,7 @@ type TokenSource struct {
 	wg        sync.WaitGroup
 	closeIdle func()    // closes the library's own transport's connections; may be nil
 	api       apiClient // what Client sends API requests with
+	timing    timing    // when tokens are refreshed and stop being served
 	// waitBudget bounds how long a refresh keeps retrying within its
 	// callers' wait (the config's Timeout); 0 means DefaultTimeout.
 	waitBudget time.Duration
@@ -203,25 +194,6 @@ func (ts *TokenSource) startLocked(now time.Time, urgent bool) *flight {
 // closedLocked reports whether Close was called or the source's context ended.
 func (ts *TokenSource) closedLocked() bool {
 	return ts.closed || ts.bg.Err() != nil
-}
-
-// Refresh-ahead spread of a token fetched while no valid token was cached
-// (a source's first token, or the first after an outage): its refresh starts
-// when 15 to 85 % of its lifetime is left, so that a fleet that got its
-// tokens together does not refresh in waves ever after.
-const coldRefreshAheadMax = 0.85
-
-// newSnapshot schedules the token's background refresh and its end of
-// service; cold: the token was fetched while none was served.
-func newSnapshot(tok *oauth2.Token, now time.Time, cold bool) *snapshot {
-	lifetime := tok.Expiry.Sub(now)
-	expiresAt := tok.Expiry.Add(-max(0, min(expiryMargin, lifetime/10)))
-	spread := refreshAheadMax
-	if cold {
-		spread = coldRefreshAheadMax
-	}
-	ahead := time.Duration(float64(lifetime) * (refreshAheadMin + rand.Float64()*(spread-refreshAheadMin)))
-	return &snapshot{token: tok, fetchedAt: now, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }
 
 // Invalidate drops tok from the cache if it is still the cached token, so

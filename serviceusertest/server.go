@@ -132,11 +132,21 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.zitadelProject = s.newID()
 	s.defaultOrg = s.NewOrganization("ZITADEL")
-	s.handler = s.checkInstance(s.routes())
+	s.handler = s.dated(s.checkInstance(s.routes()))
 	if !s.inProcess {
 		s.srv = httptest.NewServer(s.handler)
 	}
 	return s
+}
+
+// dated sets every answer's Date header from the server's clock (SetNow,
+// SetClockOffset), as a real server's Date shows its own clock: clients
+// measure clock drift from it.
+func (s *Server) dated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", s.clock().UTC().Format(http.TimeFormat))
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) routes() http.Handler {

@@ -50,6 +50,10 @@ type Error struct {
 	Description string
 	RetryAfter  time.Duration
 	Err         error
+	// Date is the answer's Date header (the server's clock) and Now when
+	// the request was sent, for a hint about clock drift.
+	Date string
+	Now  time.Time
 	// Answered is true when the endpoint's answer was read, so that a hint
 	// may explain it.
 	Answered bool
@@ -80,7 +84,8 @@ func (a Answer) Error(f Fields, tokens []string, description string, now time.Ti
 		ErrorURI:         f.ErrorURI,
 	}
 	return &Error{Endpoint: a.Endpoint, Grant: a.Grant, StatusCode: a.Resp.StatusCode, Code: code, Description: desc,
-		RetryAfter: ParseRetryAfter(a.Resp.Header.Get("Retry-After"), now), Err: re, Answered: true}
+		RetryAfter: ParseRetryAfter(a.Resp.Header.Get("Retry-After"), now), Err: re,
+		Date: a.Resp.Header.Get("Date"), Now: now, Answered: true}
 }
 
 // Parse reads an error answer of any endpoint; a body that is not an OAuth

@@ -1,4 +1,0 @@
-package serviceuser
-
-// RequireNoRefreshGoroutines lets the external tests check goroutine hygiene.
-var RequireNoRefreshGoroutines = requireNoRefreshGoroutines
