@@ -1,0 +1,134 @@
+package serviceuserotel
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/otel/internal/describe"
+)
+
+// Attribute keys of the library's own.
+const (
+	keyOutcome  = attribute.Key("serviceuser.outcome")
+	keyMode     = attribute.Key("serviceuser.refresh.mode")
+	keyAttempt  = attribute.Key("serviceuser.refresh.attempt")
+	keyEndpoint = attribute.Key("serviceuser.endpoint")
+	keyCode     = attribute.Key("serviceuser.error.code")
+	keyDropped  = attribute.Key("serviceuser.rejection.dropped")
+	keyRetried  = attribute.Key("serviceuser.rejection.retried")
+	keyCacheHit = attribute.Key("serviceuser.cache_hit")
+	keyActive   = attribute.Key("serviceuser.introspection.active")
+	keyExpiry   = attribute.Key("serviceuser.token.expiry")
+	keyNext     = attribute.Key("serviceuser.refresh.next_attempt")
+)
+
+func (r *Recorder) refreshStart(i serviceuser.RefreshStartInfo) {
+	_, span := r.tracer.Start(context.Background(), SpanName, trace.WithAttributes(
+		keyMode.String(describe.Mode(i.Waited)), keyAttempt.Int(i.Attempt)))
+	r.mu.Lock()
+	old := r.pending
+	r.pending = span
+	r.mu.Unlock()
+	if old != nil { // the Recorder is shared by sources: the older span can only be ended here
+		old.End()
+	}
+}
+
+func (r *Recorder) refreshDone(i serviceuser.RefreshDoneInfo) {
+	ctx := context.Background()
+	d := describe.Err(i.Err)
+	mode := keyMode.String(describe.Mode(i.Waited))
+	outcome := keyOutcome.String(describe.Outcome(i.Err))
+	r.refreshes.Add(ctx, 1, metric.WithAttributes(outcome, mode))
+	r.refreshDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(append(errType(d), outcome, mode)...))
+	if i.Err != nil {
+		r.refreshErrors.Add(ctx, 1, metric.WithAttributes(append(errAttrs(d), mode)...))
+	} else {
+		r.expiry.Set(i.Expiry)
+	}
+	r.endSpan(i, d, outcome)
+}
+
+// endSpan ends the token request's span: the one RefreshStart opened, or one
+// spanning i.Duration when none is open (hooks set after the start).
+func (r *Recorder) endSpan(i serviceuser.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) {
+	now := time.Now()
+	r.mu.Lock()
+	span := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if span == nil {
+		_, span = r.tracer.Start(context.Background(), SpanName, trace.WithTimestamp(now.Add(-i.Duration)),
+			trace.WithAttributes(keyMode.String(describe.Mode(i.Waited)), keyAttempt.Int(i.Attempt)))
+	}
+	span.SetAttributes(outcome)
+	if i.Err != nil {
+		span.SetAttributes(errAttrs(d)...)
+		if !i.NextAttempt.IsZero() {
+			span.SetAttributes(keyNext.String(i.NextAttempt.UTC().Format(time.RFC3339Nano)))
+		}
+		span.SetStatus(codes.Error, d.Type) // the type, never the error's text
+	} else if !i.Expiry.IsZero() {
+		span.SetAttributes(keyExpiry.String(i.Expiry.UTC().Format(time.RFC3339Nano)))
+	}
+	span.End(trace.WithTimestamp(now))
+}
+
+func (r *Recorder) tokenRejected(i serviceuser.TokenRejectedInfo) {
+	r.rejections.Add(context.Background(), 1, metric.WithAttributes(
+		semconv.HTTPResponseStatusCode(i.StatusCode), keyDropped.Bool(i.Dropped), keyRetried.Bool(i.Retried)))
+}
+
+func (r *Recorder) credentialReloaded(i serviceuser.CredentialReloadedInfo) {
+	d := describe.Err(i.Err)
+	r.reloads.Add(context.Background(), 1, metric.WithAttributes(
+		append(errType(d), keyOutcome.String(describe.ReloadOutcome(i.Err)))...))
+}
+
+func (r *Recorder) discoveryDone(i serviceuser.DiscoveryDoneInfo) {
+	ctx := context.Background()
+	outcome := keyOutcome.String(describe.Outcome(i.Err))
+	r.discoveries.Add(ctx, 1, metric.WithAttributes(append(errType(describe.Err(i.Err)), outcome)...))
+	r.discoveryDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(outcome))
+}
+
+func (r *Recorder) introspectionDone(i serviceuser.IntrospectionDoneInfo) {
+	ctx := context.Background()
+	base := []attribute.KeyValue{keyOutcome.String(describe.Outcome(i.Err)), keyCacheHit.Bool(i.CacheHit)}
+	count := append(errType(describe.Err(i.Err)), base...)
+	if i.Err == nil {
+		count = append(count, keyActive.Bool(i.Active))
+	}
+	r.introspections.Add(ctx, 1, metric.WithAttributes(count...))
+	r.introspectionDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(base...))
+}
+
+// errType is error.type for an error, nothing for none.
+func errType(d describe.Detail) []attribute.KeyValue {
+	if d.Type == "" {
+		return nil
+	}
+	return []attribute.KeyValue{semconv.ErrorTypeKey.String(d.Type)}
+}
+
+// errAttrs are error.type and, for a token error, its endpoint, status and code.
+func errAttrs(d describe.Detail) []attribute.KeyValue {
+	attrs := errType(d)
+	if d.Endpoint != "" {
+		attrs = append(attrs, keyEndpoint.String(d.Endpoint))
+	}
+	if d.StatusCode != 0 {
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(d.StatusCode))
+	}
+	if d.Code != "" {
+		attrs = append(attrs, keyCode.String(d.Code))
+	}
+	return attrs
+}

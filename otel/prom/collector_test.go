@@ -1,0 +1,194 @@
+package serviceuserprom_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser"
+	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
+)
+
+// compare checks the named metrics of c against the text exposition want.
+func compare(t *testing.T, c prometheus.Collector, want string, names ...string) {
+	t.Helper()
+	require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(want), names...))
+}
+
+// histogram is the histogram of family name whose labels are exactly labels.
+func histogram(t *testing.T, c prometheus.Collector, name string, labels map[string]string) *dto.Histogram {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if assert.ObjectsAreEqual(labels, labelMap(m)) {
+				return m.GetHistogram()
+			}
+		}
+	}
+	t.Fatalf("no %s with labels %v", name, labels)
+	return nil
+}
+
+// labelMap is a metric's non-empty labels.
+func labelMap(m *dto.Metric) map[string]string {
+	var labels map[string]string
+	for _, l := range m.GetLabel() {
+		if l.GetValue() == "" {
+			continue
+		}
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[l.GetName()] = l.GetValue()
+	}
+	return labels
+}
+
+func TestRefreshIsCountedAndTimed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := serviceuserprom.New("")
+		compare(t, c, "", "serviceuser_token_remaining_lifetime_seconds") // absent before the first token
+		c.Hooks().RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond,
+			Expiry: time.Now().Add(time.Hour)})
+		compare(t, c, `
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# TYPE serviceuser_token_refreshes_total counter
+serviceuser_token_refreshes_total{mode="waited",outcome="ok"} 1
+# HELP serviceuser_token_remaining_lifetime_seconds Time left until the last token obtained expires; absent before the first token.
+# TYPE serviceuser_token_remaining_lifetime_seconds gauge
+serviceuser_token_remaining_lifetime_seconds 3600
+`, "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds", "serviceuser_token_refresh_errors_total")
+		h := histogram(t, c, "serviceuser_token_refresh_duration_seconds", map[string]string{"mode": "waited", "outcome": "ok"})
+		assert.Equal(t, uint64(1), h.GetSampleCount())
+		assert.InDelta(t, 0.25, h.GetSampleSum(), 1e-9)
+
+		time.Sleep(10 * time.Minute)
+		assert.InDelta(t, 3000, gaugeValue(t, c), 1e-9)
+		time.Sleep(2 * time.Hour)
+		assert.Zero(t, gaugeValue(t, c))
+	})
+}
+
+// gaugeValue is the remaining lifetime.
+func gaugeValue(t *testing.T, c *serviceuserprom.Collector) float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == "serviceuser_token_remaining_lifetime_seconds" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no remaining lifetime")
+	return 0
+}
+
+func TestFailedRefreshesByKind(t *testing.T) {
+	c := serviceuserprom.New("")
+	h := c.Hooks()
+	h.RefreshDone(serviceuser.RefreshDoneInfo{Duration: time.Second,
+		Err: &serviceuser.TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"}})
+	h.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "Errors.User.NotActive"}})
+	h.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Err: errors.New("dial tcp: connection refused")})
+	compare(t, c, `
+# HELP serviceuser_token_refresh_errors_total Token requests that failed, by error type, endpoint, HTTP status and OAuth error code.
+# TYPE serviceuser_token_refresh_errors_total counter
+serviceuser_token_refresh_errors_total{code="",endpoint="",error_type="*errors.errorString",mode="waited",status_code=""} 1
+serviceuser_token_refresh_errors_total{code="other",endpoint="token",error_type="*serviceuser.TokenError",mode="waited",status_code="400"} 1
+serviceuser_token_refresh_errors_total{code="server_error",endpoint="token",error_type="*serviceuser.TokenError",mode="ahead",status_code="500"} 1
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# TYPE serviceuser_token_refreshes_total counter
+serviceuser_token_refreshes_total{mode="ahead",outcome="error"} 1
+serviceuser_token_refreshes_total{mode="waited",outcome="error"} 2
+`, "serviceuser_token_refresh_errors_total", "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds")
+	hist := histogram(t, c, "serviceuser_token_refresh_duration_seconds",
+		map[string]string{"mode": "ahead", "outcome": "error", "error_type": "*serviceuser.TokenError"})
+	assert.InDelta(t, 1, hist.GetSampleSum(), 1e-9)
+}
+
+func TestRejectionsReloadsAndDiscovery(t *testing.T) {
+	c := serviceuserprom.New("")
+	h := c.Hooks()
+	h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+	h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401})
+	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
+	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
+	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
+	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Err: &serviceuser.DiscoveryError{StatusCode: 503}})
+	compare(t, c, `
+# HELP serviceuser_credential_reloads_total Changes of a watched credential file, used (ok) or refused.
+# TYPE serviceuser_credential_reloads_total counter
+serviceuser_credential_reloads_total{error_type="",outcome="ok"} 1
+serviceuser_credential_reloads_total{error_type="*serviceuser.KeyFileError",outcome="refused"} 1
+# HELP serviceuser_discovery_fetches_total Fetches of the discovery document.
+# TYPE serviceuser_discovery_fetches_total counter
+serviceuser_discovery_fetches_total{error_type="",outcome="ok"} 1
+serviceuser_discovery_fetches_total{error_type="*serviceuser.DiscoveryError",outcome="error"} 1
+# HELP serviceuser_token_rejections_total API answers refusing a token the transport sent.
+# TYPE serviceuser_token_rejections_total counter
+serviceuser_token_rejections_total{dropped="false",retried="false",status_code="401"} 1
+serviceuser_token_rejections_total{dropped="true",retried="true",status_code="401"} 1
+`, "serviceuser_credential_reloads_total", "serviceuser_discovery_fetches_total", "serviceuser_token_rejections_total")
+	assert.InDelta(t, 0.02, histogram(t, c, "serviceuser_discovery_duration_seconds", map[string]string{"outcome": "ok"}).GetSampleSum(), 1e-9)
+}
+
+func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
+	c := serviceuserprom.New("")
+	h := c.Hooks()
+	for range 3 {
+		h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
+	}
+	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
+	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
+	compare(t, c, `
+# HELP serviceuser_introspections_total Introspect calls, by outcome, whether the cache answered and whether the token is active.
+# TYPE serviceuser_introspections_total counter
+serviceuser_introspections_total{active="",cache_hit="false",error_type="*serviceuser.TokenError",outcome="error"} 1
+serviceuser_introspections_total{active="false",cache_hit="false",error_type="",outcome="ok"} 1
+serviceuser_introspections_total{active="true",cache_hit="true",error_type="",outcome="ok"} 3
+`, "serviceuser_introspections_total")
+	assert.Equal(t, uint64(3), histogram(t, c, "serviceuser_introspection_duration_seconds",
+		map[string]string{"outcome": "ok", "cache_hit": "true"}).GetSampleCount())
+}
+
+func TestNamesFollowPrometheusConventions(t *testing.T) {
+	c := serviceuserprom.New("myapp")
+	feedEverything(c.Hooks(), "nothing secret")
+	problems, err := testutil.CollectAndLint(c)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+	n, err := testutil.GatherAndCount(registry(t, c))
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	families, err := registry(t, c).Gather()
+	require.NoError(t, err)
+	assert.Len(t, families, 10, "every metric, the gauge included")
+	for _, f := range families {
+		assert.True(t, strings.HasPrefix(f.GetName(), "myapp_"), f.GetName())
+	}
+}
+
+// registry is a pedantic registry holding c alone.
+func registry(t *testing.T, c prometheus.Collector) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	return reg
+}
