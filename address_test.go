@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -70,7 +71,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
-	in, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: issuer, Address: address, Header: extra, HTTPClient: hc}.NewIntrospector(ctx)
+	in, err := introspection.Config{Key: appKey, Issuer: issuer, Address: address, Header: extra, HTTPClient: hc}.NewIntrospector(ctx)
 	require.NoError(t, err)
 	result, err := in.Introspect(ctx, tok.AccessToken)
 	require.NoError(t, err)
@@ -144,7 +145,7 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 		"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Address: address, HTTPClient: hc},
 		"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Address: address, HTTPClient: hc},
 		"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Address: address, HTTPClient: hc},
-		"IntrospectionConfig":     serviceuser.IntrospectionConfig{Key: appKey, Issuer: issuer, Address: address, HTTPClient: hc},
+		"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Address: address, HTTPClient: hc},
 	}
 	for name, cfg := range configs {
 		t.Run(name, func(t *testing.T) {
@@ -164,7 +165,7 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 				_, err = ts.Client().Get(issuer + "/management/v1/orgs/me")
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
-			case serviceuser.IntrospectionConfig:
+			case introspection.Config:
 				_, err = c.NewIntrospector(ctx)
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 			}
@@ -250,7 +251,7 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 			"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Header: h},
 			"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Header: h},
 			"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Header: h},
-			"IntrospectionConfig":     serviceuser.IntrospectionConfig{Key: appKey, Issuer: issuer, Header: h},
+			"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Header: h},
 		}
 		for name, cfg := range configs {
 			err := cfg.Validate()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
+
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // MaxAssertionLifetime is the longest assertion lifetime ZITADEL documents.
@@ -135,7 +137,7 @@ func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (strin
 	if key == nil {
 		return "", &ConfigError{Field: "key", Problem: "missing"}
 	}
-	aud, err := normalizeIssuer(audience)
+	aud, err := urlpolicy.NormalizeIssuer(audience, false)
 	if err != nil {
 		return "", &ConfigError{Field: "audience", Problem: err.Error()}
 	}

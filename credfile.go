@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"unicode"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // Reading credentials (key files, personal access tokens) from files and
@@ -116,7 +118,7 @@ func credentialShape(s string) string {
 		return "key file JSON"
 	case strings.Contains(t, "-----BEGIN"):
 		return "a PEM private key"
-	case jwtPattern.MatchString(t):
+	case redact.ContainsJWT(t):
 		return "a JWT"
 	case bom:
 		return "text after a byte order mark"

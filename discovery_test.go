@@ -126,13 +126,6 @@ func serveStatus(status int, header ...string) func(w http.ResponseWriter) {
 	}
 }
 
-func applicationKeyFile(t *testing.T) *KeyFile {
-	t.Helper()
-	kf, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), map[string]any{"type": KeyTypeApplication, "userId": nil, "appId": "app-1", "clientId": "client-1"}))
-	require.NoError(t, err)
-	return kf
-}
-
 func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 	for _, member := range []string{"token_endpoint", "introspection_endpoint", "userinfo_endpoint"} {
 		t.Run(member, func(t *testing.T) {
@@ -150,10 +143,6 @@ func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 			_, err = ts.Token()
 			require.ErrorAs(t, err, &de)
 			assert.ErrorContains(t, err, member)
-			in, err := IntrospectionConfig{Key: applicationKeyFile(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
-			require.NoError(t, err)
-			_, err = in.Introspect(context.Background(), "callers-token")
-			require.ErrorAs(t, err, &de)
 			assert.Zero(t, rt.hostHits("example.com"), "nothing sent in clear")
 		})
 	}
@@ -222,43 +211,5 @@ func TestDiscoveryRetriedAfterTransientFailure(t *testing.T) {
 		assert.Equal(t, 3, rt.count("zitadel.example"+discoveryPath))
 		assert.Equal(t, 1, rt.count("zitadel.example/oauth/v2/token"))
 		assert.Zero(t, rt.hostHits("example.com"))
-	})
-}
-
-// TestDiscoveryWaitEndsWithCallerContext: a caller that gives up is not held
-// behind another caller's discovery request.
-func TestDiscoveryWaitEndsWithCallerContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		release := make(chan struct{})
-		rt := newInProcess(fakeZitadel(func(w http.ResponseWriter) {
-			<-release
-			serveDoc(nil)(w)
-		}))
-		d := newDiscovery(newCaller(rt.client(), time.Hour), fakeIssuer, nil)
-		first := make(chan error, 1)
-		go func() {
-			_, err := d.endpoints(context.Background())
-			first <- err
-		}()
-		synctest.Wait() // the first caller's request is in flight
-
-		ctx, cancel := context.WithCancel(context.Background())
-		second := make(chan error, 1)
-		go func() {
-			_, err := d.endpoints(ctx)
-			second <- err
-		}()
-		synctest.Wait()
-		cancel()
-		synctest.Wait()
-		select {
-		case err := <-second:
-			assert.ErrorIs(t, err, context.Canceled)
-		default:
-			t.Error("a cancelled caller still waits for another caller's discovery")
-		}
-		close(release)
-		assert.NoError(t, <-first)
-		assert.Equal(t, 1, rt.count("zitadel.example"+discoveryPath))
 	})
 }

@@ -30,16 +30,13 @@
 //   - [PATConfig]: a personal access token. It is static, so a 401 from the
 //     server becomes [ErrPATRejected] instead of a new token.
 //
-// The other side, an API checking the tokens its callers send, uses
-// [IntrospectionConfig] with an API application's key (or
-// [NewApplicationSignerKey]): [IntrospectionConfig.NewIntrospector] gives an
-// [Introspector], whose [Introspector.Middleware] lets through requests with
-// an active token and hands the result to handlers
-// ([IntrospectionFromContext]). ZITADEL answers {"active":false} both for a
-// token whose audience lacks the API's project (callers must request
-// [ScopeProjectAudience] with the project's id) and for a wrong or deleted API
-// application key: the answer cannot tell the two apart, so check both when
-// every token is inactive.
+// The other side, an API checking the tokens its callers send, is package
+// [github.com/go-serviceuser/serviceuser/introspection], with an API
+// application's key (or [NewApplicationSignerKey]). ZITADEL answers
+// {"active":false} both for a token whose audience lacks the API's project
+// (callers must request [ScopeProjectAudience] with the project's id) and for
+// a wrong or deleted API application key: the answer cannot tell the two
+// apart, so check both when every token is inactive.
 //
 // # Lifetimes
 //

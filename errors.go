@@ -6,13 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // ErrInsecureURL is matched (with errors.Is) by every refusal of a URL that
 // would carry a credential over plain http to a host that is not loopback: a
 // configured URL, a discovered endpoint, a Transport's request. Set
-// InsecureAllowPlainHTTP (on the config or the Transport) to allow it.
-var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plain http")
+// InsecureAllowPlainHTTP (on the config or the Transport) to allow it. Its
+// text is "serviceuser: refusing to send a token over plain http".
+var ErrInsecureURL = urlpolicy.ErrInsecureURL
 
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")

@@ -74,54 +74,6 @@ func ExampleFetchUserinfo() {
 	// Output: true true
 }
 
-// A backend API checks the tokens its callers send, authenticating to
-// ZITADEL with an API application's key.
-func ExampleIntrospector_Middleware() {
-	zitadel := serviceusertest.NewServer()
-	defer zitadel.Close()
-	app := zitadel.NewApplication()
-	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
-	in, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
-	if err != nil {
-		log.Fatal(err)
-	}
-	api := httptest.NewServer(in.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, _ := serviceuser.IntrospectionFromContext(r.Context())
-		fmt.Fprintf(w, "hello, %s", info.Username)
-	})))
-	defer api.Close()
-
-	// A caller with a service user's token for the API's project gets in;
-	// one without does not.
-	user := zitadel.NewServiceUser()
-	key, err := serviceuser.ParseKeyFile(user.KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
-	scopes := []string{"openid", serviceuser.ScopeProjectAudience(app.ProjectID)}
-	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background())
-	resp, err := caller.Get(api.URL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode, string(body) == "hello, "+user.Username)
-
-	resp, err = http.Get(api.URL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	resp.Body.Close()
-	fmt.Println(resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
-	// Output:
-	// 200 true
-	// 401 Bearer
-}
-
 // Calls to ZITADEL's Management API (REST) act on another organization when
 // OrgID is set. The request here goes to a stand-in for the API.
 func ExampleConfig_managementAPI() {

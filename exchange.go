@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 )
 
 // GrantTypeJWTBearer is the RFC 7523 section 2.1 grant type. (The similar
@@ -38,40 +41,24 @@ type tokenRequest struct {
 	secrets []string
 }
 
-// exchange POSTs the request's form and parses the answer as a token response.
-func (c *caller) exchange(ctx context.Context, tr tokenRequest) (*oauth2.Token, error) {
+// exchange POSTs the request's form with c and parses the answer as a token response.
+func exchange(ctx context.Context, c *httpcall.Caller, tr tokenRequest) (*oauth2.Token, error) {
 	sentAt := time.Now().Round(0)
-	resp, body, err := c.postForm(ctx, tr)
+	resp, body, err := c.PostForm(ctx, httpcall.Form{URL: tr.url, Values: tr.form, BasicUser: tr.basicUser, BasicPassword: tr.basicPassword})
 	if err != nil {
 		return nil, networkError(EndpointToken, resp, err)
 	}
-	return parseTokenResponse(answer{endpoint: EndpointToken, grant: tr.form.Get("grant_type"), resp: resp, body: body, secrets: tr.secrets}, sentAt)
-}
-
-// postForm sends the request's form and returns the answer, body read.
-func (c *caller) postForm(ctx context.Context, tr tokenRequest) (*http.Response, []byte, error) {
-	req, err := http.NewRequest(http.MethodPost, tr.url, strings.NewReader(tr.form.Encode()))
-	if err != nil {
-		return nil, nil, fmt.Errorf("bad URL: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if tr.basicUser != "" {
-		req.SetBasicAuth(url.QueryEscape(tr.basicUser), url.QueryEscape(tr.basicPassword))
-	}
-	return c.do(ctx, req)
+	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: tr.form.Get("grant_type"), Resp: resp, Body: body, Secrets: tr.secrets}, sentAt)
 }
 
 // tokenResponse is RFC 6749's access token response and error response.
 type tokenResponse struct {
-	AccessToken      string    `json:"access_token"`
-	TokenType        string    `json:"token_type"`
-	ExpiresIn        expiresIn `json:"expires_in"`
-	IDToken          string    `json:"id_token"`
-	Scope            string    `json:"scope"`
-	Error            string    `json:"error"`
-	ErrorDescription string    `json:"error_description"`
-	ErrorURI         string    `json:"error_uri"`
+	AccessToken string    `json:"access_token"`
+	TokenType   string    `json:"token_type"`
+	ExpiresIn   expiresIn `json:"expires_in"`
+	IDToken     string    `json:"id_token"`
+	Scope       string    `json:"scope"`
+	answer.Fields
 }
 
 // expiresIn accepts a JSON number or a numeric string, as some servers send.
@@ -99,14 +86,14 @@ func (e *expiresIn) UnmarshalJSON(data []byte) error {
 // parseTokenResponse turns a token endpoint answer into a token, or into a
 // *TokenError that unwraps to *oauth2.RetrieveError. sentAt is when the
 // request was sent: the token's lifetime counts from then.
-func parseTokenResponse(a answer, sentAt time.Time) (*oauth2.Token, error) {
+func parseTokenResponse(a answer.Answer, sentAt time.Time) (*oauth2.Token, error) {
 	var tr tokenResponse
-	jsonErr := json.Unmarshal(bytes.TrimSpace(a.body), &tr)
+	jsonErr := json.Unmarshal(bytes.TrimSpace(a.Body), &tr)
 	fail := func(description string) error {
-		return a.error(&tr, description, sentAt)
+		return tokenError(a.Error(tr.Fields, []string{tr.AccessToken, tr.IDToken}, description, sentAt))
 	}
 	switch {
-	case a.resp.StatusCode < 200 || a.resp.StatusCode > 299:
+	case a.Resp.StatusCode < 200 || a.Resp.StatusCode > 299:
 		return nil, fail("")
 	case jsonErr != nil:
 		return nil, fail("malformed token response: " + jsonProblem(jsonErr))
@@ -143,4 +130,12 @@ func bearerType(t string) (string, error) {
 		return "Bearer", nil
 	}
 	return "", fmt.Errorf("token_type %q is not Bearer", truncate(t, 20))
+}
+
+// Authorization header can carry.
+var b64tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
+
+// validBearerToken reports whether token can be sent in an Authorization header.
+func validBearerToken(token string) bool {
+	return b64tokenPattern.MatchString(token)
 }

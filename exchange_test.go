@@ -81,7 +81,7 @@ func TestParseTokenResponseErrors(t *testing.T) {
 		"expires_in word":        {response(200), `{"access_token":"at","expires_in":"soon"}`, "", `malformed token response: expires_in "soon" is not a number`, 0, false},
 		"429 Retry-After secs":   {response(429, "Retry-After", "7"), `{"error":"slow_down"}`, "slow_down", "", 7 * time.Second, false},
 		"503 Retry-After date":   {response(503, "Retry-After", sentAt.Add(90*time.Second).Format(http.TimeFormat)), ``, "", "Service Unavailable", 90 * time.Second, false},
-		"Retry-After absurd":     {response(503, "Retry-After", "99999999"), ``, "", "Service Unavailable", maxRetryAfter, false},
+		"Retry-After absurd":     {response(503, "Retry-After", "99999999"), ``, "", "Service Unavailable", time.Hour, false},
 		"Retry-After negative":   {response(503, "Retry-After", "-3"), ``, "", "Service Unavailable", 0, false},
 		"unsupported_grant":      {response(400), `{"error":"unsupported_grant_type"}`, "unsupported_grant_type", "", 0, true},
 		"redirect":               {response(302, "Location", "https://elsewhere/"), ``, "", "Found", 0, false},
@@ -126,19 +126,12 @@ func TestTokenErrorRedactsSecrets(t *testing.T) {
 		assert.NotContains(t, text, assertion)
 		assert.NotContains(t, text, "opaque-secret-token")
 	}
-	assert.Contains(t, string(re.Body), redacted)
+	assert.Contains(t, string(re.Body), "[redacted]")
 
 	// A body with no error code is what RetrieveError.Error prints in full.
 	_, err = parseResponse(response(502), []byte("upstream said: assertion="+assertion), sentAt, assertion)
 	require.True(t, errors.As(err, &re))
 	assert.NotContains(t, re.Error(), assertion)
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	assert.Equal(t, time.Duration(0), parseRetryAfter("", sentAt))
-	assert.Equal(t, 3*time.Second, parseRetryAfter(" 3 ", sentAt))
-	assert.Equal(t, time.Duration(0), parseRetryAfter("soon", sentAt))
-	assert.Equal(t, time.Duration(0), parseRetryAfter(sentAt.Add(-time.Minute).Format(http.TimeFormat), sentAt))
 }
 
 func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
@@ -175,28 +168,6 @@ func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
 		tok, err := parseResponse(response(200), []byte(body), sentAt)
 		require.NoError(t, err, token)
 		assert.Equal(t, token, tok.AccessToken)
-	}
-}
-
-func TestRedact(t *testing.T) {
-	opaque := "Xk3pQ9zR7vB2mN8wL5tY1uH6jG4fD0sA3eC9bV7nM2q"
-	cases := map[string]struct{ in, want string }{
-		"Bearer credential":               {"Authorization: Bearer abc.def-1", "Authorization: Bearer [redacted]"},
-		"Basic credential":                {`{"echo":"Basic c3ZjOnNlY3JldA=="}`, `{"echo":"Basic [redacted]"}`},
-		"form-encoded Bearer":             {"h=Bearer%20xyz&x=1", "h=Bearer%20[redacted]&x=1"},
-		"prose":                           {"invalid basic auth header; the JWT bearer grant", "invalid basic auth header; the JWT bearer grant"},
-		"challenge parameters":            {`Bearer realm="api", error="invalid_token"`, `Bearer realm="api", error="invalid_token"`},
-		"form fields":                     {"access_token=a1&token_type=bearer&token=t2&client_secret=s3", "access_token=[redacted]&token_type=bearer&token=[redacted]&client_secret=[redacted]"},
-		"client_assertion_type stays":     {"client_assertion_type=urn:x&client_assertion=abc", "client_assertion_type=urn:x&client_assertion=[redacted]"},
-		"JSON members":                    {`{"token":"a\"b","client_assertion":"c","scope":"openid"}`, `{"token":"[redacted]","client_assertion":"[redacted]","scope":"openid"}`},
-		"opaque token":                    {"unknown token " + opaque + " given", "unknown token [redacted] given"},
-		"words, paths and ids":            {"Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys", "Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys"},
-		"given secret, also form-encoded": {"s=ab%2Bcd%2Fef%3D%3D!; raw ab+cd/ef==!", "s=[redacted]!; raw [redacted]!"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, tc.want, redact(tc.in, "ab+cd/ef=="))
-		})
 	}
 }
 

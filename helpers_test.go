@@ -18,6 +18,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -174,5 +175,5 @@ func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
 
 // parseResponse parses a token endpoint answer as the exchange does.
 func parseResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
-	return parseTokenResponse(answer{endpoint: EndpointToken, grant: GrantTypeJWTBearer, resp: resp, body: body, secrets: secrets}, sentAt)
+	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: GrantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets}, sentAt)
 }

@@ -83,8 +83,8 @@ const driftWorthNaming = iatBackdate / 2
 // clockDrift compares the answer's Date header (the server's clock, to the
 // second) with now, when the request was sent, and names an offset that can
 // refuse an assertion; "" when there is none or no Date.
-func clockDrift(resp *http.Response, now time.Time) string {
-	date, err := http.ParseTime(resp.Header.Get("Date"))
+func clockDrift(dateHeader string, now time.Time) string {
+	date, err := http.ParseTime(dateHeader)
 	if err != nil {
 		return ""
 	}

@@ -143,9 +143,3 @@ func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
 		h.CredentialReloaded(i)
 	}
 }
-
-func (h *Hooks) introspectionDone(i IntrospectionDoneInfo) {
-	if h != nil && h.IntrospectionDone != nil {
-		h.IntrospectionDone(i)
-	}
-}

@@ -7,7 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // KeyDescription names the key's kind and size, such as "RSA-2048",
@@ -68,12 +69,4 @@ func (kf KeyFile) LogValue() slog.Value {
 }
 
 // truncate shortens s to at most n bytes, not splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+func truncate(s string, n int) string { return redact.Truncate(s, n) }

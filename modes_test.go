@@ -2,12 +2,9 @@ package serviceuser_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,131 +112,6 @@ func TestSecretNeverPrints(t *testing.T) {
 	assert.Contains(t, out, "[redacted]")
 }
 
-// introspectionSetup makes an API application and a service user's token
-// for the application's project.
-func introspectionSetup(t *testing.T) (*serviceusertest.Server, *serviceuser.Introspector, string, *serviceusertest.ServiceUser, *serviceusertest.Application) {
-	srv := serviceusertest.NewServer()
-	t.Cleanup(srv.Close)
-	app := srv.NewApplication()
-	key, err := serviceuser.ParseKeyFile(app.KeyFile)
-	require.NoError(t, err)
-	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
-	require.NoError(t, err)
-	_, user, cfg := setupOn(t, srv, serviceusertest.KeyRSA)
-	cfg.Scopes = append(cfg.Scopes, app.AudienceScope())
-	tok, err := tokenSource(t, cfg).Token()
-	require.NoError(t, err)
-	return srv, in, tok.AccessToken, user, app
-}
-
-func TestIntrospect(t *testing.T) {
-	srv, in, token, user, _ := introspectionSetup(t)
-	r, err := in.Introspect(context.Background(), token)
-	require.NoError(t, err)
-	assert.True(t, r.Active)
-	assert.Equal(t, user.UserID, r.Subject)
-	assert.Greater(t, r.ExpiresAt, time.Now().Unix())
-
-	r, err = in.Introspect(context.Background(), "not-a-token")
-	require.NoError(t, err)
-	assert.False(t, r.Active)
-	assert.Equal(t, 2, srv.IntrospectionRequests())
-
-	_, err = in.Introspect(context.Background(), token)
-	require.NoError(t, err)
-	assert.Equal(t, 2, srv.IntrospectionRequests(), "active result cached")
-}
-
-func TestIntrospectWithWrongClientAssertion(t *testing.T) {
-	srv, _, token, _, _ := introspectionSetup(t)
-	other := serviceusertest.NewServer() // its application is unknown to srv
-	defer other.Close()
-	key, err := serviceuser.ParseKeyFile(other.NewApplication().KeyFile)
-	require.NoError(t, err)
-	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
-	require.NoError(t, err)
-	// ZITADEL answers a refused client assertion as it answers an inactive token.
-	r, err := in.Introspect(context.Background(), token)
-	require.NoError(t, err)
-	assert.False(t, r.Active)
-
-	_, err = serviceuser.IntrospectionConfig{Key: mustKey(t, srv.NewServiceUser().KeyFile), Issuer: srv.Issuer()}.NewIntrospector(context.Background())
-	var ce *serviceuser.ConfigError
-	assert.ErrorAs(t, err, &ce, "a service user key cannot authenticate an API")
-}
-
-func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {
-	k, err := serviceuser.ParseKeyFile(data)
-	require.NoError(t, err)
-	return k
-}
-
-func TestMiddleware(t *testing.T) {
-	srv, in, token, user, app := introspectionSetup(t)
-	api := httptest.NewServer(in.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, ok := serviceuser.IntrospectionFromContext(r.Context())
-		if ok {
-			io.WriteString(w, info.Subject)
-		}
-	})))
-	defer api.Close()
-	call := func(auth string) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp, string(body)
-	}
-
-	resp, _ := call("")
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.Equal(t, "Bearer", resp.Header.Get("WWW-Authenticate"))
-	resp, _ = call("Bearer not-active")
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.Equal(t, `Bearer error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
-	resp, body := call("Bearer " + token)
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, user.UserID, body)
-
-	// Concurrent requests with a new token: one introspection between them.
-	otherCfg := configFor(t, srv, srv.NewServiceUser())
-	otherCfg.Scopes = append(otherCfg.Scopes, app.AudienceScope())
-	other, err := tokenSource(t, otherCfg).Token()
-	require.NoError(t, err)
-	before := srv.IntrospectionRequests()
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			resp, _ := call("Bearer " + other.AccessToken)
-			assert.Equal(t, http.StatusOK, resp.StatusCode)
-		})
-	}
-	wg.Wait()
-	assert.Equal(t, 1, srv.IntrospectionRequests()-before)
-}
-
-func TestMiddlewareWhenIntrospectionFails(t *testing.T) {
-	srv := serviceusertest.NewServer()
-	defer srv.Close()
-	key := mustKey(t, srv.NewApplication().KeyFile)
-	dead := httptest.NewServer(http.NotFoundHandler())
-	dead.Close()
-	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer(), IntrospectionURL: dead.URL, Timeout: time.Second}.NewIntrospector(context.Background())
-	require.NoError(t, err)
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.Header.Set("Authorization", "Bearer x")
-	in.Middleware(http.NotFoundHandler()).ServeHTTP(rec, req)
-	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	_, err = in.Introspect(context.Background(), "x")
-	assert.False(t, errors.Is(err, context.Canceled))
-	assert.Error(t, err)
-}
-
 func TestOrgIDHeader(t *testing.T) {
 	var got string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(serviceuser.HeaderOrgID) }))
@@ -255,4 +127,10 @@ func TestScopeHelpers(t *testing.T) {
 	assert.Equal(t, "urn:zitadel:iam:org:project:id:123:aud", serviceuser.ScopeProjectAudience("123"))
 	assert.Equal(t, "urn:zitadel:iam:org:id:456", serviceuser.ScopeOrganization("456"))
 	assert.Equal(t, "urn:zitadel:iam:org:project:role:admin", serviceuser.ScopeProjectRole("admin"))
+}
+
+func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {
+	k, err := serviceuser.ParseKeyFile(data)
+	require.NoError(t, err)
+	return k
 }

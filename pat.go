@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
@@ -131,7 +133,7 @@ func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
 		return "", err
 	}
 	if c.Issuer != "" {
-		if _, err := normalizeIssuerURL(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
+		if _, err := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
 			return "", s.fieldError("Issuer", err)
 		}
 	}

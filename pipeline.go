@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/route"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // grant is one way of getting a token at the token endpoint. It only builds
@@ -20,7 +24,7 @@ type grant interface {
 // pipeline obtains tokens for one grant: discovery, then the grant's
 // request, then the exchange.
 type pipeline struct {
-	call      *caller
+	call      *httpcall.Caller
 	endpoints func(context.Context) (*Endpoints, error)
 	scope     string
 	grant     grant
@@ -29,18 +33,14 @@ type pipeline struct {
 // newPipeline connects validated settings to g, over client (nil: a client of
 // the library's own, whose connections closeIdle ends).
 func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
-	issuer, _ := normalizeIssuerURL(s.issuer, s.allowPlainHTTP)
-	call := newOwnCaller(client, s.timeout)
-	call.allowPlainHTTP = s.allowPlainHTTP
-	if route := s.route(call.client.Transport, true); route != nil {
-		call.client.Transport = route
-	}
+	issuer, _ := urlpolicy.NormalizeIssuer(s.issuer, s.allowPlainHTTP)
+	call := route.Caller(client, s.timeout, s.routeOptions())
 	p := &pipeline{call: call, scope: s.scope(), grant: g}
 	if s.tokenURL != "" {
 		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
 		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
 	} else {
-		p.endpoints = newDiscovery(call, issuer, s.hooks).endpoints
+		p.endpoints = discover(call, issuer, s.hooks)
 	}
 	return p
 }
@@ -57,7 +57,7 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	req.url = ep.TokenURL
 	req.form.Set("scope", p.scope)
-	return p.call.exchange(ctx, req)
+	return exchange(ctx, p.call, req)
 }
 
 // grantBuilder validates a config and returns its grant.
@@ -75,7 +75,7 @@ func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSou
 	p := s.newPipeline(client, g)
 	ts := newTokenSource(ctx, p.fetch, api)
 	ts.timing = s.timing
-	ts.closeIdle = p.call.closeIdle
+	ts.closeIdle = p.call.CloseIdle
 	ts.waitBudget = s.timeout
 	if w, ok := g.(watchedCredential); ok {
 		ts.credentialChanged = w.credentialChanged
@@ -93,7 +93,7 @@ func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token,
 		return nil, err
 	}
 	p := s.newPipeline(s.httpClient(ctx), g)
-	defer p.call.closeIdle()
+	defer p.call.CloseIdle()
 	return p.fetch(ctx)
 }
 

@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
+
+// redacted stands for a secret in what the library prints.
+const redacted = redact.Marker
 
 // Secret is a credential (a client secret or a personal access token) that
 // never prints or encodes: every fmt verb, slog, encoding/json, encoding/xml,

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -413,7 +414,7 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 			return err, []any{cfg, &cfg, ts, serviceuser.Transport{Source: ts}, c.Transport}
 		}},
 		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) (error, []any) {
-			cfg := serviceuser.IntrospectionConfig{Key: appKey, Issuer: e.URL}
+			cfg := introspection.Config{Key: appKey, Issuer: e.URL}
 			in, err := cfg.NewIntrospector(context.Background())
 			require.NoError(t, err)
 			_, err = in.Introspect(context.Background(), sentinelIntrospected)
@@ -497,7 +498,7 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 			return err, []any{cfg, cfg.TokenSource(context.Background())}
 		},
 		"introspection with a user key": func() (error, []any) {
-			cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}
+			cfg := introspection.Config{Key: key, Issuer: srv.Issuer()}
 			_, err := cfg.NewIntrospector(context.Background())
 			return err, []any{cfg}
 		},

@@ -8,7 +8,21 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/route"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
+
+// DefaultTimeout (10 s) bounds each request to ZITADEL when Config.Timeout is zero.
+const DefaultTimeout = httpcall.DefaultTimeout
+
+// HeaderInstanceHost names the header by which ZITADEL picks the instance
+// when a request reaches it under another host name than the instance's
+// domain, as by an in-cluster address. The library sets it, to the issuer's
+// host, on every request it sends to a config's Address. Its value is
+// "x-zitadel-instance-host".
+const HeaderInstanceHost = route.HeaderInstanceHost
 
 // settings are what every token config shares: where ZITADEL is, what to
 // ask for and how to reach it. config names the config's type in errors.
@@ -39,11 +53,11 @@ func (s settings) fieldError(field string, err error) error {
 }
 
 func (s settings) validate() error {
-	if _, err := normalizeIssuerURL(s.issuer, s.allowPlainHTTP); err != nil {
+	if _, err := urlpolicy.NormalizeIssuer(s.issuer, s.allowPlainHTTP); err != nil {
 		return s.fieldError("Issuer", err)
 	}
 	if s.tokenURL != "" {
-		if err := checkURL(s.tokenURL, s.allowPlainHTTP); err != nil {
+		if err := urlpolicy.Check(s.tokenURL, s.allowPlainHTTP); err != nil {
 			return s.fieldError("TokenURL", err)
 		}
 	}
@@ -73,8 +87,8 @@ func (s settings) scope() string {
 type apiClient struct {
 	base     http.RoundTripper // nil: http.DefaultTransport
 	orgID    string
-	rejected error         // set for tokens that cannot be renewed (see Transport.RejectedError)
-	zitadel  *zitadelRoute // the config's route to ZITADEL, or nil; also base when set
+	rejected error        // set for tokens that cannot be renewed (see Transport.RejectedError)
+	zitadel  *route.Route // the config's route to ZITADEL, or nil; also base when set
 	hooks    *Hooks
 }
 
@@ -86,10 +100,23 @@ func (s settings) apiClient(client *http.Client) apiClient {
 	if client != nil {
 		api.base = client.Transport
 	}
-	if route := s.route(api.base, false); route != nil {
-		api.base, api.zitadel = route, route
+	if r := route.New(api.base, s.routeOptions(), false); r != nil {
+		api.base, api.zitadel = r, r
 	}
 	return api
+}
+
+// validateRoute checks Address, Header and InsecureAllowPlainHTTP (see route.Validate).
+func (s settings) validateRoute() error {
+	if p := route.Validate(s.routeOptions()); p != nil {
+		return &ConfigError{Config: s.config, Field: p.Field, Problem: p.Text, Err: p.Err}
+	}
+	return nil
+}
+
+// routeOptions are the settings' route to ZITADEL.
+func (s settings) routeOptions() route.Options {
+	return route.Options{Issuer: s.issuer, Address: s.address, Header: s.header, AllowPlainHTTP: s.allowPlainHTTP}
 }
 
 // httpClient returns the configured client, or the one ctx carries under

@@ -3,10 +3,12 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // TestConfigErrorsNameTheirType: every config's errors name the config's
@@ -22,7 +24,7 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},
 		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
 		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
-		"introspection":   {serviceuser.IntrospectionConfig{}.Validate, "serviceuser: IntrospectionConfig.Key: "},
+		"introspection":   {introspection.Config{}.Validate, "serviceuser: introspection.Config.Key: "},
 		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", nil); return err }, "serviceuser: issuer: missing"},
 	}
 	for name, tc := range cases {
@@ -34,4 +36,12 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(err.Error(), "serviceuser:"), "one prefix: %s", err)
 		})
 	}
+}
+
+// TestDocumentedValues keeps the values the docs state in step with the
+// internal packages that define them.
+func TestDocumentedValues(t *testing.T) {
+	assert.Equal(t, 10*time.Second, serviceuser.DefaultTimeout)
+	assert.Equal(t, "x-zitadel-instance-host", serviceuser.HeaderInstanceHost)
+	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
 }

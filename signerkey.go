@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // NewSignerKey returns a service user key whose private key stays in signer,
@@ -36,8 +38,8 @@ func NewSignerKey(signer crypto.Signer, keyID, userID string) (*KeyFile, error) 
 }
 
 // NewApplicationSignerKey is NewSignerKey for an API application's key (type
-// "application"), which authenticates an Introspector: clientID is the
-// application's client id.
+// "application"), which authenticates an introspection.Introspector:
+// clientID is the application's client id.
 func NewApplicationSignerKey(signer crypto.Signer, keyID, clientID string) (*KeyFile, error) {
 	return newSignerKey(KeyFile{Type: KeyTypeApplication, KeyID: keyID, ClientID: clientID}, signer)
 }
@@ -139,7 +141,7 @@ var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
 // signerErrorText is the signer's error as one bounded line without
 // credentials: a KMS client's error may quote its request.
 func signerErrorText(err error) string {
-	s := bearerPattern.ReplaceAllString(redact(err.Error()), "${1}"+redacted)
+	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
 	s = strings.Map(func(r rune) rune {
 		if invisible(r) {
 			return ' '

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -126,7 +127,7 @@ func TestApplicationSignerKeyAuthenticatesIntrospection(t *testing.T) {
 	key, err := serviceuser.NewApplicationSignerKey(signer, app.KeyID, app.ClientID)
 	require.NoError(t, err)
 	assert.Equal(t, serviceuser.KeyTypeApplication, key.Type)
-	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	r, err := in.Introspect(context.Background(), "not-a-token")
 	require.NoError(t, err, "the server accepted the signer's client assertion")

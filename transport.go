@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/route"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // Transport is an http.RoundTripper that sends a bearer token from Source
@@ -47,7 +50,7 @@ type Transport struct {
 	// Hooks, when set, are told of every 401 that blames a token.
 	Hooks *Hooks
 
-	zitadel *zitadelRoute // set by TokenSource.Client: the config's opt-in covers ZITADEL's origins
+	zitadel *route.Route // set by TokenSource.Client: the config's opt-in covers ZITADEL's origins
 }
 
 // ContextTokenSource is a token source whose wait a context can bound: the
@@ -161,7 +164,7 @@ func (t *Transport) authorize(req *http.Request) (*oauth2.Token, error) {
 	if t.Source == nil {
 		return nil, errors.New("serviceuser: Transport.Source is nil")
 	}
-	if !t.InsecureAllowPlainHTTP && !t.zitadel.allowsPlainHTTP(req.URL) && req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
+	if !t.InsecureAllowPlainHTTP && !t.zitadel.AllowsPlainHTTP(req.URL) && req.URL.Scheme != "https" && !urlpolicy.IsLoopback(req.URL.Hostname()) {
 		return nil, fmt.Errorf("%w to %s (use https, or set InsecureAllowPlainHTTP for a network you control)", ErrInsecureURL, req.URL.Host)
 	}
 	if cts, ok := t.Source.(ContextTokenSource); ok {

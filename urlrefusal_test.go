@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -48,7 +49,7 @@ func TestInsecureURLRefusalsMatchErrInsecureURL(t *testing.T) {
 		"Config.Issuer":                  serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
 		"Config.TokenURL":                serviceuser.Config{Key: key, Issuer: "https://zitadel.example.com", TokenURL: "http://zitadel.example.com/oauth/v2/token", HTTPClient: hc}.Validate,
 		"ClientCredentialsConfig.Issuer": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
-		"IntrospectionConfig.IntrospectionURL": serviceuser.IntrospectionConfig{Key: appKey, Issuer: "https://zitadel.example.com",
+		"introspection.Config.IntrospectionURL": introspection.Config{Key: appKey, Issuer: "https://zitadel.example.com",
 			IntrospectionURL: "http://zitadel.example.com/oauth/v2/introspect", HTTPClient: hc}.Validate,
 	}
 	for name, validate := range configs {

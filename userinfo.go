@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 )
 
 // Userinfo is the answer of ZITADEL's userinfo endpoint.
@@ -32,12 +36,12 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
-	body, err := readBody(resp)
+	body, err := httpcall.ReadBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(answer{endpoint: EndpointUserinfo, resp: resp, body: body, secrets: []string{sentToken(ctx, client, resp)}})
+		return nil, endpointError(answer.Answer{Endpoint: EndpointUserinfo, Resp: resp, Body: body, Secrets: []string{sentToken(ctx, client, resp)}})
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
@@ -70,4 +74,14 @@ func sentToken(ctx context.Context, client *http.Client, resp *http.Response) st
 		return ""
 	}
 	return tok.AccessToken
+}
+
+// sentCredential returns the credential of the request's Authorization
+// header (the token after "Bearer "), or "".
+func sentCredential(req *http.Request) string {
+	if req == nil {
+		return ""
+	}
+	_, credential, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+	return strings.TrimSpace(credential)
 }

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -29,7 +30,7 @@ import (
 // 127.0.0.1, the standard health service, and interceptors that let through
 // only calls carrying "authorization: Bearer <token>" with a token the
 // ZITADEL instance reports active at its introspection endpoint
-// (serviceuser.Introspector, authenticated with an API application's key).
+// (introspection.Introspector, authenticated with an API application's key).
 type grpcAPI struct {
 	// Addr is the address to dial, "127.0.0.1:PORT".
 	Addr string
@@ -49,7 +50,7 @@ func startGRPCAPI(zitadel *serviceusertest.Server) (*grpcAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	introspector, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
+	introspector, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func (a *grpcAPI) TransportCredentials() credentials.TransportCredentials {
 
 // grpcBearerAuth checks the bearer token of each incoming call.
 type grpcBearerAuth struct {
-	introspector *serviceuser.Introspector
+	introspector *introspection.Introspector
 }
 
 func (a grpcBearerAuth) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

@@ -19,7 +19,7 @@
 // On the server, UnaryServerInterceptor and StreamServerInterceptor accept
 // only calls whose "authorization: Bearer <token>" metadata holds a token
 // that ZITADEL's introspection endpoint reports active (see
-// serviceuser.Introspector), and hand the introspection result to the
+// introspection.Introspector), and hand the introspection result to the
 // handler through the context (FromContext).
 //
 // This is a separate module so that grpc never becomes a dependency of

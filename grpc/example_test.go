@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -75,7 +76,7 @@ func ExampleUnaryServerInterceptor() {
 		fmt.Println(err)
 		return
 	}
-	introspector, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(ctx)
+	introspector, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(ctx)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -153,7 +154,7 @@ func startExampleAPI(zitadel *serviceusertest.Server) (*exampleAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := serviceuser.IntrospectionConfig{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer()}.NewIntrospector(context.Background())
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -67,11 +68,11 @@ func newSource(t *testing.T, z *serviceusertest.Server) *serviceuser.TokenSource
 
 // newIntrospector checks tokens at z with a new API application's key,
 // without a cache, so that a revoked token is refused at once.
-func newIntrospector(t *testing.T, z *serviceusertest.Server) *serviceuser.Introspector {
+func newIntrospector(t *testing.T, z *serviceusertest.Server) *introspection.Introspector {
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(apiApp(z).KeyFile)
 	require.NoError(t, err)
-	in, err := serviceuser.IntrospectionConfig{Key: key, Issuer: z.Issuer(), CacheTTL: -1}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: key, Issuer: z.Issuer(), CacheTTL: -1}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	return in
 }
@@ -85,8 +86,8 @@ type api struct {
 
 	calls   atomic.Int32 // calls received, before authentication
 	mu      sync.Mutex
-	orgIDs  []string                     // x-zitadel-orgid of each call
-	results []*serviceuser.Introspection // FromContext in each authenticated handler
+	orgIDs  []string                // x-zitadel-orgid of each call
+	results []*introspection.Result // FromContext in each authenticated handler
 }
 
 // startAPI starts an api checking tokens with in, over TLS when secure.
@@ -145,10 +146,10 @@ func (a *api) record(ctx context.Context) {
 	a.results = append(a.results, r)
 }
 
-func (a *api) seen() (orgIDs []string, results []*serviceuser.Introspection) {
+func (a *api) seen() (orgIDs []string, results []*introspection.Result) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]string(nil), a.orgIDs...), append([]*serviceuser.Introspection(nil), a.results...)
+	return append([]string(nil), a.orgIDs...), append([]*introspection.Result(nil), a.results...)
 }
 
 // dial connects to a over TLS, or plainly when a is plain, with opts.

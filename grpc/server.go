@@ -9,15 +9,15 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // Introspector checks an access token at ZITADEL's introspection endpoint,
-// as *serviceuser.Introspector does. An inactive token is an answer, not an
+// as *introspection.Introspector does. An inactive token is an answer, not an
 // error; an error means the endpoint could not tell. Wrap it to log such
 // errors: the server interceptors do not pass their text to callers.
 type Introspector interface {
-	Introspect(ctx context.Context, token string) (*serviceuser.Introspection, error)
+	Introspect(ctx context.Context, token string) (*introspection.Result, error)
 }
 
 // UnaryServerInterceptor returns an interceptor that lets a call through
@@ -61,14 +61,14 @@ type introspectionKey struct{}
 
 // NewContext returns a copy of ctx holding r, as the server interceptors
 // hand it to handlers; tests of handlers can use it.
-func NewContext(ctx context.Context, r *serviceuser.Introspection) context.Context {
+func NewContext(ctx context.Context, r *introspection.Result) context.Context {
 	return context.WithValue(ctx, introspectionKey{}, r)
 }
 
 // FromContext returns the introspection result of the call's token, put
 // there by the server interceptors.
-func FromContext(ctx context.Context) (*serviceuser.Introspection, bool) {
-	r, ok := ctx.Value(introspectionKey{}).(*serviceuser.Introspection)
+func FromContext(ctx context.Context) (*introspection.Result, bool) {
+	r, ok := ctx.Value(introspectionKey{}).(*introspection.Result)
 	return r, ok && r != nil
 }
 

@@ -13,16 +13,16 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/go-serviceuser/serviceuser"
 	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // refuseAll reports every token inactive.
 type refuseAll struct{}
 
-func (refuseAll) Introspect(context.Context, string) (*serviceuser.Introspection, error) {
-	return &serviceuser.Introspection{}, nil
+func (refuseAll) Introspect(context.Context, string) (*introspection.Result, error) {
+	return &introspection.Result{}, nil
 }
 
 func TestServerAcceptsActiveTokenAndHandsOverResult(t *testing.T) {
@@ -118,13 +118,13 @@ func TestServerUnavailableWhenIntrospectionFails(t *testing.T) {
 // failing is an introspector that cannot tell.
 type failing struct{ err error }
 
-func (f failing) Introspect(context.Context, string) (*serviceuser.Introspection, error) {
+func (f failing) Introspect(context.Context, string) (*introspection.Result, error) {
 	return nil, f.err
 }
 
 func TestServerInterceptorsDirectly(t *testing.T) {
 	incoming := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer tok"))
-	active := &serviceuser.Introspection{Active: true, Subject: "u1"}
+	active := &introspection.Result{Active: true, Subject: "u1"}
 	tests := []struct {
 		name string
 		in   grpcauth.Introspector
@@ -138,7 +138,7 @@ func TestServerInterceptorsDirectly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got *serviceuser.Introspection
+			var got *introspection.Result
 			handler := func(ctx context.Context, _ any) (any, error) {
 				got, _ = grpcauth.FromContext(ctx)
 				return "ok", nil
@@ -163,9 +163,9 @@ func TestServerCancelledCaller(t *testing.T) {
 	assert.Equal(t, codes.Canceled, status.Code(err))
 }
 
-type staticIntrospector struct{ r *serviceuser.Introspection }
+type staticIntrospector struct{ r *introspection.Result }
 
-func (s staticIntrospector) Introspect(context.Context, string) (*serviceuser.Introspection, error) {
+func (s staticIntrospector) Introspect(context.Context, string) (*introspection.Result, error) {
 	return s.r, nil
 }
 
@@ -174,7 +174,7 @@ func TestFromContext(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = grpcauth.FromContext(grpcauth.NewContext(context.Background(), nil))
 	assert.False(t, ok)
-	r := &serviceuser.Introspection{Active: true}
+	r := &introspection.Result{Active: true}
 	got, ok := grpcauth.FromContext(grpcauth.NewContext(context.Background(), r))
 	assert.True(t, ok)
 	assert.Same(t, r, got)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // runToken prints an access token, or its details as JSON with -json.
@@ -217,7 +218,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 		return &keyError{fmt.Errorf("introspect needs an API application key (type %q), not a key of type %q",
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
-	cfg := serviceuser.IntrospectionConfig{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
+	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
 		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
 		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 	in, err := cfg.NewIntrospector(ctx)
@@ -293,7 +294,7 @@ func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
 
 // printIntrospection prints the answer's fields that are set, one per line,
 // or the whole answer as JSON.
-func printIntrospection(w io.Writer, r *serviceuser.Introspection, asJSON bool) error {
+func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, r)
 	}

@@ -1,14 +1,17 @@
-package serviceuser
+// Package redact makes text from servers and users safe to keep in errors
+// and logs: it removes credentials and bounds the length.
+package redact
 
 import (
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
-// redacted replaces secrets in text that may be shown to a user.
-const redacted = "[redacted]"
+// Marker replaces secrets in text that may be shown to a user.
+const Marker = "[redacted]"
 
 // minSecretLength: shorter values are not credentials, and replacing them
 // would mangle ordinary words.
@@ -19,6 +22,9 @@ const maxEchoedBody = 2 << 10
 
 // jwtPattern matches compact JWS/JWE values, whatever issued them.
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_\-.]*`)
+
+// ContainsJWT reports whether s holds something shaped like a JWT.
+func ContainsJWT(s string) bool { return jwtPattern.MatchString(s) }
 
 // tokenFields are the JSON members and form fields that carry credentials.
 const tokenFields = `access_token|id_token|refresh_token|assertion|client_secret|client_assertion|token`
@@ -50,20 +56,20 @@ var authProse = map[string]bool{
 // decides whether one looks random enough to be a credential.
 var opaqueTokenPattern = regexp.MustCompile(`[A-Za-z0-9\-_+/]{32,}=*`)
 
-// redact removes from s the given secrets (also form-encoded), JWTs, the
+// String removes from s the given secrets (also form-encoded), JWTs, the
 // credentials of Basic and Bearer authorization values, the values of
 // credential-carrying JSON members and form fields, and opaque token-shaped
 // strings; and truncates it to maxEchoedBody.
-func redact(s string, secrets ...string) string {
+func String(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= minSecretLength {
-			s = strings.ReplaceAll(s, secret, redacted)
-			s = strings.ReplaceAll(s, url.QueryEscape(secret), redacted)
+			s = strings.ReplaceAll(s, secret, Marker)
+			s = strings.ReplaceAll(s, url.QueryEscape(secret), Marker)
 		}
 	}
-	s = jwtPattern.ReplaceAllString(s, redacted)
-	s = tokenFieldPattern.ReplaceAllString(s, "${1}"+redacted+"${2}")
-	s = formFieldPattern.ReplaceAllString(s, "${1}"+redacted)
+	s = jwtPattern.ReplaceAllString(s, Marker)
+	s = tokenFieldPattern.ReplaceAllString(s, "${1}"+Marker+"${2}")
+	s = formFieldPattern.ReplaceAllString(s, "${1}"+Marker)
 	s = redactAuthorization(s)
 	s = opaqueTokenPattern.ReplaceAllStringFunc(s, redactOpaque)
 	if len(s) > maxEchoedBody {
@@ -88,7 +94,7 @@ func redactAuthorization(s string) string {
 			continue
 		}
 		b.WriteString(s[last:m[4]])
-		b.WriteString(redacted)
+		b.WriteString(Marker)
 		last = m[5]
 	}
 	b.WriteString(s[last:])
@@ -102,40 +108,32 @@ func redactOpaque(run string) string {
 	if strings.ContainsAny(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
 		strings.ContainsAny(run, "abcdefghijklmnopqrstuvwxyz") &&
 		strings.ContainsAny(run, "0123456789") {
-		return redacted
+		return Marker
 	}
 	return run
 }
 
-// redactHeader returns a copy of h with every value redacted.
-func redactHeader(h http.Header, secrets []string) http.Header {
+// Header returns a copy of h with every value redacted.
+func Header(h http.Header, secrets []string) http.Header {
 	if h == nil {
 		return nil
 	}
 	out := make(http.Header, len(h))
 	for name, values := range h {
 		for _, v := range values {
-			out[name] = append(out[name], redact(v, secrets...))
+			out[name] = append(out[name], String(v, secrets...))
 		}
 	}
 	return out
 }
 
-// sentCredential returns the credential of the request's Authorization
-// header (the token after "Bearer "), or "".
-func sentCredential(req *http.Request) string {
-	if req == nil {
-		return ""
+// Truncate shortens s to at most n bytes, not splitting a UTF-8 sequence.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	_, credential, _ := strings.Cut(req.Header.Get("Authorization"), " ")
-	return strings.TrimSpace(credential)
-}
-
-// b64tokenPattern is RFC 6750's b64token, the only form of bearer token an
-// Authorization header can carry.
-var b64tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
-
-// validBearerToken reports whether token can be sent in an Authorization header.
-func validBearerToken(token string) bool {
-	return b64tokenPattern.MatchString(token)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -1,4 +1,6 @@
-package serviceuser
+// Package route carries a config's route to ZITADEL (Address, Header,
+// InsecureAllowPlainHTTP) as a RoundTripper layer, and checks it.
+package route
 
 import (
 	"fmt"
@@ -8,6 +10,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // HeaderInstanceHost names the header by which ZITADEL picks the instance
@@ -16,49 +23,68 @@ import (
 // host, on every request it sends to a config's Address.
 const HeaderInstanceHost = "x-zitadel-instance-host"
 
-// zitadelRoute is the RoundTripper layer between the library's requests and
+// Route is the RoundTripper layer between the library's requests and
 // the HTTP client's transport that carries a config's Address and Header:
 // requests to the issuer's origin go to the address instead, naming the
 // instance by HeaderInstanceHost, and requests to ZITADEL carry the extra
 // headers. Requests to other origins pass untouched, except that the token
 // pipeline's (everyRequest) all go to ZITADEL and carry the headers.
-type zitadelRoute struct {
+type Route struct {
 	base           http.RoundTripper // nil: http.DefaultTransport
 	issuer         string            // the issuer's origin (see origin)
 	instanceHost   string            // the issuer's host[:port]
 	address        *url.URL          // where requests to the issuer go; nil: the issuer itself
-	header         http.Header       // canonical keys, checked by checkHeader
+	header         http.Header       // canonical keys, checked by Validate
 	everyRequest   bool
 	allowPlainHTTP bool // the config's InsecureAllowPlainHTTP, for ZITADEL's origins only
 }
 
-// route is the config's route to ZITADEL over base, or nil when the config
-// asks for none. It is built from validated settings; others fail before
-// any request, so nil is enough for them.
-func (s settings) route(base http.RoundTripper, everyRequest bool) *zitadelRoute {
-	if s.address == "" && len(s.header) == 0 && !s.allowPlainHTTP {
+// Options are a config's fields that make its route.
+type Options struct {
+	Issuer, Address string
+	Header          http.Header
+	AllowPlainHTTP  bool
+}
+
+// New returns the route of o over base, or nil when o asks for none. o must
+// have passed Validate; others fail before any request, so nil is enough for
+// them. everyRequest is true for the token pipeline, whose requests all go
+// to ZITADEL.
+func New(base http.RoundTripper, o Options, everyRequest bool) *Route {
+	if o.Address == "" && len(o.Header) == 0 && !o.AllowPlainHTTP {
 		return nil
 	}
-	iss, err := url.Parse(strings.TrimSpace(s.issuer))
+	iss, err := url.Parse(strings.TrimSpace(o.Issuer))
 	if err != nil || iss.Host == "" {
 		return nil
 	}
-	r := &zitadelRoute{base: base, issuer: origin(iss), instanceHost: iss.Host, everyRequest: everyRequest,
-		allowPlainHTTP: s.allowPlainHTTP, header: http.Header{}}
-	for k, v := range s.header {
+	r := &Route{base: base, issuer: origin(iss), instanceHost: iss.Host, everyRequest: everyRequest,
+		allowPlainHTTP: o.AllowPlainHTTP, header: http.Header{}}
+	for k, v := range o.Header {
 		k = http.CanonicalHeaderKey(k)
 		r.header[k] = append(r.header[k], v...)
 	}
-	if s.address != "" {
-		if r.address, err = parseAddress(s.address); err != nil {
+	if o.Address != "" {
+		if r.address, err = parseAddress(o.Address); err != nil {
 			return nil
 		}
 	}
 	return r
 }
 
+// Caller returns a caller of its own (see httpcall.NewOwn) over client whose
+// every request takes o's route.
+func Caller(client *http.Client, timeout time.Duration, o Options) *httpcall.Caller {
+	c := httpcall.NewOwn(client, timeout)
+	c.AllowPlainHTTP = o.AllowPlainHTTP
+	if r := New(c.Client.Transport, o, true); r != nil {
+		c.Client.Transport = r
+	}
+	return c
+}
+
 // RoundTrip sends req by the route. It does not modify req.
-func (r *zitadelRoute) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 	toIssuer := origin(req.URL) == r.issuer
 	toAddress := r.address != nil && origin(req.URL) == origin(r.address)
 	if !toIssuer && !toAddress && !r.everyRequest {
@@ -77,16 +103,16 @@ func (r *zitadelRoute) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.baseTransport().RoundTrip(out)
 }
 
-func (r *zitadelRoute) baseTransport() http.RoundTripper {
+func (r *Route) baseTransport() http.RoundTripper {
 	if r.base != nil {
 		return r.base
 	}
 	return http.DefaultTransport
 }
 
-// allowsPlainHTTP reports whether the config opted in to plain http and u is
+// AllowsPlainHTTP reports whether the config opted in to plain http and u is
 // ZITADEL's (the issuer's or the address's origin). r may be nil.
-func (r *zitadelRoute) allowsPlainHTTP(u *url.URL) bool {
+func (r *Route) AllowsPlainHTTP(u *url.URL) bool {
 	if r == nil || !r.allowPlainHTTP {
 		return false
 	}
@@ -108,31 +134,37 @@ func origin(u *url.URL) string {
 func parseAddress(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%q is not an http or https URL with a host", truncate(raw, 100))
+		return nil, fmt.Errorf("%q is not an http or https URL with a host", redact.Truncate(raw, 100))
 	}
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", truncate(raw, 100))
+		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.Truncate(raw, 100))
 	}
 	return u, nil
 }
 
-// validateRoute checks Address, Header and InsecureAllowPlainHTTP, which
-// all apply to requests to the issuer's origin, so need an issuer.
-func (s settings) validateRoute() error {
-	if strings.TrimSpace(s.issuer) == "" && (s.address != "" || len(s.header) > 0 || s.allowPlainHTTP) {
-		return s.configError("Issuer", "missing: Address, Header and InsecureAllowPlainHTTP apply to requests to the issuer's origin")
+// Problem is a field of the config that Validate refuses.
+type Problem struct {
+	Field, Text string
+	Err         error // the cause, or nil
+}
+
+// Validate checks Address, Header and InsecureAllowPlainHTTP, which all
+// apply to requests to the issuer's origin, so need an issuer.
+func Validate(o Options) *Problem {
+	if strings.TrimSpace(o.Issuer) == "" && (o.Address != "" || len(o.Header) > 0 || o.AllowPlainHTTP) {
+		return &Problem{Field: "Issuer", Text: "missing: Address, Header and InsecureAllowPlainHTTP apply to requests to the issuer's origin"}
 	}
-	if s.address != "" {
-		u, err := parseAddress(s.address)
+	if o.Address != "" {
+		u, err := parseAddress(o.Address)
 		if err == nil {
-			err = checkURL(u.String(), s.allowPlainHTTP)
+			err = urlpolicy.Check(u.String(), o.AllowPlainHTTP)
 		}
 		if err != nil {
-			return s.fieldError("Address", err)
+			return &Problem{Field: "Address", Text: err.Error(), Err: err}
 		}
 	}
-	if err := checkHeader(s.header); err != nil {
-		return s.fieldError("Header", err)
+	if err := checkHeader(o.Header); err != nil {
+		return &Problem{Field: "Header", Text: err.Error(), Err: err}
 	}
 	return nil
 }
@@ -150,7 +182,7 @@ var reservedHeaders = map[string]string{
 // errors name the header, never its value, which may be a secret.
 func checkHeader(h http.Header) error {
 	for _, k := range slices.Sorted(maps.Keys(h)) {
-		name := truncate(k, 100)
+		name := redact.Truncate(k, 100)
 		if why, ok := reservedHeaders[http.CanonicalHeaderKey(k)]; ok {
 			return fmt.Errorf("header %q %s", name, why)
 		}

@@ -1,4 +1,4 @@
-package serviceuser
+package httpcall
 
 import (
 	"net/http"
@@ -6,7 +6,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+// TestMain fails the run if any goroutine outlives the tests.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestDefaultTransportReplaced: when another package has put a RoundTripper
 // of its own into http.DefaultTransport, the library's transport is a fresh
@@ -14,7 +24,7 @@ import (
 func TestDefaultTransportReplaced(t *testing.T) {
 	std := http.DefaultTransport.(*http.Transport)
 	t.Cleanup(func() { http.DefaultTransport = std })
-	http.DefaultTransport = newInProcess(http.NotFoundHandler())
+	http.DefaultTransport = roundTripperFunc(func(*http.Request) (*http.Response, error) { return nil, nil })
 
 	got := copyDefaultTransport()
 	require.NotNil(t, got)

@@ -1,4 +1,4 @@
-package serviceuser
+package introspection
 
 import (
 	"context"
@@ -6,17 +6,8 @@ import (
 	"strings"
 )
 
-// introspectionKey is the context key of the Introspection Middleware found.
-type introspectionKey struct{}
-
-// IntrospectionFromContext returns what Middleware learnt of the request's token.
-func IntrospectionFromContext(ctx context.Context) (*Introspection, bool) {
-	r, ok := ctx.Value(introspectionKey{}).(*Introspection)
-	return r, ok
-}
-
 // Middleware lets through requests whose bearer token ZITADEL reports active,
-// with the Introspection in their context (see IntrospectionFromContext). A
+// with the Result in their context (see FromContext). A
 // request without a token, or with an inactive one, gets 401 with a
 // WWW-Authenticate challenge (RFC 6750); when the introspection endpoint
 // cannot be reached it gets 503, since nothing is known of the token.
@@ -34,7 +25,7 @@ func (in *Introspector) Middleware(next http.Handler) http.Handler {
 		case !result.Active:
 			challenge(w, "invalid_token")
 		default:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), introspectionKey{}, result)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), resultKey{}, result)))
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package serviceuser
+package introspection_test
 
 import (
 	"context"
@@ -11,21 +11,24 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
-func TestIntrospectionAudienceForms(t *testing.T) {
+func TestResultAudienceForms(t *testing.T) {
 	for body, want := range map[string][]string{
 		`{"active":true,"aud":"api"}`:          {"api"},
 		`{"active":true,"aud":["a","b"]}`:      {"a", "b"},
 		`{"active":true}`:                      nil,
 		`{"active":true,"aud":7,"sub":"user"}`: nil,
 	} {
-		var r Introspection
+		var r introspection.Result
 		require.NoError(t, json.Unmarshal([]byte(body), &r), body)
 		assert.True(t, r.Active, body)
 		assert.Equal(t, want, r.Audience, body)
 	}
-	var r Introspection
+	var r introspection.Result
 	require.NoError(t, json.Unmarshal([]byte(`{"active":true,"aud":7,"sub":"user"}`), &r))
 	assert.Equal(t, "user", r.Subject)
 }
@@ -41,7 +44,7 @@ type blockingIntrospection struct {
 func newBlockingIntrospection() *blockingIntrospection {
 	b := &blockingIntrospection{release: make(chan struct{})}
 	mux := http.NewServeMux()
-	mux.Handle(discoveryPath, fakeZitadel(serveDoc(nil)))
+	mux.Handle(discoveryPath, discoveryHandler(nil))
 	mux.HandleFunc("/oauth/v2/introspect", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-b.release:
@@ -58,20 +61,20 @@ func (b *blockingIntrospection) requests() int {
 	return b.rt.count("zitadel.example/oauth/v2/introspect")
 }
 
-func (b *blockingIntrospection) introspector(t *testing.T, timeout time.Duration) *Introspector {
+func (b *blockingIntrospection) introspector(t *testing.T, timeout time.Duration) *introspection.Introspector {
 	t.Helper()
-	in, err := IntrospectionConfig{Key: applicationKeyFile(t), Issuer: fakeIssuer, HTTPClient: b.rt.client(), Timeout: timeout}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: b.rt.client(), Timeout: timeout}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	return in
 }
 
 type introspectOutcome struct {
-	result *Introspection
+	result *introspection.Result
 	err    error
 }
 
 // introspectAsync runs Introspect in a goroutine; its outcome arrives on the channel.
-func introspectAsync(ctx context.Context, in *Introspector, token string) <-chan introspectOutcome {
+func introspectAsync(ctx context.Context, in *introspection.Introspector, token string) <-chan introspectOutcome {
 	out := make(chan introspectOutcome, 1)
 	go func() {
 		r, err := in.Introspect(ctx, token)
@@ -153,12 +156,31 @@ func TestIntrospectRequestBoundedByTimeout(t *testing.T) {
 }
 
 func TestIntrospectWithoutDiscoveredEndpoint(t *testing.T) {
-	rt := newInProcess(fakeZitadel(serveDoc(map[string]any{"introspection_endpoint": nil})))
-	in, err := IntrospectionConfig{Key: applicationKeyFile(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
+	rt := newInProcess(discoveryHandler(map[string]any{"introspection_endpoint": nil}))
+	in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	_, err = in.Introspect(context.Background(), "callers-token")
-	var ce *ConfigError
+	var ce *serviceuser.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "IntrospectionURL", ce.Field)
+	assert.Equal(t, "introspection.Config", ce.Config)
 	assert.NotContains(t, err.Error(), "callers-token")
+}
+
+// TestDiscoveredEndpointsMustBeSecure: neither the assertion nor the caller's
+// token ever goes to an endpoint a discovery document names in clear.
+func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
+	for _, member := range []string{"token_endpoint", "introspection_endpoint", "userinfo_endpoint"} {
+		t.Run(member, func(t *testing.T) {
+			rt := newInProcess(discoveryHandler(map[string]any{member: "http://example.com/leak"}))
+			in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
+			require.NoError(t, err)
+			_, err = in.Introspect(context.Background(), "callers-token")
+			var de *serviceuser.DiscoveryError
+			require.ErrorAs(t, err, &de)
+			assert.ErrorContains(t, err, member)
+			assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+			assert.Zero(t, rt.count("example.com/leak"), "nothing sent in clear")
+		})
+	}
 }

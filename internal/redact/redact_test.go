@@ -1,0 +1,40 @@
+package redact
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the run if any goroutine outlives the tests.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestRedact(t *testing.T) {
+	opaque := "Xk3pQ9zR7vB2mN8wL5tY1uH6jG4fD0sA3eC9bV7nM2q"
+	cases := map[string]struct{ in, want string }{
+		"Bearer credential":               {"Authorization: Bearer abc.def-1", "Authorization: Bearer [redacted]"},
+		"Basic credential":                {`{"echo":"Basic c3ZjOnNlY3JldA=="}`, `{"echo":"Basic [redacted]"}`},
+		"form-encoded Bearer":             {"h=Bearer%20xyz&x=1", "h=Bearer%20[redacted]&x=1"},
+		"prose":                           {"invalid basic auth header; the JWT bearer grant", "invalid basic auth header; the JWT bearer grant"},
+		"challenge parameters":            {`Bearer realm="api", error="invalid_token"`, `Bearer realm="api", error="invalid_token"`},
+		"form fields":                     {"access_token=a1&token_type=bearer&token=t2&client_secret=s3", "access_token=[redacted]&token_type=bearer&token=[redacted]&client_secret=[redacted]"},
+		"client_assertion_type stays":     {"client_assertion_type=urn:x&client_assertion=abc", "client_assertion_type=urn:x&client_assertion=[redacted]"},
+		"JSON members":                    {`{"token":"a\"b","client_assertion":"c","scope":"openid"}`, `{"token":"[redacted]","client_assertion":"[redacted]","scope":"openid"}`},
+		"opaque token":                    {"unknown token " + opaque + " given", "unknown token [redacted] given"},
+		"words, paths and ids":            {"Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys", "Errors.User.Machine.Secret.Invalid /management/v1/users/318263461728937463/keys"},
+		"given secret, also form-encoded": {"s=ab%2Bcd%2Fef%3D%3D!; raw ab+cd/ef==!", "s=[redacted]!; raw [redacted]!"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, String(tc.in, "ab+cd/ef=="))
+		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	assert.Equal(t, "ab...", Truncate("ab€", 3), "a UTF-8 sequence is not split")
+	assert.Equal(t, "abc", Truncate("abc", 3))
+}

@@ -1,0 +1,134 @@
+// Package introspection is the resource-server side of ZITADEL service
+// users: a backend API checks the access tokens its callers send at
+// ZITADEL's introspection endpoint (RFC 7662), authenticated with an API
+// application's key (type "application", or
+// [serviceuser.NewApplicationSignerKey]) by RFC 7523 section 2.2 client
+// assertions.
+//
+// [Config.NewIntrospector] gives an [Introspector], whose
+// [Introspector.Middleware] lets through requests with an active token and
+// hands the [Result] to the handler ([FromContext]). ZITADEL answers
+// {"active":false} both for an inactive token and for a refused client
+// assertion: an application key that does not work looks like tokens that
+// do not. A token must carry the API's project in its audience
+// (urn:zitadel:iam:org:project:id:{projectId}:aud) to be active.
+//
+// Errors are those of package serviceuser: *serviceuser.ConfigError (with
+// Config "introspection.Config"), *serviceuser.DiscoveryError and
+// *serviceuser.TokenError with Endpoint "introspection".
+package introspection
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/link"
+	"github.com/go-serviceuser/serviceuser/internal/route"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
+)
+
+// ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// DefaultCacheTTL is Config.CacheTTL's default.
+const DefaultCacheTTL = time.Minute
+
+// configName names Config in errors.
+const configName = "introspection.Config"
+
+// Config describes how a backend API checks access tokens at ZITADEL: with
+// an API application's key (type "application"), which authenticates the
+// API by RFC 7523 section 2.2 client assertions.
+type Config struct {
+	// Key is the API application's key file.
+	Key *serviceuser.KeyFile
+	// Issuer is the ZITADEL instance; see serviceuser.Config.Issuer.
+	Issuer string
+	// IntrospectionURL, when set, is used instead of discovery's.
+	IntrospectionURL string
+	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
+	// serviceuser.Config, for discovery and introspection requests.
+	Address                string
+	InsecureAllowPlainHTTP bool
+	Header                 http.Header
+	// Hooks, when set, are told of every Introspect call and discovery
+	// (see serviceuser.Hooks).
+	Hooks *serviceuser.Hooks
+	// HTTPClient sends the requests; nil means the one ctx carries under
+	// oauth2.HTTPClient, or else a client of the library's own.
+	HTTPClient *http.Client
+	// Timeout bounds each request; serviceuser.DefaultTimeout when zero.
+	Timeout time.Duration
+	// CacheTTL bounds how long an active result is reused (never past the
+	// token's exp): a revoked token is accepted for at most this long.
+	// DefaultCacheTTL when zero; negative disables the cache.
+	CacheTTL time.Duration
+}
+
+// Validate reports the first problem that would keep the config from working.
+func (c Config) Validate() error {
+	if c.Key == nil || c.Key.PublicKey() == nil || c.Key.Type != serviceuser.KeyTypeApplication {
+		return configError("Key", "an API application key (type \"application\") is required", nil)
+	}
+	if c.IntrospectionURL != "" {
+		if err := urlpolicy.Check(c.IntrospectionURL, c.InsecureAllowPlainHTTP); err != nil {
+			return configError("IntrospectionURL", err.Error(), err)
+		}
+	}
+	if _, err := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
+		return configError("Issuer", err.Error(), err)
+	}
+	if p := route.Validate(c.route()); p != nil {
+		return configError(p.Field, p.Text, p.Err)
+	}
+	return nil
+}
+
+// NewIntrospector checks the config and returns an Introspector. ctx
+// supplies values only (an HTTP client under oauth2.HTTPClient).
+func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	sign, err := link.ClientAssertionSigner(c.Key)
+	if err != nil {
+		return nil, err
+	}
+	ttl := c.CacheTTL
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	issuer, _ := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP)
+	caller := route.Caller(c.httpClient(ctx), c.Timeout, c.route())
+	cache := discovery.NewCache(caller, issuer, link.DiscoveryError, func(took time.Duration, err error) {
+		if c.Hooks != nil && c.Hooks.DiscoveryDone != nil {
+			c.Hooks.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+		}
+	})
+	return &Introspector{call: caller, endpoints: cache.Endpoints, sign: sign, url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
+		cache: map[[32]byte]cachedResult{}, inFlight: map[[32]byte]*call{}}, nil
+}
+
+func (c Config) route() route.Options {
+	return route.Options{Issuer: c.Issuer, Address: c.Address, Header: c.Header, AllowPlainHTTP: c.InsecureAllowPlainHTTP}
+}
+
+// httpClient is HTTPClient, or the client ctx carries, or nil, as in
+// golang.org/x/oauth2.
+func (c Config) httpClient(ctx context.Context) *http.Client {
+	if c.HTTPClient != nil || ctx == nil {
+		return c.HTTPClient
+	}
+	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
+	return hc
+}
+
+// configError reports a field of Config.
+func configError(field, problem string, err error) error {
+	return &serviceuser.ConfigError{Config: configName, Field: field, Problem: problem, Err: err}
+}

@@ -1,0 +1,182 @@
+package introspection_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+)
+
+// introspectionSetup makes an API application and a service user's token
+// for the application's project.
+func introspectionSetup(t *testing.T) (*serviceusertest.Server, *introspection.Introspector, string, *serviceusertest.ServiceUser, *serviceusertest.Application) {
+	srv := serviceusertest.NewServer()
+	t.Cleanup(srv.Close)
+	app := srv.NewApplication()
+	key, err := serviceuser.ParseKeyFile(app.KeyFile)
+	require.NoError(t, err)
+	in, err := introspection.Config{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	user, token := serviceUserToken(t, srv, app.AudienceScope())
+	return srv, in, token, user, app
+}
+
+func TestIntrospect(t *testing.T) {
+	srv, in, token, user, _ := introspectionSetup(t)
+	r, err := in.Introspect(context.Background(), token)
+	require.NoError(t, err)
+	assert.True(t, r.Active)
+	assert.Equal(t, user.UserID, r.Subject)
+	assert.Greater(t, r.ExpiresAt, time.Now().Unix())
+
+	r, err = in.Introspect(context.Background(), "not-a-token")
+	require.NoError(t, err)
+	assert.False(t, r.Active)
+	assert.Equal(t, 2, srv.IntrospectionRequests())
+
+	_, err = in.Introspect(context.Background(), token)
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.IntrospectionRequests(), "active result cached")
+}
+
+func TestIntrospectWithWrongClientAssertion(t *testing.T) {
+	srv, _, token, _, _ := introspectionSetup(t)
+	other := serviceusertest.NewServer() // its application is unknown to srv
+	defer other.Close()
+	key, err := serviceuser.ParseKeyFile(other.NewApplication().KeyFile)
+	require.NoError(t, err)
+	in, err := introspection.Config{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	// ZITADEL answers a refused client assertion as it answers an inactive token.
+	r, err := in.Introspect(context.Background(), token)
+	require.NoError(t, err)
+	assert.False(t, r.Active)
+
+	_, err = introspection.Config{Key: mustKey(t, srv.NewServiceUser().KeyFile), Issuer: srv.Issuer()}.NewIntrospector(context.Background())
+	var ce *serviceuser.ConfigError
+	assert.ErrorAs(t, err, &ce, "a service user key cannot authenticate an API")
+}
+
+func TestMiddleware(t *testing.T) {
+	srv, in, token, user, app := introspectionSetup(t)
+	api := httptest.NewServer(in.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, ok := introspection.FromContext(r.Context())
+		if ok {
+			io.WriteString(w, info.Subject)
+		}
+	})))
+	defer api.Close()
+	call := func(auth string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, api.URL, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+
+	resp, _ := call("")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, "Bearer", resp.Header.Get("WWW-Authenticate"))
+	resp, _ = call("Bearer not-active")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, `Bearer error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
+	resp, body := call("Bearer " + token)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, user.UserID, body)
+
+	// Concurrent requests with a new token: one introspection between them.
+	_, other := serviceUserToken(t, srv, app.AudienceScope())
+	before := srv.IntrospectionRequests()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			resp, _ := call("Bearer " + other)
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, srv.IntrospectionRequests()-before)
+}
+
+func TestMiddlewareWhenIntrospectionFails(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	key := mustKey(t, srv.NewApplication().KeyFile)
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	in, err := introspection.Config{Key: key, Issuer: srv.Issuer(), IntrospectionURL: dead.URL, Timeout: time.Second}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer x")
+	in.Middleware(http.NotFoundHandler()).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	_, err = in.Introspect(context.Background(), "x")
+	assert.False(t, errors.Is(err, context.Canceled))
+	assert.Error(t, err)
+}
+
+// TestIntrospectionDoneHook: every Introspect call is told to
+// Hooks.IntrospectionDone, with whether the cache answered, the outcome and
+// the time it took; discovery is told to Hooks.DiscoveryDone.
+func TestIntrospectionDoneHook(t *testing.T) {
+	srv, _, token, _, app := introspectionSetup(t)
+	var mu sync.Mutex
+	var got []serviceuser.IntrospectionDoneInfo
+	discoveries := 0
+	hooks := &serviceuser.Hooks{
+		IntrospectionDone: func(i serviceuser.IntrospectionDoneInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, i)
+		},
+		DiscoveryDone: func(i serviceuser.DiscoveryDoneInfo) {
+			assert.NoError(t, i.Err)
+			assert.Equal(t, srv.Issuer(), i.Issuer)
+			discoveries++
+		},
+	}
+	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	for range 2 {
+		_, err = in.Introspect(context.Background(), token)
+		require.NoError(t, err)
+	}
+	_, err = in.Introspect(context.Background(), "not-a-token")
+	require.NoError(t, err)
+	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	_, failure := in.Introspect(context.Background(), "another-token")
+	require.Error(t, failure)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = in.Introspect(ctx, token)
+	require.ErrorIs(t, err, context.Canceled)
+
+	require.Len(t, got, 5)
+	assert.Positive(t, got[0].Duration, "a request takes time")
+	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Active: true, Duration: got[0].Duration}, got[0])
+	assert.Equal(t, serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: got[1].Duration}, got[1])
+	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Duration: got[2].Duration}, got[2])
+	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Duration: got[3].Duration, Err: failure}, got[3])
+	var te *serviceuser.TokenError
+	require.ErrorAs(t, failure, &te)
+	assert.Equal(t, serviceuser.EndpointIntrospection, te.Endpoint)
+	assert.Equal(t, http.StatusBadGateway, te.StatusCode)
+	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Err: context.Canceled, Duration: got[4].Duration}, got[4])
+	assert.Equal(t, 1, discoveries)
+}

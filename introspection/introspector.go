@@ -1,0 +1,153 @@
+package introspection
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/link"
+)
+
+// maxCached bounds the cache's memory.
+const maxCached = 10000
+
+// Introspector checks access tokens at ZITADEL's introspection endpoint. It
+// caches active results and makes one request per token however many
+// requests carry it at once. It is safe for concurrent use.
+type Introspector struct {
+	call      *httpcall.Caller
+	endpoints func(context.Context) (*discovery.Endpoints, error)
+	sign      link.Signer
+	url       string
+	ttl       time.Duration
+	hooks     *serviceuser.Hooks
+
+	mu       sync.Mutex
+	cache    map[[32]byte]cachedResult
+	inFlight map[[32]byte]*call
+}
+
+type cachedResult struct {
+	result *Result
+	until  time.Time
+}
+
+// call is one introspection request, shared by everyone waiting for it.
+type call struct {
+	done   chan struct{}
+	result *Result
+	err    error
+}
+
+// Introspect reports whether token is active, and what ZITADEL knows of it.
+// An inactive token is not an error. Each caller waits for the answer until
+// its own ctx ends; a caller whose ctx has already ended gets ctx.Err().
+// Hooks.IntrospectionDone is told of every call.
+func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
+	start := time.Now()
+	r, hit, err := in.introspect(ctx, token)
+	if h := in.hooks; h != nil && h.IntrospectionDone != nil {
+		h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+	}
+	return r, err
+}
+
+// introspect is Introspect; hit is true when the answer came from the cache.
+func (in *Introspector) introspect(ctx context.Context, token string) (r *Result, hit bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err // the caller is gone: no answer, and no request
+	}
+	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
+	in.mu.Lock()
+	if c, ok := in.cache[key]; ok && time.Now().Before(c.until) {
+		in.mu.Unlock()
+		return c.result, true, nil
+	}
+	pending := in.inFlight[key]
+	if pending == nil {
+		pending = &call{done: make(chan struct{})}
+		in.inFlight[key] = pending
+		go in.run(context.WithoutCancel(ctx), key, pending, token)
+	}
+	in.mu.Unlock()
+	select {
+	case <-pending.done:
+		return pending.result, false, pending.err
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
+// run makes the request for everyone waiting on c. It runs on its own
+// goroutine, bounded by the timeout alone: no caller's cancellation fails the
+// others, and none has to wait for the request once its own ctx ends.
+func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
+	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
+	defer cancel()
+	c.result, c.err = in.request(ctx, token)
+	in.mu.Lock()
+	delete(in.inFlight, key)
+	in.store(key, c.result)
+	in.mu.Unlock()
+	close(c.done)
+}
+
+// store caches an active result until the token's exp, at most ttl.
+func (in *Introspector) store(key [32]byte, r *Result) {
+	if in.ttl < 0 || r == nil || !r.Active {
+		return
+	}
+	now := time.Now()
+	until := now.Add(in.ttl)
+	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
+		until = exp
+	}
+	if len(in.cache) >= maxCached {
+		for k, c := range in.cache {
+			if !now.Before(c.until) {
+				delete(in.cache, k)
+			}
+		}
+	}
+	if len(in.cache) < maxCached {
+		in.cache[key] = cachedResult{result: r, until: until}
+	}
+}
+
+// request asks the introspection endpoint, authenticated by a fresh client assertion.
+func (in *Introspector) request(ctx context.Context, token string) (*Result, error) {
+	ep, err := in.endpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	target := in.url
+	if target == "" {
+		target = ep.IntrospectionURL
+	}
+	if target == "" {
+		return nil, configError("IntrospectionURL", "the discovery document names no introspection_endpoint; set it", nil)
+	}
+	assertion, err := in.sign(ep.Issuer, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{"token": {token}, "client_assertion_type": {ClientAssertionType}, "client_assertion": {assertion}}
+	resp, body, err := in.call.PostForm(ctx, httpcall.Form{URL: target, Values: form})
+	if err != nil {
+		return nil, link.TokenError(answer.Network(serviceuser.EndpointIntrospection, resp, err))
+	}
+	var r Result
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		a := answer.Answer{Endpoint: serviceuser.EndpointIntrospection, Resp: resp, Body: body, Secrets: []string{assertion, token}}
+		return nil, link.TokenError(a.Parse())
+	}
+	return &r, nil
+}

@@ -1,0 +1,50 @@
+package introspection
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Result is the answer of the introspection endpoint (RFC 7662).
+type Result struct {
+	Active    bool     `json:"active"`
+	Subject   string   `json:"sub"`
+	ClientID  string   `json:"client_id"`
+	Username  string   `json:"username"`
+	Scope     string   `json:"scope"`
+	TokenType string   `json:"token_type"`
+	Issuer    string   `json:"iss"`
+	Audience  []string `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+}
+
+// UnmarshalJSON accepts "aud" as a string or an array of strings.
+func (r *Result) UnmarshalJSON(data []byte) error {
+	type plain Result
+	var v struct {
+		*plain
+		Audience json.RawMessage `json:"aud"`
+	}
+	v.plain = (*plain)(r)
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	var one string
+	if json.Unmarshal(v.Audience, &one) == nil {
+		r.Audience = []string{one}
+		return nil
+	}
+	r.Audience = nil
+	_ = json.Unmarshal(v.Audience, &r.Audience) // absent or malformed: no audience
+	return nil
+}
+
+// resultKey is the context key of the Result Middleware found.
+type resultKey struct{}
+
+// FromContext returns what Middleware learnt of the request's token.
+func FromContext(ctx context.Context) (*Result, bool) {
+	r, ok := ctx.Value(resultKey{}).(*Result)
+	return r, ok
+}
