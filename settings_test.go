@@ -3,7 +3,6 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 
