@@ -77,8 +77,10 @@ type CredentialReloadedInfo struct {
 type IntrospectionDoneInfo struct {
 	CacheHit bool
 	Duration time.Duration
-	Active   bool
-	Err      error
+	// Active is ZITADEL's answer. False also when ZITADEL refused the API
+	// application's key (wrong or deleted): it answers both alike.
+	Active bool
+	Err    error
 }
 
 // JoinHooks returns hooks that call each of hooks' callbacks in turn; nil

@@ -50,7 +50,11 @@ func SlogHooks(logger *slog.Logger) *Hooks {
 				log(slog.LevelWarn, "serviceuser: introspection failed", append(attrs, slog.Any("error", i.Err))...)
 				return
 			}
-			log(slog.LevelDebug, "serviceuser: introspection done", append(attrs, slog.Bool("active", i.Active))...)
+			if !i.Active {
+				log(slog.LevelDebug, "serviceuser: token inactive, or the API application's key refused (ZITADEL answers both alike)", attrs...)
+				return
+			}
+			log(slog.LevelDebug, "serviceuser: introspection done", append(attrs, slog.Bool("active", true))...)
 		},
 	}
 }

@@ -46,6 +46,7 @@ func TestSlogHooksLevels(t *testing.T) {
 		{func() { h.CredentialReloaded(serviceuser.CredentialReloadedInfo{KeyID: "k2"}) }, "INFO", "credential reloaded"},
 		{func() { h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: failure}) }, "WARN", "introspection failed"},
 		{func() { h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: true}) }, "DEBUG", "introspection done"},
+		{func() { h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{}) }, "DEBUG", "key refused (ZITADEL answers both alike)"},
 	}
 	for _, tc := range cases {
 		buf.Reset()

@@ -3,11 +3,12 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
@@ -38,10 +39,10 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 	}
 }
 
-// TestDocumentedValues keeps the values the docs state in step with the
-// internal packages that define them.
+// TestDocumentedValues keeps the exported values in step with the internal
+// packages that use them.
 func TestDocumentedValues(t *testing.T) {
-	assert.Equal(t, 10*time.Second, serviceuser.DefaultTimeout)
-	assert.Equal(t, "x-zitadel-instance-host", serviceuser.HeaderInstanceHost)
+	assert.Equal(t, httpcall.DefaultTimeout, serviceuser.DefaultTimeout)
+	assert.Equal(t, route.HeaderInstanceHost, serviceuser.HeaderInstanceHost)
 	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
 }

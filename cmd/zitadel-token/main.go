@@ -311,7 +311,12 @@ func (e *refusedError) Error() string { return e.msg }
 // inactiveError is introspection's answer that the token is not active.
 type inactiveError struct{}
 
-func (*inactiveError) Error() string { return "the token is not active" }
+// ZITADEL answers {"active":false} alike for an inactive token and for a
+// refused API application key, so the message names both.
+func (*inactiveError) Error() string {
+	return "the token is not active, or ZITADEL refused the API application's key: it answers both alike " +
+		"(an active token needs the API's project in its audience: scope urn:zitadel:iam:org:project:id:PROJECT_ID:aud)"
+}
 
 // exitCode maps err to the exit codes documented in the usage text.
 func exitCode(err error) int {

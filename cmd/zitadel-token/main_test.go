@@ -926,8 +926,8 @@ func TestIntrospectInactive(t *testing.T) {
 		if r.stdout != "active: false\n" {
 			t.Errorf("stdout %q, want %q", r.stdout, "active: false\n")
 		}
-		if !strings.Contains(r.stderr, "not active") {
-			t.Errorf("stderr %q", r.stderr)
+		if !strings.Contains(r.stderr, "not active") || !strings.Contains(r.stderr, "refused the API application's key") {
+			t.Errorf("stderr %q: must name both causes ZITADEL answers alike", r.stderr)
 		}
 	}
 
