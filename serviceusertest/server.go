@@ -33,7 +33,6 @@
 package serviceusertest
 
 import (
-	"crypto/rand"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -158,25 +157,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(keysPath, s.serveKeys)
 	mux.HandleFunc(managementPath+"/", s.serveManagement)
 	return mux
-}
-
-// firstID picks a random 18 digit starting point so IDs look like ZITADEL's
-// and differ between servers.
-func firstID() *big.Int {
-	span := big.NewInt(100_000_000_000_000_000)
-	n, err := rand.Int(rand.Reader, span)
-	if err != nil {
-		panic(err)
-	}
-	return n.Add(n, big.NewInt(200_000_000_000_000_000))
-}
-
-// newID returns a fresh numeric ID, unique within this server.
-func (s *Server) newID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextID.Add(s.nextID, big.NewInt(1))
-	return s.nextID.String()
 }
 
 // Close shuts the server down. Requests held by a Hang fault or by latency
