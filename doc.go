@@ -106,6 +106,25 @@
 // module github.com/go-serviceuser/serviceuser/grpc does the same for gRPC, on
 // the client and the server side.
 //
+// # In a cluster
+//
+// Config.Address sends every request for the issuer's origin to an internal
+// address (such as http://zitadel.zitadel.svc:8080) with the
+// x-zitadel-instance-host header, while Issuer stays the public identity;
+// InsecureAllowPlainHTTP allows plain http to a host that is not loopback,
+// and Header adds headers for proxies. Every config has these fields.
+//
+// # Observing a source
+//
+// [Hooks] are optional callbacks, in the style of net/http/httptrace, for
+// discovery, each token request, tokens an API refused, reloaded credentials
+// and introspections; no event carries a secret. [SlogHooks] logs them,
+// [JoinHooks] combines several, and the module
+// github.com/go-serviceuser/serviceuser/otel turns them into OpenTelemetry
+// and Prometheus metrics. [TokenSource.Ready] answers a readiness check
+// without a request. RefreshAhead and ExpiryMargin set when tokens are
+// refreshed and stop being served.
+//
 // # Testing
 //
 // Package github.com/go-serviceuser/serviceuser/serviceusertest is a fake
