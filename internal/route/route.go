@@ -134,10 +134,10 @@ func origin(u *url.URL) string {
 func parseAddress(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%q is not an http or https URL with a host", redact.Truncate(raw, 100))
+		return nil, fmt.Errorf("%q is not an http or https URL with a host", redact.URL(raw, 100))
 	}
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.Truncate(raw, 100))
+		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.URL(raw, 100))
 	}
 	return u, nil
 }
