@@ -545,3 +545,20 @@ func TestCloseDuringQuickRetryWithRotation(t *testing.T) {
 		})
 	}
 }
+
+// TestNilWatchers: a nil *KeyWatcher or *SecretWatcher, as a config may hold
+// by mistake, answers every method without a panic, and configs refuse it.
+func TestNilWatchers(t *testing.T) {
+	var kw *serviceuser.KeyWatcher
+	var sw *serviceuser.SecretWatcher
+	assert.NotPanics(t, func() {
+		assert.NoError(t, kw.LastError())
+		assert.NoError(t, sw.LastError())
+		assert.Contains(t, kw.String(), "nil")
+		assert.Contains(t, sw.String(), "nil")
+	})
+	var ce *serviceuser.ConfigError
+	assert.ErrorAs(t, serviceuser.Config{KeySource: kw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecretSource: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.PATConfig{PATSource: sw}.Validate(), &ce)
+}
