@@ -238,6 +238,7 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 	bad := []http.Header{
 		{"Authorization": {value}},
 		{"authorization": {value}},
+		{"Proxy-Authorization": {value}},
 		{"X-Zitadel-Instance-Host": {value}},
 		{"x-zitadel-instance-host": {value}},
 		{"Content-Type": {value}},
@@ -262,7 +263,7 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 			}
 		}
 	}
-	ok := http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}, "Proxy-Authorization": {"Basic eDp5"}}
+	ok := http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}, "X-Request-Source": {"billing"}}
 	assert.NoError(t, serviceuser.Config{Key: key, Issuer: issuer, Header: ok}.Validate())
 }
 

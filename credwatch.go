@@ -18,6 +18,10 @@ import (
 // on every call (a source in backoff); a token request always looks.
 const pollInterval = time.Second
 
+// errNotRegular refuses a watched path that became a directory, a named
+// pipe or a device: none holds a credential, and a pipe would block the read.
+var errNotRegular = errors.New("not a regular file")
+
 // keptNote ends the error for a refused file.
 const keptNote = "the previous credential stays in use"
 
@@ -93,6 +97,11 @@ func (w *fileWatch[T]) poll(force bool) watchState[T] {
 func (w *fileWatch[T]) reload() {
 	info, err := os.Stat(w.path)
 	if err == nil && w.file.unchanged(info) {
+		return
+	}
+	if err == nil && !info.Mode().IsRegular() { // opening a pipe blocks until a writer comes
+		w.file = fileState{}
+		w.refuse(errNotRegular)
 		return
 	}
 	data, err := readCredentialFile(w.path, w.kind, "")

@@ -5,10 +5,17 @@ import "time"
 // Hooks are optional callbacks for what token sources and introspectors do,
 // in the style of net/http/httptrace.ClientTrace: set the fields you need;
 // nil fields cost nothing, and fields added later break no one. Callbacks run
-// on the goroutine doing the work, after it: they must return quickly and
-// must not call back into the source. No event carries a credential, an
-// assertion or a token. Logging (SlogHooks) and metrics adapters are built on
-// them; JoinHooks runs several.
+// on the goroutine doing the work, after it: they must return quickly. No
+// event carries a credential, an assertion or a token. Logging (SlogHooks)
+// and metrics adapters are built on them; JoinHooks runs several.
+//
+// DiscoveryDone, RefreshStart, RefreshDone and CredentialReloaded run on a
+// token source's refresh, which waits for them: calling that source's Token
+// or Close from them deadlocks (Token waits for the refresh, which waits for
+// the callback; TokenContext waits until its context ends), so hand such
+// work to another goroutine. LastError, Ready and Invalidate are safe there.
+// A callback that panics is stopped there: the panic is recovered and
+// dropped, and the work it observes goes on.
 type Hooks struct {
 	// DiscoveryDone follows each fetch of the discovery document.
 	DiscoveryDone func(DiscoveryDoneInfo)
@@ -116,32 +123,40 @@ func joinHook[I any](hooks []*Hooks, field func(*Hooks) func(I)) func(I) {
 
 // The methods below run one callback if set; a nil *Hooks has none.
 
+// contained runs a callback and drops its panic: a bug in logging or metrics
+// code must neither end the process from a refresh goroutine, where nothing
+// can recover it, nor fail the work the callback only observes.
+func contained[I any](fn func(I), i I) {
+	defer func() { _ = recover() }()
+	fn(i)
+}
+
 func (h *Hooks) discoveryDone(i DiscoveryDoneInfo) {
 	if h != nil && h.DiscoveryDone != nil {
-		h.DiscoveryDone(i)
+		contained(h.DiscoveryDone, i)
 	}
 }
 
 func (h *Hooks) refreshStart(i RefreshStartInfo) {
 	if h != nil && h.RefreshStart != nil {
-		h.RefreshStart(i)
+		contained(h.RefreshStart, i)
 	}
 }
 
 func (h *Hooks) refreshDone(i RefreshDoneInfo) {
 	if h != nil && h.RefreshDone != nil {
-		h.RefreshDone(i)
+		contained(h.RefreshDone, i)
 	}
 }
 
 func (h *Hooks) tokenRejected(i TokenRejectedInfo) {
 	if h != nil && h.TokenRejected != nil {
-		h.TokenRejected(i)
+		contained(h.TokenRejected, i)
 	}
 }
 
 func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
 	if h != nil && h.CredentialReloaded != nil {
-		h.CredentialReloaded(i)
+		contained(h.CredentialReloaded, i)
 	}
 }

@@ -10,11 +10,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 func TestJoinHooksCallsEachInTurn(t *testing.T) {
@@ -91,3 +94,78 @@ func TestReadyFollowsTheCache(t *testing.T) {
 	require.ErrorAs(t, failing.Ready(), &te)
 	assert.True(t, strings.Contains(te.Error(), "Errors.Internal"))
 }
+
+// TestPanickingHooksAreContained sets callbacks that all panic. A panic on
+// the refresh goroutine, where nothing can recover it, would end the
+// process; elsewhere it would fail the work the callback only observes. The
+// source and the Transport go on as without hooks.
+func TestPanickingHooksAreContained(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := serviceusertest.NewServer(serviceusertest.InProcess())
+		defer srv.Close()
+		var calls atomic.Int32
+		boom := func() { calls.Add(1); panic("a bug in a metrics callback") }
+		hooks := &serviceuser.Hooks{
+			DiscoveryDone:      func(serviceuser.DiscoveryDoneInfo) { boom() },
+			RefreshStart:       func(serviceuser.RefreshStartInfo) { boom() },
+			RefreshDone:        func(serviceuser.RefreshDoneInfo) { boom() },
+			TokenRejected:      func(serviceuser.TokenRejectedInfo) { boom() },
+			CredentialReloaded: func(serviceuser.CredentialReloadedInfo) { boom() },
+		}
+		key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
+		require.NoError(t, err)
+		ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.TokenSource(t.Context())
+		defer ts.Close()
+		first, err := ts.Token()
+		require.NoError(t, err)
+
+		time.Sleep(time.Until(first.Expiry) - 2*time.Minute) // into the refresh ahead of expiry
+		_, err = ts.Token()
+		require.NoError(t, err)
+		synctest.Wait() // the background refresh ran its hooks
+		require.NoError(t, ts.LastError())
+
+		rejecting := roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusUnauthorized, Body: http.NoBody, Header: http.Header{}}, nil
+		})
+		c := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: rejecting, Hooks: hooks}}
+		resp, err := c.Get("https://api.example.com/")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		assert.GreaterOrEqual(t, calls.Load(), int32(6), "every callback ran")
+	})
+}
+
+// TestHooksMayReadTheSource calls the methods documented as safe from the
+// refresh's callbacks; a deadlock would end the synctest bubble with an error.
+func TestHooksMayReadTheSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := serviceusertest.NewServer(serviceusertest.InProcess())
+		defer srv.Close()
+		key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
+		require.NoError(t, err)
+		var ts *serviceuser.TokenSource
+		var reads atomic.Int32
+		read := func() {
+			_ = ts.LastError()
+			_ = ts.Ready()
+			ts.Invalidate(nil)
+			reads.Add(1)
+		}
+		hooks := &serviceuser.Hooks{
+			RefreshStart: func(serviceuser.RefreshStartInfo) { read() },
+			RefreshDone:  func(serviceuser.RefreshDoneInfo) { read() },
+		}
+		ts = serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.TokenSource(t.Context())
+		defer ts.Close()
+		_, err = ts.Token()
+		require.NoError(t, err)
+		assert.Equal(t, int32(2), reads.Load())
+	})
+}
+
+// roundTripFunc is a RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -79,10 +79,18 @@ func (kw *KeyWatcher) CurrentKey() (*KeyFile, error) {
 
 // LastError returns why the latest change of the file was refused (a
 // *CredentialError), or nil when the file's current content is in use.
-func (kw *KeyWatcher) LastError() error { return kw.w.peek().err }
+func (kw *KeyWatcher) LastError() error {
+	if kw == nil {
+		return nil
+	}
+	return kw.w.peek().err
+}
 
 // String names the file and the key in use, never the key itself.
 func (kw *KeyWatcher) String() string {
+	if kw == nil {
+		return "serviceuser.KeyWatcher(nil)"
+	}
 	return "serviceuser.KeyWatcher{" + watchedPath(kw.w.path) + " " + kw.w.peek().cur.String() + "}"
 }
 
@@ -134,10 +142,18 @@ func (sw *SecretWatcher) CurrentSecret() (Secret, error) {
 
 // LastError returns why the latest change of the file was refused (a
 // *CredentialError), or nil when the file's current content is in use.
-func (sw *SecretWatcher) LastError() error { return sw.w.peek().err }
+func (sw *SecretWatcher) LastError() error {
+	if sw == nil {
+		return nil
+	}
+	return sw.w.peek().err
+}
 
 // String names the file, never the secret.
 func (sw *SecretWatcher) String() string {
+	if sw == nil {
+		return "serviceuser.SecretWatcher(nil)"
+	}
 	return "serviceuser.SecretWatcher{" + watchedPath(sw.w.path) + " secret=" + redacted + "}"
 }
 

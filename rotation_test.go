@@ -505,3 +505,60 @@ func TestWatchSecretFileRefusesASecret(t *testing.T) {
 	assert.Contains(t, err.Error(), "WatchSecretFile takes the path")
 	assert.NotContains(t, err.Error(), jwt)
 }
+
+// TestCloseDuringQuickRetryWithRotation closes the source while callers wait
+// through a quick-retry pause, as the key file is replaced and a token is
+// invalidated: every caller returns, with a token or ErrClosed, Close
+// returns, and nothing is left running (the race detector and goleak watch).
+func TestCloseDuringQuickRetryWithRotation(t *testing.T) {
+	for name, rotate := range rotations {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newRotationSetup(t, rotate)
+				old, err := r.ts.Token()
+				require.NoError(t, err)
+				r.srv.RevokeKey(r.user.KeyID)
+				time.Sleep(5 * time.Minute) // the token expires
+				errs := make(chan error, 4)
+				for range cap(errs) {
+					go func() { _, err := r.ts.Token(); errs <- err }()
+				}
+				synctest.Wait() // refused; the refresh pauses before a quick retry
+				require.Len(t, r.srv.Rejections(), 1)
+
+				_, data := newKeyFile(t, r.srv, r.user, nil)
+				var wg sync.WaitGroup
+				wg.Go(func() { r.file.replace(t, data) })
+				wg.Go(func() { r.ts.Invalidate(old) })
+				wg.Go(func() { r.ts.Close() })
+				wg.Wait()
+				for range cap(errs) {
+					if err := <-errs; err != nil {
+						assert.ErrorIs(t, err, serviceuser.ErrClosed)
+					}
+				}
+				if _, err = r.ts.Token(); err != nil { // a refresh that won the race left a token
+					assert.ErrorIs(t, err, serviceuser.ErrClosed)
+				}
+				assert.NoError(t, r.ts.Close(), "idempotent")
+			})
+		})
+	}
+}
+
+// TestNilWatchers: a nil *KeyWatcher or *SecretWatcher, as a config may hold
+// by mistake, answers every method without a panic, and configs refuse it.
+func TestNilWatchers(t *testing.T) {
+	var kw *serviceuser.KeyWatcher
+	var sw *serviceuser.SecretWatcher
+	assert.NotPanics(t, func() {
+		assert.NoError(t, kw.LastError())
+		assert.NoError(t, sw.LastError())
+		assert.Contains(t, kw.String(), "nil")
+		assert.Contains(t, sw.String(), "nil")
+	})
+	var ce *serviceuser.ConfigError
+	assert.ErrorAs(t, serviceuser.Config{KeySource: kw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecretSource: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.PATConfig{PATSource: sw}.Validate(), &ce)
+}

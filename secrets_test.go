@@ -502,6 +502,28 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 			_, err := cfg.NewIntrospector(context.Background())
 			return err, []any{cfg}
 		},
+		"Address with a password": func() (error, []any) {
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}
+			_, err := tokenSource(t, cfg).Token()
+			return err, []any{cfg.Validate()}
+		},
+		"Address with a token as user": func() (error, []any) {
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}
+			return cfg.Validate(), nil
+		},
+		"plain http Issuer with a password": func() (error, []any) {
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "s", Issuer: "http://svc:" + sentinelSecret + "@zitadel.example.com"}
+			return cfg.Validate(), nil
+		},
+		"https Issuer with a password": func() (error, []any) {
+			cfg := serviceuser.Config{Key: key, Issuer: "https://svc:" + sentinelSecret + "@zitadel.example.com"}
+			_, err := tokenSource(t, cfg).Token()
+			return err, []any{cfg.Validate()}
+		},
+		"TokenURL with a password, not a URL": func() (error, []any) {
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), TokenURL: "ftp://svc:" + sentinelSecret + "@zitadel.example.com/token"}
+			return cfg.Validate(), nil
+		},
 		"key with bad scopes": func() (error, []any) {
 			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"a b"}}
 			_, err := tokenSource(t, cfg).Token()

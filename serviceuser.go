@@ -57,10 +57,12 @@ type Config struct {
 	// token requests, and API requests through Client to the issuer's (or
 	// Address's) origin; such as a proxy's headers or ZITADEL's
 	// x-zitadel-public-host. A header the request already has is not
-	// replaced. Authorization, Content-Type, Content-Length, Host and
-	// x-zitadel-instance-host are refused (set Address for the last two).
-	// The values are not treated as secrets (printing the config shows them):
-	// a proxy's credentials belong in the HTTP client's transport.
+	// replaced. Authorization, Proxy-Authorization, Content-Type,
+	// Content-Length, Host and x-zitadel-instance-host are refused (set
+	// Address for the last two). The values are not treated as secrets
+	// (printing the config shows them): a proxy's credentials belong in the
+	// HTTP client's transport, whose Proxy URL or ProxyConnectHeader reach the
+	// proxy, where a request's header reaches ZITADEL over https.
 	Header http.Header
 
 	// Hooks, when set, are called as the source works (see Hooks).

@@ -71,7 +71,7 @@ func Fetch(ctx context.Context, c *httpcall.Caller, issuer string) (*Endpoints, 
 		return nil, fail("not a JSON document")
 	}
 	if ep.Issuer != issuer {
-		e := fail(fmt.Sprintf("document names issuer %q, not %q", redact.Truncate(ep.Issuer, 100), issuer))
+		e := fail(fmt.Sprintf("document names issuer %q, not %q", redact.URL(ep.Issuer, 100), redact.URL(issuer, 100)))
 		e.OtherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
 		return nil, e
 	}

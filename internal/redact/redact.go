@@ -137,3 +137,21 @@ func Truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// URL shortens raw, a URL given by a user, to at most n bytes for an error,
+// with any user info (user:password@, or a token used as the user name)
+// replaced by Marker. It works on text that does not parse as a URL.
+func URL(raw string, n int) string {
+	start := 0
+	if i := strings.Index(raw, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	if at := strings.LastIndex(raw[start:end], "@"); at >= 0 {
+		raw = raw[:start] + Marker + raw[start+at:]
+	}
+	return Truncate(raw, n)
+}

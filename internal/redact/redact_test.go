@@ -38,3 +38,19 @@ func TestTruncate(t *testing.T) {
 	assert.Equal(t, "ab...", Truncate("ab€", 3), "a UTF-8 sequence is not split")
 	assert.Equal(t, "abc", Truncate("abc", 3))
 }
+
+func TestURL(t *testing.T) {
+	cases := map[string]struct{ in, want string }{
+		"password":          {"https://u:p4ss@h.example:8080/x?y#z", "https://[redacted]@h.example:8080/x?y#z"},
+		"token as user":     {"http://t0ken@h", "http://[redacted]@h"},
+		"@ in the path":     {"https://h/a@b", "https://h/a@b"},
+		"no scheme":         {"u:p@h/x", "[redacted]@h/x"},
+		"not a URL":         {"ht tp://u:p@h%zz", "ht tp://[redacted]@h%zz"},
+		"@ in the password": {"https://u:p@ss@h", "https://[redacted]@h"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, tc.want, URL(tc.in, 100))
+		})
+	}
+}

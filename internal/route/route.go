@@ -134,10 +134,10 @@ func origin(u *url.URL) string {
 func parseAddress(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(raw), "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%q is not an http or https URL with a host", redact.Truncate(raw, 100))
+		return nil, fmt.Errorf("%q is not an http or https URL with a host", redact.URL(raw, 100))
 	}
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.Truncate(raw, 100))
+		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.URL(raw, 100))
 	}
 	return u, nil
 }
@@ -172,6 +172,7 @@ func Validate(o Options) *Problem {
 // reservedHeaders are set by the library; an extra header may not replace them.
 var reservedHeaders = map[string]string{
 	"Authorization":           "carries the token the library sends",
+	"Proxy-Authorization":     "would reach ZITADEL, not the proxy, over https; put a proxy's credentials in the HTTP client's transport (its Proxy URL or ProxyConnectHeader)",
 	"Content-Type":            "is set by the library for the requests it makes",
 	"Content-Length":          "is set by the library for the requests it makes",
 	"Host":                    "names the address a request goes to; set Address instead",

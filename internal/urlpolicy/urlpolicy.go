@@ -36,9 +36,11 @@ func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 func Check(raw string, allowPlainHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", redact.Truncate(raw, 100))
+		return fmt.Errorf("%q is not an absolute URL", redact.URL(raw, 100))
 	}
 	switch {
+	case u.User != nil: // sent as Basic credentials, and echoed by errors that name the URL
+		return fmt.Errorf("%q holds user info (credentials before the host); remove it", redact.URL(raw, 100))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && (allowPlainHTTP || IsLoopback(u.Hostname())):
@@ -46,7 +48,7 @@ func Check(raw string, allowPlainHTTP bool) error {
 	case u.Scheme == "http":
 		return &insecureURLError{url: raw}
 	}
-	return fmt.Errorf("%q: scheme must be https", redact.Truncate(raw, 100))
+	return fmt.Errorf("%q: scheme must be https", redact.URL(raw, 100))
 }
 
 // insecureURLError refuses a plain-http URL to a host that is not loopback;
@@ -55,7 +57,7 @@ type insecureURLError struct{ url string }
 
 func (e *insecureURLError) Error() string {
 	return fmt.Sprintf("%q uses plain http; only https (or http to a loopback host) may carry credentials, "+
-		"unless InsecureAllowPlainHTTP is set for a network you control", redact.Truncate(e.url, 100))
+		"unless InsecureAllowPlainHTTP is set for a network you control", redact.URL(e.url, 100))
 }
 
 func (e *insecureURLError) Is(target error) bool { return target == ErrInsecureURL }
