@@ -69,7 +69,7 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	in.mu.Lock()
 	if c, ok := in.cache[key]; ok && time.Now().Before(c.until) {
 		in.mu.Unlock()
-		return c.result, true, nil
+		return c.result.clone(), true, nil
 	}
 	pending := in.inFlight[key]
 	if pending == nil {
@@ -80,7 +80,7 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	in.mu.Unlock()
 	select {
 	case <-pending.done:
-		return pending.result, false, pending.err
+		return pending.result.clone(), false, pending.err
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}

@@ -7,10 +7,11 @@ import (
 )
 
 // Middleware lets through requests whose bearer token ZITADEL reports active,
-// with the Result in their context (see FromContext). A
-// request without a token, or with an inactive one, gets 401 with a
-// WWW-Authenticate challenge (RFC 6750); when the introspection endpoint
-// cannot be reached it gets 503, since nothing is known of the token.
+// with the Result in their context (see FromContext). A request without a
+// token (several Authorization headers count as none), or with an inactive
+// one, gets 401 with a WWW-Authenticate challenge (RFC 6750); when the
+// introspection endpoint cannot be reached it gets 503, since nothing is
+// known of the token.
 func (in *Introspector) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r)
@@ -30,9 +31,15 @@ func (in *Introspector) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// bearerToken returns the request's bearer token, if it has one.
+// bearerToken returns the request's bearer token, if it has one. Several
+// Authorization headers count as none: a proxy in front may have checked
+// another one than the first.
 func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	values := r.Header.Values("Authorization")
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(values[0], " ")
 	token = strings.TrimSpace(token)
 	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }

@@ -3,6 +3,7 @@ package introspection
 import (
 	"context"
 	"encoding/json"
+	"slices"
 )
 
 // Result is the answer of the introspection endpoint (RFC 7662).
@@ -38,6 +39,17 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 	r.Audience = nil
 	_ = json.Unmarshal(v.Audience, &r.Audience) // absent or malformed: no audience
 	return nil
+}
+
+// clone is a copy of r for one caller: the cache and a shared request hold
+// the original, which a caller's changes must not reach.
+func (r *Result) clone() *Result {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Audience = slices.Clone(r.Audience)
+	return &c
 }
 
 // resultKey is the context key of the Result Middleware found.

@@ -112,13 +112,18 @@ func (c *tokenCache) load() *oauth2.Token {
 var errNotPrivate = errors.New("not a private file")
 
 // readPrivate reads path if it is a private file, checked on the file
-// opened so that it cannot be swapped between the check and the read.
+// opened so that it cannot be swapped between the check and the read. Only
+// a regular file is opened, and without blocking: opening a named pipe
+// would wait for a writer.
 func readPrivate(path string) ([]byte, error) {
 	before, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	if !before.Mode().IsRegular() {
+		return nil, errNotPrivate
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
 	if err != nil {
 		return nil, err
 	}
