@@ -180,3 +180,15 @@ func TestIntrospectionDoneHook(t *testing.T) {
 	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Err: context.Canceled, Duration: got[4].Duration}, got[4])
 	assert.Equal(t, 1, discoveries)
 }
+
+// TestPanickingIntrospectionHookIsContained: a hook that panics is stopped
+// there, as Hooks documents; the caller gets its answer.
+func TestPanickingIntrospectionHookIsContained(t *testing.T) {
+	srv, _, token, _, app := introspectionSetup(t)
+	hooks := &serviceuser.Hooks{IntrospectionDone: func(serviceuser.IntrospectionDoneInfo) { panic("a bug in a metrics callback") }}
+	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	r, err := in.Introspect(context.Background(), token)
+	require.NoError(t, err)
+	assert.True(t, r.Active)
+}

@@ -55,9 +55,16 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
 	if h := in.hooks; h != nil && h.IntrospectionDone != nil {
-		h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+		report(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
+}
+
+// report runs a hook; a panic in it is dropped, as Hooks documents, so that
+// a bug in a metrics callback cannot fail the request it observes.
+func report(hook func(serviceuser.IntrospectionDoneInfo), i serviceuser.IntrospectionDoneInfo) {
+	defer func() { _ = recover() }()
+	hook(i)
 }
 
 // introspect is Introspect; hit is true when the answer came from the cache.
