@@ -38,6 +38,9 @@ const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // DefaultCacheTTL is Config.CacheTTL's default.
 const DefaultCacheTTL = time.Minute
 
+// inactiveTTL bounds how long an inactive answer is reused.
+const inactiveTTL = 5 * time.Second
+
 // configName names Config in errors.
 const configName = "introspection.Config"
 
@@ -65,8 +68,9 @@ type Config struct {
 	// Timeout bounds each request; serviceuser.DefaultTimeout when zero.
 	Timeout time.Duration
 	// CacheTTL bounds how long an active result is reused (never past the
-	// token's exp): a revoked token is accepted for at most this long.
-	// DefaultCacheTTL when zero; negative disables the cache.
+	// token's exp): a revoked token is accepted for at most this long. An
+	// inactive result is reused for at most 5 s. DefaultCacheTTL when zero;
+	// negative disables the cache.
 	CacheTTL time.Duration
 }
 

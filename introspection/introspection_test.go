@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -191,4 +192,27 @@ func TestPanickingIntrospectionHookIsContained(t *testing.T) {
 	r, err := in.Introspect(context.Background(), token)
 	require.NoError(t, err)
 	assert.True(t, r.Active)
+}
+
+// TestInactiveAnswerReusedBriefly: a client retrying a refused token costs
+// one introspection per 5 s, not one per call.
+func TestInactiveAnswerReusedBriefly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := serviceusertest.NewServer(serviceusertest.InProcess())
+		defer srv.Close()
+		app := srv.NewApplication()
+		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client()}.
+			NewIntrospector(context.Background())
+		require.NoError(t, err)
+		for range 10 {
+			r, err := in.Introspect(context.Background(), "revoked-token-0123456789")
+			require.NoError(t, err)
+			assert.False(t, r.Active)
+		}
+		assert.Equal(t, 1, srv.IntrospectionRequests())
+		time.Sleep(5 * time.Second)
+		_, err = in.Introspect(context.Background(), "revoked-token-0123456789")
+		require.NoError(t, err)
+		assert.Equal(t, 2, srv.IntrospectionRequests(), "asked again after 5 s")
+	})
 }

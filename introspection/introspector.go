@@ -109,12 +109,17 @@ func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token st
 
 // store caches an active result until the token's exp, at most ttl.
 func (in *Introspector) store(key [32]byte, r *Result) {
-	if in.ttl < 0 || r == nil || !r.Active {
+	if in.ttl < 0 || r == nil {
 		return
 	}
 	now := time.Now()
 	until := now.Add(in.ttl)
-	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
+	if !r.Active {
+		// A client retrying a revoked token costs one request per inactiveTTL,
+		// not one per call; kept short, as a token made moments ago may not be
+		// known to every ZITADEL replica yet.
+		until = now.Add(min(in.ttl, inactiveTTL))
+	} else if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
 		until = exp
 	}
 	if len(in.cache) >= maxCached {
