@@ -111,7 +111,11 @@ func (t *Transport) send(r *http.Request, tok *oauth2.Token) (*http.Response, er
 	if t.OrgID != "" {
 		r.Header.Set(HeaderOrgID, t.OrgID)
 	}
-	return t.base().RoundTrip(r)
+	resp, err := t.base().RoundTrip(r)
+	if resp != nil && resp.Request == nil {
+		resp.Request = r // as http.Transport does: callers learn what was sent (FetchUserinfo redacts its token)
+	}
+	return resp, err
 }
 
 // retryWithNewToken drops rejected and sends req once more with a newer token.

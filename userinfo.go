@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"golang.org/x/oauth2"
-
 	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 )
@@ -41,7 +39,7 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(answer.Answer{Endpoint: EndpointUserinfo, Resp: resp, Body: body, Secrets: []string{sentToken(ctx, client, resp)}})
+		return nil, endpointError(answer.Answer{Endpoint: EndpointUserinfo, Resp: resp, Body: body, Secrets: []string{sentCredential(resp.Request)}})
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {
@@ -51,29 +49,6 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: answer is not a JSON object")
 	}
 	return &info, nil
-}
-
-// sentToken is the token the request carried, to be redacted from the
-// answer: from the request the response records or, when the transport did
-// not record it, from the client's Transport, whose source holds it cached.
-func sentToken(ctx context.Context, client *http.Client, resp *http.Response) string {
-	if token := sentCredential(resp.Request); token != "" {
-		return token
-	}
-	t, ok := client.Transport.(*Transport)
-	if !ok || t.Source == nil {
-		return ""
-	}
-	var tok *oauth2.Token
-	if cts, ok := t.Source.(ContextTokenSource); ok {
-		tok, _ = cts.TokenContext(ctx)
-	} else {
-		tok, _ = t.Source.Token()
-	}
-	if tok == nil {
-		return ""
-	}
-	return tok.AccessToken
 }
 
 // sentCredential returns the credential of the request's Authorization
