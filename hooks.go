@@ -121,42 +121,45 @@ func joinHook[I any](hooks []*Hooks, field func(*Hooks) func(I)) func(I) {
 	}
 }
 
-// The methods below run one callback if set; a nil *Hooks has none.
-
-// contained runs a callback and drops its panic: a bug in logging or metrics
-// code must neither end the process from a refresh goroutine, where nothing
-// can recover it, nor fail the work the callback only observes.
+// contained runs a callback, if set, and drops its panic: a bug in logging
+// or metrics code must neither end the process from a refresh goroutine,
+// where nothing can recover it, nor fail the work the callback only observes.
 func contained[I any](fn func(I), i I) {
+	if fn == nil {
+		return
+	}
 	defer func() { _ = recover() }()
 	fn(i)
 }
 
+// The methods below run one callback if set; a nil *Hooks has none.
+
 func (h *Hooks) discoveryDone(i DiscoveryDoneInfo) {
-	if h != nil && h.DiscoveryDone != nil {
+	if h != nil {
 		contained(h.DiscoveryDone, i)
 	}
 }
 
 func (h *Hooks) refreshStart(i RefreshStartInfo) {
-	if h != nil && h.RefreshStart != nil {
+	if h != nil {
 		contained(h.RefreshStart, i)
 	}
 }
 
 func (h *Hooks) refreshDone(i RefreshDoneInfo) {
-	if h != nil && h.RefreshDone != nil {
+	if h != nil {
 		contained(h.RefreshDone, i)
 	}
 }
 
 func (h *Hooks) tokenRejected(i TokenRejectedInfo) {
-	if h != nil && h.TokenRejected != nil {
+	if h != nil {
 		contained(h.TokenRejected, i)
 	}
 }
 
 func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
-	if h != nil && h.CredentialReloaded != nil {
+	if h != nil {
 		contained(h.CredentialReloaded, i)
 	}
 }
