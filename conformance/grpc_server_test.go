@@ -10,27 +10,24 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/go-serviceuser/serviceuser"
+	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // grpcAPI is a gRPC API as a backend would run it behind ZITADEL: TLS on
-// 127.0.0.1, the standard health service, and interceptors that let through
-// only calls carrying "authorization: Bearer <token>" with a token the
-// ZITADEL instance reports active at its introspection endpoint
-// (introspection.Introspector, authenticated with an API application's key).
+// 127.0.0.1, the standard health service, and grpcauth's server interceptors,
+// which let through only calls with a token the ZITADEL instance reports
+// active at its introspection endpoint (introspection.Introspector,
+// authenticated with an API application's key).
 type grpcAPI struct {
 	// Addr is the address to dial, "127.0.0.1:PORT".
 	Addr string
@@ -62,11 +59,10 @@ func startGRPCAPI(zitadel *serviceusertest.Server) (*grpcAPI, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth := grpcBearerAuth{introspector}
 	srv := grpc.NewServer(
 		grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})),
-		grpc.UnaryInterceptor(auth.unary),
-		grpc.StreamInterceptor(auth.stream),
+		grpc.UnaryInterceptor(grpcauth.UnaryServerInterceptor(introspector)),
+		grpc.StreamInterceptor(grpcauth.StreamServerInterceptor(introspector)),
 	)
 	healthSrv := health.NewServer()
 	healthSrv.SetServingStatus("", grpc_health_v1.HealthCheckResponse_SERVING)
@@ -81,48 +77,6 @@ func (a *grpcAPI) Close() { a.srv.Stop() }
 // TransportCredentials returns client TLS credentials that trust the server.
 func (a *grpcAPI) TransportCredentials() credentials.TransportCredentials {
 	return credentials.NewTLS(&tls.Config{RootCAs: a.RootCAs, MinVersion: tls.VersionTLS12})
-}
-
-// grpcBearerAuth checks the bearer token of each incoming call.
-type grpcBearerAuth struct {
-	introspector *introspection.Introspector
-}
-
-func (a grpcBearerAuth) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := a.check(ctx); err != nil {
-		return nil, err
-	}
-	return handler(ctx, req)
-}
-
-func (a grpcBearerAuth) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := a.check(ss.Context()); err != nil {
-		return err
-	}
-	return handler(srv, ss)
-}
-
-// check returns nil for a call whose token is active, a status error with
-// codes.Unauthenticated for a call without one, and codes.Unavailable when
-// the introspection endpoint cannot tell.
-func (a grpcBearerAuth) check(ctx context.Context) error {
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
-	if len(values) != 1 {
-		return status.Error(codes.Unauthenticated, "a bearer token is required")
-	}
-	scheme, token, ok := strings.Cut(values[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return status.Error(codes.Unauthenticated, "a bearer token is required")
-	}
-	info, err := a.introspector.Introspect(ctx, token)
-	if err != nil {
-		return status.Error(codes.Unavailable, "token introspection failed")
-	}
-	if !info.Active {
-		return status.Error(codes.Unauthenticated, "the token is not active")
-	}
-	return nil
 }
 
 // grpcSelfSignedCert makes a P-256 certificate for 127.0.0.1, valid for an

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"github.com/go-serviceuser/serviceuser"
 )
 
 // fleetScenario is one fleet.
@@ -57,7 +55,7 @@ func runFleet(s fleetScenario) fleetResult {
 		wg.Go(func() {
 			defer ts.Close()
 			for !stopped.Load() {
-				ok, panicked := fleetCall(ts)
+				ok, panicked := simCall(ts)
 				if panicked {
 					panics.Add(1)
 				}
@@ -84,17 +82,6 @@ func runFleet(s fleetScenario) fleetResult {
 		}
 	}
 	return r
-}
-
-// fleetCall asks ts for a token once, reporting success and a panic.
-func fleetCall(ts *serviceuser.TokenSource) (ok, panicked bool) {
-	defer func() {
-		if recover() != nil {
-			ok, panicked = false, true
-		}
-	}()
-	_, err := ts.TokenContext(context.Background())
-	return err == nil, false
 }
 
 // startSeconds is the start: every second up to the one in which the last

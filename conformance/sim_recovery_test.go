@@ -115,12 +115,10 @@ func startSimCallers(ts *serviceuser.TokenSource, n int) *simCallers {
 // call asks for one token, counting errors and panics.
 func (c *simCallers) call(ts *serviceuser.TokenSource) {
 	c.calls.Add(1)
-	defer func() {
-		if recover() != nil {
-			c.panics.Add(1)
-		}
-	}()
-	if _, err := ts.TokenContext(context.Background()); err != nil {
+	switch ok, panicked := simCall(ts); {
+	case panicked:
+		c.panics.Add(1)
+	case !ok:
 		c.errors.Add(1)
 	}
 }

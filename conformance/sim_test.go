@@ -192,6 +192,17 @@ func simSource(ctx context.Context, e *simEndpoint) *serviceuser.TokenSource {
 	return cfg.TokenSource(ctx)
 }
 
+// simCall asks ts for a token once, reporting success and a panic.
+func simCall(ts *serviceuser.TokenSource) (ok, panicked bool) {
+	defer func() {
+		if recover() != nil {
+			ok, panicked = false, true
+		}
+	}()
+	_, err := ts.TokenContext(context.Background())
+	return err == nil, false
+}
+
 // simBubble runs f once in a synctest bubble on behalf of b. A bubble needs a
 // *testing.T, which a benchmark has not; testing.RunTests makes one. It runs
 // the test once per -cpu value and -count, so f runs only the first time,

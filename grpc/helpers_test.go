@@ -94,9 +94,11 @@ type api struct {
 func startAPI(t *testing.T, in grpcauth.Introspector, secure bool) *api {
 	t.Helper()
 	a := &api{}
+	seeUnary, seeStream := observe(a.see)
+	recordUnary, recordStream := observe(a.record)
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(a.countUnary, grpcauth.UnaryServerInterceptor(in), a.recordUnary),
-		grpc.ChainStreamInterceptor(a.countStream, grpcauth.StreamServerInterceptor(in), a.recordStream),
+		grpc.ChainUnaryInterceptor(seeUnary, grpcauth.UnaryServerInterceptor(in), recordUnary),
+		grpc.ChainStreamInterceptor(seeStream, grpcauth.StreamServerInterceptor(in), recordStream),
 	}
 	if secure {
 		serverTLS, clientTLS, err := exampleTLS()
@@ -112,16 +114,21 @@ func startAPI(t *testing.T, in grpcauth.Introspector, secure bool) *api {
 	return a
 }
 
-func (a *api) countUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	a.see(ctx)
-	return h(ctx, req)
+// observe returns unary and stream interceptors that pass each call's
+// context to f and go on.
+func observe(f func(context.Context)) (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+	unary := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		f(ctx)
+		return h(ctx, req)
+	}
+	stream := func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		f(ss.Context())
+		return h(srv, ss)
+	}
+	return unary, stream
 }
 
-func (a *api) countStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	a.see(ss.Context())
-	return h(srv, ss)
-}
-
+// see counts a call and its x-zitadel-orgid, before authentication.
 func (a *api) see(ctx context.Context) {
 	a.calls.Add(1)
 	a.mu.Lock()
@@ -129,16 +136,7 @@ func (a *api) see(ctx context.Context) {
 	a.orgIDs = append(a.orgIDs, metadata.ValueFromIncomingContext(ctx, serviceuser.HeaderOrgID)...)
 }
 
-func (a *api) recordUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	a.record(ctx)
-	return h(ctx, req)
-}
-
-func (a *api) recordStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	a.record(ss.Context())
-	return h(srv, ss)
-}
-
+// record keeps what an authenticated handler finds with FromContext.
 func (a *api) record(ctx context.Context) {
 	r, _ := grpcauth.FromContext(ctx)
 	a.mu.Lock()

@@ -66,6 +66,8 @@ func TestServerRefusesCallsWithoutActiveToken(t *testing.T) {
 	old, err := revoked.Token()
 	require.NoError(t, err)
 	z.RevokeToken(old.AccessToken)
+	foreign, err := newSource(t, newZitadel(t)).Token()
+	require.NoError(t, err)
 
 	tests := []struct {
 		name          string
@@ -79,6 +81,7 @@ func TestServerRefusesCallsWithoutActiveToken(t *testing.T) {
 		{"two values", []string{"Bearer " + tok.AccessToken, "Bearer " + tok.AccessToken}, false},
 		{"unknown token", []string{"Bearer not-a-token"}, true},
 		{"revoked token", []string{"Bearer " + old.AccessToken}, true},
+		{"token of another instance", []string{"Bearer " + foreign.AccessToken}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

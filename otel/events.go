@@ -30,8 +30,7 @@ const (
 )
 
 func (r *Recorder) refreshStart(i serviceuser.RefreshStartInfo) {
-	_, span := r.tracer.Start(context.Background(), SpanName, trace.WithAttributes(
-		keyMode.String(describe.Mode(i.Waited)), keyAttempt.Int(i.Attempt)))
+	span := r.startSpan(i.Waited, i.Attempt)
 	r.mu.Lock()
 	old := r.pending
 	r.pending = span
@@ -56,6 +55,13 @@ func (r *Recorder) refreshDone(i serviceuser.RefreshDoneInfo) {
 	r.endSpan(i, d, outcome)
 }
 
+// startSpan opens the span of a token request.
+func (r *Recorder) startSpan(waited bool, attempt int, opts ...trace.SpanStartOption) trace.Span {
+	opts = append(opts, trace.WithAttributes(keyMode.String(describe.Mode(waited)), keyAttempt.Int(attempt)))
+	_, span := r.tracer.Start(context.Background(), SpanName, opts...)
+	return span
+}
+
 // endSpan ends the token request's span: the one RefreshStart opened, or one
 // spanning i.Duration when none is open (hooks set after the start).
 func (r *Recorder) endSpan(i serviceuser.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) {
@@ -65,8 +71,7 @@ func (r *Recorder) endSpan(i serviceuser.RefreshDoneInfo, d describe.Detail, out
 	r.pending = nil
 	r.mu.Unlock()
 	if span == nil {
-		_, span = r.tracer.Start(context.Background(), SpanName, trace.WithTimestamp(now.Add(-i.Duration)),
-			trace.WithAttributes(keyMode.String(describe.Mode(i.Waited)), keyAttempt.Int(i.Attempt)))
+		span = r.startSpan(i.Waited, i.Attempt, trace.WithTimestamp(now.Add(-i.Duration)))
 	}
 	span.SetAttributes(outcome)
 	if i.Err != nil {

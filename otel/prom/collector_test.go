@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
 	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
 )
 
@@ -26,9 +27,7 @@ func compare(t *testing.T, c prometheus.Collector, want string, names ...string)
 // histogram is the histogram of family name whose labels are exactly labels.
 func histogram(t *testing.T, c prometheus.Collector, name string, labels map[string]string) *dto.Histogram {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	require.NoError(t, reg.Register(c))
-	families, err := reg.Gather()
+	families, err := registry(t, c).Gather()
 	require.NoError(t, err)
 	for _, f := range families {
 		if f.GetName() != name {
@@ -87,9 +86,7 @@ serviceuser_token_remaining_lifetime_seconds 3600
 // gaugeValue is the remaining lifetime.
 func gaugeValue(t *testing.T, c *serviceuserprom.Collector) float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	require.NoError(t, reg.Register(c))
-	families, err := reg.Gather()
+	families, err := registry(t, c).Gather()
 	require.NoError(t, err)
 	for _, f := range families {
 		if f.GetName() == "serviceuser_token_remaining_lifetime_seconds" {
@@ -170,7 +167,7 @@ serviceuser_introspections_total{active="true",cache_hit="true",error_type="",ou
 
 func TestNamesFollowPrometheusConventions(t *testing.T) {
 	c := serviceuserprom.New("myapp")
-	feedEverything(c.Hooks(), "nothing secret")
+	hooktest.FeedEverything(c.Hooks(), "nothing secret")
 	problems, err := testutil.CollectAndLint(c)
 	require.NoError(t, err)
 	assert.Empty(t, problems)

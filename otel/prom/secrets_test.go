@@ -29,6 +29,3 @@ func TestNoLabelHoldsASecret(t *testing.T) {
 	assert.NotContains(t, text.String(), secret)
 	assert.NotContains(t, text.String(), "SENTINEL")
 }
-
-// feedEverything sends every kind of event to h.
-var feedEverything = hooktest.FeedEverything
