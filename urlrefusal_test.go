@@ -48,17 +48,24 @@ func TestInsecureURLRefusalsMatchErrInsecureURL(t *testing.T) {
 	}
 	for name, validate := range configs {
 		t.Run(name, func(t *testing.T) {
-			err := validate()
-			require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
-			var ce *serviceuser.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, name, ce.Config+"."+ce.Field)
-			assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
+			requireInsecureURLRefusal(t, validate(), name)
 		})
 	}
 	_, err := serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Token(context.Background())
 	assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 	assert.Zero(t, counter.n, "no request is made for a refused URL")
+}
+
+// requireInsecureURLRefusal fails unless err refuses plain http with
+// ErrInsecureURL, as a *ConfigError naming field ("Config.Field"), and tells
+// of the way to opt in.
+func requireInsecureURLRefusal(t *testing.T, err error, field string) {
+	t.Helper()
+	require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+	var ce *serviceuser.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, field, ce.Config+"."+ce.Field)
+	assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
 }
 
 // TestDiscoveredPlainHTTPEndpointMatchesErrInsecureURL: a discovery document
