@@ -149,24 +149,19 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 	}
 	for name, cfg := range configs {
 		t.Run(name, func(t *testing.T) {
-			err := cfg.Validate()
-			require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
-			var ce *serviceuser.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, name+".Address", ce.Config+"."+ce.Field)
-			assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
+			requireInsecureURLRefusal(t, cfg.Validate(), name+".Address")
 			switch c := cfg.(type) {
 			case interface {
 				TokenSource(context.Context) *serviceuser.TokenSource
 			}:
 				ts := c.TokenSource(ctx)
 				defer ts.Close()
-				_, err = ts.Token()
+				_, err := ts.Token()
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 				_, err = ts.Client().Get(issuer + "/management/v1/orgs/me")
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 			case introspection.Config:
-				_, err = c.NewIntrospector(ctx)
+				_, err := c.NewIntrospector(ctx)
 				assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 			}
 		})

@@ -17,10 +17,7 @@ import (
 func ExampleHooks() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	var ok, failed int
 	hooks := &serviceuser.Hooks{
 		RefreshDone: func(i serviceuser.RefreshDoneInfo) {
@@ -47,10 +44,7 @@ func ExampleHooks() {
 func ExampleSlogHooks() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		Level: slog.LevelWarn, // failures only
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -76,10 +70,7 @@ func ExampleSlogHooks() {
 func ExampleTokenSource_Ready() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
 	defer ts.Close()
 	mux := http.NewServeMux() // your service's

@@ -85,10 +85,7 @@ func ExampleConfig_managementAPI() {
 	}))
 	defer management.Close()
 
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: zitadel.Issuer(),

@@ -17,6 +17,17 @@ import (
 // The examples run against serviceusertest, a local fake ZITADEL. With a real
 // instance, the key file comes from the console and the issuer is its URL.
 
+// exampleKey is the key of a new service user of zitadel, parsed as
+// serviceuser.ParseKeyFile does for a key file from the console (see
+// ExampleConfig_TokenSource).
+func exampleKey(zitadel *serviceusertest.Server) *serviceuser.KeyFile {
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return key
+}
+
 func ExampleReadKeyFile() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
@@ -110,10 +121,7 @@ func ExampleConfig_Client() {
 func ExampleConfig_Token() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}
 
 	for range 2 {
@@ -135,10 +143,7 @@ func ExampleConfig_Token() {
 func ExampleTokenSource_Client() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
 	defer ts.Close()
 
@@ -166,10 +171,7 @@ func ExampleTokenSource_Client() {
 func ExampleTokenSource_Invalidate() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
 	defer ts.Close()
 	tok, err := ts.Token()

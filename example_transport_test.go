@@ -41,10 +41,7 @@ func (m *meteredSource) Invalidate(tok *oauth2.Token) { m.source.Invalidate(tok)
 func ExampleTransport() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
+	key := exampleKey(zitadel)
 	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
 	defer ts.Close()
 

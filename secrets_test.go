@@ -662,16 +662,6 @@ func TestUnsendableTokenRefused(t *testing.T) {
 	assert.NotContains(t, printed(err), sentinelToken)
 }
 
-// handlerTransport answers in-process, without recording the request in the
-// response, as many RoundTrippers do.
-type handlerTransport struct{ h http.Handler }
-
-func (h handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	h.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
-}
-
 func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)

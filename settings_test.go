@@ -19,7 +19,7 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 		validate func() error
 		want     string
 	}{
-		"Config issuer":   {serviceuser.Config{Key: nil}.Validate, "serviceuser: Config.Key: missing"},
+		"Config key":      {serviceuser.Config{Key: nil}.Validate, "serviceuser: Config.Key: missing"},
 		"secret missing":  {serviceuser.ClientCredentialsConfig{ClientID: "u"}.Validate, "serviceuser: ClientCredentialsConfig.ClientSecret: missing"},
 		"secret issuer":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: missing"},
 		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},

@@ -557,9 +557,7 @@ func TestRetryAfterCappedAtBackoffCeiling(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"access_token":"at","token_type":"Bearer","expires_in":43199}`)
 		})
-		cfg := Config{Key: testKeyFile(t), Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
-			HTTPClient: newInProcess(endpoint).client()}
-		ts := cfg.TokenSource(context.Background())
+		ts := inProcessSource(t, endpoint)
 		defer ts.Close()
 
 		_, err := ts.Token()
@@ -643,6 +641,18 @@ func zitadelAnswer(w http.ResponseWriter, status int, code, description string) 
 		return
 	}
 	fmt.Fprintf(w, `{"error":%q,"error_description":%q}`, code, description)
+}
+
+// downWhile is a token endpoint that answers 503 while down is set, and a
+// token otherwise.
+func downWhile(down *atomic.Bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
+			return
+		}
+		zitadelAnswer(w, http.StatusOK, "", "")
+	}
 }
 
 // inProcessSource is a key-file source whose token endpoint is h, called in-process.
@@ -793,15 +803,12 @@ func TestRecoveryAfterOutageWhileCallersWait(t *testing.T) {
 			var down atomic.Bool
 			var mu sync.Mutex
 			var times []time.Time
+			endpoint := downWhile(&down)
 			h := func(w http.ResponseWriter, r *http.Request) {
 				mu.Lock()
 				times = append(times, time.Now())
 				mu.Unlock()
-				if down.Load() {
-					zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
-					return
-				}
-				zitadelAnswer(w, http.StatusOK, "", "")
+				endpoint(w, r)
 			}
 			ts := inProcessSource(t, h)
 			first, err := ts.Token()
@@ -893,14 +900,7 @@ func TestOutageEndingBeforeExpiryCausesNoCallerError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		for range 20 {
 			var down atomic.Bool
-			h := func(w http.ResponseWriter, r *http.Request) {
-				if down.Load() {
-					zitadelAnswer(w, http.StatusServiceUnavailable, "", "")
-					return
-				}
-				zitadelAnswer(w, http.StatusOK, "", "")
-			}
-			ts := inProcessSource(t, h)
+			ts := inProcessSource(t, downWhile(&down))
 			first, err := ts.Token()
 			require.NoError(t, err)
 			down.Store(true)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,21 +11,16 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
-	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // TestWrongHostErrorSaysInstanceNotFound: an issuer that is not the instance's
 // domain gets ZITADEL's "Instance not found" text and the wrong-host hint,
 // from discovery as from the token endpoint.
 func TestWrongHostErrorSaysInstanceNotFound(t *testing.T) {
-	srv := serviceusertest.NewServer()
-	defer srv.Close()
-	_, port, _ := strings.Cut(srv.ListenerHost(), ":")
-	srv.SetInstanceDomain("localhost:" + port)
+	srv, _, byListener := inClusterFake(t)
 	key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 	require.NoError(t, err)
 
-	byListener := "http://" + srv.ListenerHost()
 	for name, tokenURL := range map[string]string{"discovery": "", "token endpoint": byListener + "/oauth/v2/token"} {
 		t.Run(name, func(t *testing.T) {
 			_, err := serviceuser.Config{Key: key, Issuer: byListener, TokenURL: tokenURL}.Token(context.Background())
@@ -54,17 +48,24 @@ func TestInsecureURLRefusalsMatchErrInsecureURL(t *testing.T) {
 	}
 	for name, validate := range configs {
 		t.Run(name, func(t *testing.T) {
-			err := validate()
-			require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
-			var ce *serviceuser.ConfigError
-			require.ErrorAs(t, err, &ce)
-			assert.Equal(t, name, ce.Config+"."+ce.Field)
-			assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
+			requireInsecureURLRefusal(t, validate(), name)
 		})
 	}
 	_, err := serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Token(context.Background())
 	assert.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 	assert.Zero(t, counter.n, "no request is made for a refused URL")
+}
+
+// requireInsecureURLRefusal fails unless err refuses plain http with
+// ErrInsecureURL, as a *ConfigError naming field ("Config.Field"), and tells
+// of the way to opt in.
+func requireInsecureURLRefusal(t *testing.T, err error, field string) {
+	t.Helper()
+	require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
+	var ce *serviceuser.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, field, ce.Config+"."+ce.Field)
+	assert.Contains(t, err.Error(), "InsecureAllowPlainHTTP")
 }
 
 // TestDiscoveredPlainHTTPEndpointMatchesErrInsecureURL: a discovery document
