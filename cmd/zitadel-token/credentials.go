@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -166,33 +163,18 @@ func (o *options) clientSecret() (serviceuser.Secret, error) {
 	return serviceuser.Secret(v), nil
 }
 
-// maxSecretSize bounds a secret file: a secret is a few dozen bytes.
-const maxSecretSize = 64 << 10
-
-// readSecretFile reads a client secret; errors name the file, never its content.
+// readSecretFile reads a client secret with the library's checks of a
+// secret file (those of WatchSecretFile and ReadPAT: size, encoding, one
+// value without white space); errors name the file, never its content.
 func readSecretFile(path string) (serviceuser.Secret, error) {
 	if !looksLikePath(path) {
 		return "", usageErrorf("-client-secret-file takes the path of a file holding the secret")
 	}
-	f, err := os.Open(path)
+	w, err := serviceuser.WatchSecretFile(path)
 	if err != nil {
-		return "", &keyError{fmt.Errorf("client secret file: %w", err)}
+		return "", fmt.Errorf("-client-secret-file: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
-	if err != nil {
-		return "", &keyError{fmt.Errorf("client secret file: %w", err)}
-	}
-	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))
-	switch {
-	case len(data) > maxSecretSize:
-		return "", &keyError{fmt.Errorf("client secret file %s holds more than %d KiB, too much for a secret", path, maxSecretSize>>10)}
-	case len(data) == 0:
-		return "", &keyError{fmt.Errorf("client secret file %s is empty", path)}
-	case bytes.ContainsAny(data, "\r\n"):
-		return "", &keyError{fmt.Errorf("client secret file %s holds more than one line", path)}
-	}
-	return serviceuser.Secret(data), nil
+	return w.CurrentSecret()
 }
 
 func patCredential(o *options) (*credential, error) {
