@@ -218,10 +218,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 		return &keyError{fmt.Errorf("introspect needs an API application key (type %q), not a key of type %q",
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
-	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
-		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
-		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
-	in, err := cfg.NewIntrospector(ctx)
+	in, err := o.introspector(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -240,6 +237,15 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 		return &inactiveError{}
 	}
 	return nil
+}
+
+// introspector asks ZITADEL about tokens as the API application of key,
+// by the route of -address and -H; each answer is fresh (no cache).
+func (o *options) introspector(ctx context.Context, key *serviceuser.KeyFile) (*introspection.Introspector, error) {
+	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
+		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
+		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+	return cfg.NewIntrospector(ctx)
 }
 
 // maxTokenSize bounds the token read from standard input.
