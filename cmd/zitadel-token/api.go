@@ -77,7 +77,7 @@ func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, e
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, o.issuerBase()+path, r)
 	if err != nil {
 		return nil, usageErrorf("cannot make a request of -X %s, -issuer and PATH: %v", quoteArg(o.method), err)
 	}

@@ -81,11 +81,6 @@ func runDoctor(ctx context.Context, o *options, stdout io.Writer) error {
 	return nil
 }
 
-// issuerBase is -issuer without surrounding space and trailing slash.
-func (o *options) issuerBase() string {
-	return strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")
-}
-
 // checkDiscovery checks that the issuer answers discovery and names itself
 // exactly as -issuer does. It returns the answer's Date and the local time
 // half way through the request, for the clock check.
