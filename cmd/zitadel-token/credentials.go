@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -206,4 +207,87 @@ func (o *options) pat() (serviceuser.Secret, error) {
 		v = strings.TrimSpace(v[1 : len(v)-1])
 	}
 	return serviceuser.Secret(v), nil
+}
+
+// checkRequired reports a missing or doubled key source, and a missing
+// issuer when one is needed, before anything is read.
+func checkRequired(o *options, needIssuer bool) error {
+	switch {
+	case o.keyPath != "" && o.keyEnv != "":
+		return usageErrorf("give -key or -key-env, not both")
+	case o.keyPath == "" && o.keyEnv == "" && !o.hasEnv(envKey):
+		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
+	case needIssuer && strings.TrimSpace(o.issuer) == "":
+		return usageErrorf("missing -issuer (or $%s)", envIssuer)
+	}
+	return nil
+}
+
+// hasEnv reports whether the environment variable name holds a value.
+func (o *options) hasEnv(name string) bool {
+	v, ok := o.env(name)
+	return ok && strings.TrimSpace(v) != ""
+}
+
+// loadKey reads the key file named by -key or held in the -key-env variable
+// ($ZITADEL_KEY when neither is given).
+func loadKey(o *options) (*serviceuser.KeyFile, error) {
+	if o.keyPath == "" && o.keyEnv == "" {
+		o.keyEnv = envKey
+	}
+	if o.keyPath != "" {
+		if !looksLikePath(o.keyPath) {
+			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
+		}
+		return readKey(o.keyPath)
+	}
+	return keyFromEnv(o.env, o.keyEnv)
+}
+
+// keyFromEnv loads the key from the variable name, which holds the key
+// file's JSON or a path to it.
+func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyFile, error) {
+	if !validEnvName(name) {
+		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
+	}
+	value, _ := env(name)
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		return nil, usageErrorf("environment variable %s is not set", name)
+	case strings.HasPrefix(value, "{"):
+		return serviceuser.ParseKeyFile([]byte(value))
+	case !looksLikePath(value):
+		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
+	}
+	return readKey(value)
+}
+
+// readKey reads a key file; failures to read it count as key problems.
+func readKey(path string) (*serviceuser.KeyFile, error) {
+	key, err := serviceuser.ReadKeyFile(path)
+	if err != nil && !errors.Is(err, serviceuser.ErrInvalidKeyFile) {
+		return nil, &keyError{err}
+	}
+	return key, err
+}
+
+// looksLikePath rejects values that are key material rather than a path,
+// so that an error about the path never repeats them.
+func looksLikePath(s string) bool {
+	t := strings.TrimSpace(s)
+	return len(t) <= 4096 && !strings.HasPrefix(t, "{") && !strings.ContainsAny(t, "\n\r") &&
+		!strings.Contains(t, "PRIVATE KEY")
+}
+
+func validEnvName(name string) bool {
+	if name == "" || len(name) > 256 {
+		return false
+	}
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
