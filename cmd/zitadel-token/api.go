@@ -111,11 +111,17 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
+// authClient sends requests with the source's tokens over the tool's
+// transport, by the route of -address and -H, acting on -org when given;
+// the plain http opt-in covers a -userinfo-url or an issuer on plain http.
+func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
+	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
+		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
+}
+
 // send sends req with tok over the tool's transport and reads the answer.
 func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
-	client := &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: oauth2.StaticTokenSource(tok), Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
-	resp, err := client.Do(req)
+	resp, err := o.authClient(oauth2.StaticTokenSource(tok)).Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

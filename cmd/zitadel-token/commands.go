@@ -164,7 +164,7 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info, err := fetchUserinfo(ctx, oauth2.StaticTokenSource(tok), o.route(), infoURL, o.timeout, o.allowPlainHTTP)
+	info, err := serviceuser.FetchUserinfo(ctx, o.authClient(oauth2.StaticTokenSource(tok)), infoURL)
 	if err != nil {
 		return err
 	}
@@ -188,14 +188,6 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 		o.tokenURL = ep.TokenURL
 	}
 	return ep.UserinfoURL, nil
-}
-
-// fetchUserinfo calls the userinfo endpoint with the source's token, sent
-// through base (http.DefaultTransport when nil); plainHTTP is the user's
-// opt-in, for a -userinfo-url or an issuer on plain http.
-func fetchUserinfo(ctx context.Context, ts oauth2.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration, plainHTTP bool) (*serviceuser.Userinfo, error) {
-	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base, InsecureAllowPlainHTTP: plainHTTP}, Timeout: timeout}
-	return serviceuser.FetchUserinfo(ctx, client, infoURL)
 }
 
 func writeJSON(w io.Writer, v any) error {
