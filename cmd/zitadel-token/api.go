@@ -77,7 +77,7 @@ func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, e
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, o.issuerBase()+path, r)
 	if err != nil {
 		return nil, usageErrorf("cannot make a request of -X %s, -issuer and PATH: %v", quoteArg(o.method), err)
 	}
@@ -111,11 +111,17 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
+// authClient sends requests with the source's tokens over the tool's
+// transport, by the route of -address and -H, acting on -org when given;
+// the plain http opt-in covers a -userinfo-url or an issuer on plain http.
+func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
+	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
+		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
+}
+
 // send sends req with tok over the tool's transport and reads the answer.
 func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
-	client := &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: oauth2.StaticTokenSource(tok), Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
-	resp, err := client.Do(req)
+	resp, err := o.authClient(oauth2.StaticTokenSource(tok)).Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

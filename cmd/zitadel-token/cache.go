@@ -54,7 +54,7 @@ func (o *options) tokenCache(cred *credential, scopes []string) *tokenCache {
 	// whichever route its request took.
 	sorted := slices.Clone(scopes)
 	slices.Sort(sorted)
-	h := sha256.Sum256([]byte(strings.Join([]string{strings.TrimSuffix(strings.TrimSpace(o.issuer), "/"),
+	h := sha256.Sum256([]byte(strings.Join([]string{o.issuerBase(),
 		cred.mode, cred.id, strings.Join(sorted, " ")}, "\x00")))
 	key := hex.EncodeToString(h[:])
 	dir := filepath.Join(base, progName)

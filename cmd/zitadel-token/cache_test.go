@@ -42,11 +42,7 @@ func checkPrivate(t *testing.T, path string, want os.FileMode) {
 // cachedToken runs token and returns the token printed.
 func (f *fixture) cachedToken(t *testing.T, env map[string]string, extra ...string) string {
 	t.Helper()
-	r := f.run(t, env, append([]string{"token", "-key", f.keyPath, "-issuer", f.srv.Issuer()}, extra...)...)
-	checkCode(t, r, exitOK)
-	tok := strings.TrimSuffix(r.stdout, "\n")
-	f.addToken(tok)
-	return tok
+	return f.printedToken(t, env, append([]string{"token", "-key", f.keyPath, "-issuer", f.srv.Issuer()}, extra...)...)
 }
 
 func (f *fixture) checkRequests(t *testing.T, want int) {
@@ -54,6 +50,22 @@ func (f *fixture) checkRequests(t *testing.T, want int) {
 	if n := f.srv.TokenRequests(); n != want {
 		t.Errorf("%d token requests, want %d", n, want)
 	}
+}
+
+// checkCacheReplaced runs token after the cache file was spoiled: the
+// token is requested anew, the file replaced by a private regular file, and
+// that file reused by the next run.
+func (f *fixture) checkCacheReplaced(t *testing.T, env map[string]string, file string) {
+	t.Helper()
+	want := f.srv.TokenRequests() + 1
+	f.cachedToken(t, env)
+	f.checkRequests(t, want)
+	fi, err := os.Lstat(file)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the cache file was not replaced: %v %v", fi, err)
+	}
+	f.cachedToken(t, env)
+	f.checkRequests(t, want)
 }
 
 func TestTokenCache(t *testing.T) {
@@ -104,7 +116,6 @@ func TestTokenCacheRefused(t *testing.T) {
 	env := map[string]string{"XDG_CACHE_HOME": base}
 	f.cachedToken(t, env)
 	file := onlyCacheFile(t, base)
-	requests := 1
 	spoil := map[string]func(){
 		"corrupt":        func() { os.WriteFile(file, []byte("{not json"), 0o600) },
 		"empty":          func() { os.WriteFile(file, nil, 0o600) },
@@ -123,15 +134,7 @@ func TestTokenCacheRefused(t *testing.T) {
 	for name, spoilIt := range spoil {
 		t.Run(name, func(t *testing.T) {
 			spoilIt()
-			f.cachedToken(t, env)
-			requests++
-			f.checkRequests(t, requests)
-			fi, err := os.Lstat(file)
-			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
-				t.Fatalf("the cache file was not replaced: %v %v", fi, err)
-			}
-			f.cachedToken(t, env)
-			f.checkRequests(t, requests)
+			f.checkCacheReplaced(t, env, file)
 		})
 	}
 	os.RemoveAll(filepath.Dir(file))

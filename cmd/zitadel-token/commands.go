@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -165,7 +164,7 @@ func runUserinfo(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	info, err := fetchUserinfo(ctx, oauth2.StaticTokenSource(tok), o.route(), infoURL, o.timeout, o.allowPlainHTTP)
+	info, err := serviceuser.FetchUserinfo(ctx, o.authClient(oauth2.StaticTokenSource(tok)), infoURL)
 	if err != nil {
 		return err
 	}
@@ -191,14 +190,6 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	return ep.UserinfoURL, nil
 }
 
-// fetchUserinfo calls the userinfo endpoint with the source's token, sent
-// through base (http.DefaultTransport when nil); plainHTTP is the user's
-// opt-in, for a -userinfo-url or an issuer on plain http.
-func fetchUserinfo(ctx context.Context, ts oauth2.TokenSource, base http.RoundTripper, infoURL string, timeout time.Duration, plainHTTP bool) (*serviceuser.Userinfo, error) {
-	client := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: base, InsecureAllowPlainHTTP: plainHTTP}, Timeout: timeout}
-	return serviceuser.FetchUserinfo(ctx, client, infoURL)
-}
-
 func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
@@ -218,10 +209,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 		return &keyError{fmt.Errorf("introspect needs an API application key (type %q), not a key of type %q",
 			serviceuser.KeyTypeApplication, key.Type)}
 	}
-	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
-		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
-		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
-	in, err := cfg.NewIntrospector(ctx)
+	in, err := o.introspector(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -240,6 +228,15 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 		return &inactiveError{}
 	}
 	return nil
+}
+
+// introspector asks ZITADEL about tokens as the API application of key,
+// by the route of -address and -H; each answer is fresh (no cache).
+func (o *options) introspector(ctx context.Context, key *serviceuser.KeyFile) (*introspection.Introspector, error) {
+	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
+		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
+		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+	return cfg.NewIntrospector(ctx)
 }
 
 // maxTokenSize bounds the token read from standard input.
@@ -332,87 +329,4 @@ func tokenKey(o *options) (*serviceuser.KeyFile, error) {
 		return nil, err
 	}
 	return key, key.CheckExpiry(time.Now())
-}
-
-// checkRequired reports a missing or doubled key source, and a missing
-// issuer when one is needed, before anything is read.
-func checkRequired(o *options, needIssuer bool) error {
-	switch {
-	case o.keyPath != "" && o.keyEnv != "":
-		return usageErrorf("give -key or -key-env, not both")
-	case o.keyPath == "" && o.keyEnv == "" && !o.hasEnv(envKey):
-		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
-	case needIssuer && strings.TrimSpace(o.issuer) == "":
-		return usageErrorf("missing -issuer (or $%s)", envIssuer)
-	}
-	return nil
-}
-
-// hasEnv reports whether the environment variable name holds a value.
-func (o *options) hasEnv(name string) bool {
-	v, ok := o.env(name)
-	return ok && strings.TrimSpace(v) != ""
-}
-
-// loadKey reads the key file named by -key or held in the -key-env variable
-// ($ZITADEL_KEY when neither is given).
-func loadKey(o *options) (*serviceuser.KeyFile, error) {
-	if o.keyPath == "" && o.keyEnv == "" {
-		o.keyEnv = envKey
-	}
-	if o.keyPath != "" {
-		if !looksLikePath(o.keyPath) {
-			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
-		}
-		return readKey(o.keyPath)
-	}
-	return keyFromEnv(o.env, o.keyEnv)
-}
-
-// keyFromEnv loads the key from the variable name, which holds the key
-// file's JSON or a path to it.
-func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyFile, error) {
-	if !validEnvName(name) {
-		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
-	}
-	value, _ := env(name)
-	value = strings.TrimSpace(value)
-	switch {
-	case value == "":
-		return nil, usageErrorf("environment variable %s is not set", name)
-	case strings.HasPrefix(value, "{"):
-		return serviceuser.ParseKeyFile([]byte(value))
-	case !looksLikePath(value):
-		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
-	}
-	return readKey(value)
-}
-
-// readKey reads a key file; failures to read it count as key problems.
-func readKey(path string) (*serviceuser.KeyFile, error) {
-	key, err := serviceuser.ReadKeyFile(path)
-	if err != nil && !errors.Is(err, serviceuser.ErrInvalidKeyFile) {
-		return nil, &keyError{err}
-	}
-	return key, err
-}
-
-// looksLikePath rejects values that are key material rather than a path,
-// so that an error about the path never repeats them.
-func looksLikePath(s string) bool {
-	t := strings.TrimSpace(s)
-	return len(t) <= 4096 && !strings.HasPrefix(t, "{") && !strings.ContainsAny(t, "\n\r") &&
-		!strings.Contains(t, "PRIVATE KEY")
-}
-
-func validEnvName(name string) bool {
-	if name == "" || len(name) > 256 {
-		return false
-	}
-	for _, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -166,33 +164,18 @@ func (o *options) clientSecret() (serviceuser.Secret, error) {
 	return serviceuser.Secret(v), nil
 }
 
-// maxSecretSize bounds a secret file: a secret is a few dozen bytes.
-const maxSecretSize = 64 << 10
-
-// readSecretFile reads a client secret; errors name the file, never its content.
+// readSecretFile reads a client secret with the library's checks of a
+// secret file (those of WatchSecretFile and ReadPAT: size, encoding, one
+// value without white space); errors name the file, never its content.
 func readSecretFile(path string) (serviceuser.Secret, error) {
 	if !looksLikePath(path) {
 		return "", usageErrorf("-client-secret-file takes the path of a file holding the secret")
 	}
-	f, err := os.Open(path)
+	w, err := serviceuser.WatchSecretFile(path)
 	if err != nil {
-		return "", &keyError{fmt.Errorf("client secret file: %w", err)}
+		return "", fmt.Errorf("-client-secret-file: %w", err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
-	if err != nil {
-		return "", &keyError{fmt.Errorf("client secret file: %w", err)}
-	}
-	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))
-	switch {
-	case len(data) > maxSecretSize:
-		return "", &keyError{fmt.Errorf("client secret file %s holds more than %d KiB, too much for a secret", path, maxSecretSize>>10)}
-	case len(data) == 0:
-		return "", &keyError{fmt.Errorf("client secret file %s is empty", path)}
-	case bytes.ContainsAny(data, "\r\n"):
-		return "", &keyError{fmt.Errorf("client secret file %s holds more than one line", path)}
-	}
-	return serviceuser.Secret(data), nil
+	return w.CurrentSecret()
 }
 
 func patCredential(o *options) (*credential, error) {
@@ -224,4 +207,87 @@ func (o *options) pat() (serviceuser.Secret, error) {
 		v = strings.TrimSpace(v[1 : len(v)-1])
 	}
 	return serviceuser.Secret(v), nil
+}
+
+// checkRequired reports a missing or doubled key source, and a missing
+// issuer when one is needed, before anything is read.
+func checkRequired(o *options, needIssuer bool) error {
+	switch {
+	case o.keyPath != "" && o.keyEnv != "":
+		return usageErrorf("give -key or -key-env, not both")
+	case o.keyPath == "" && o.keyEnv == "" && !o.hasEnv(envKey):
+		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
+	case needIssuer && strings.TrimSpace(o.issuer) == "":
+		return usageErrorf("missing -issuer (or $%s)", envIssuer)
+	}
+	return nil
+}
+
+// hasEnv reports whether the environment variable name holds a value.
+func (o *options) hasEnv(name string) bool {
+	v, ok := o.env(name)
+	return ok && strings.TrimSpace(v) != ""
+}
+
+// loadKey reads the key file named by -key or held in the -key-env variable
+// ($ZITADEL_KEY when neither is given).
+func loadKey(o *options) (*serviceuser.KeyFile, error) {
+	if o.keyPath == "" && o.keyEnv == "" {
+		o.keyEnv = envKey
+	}
+	if o.keyPath != "" {
+		if !looksLikePath(o.keyPath) {
+			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
+		}
+		return readKey(o.keyPath)
+	}
+	return keyFromEnv(o.env, o.keyEnv)
+}
+
+// keyFromEnv loads the key from the variable name, which holds the key
+// file's JSON or a path to it.
+func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyFile, error) {
+	if !validEnvName(name) {
+		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
+	}
+	value, _ := env(name)
+	value = strings.TrimSpace(value)
+	switch {
+	case value == "":
+		return nil, usageErrorf("environment variable %s is not set", name)
+	case strings.HasPrefix(value, "{"):
+		return serviceuser.ParseKeyFile([]byte(value))
+	case !looksLikePath(value):
+		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
+	}
+	return readKey(value)
+}
+
+// readKey reads a key file; failures to read it count as key problems.
+func readKey(path string) (*serviceuser.KeyFile, error) {
+	key, err := serviceuser.ReadKeyFile(path)
+	if err != nil && !errors.Is(err, serviceuser.ErrInvalidKeyFile) {
+		return nil, &keyError{err}
+	}
+	return key, err
+}
+
+// looksLikePath rejects values that are key material rather than a path,
+// so that an error about the path never repeats them.
+func looksLikePath(s string) bool {
+	t := strings.TrimSpace(s)
+	return len(t) <= 4096 && !strings.HasPrefix(t, "{") && !strings.ContainsAny(t, "\n\r") &&
+		!strings.Contains(t, "PRIVATE KEY")
+}
+
+func validEnvName(name string) bool {
+	if name == "" || len(name) > 256 {
+		return false
+	}
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }

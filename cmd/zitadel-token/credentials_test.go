@@ -42,10 +42,7 @@ func TestClientCredentialsToken(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := f.run(t, c.env, c.args...)
-			checkCode(t, r, exitOK)
-			tok := strings.TrimSuffix(r.stdout, "\n")
-			f.addToken(tok)
+			tok := f.printedToken(t, c.env, c.args...)
 			if status, claims := userinfo(t, f.srv, tok); status != http.StatusOK || claims["sub"] == nil {
 				t.Errorf("userinfo with the printed token: %d %v", status, claims)
 			}

@@ -39,7 +39,7 @@ func runDemo(ctx context.Context, o *options, stdout io.Writer) error {
 	say("fetched a %s token valid for %s (%s)", tok.TokenType,
 		time.Until(tok.Expiry).Round(time.Second), requests(srv.TokenRequests()))
 
-	if err := demoUserinfo(ctx, ts, srv.UserinfoURL(), o.timeout, say); err != nil {
+	if err := demoUserinfo(ctx, o, ts, srv.UserinfoURL(), say); err != nil {
 		return err
 	}
 	if err := demoCache(ctx, ts, tok.AccessToken, srv); err != nil {
@@ -51,8 +51,8 @@ func runDemo(ctx context.Context, o *options, stdout io.Writer) error {
 }
 
 // demoUserinfo calls the userinfo endpoint with the token and shows its answer.
-func demoUserinfo(ctx context.Context, ts *serviceuser.TokenSource, infoURL string, timeout time.Duration, say func(string, ...any)) error {
-	info, err := fetchUserinfo(ctx, ts, nil, infoURL, timeout, false)
+func demoUserinfo(ctx context.Context, o *options, ts *serviceuser.TokenSource, infoURL string, say func(string, ...any)) error {
+	info, err := serviceuser.FetchUserinfo(ctx, o.authClient(ts), infoURL)
 	if err != nil {
 		return err
 	}

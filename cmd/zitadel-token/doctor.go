@@ -13,7 +13,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // clockTolerance is the clock offset doctor accepts. The Date header has a
@@ -80,11 +79,6 @@ func runDoctor(ctx context.Context, o *options, stdout io.Writer) error {
 		return &checksFailedError{r.failed, r.checks}
 	}
 	return nil
-}
-
-// issuerBase is -issuer without surrounding space and trailing slash.
-func (o *options) issuerBase() string {
-	return strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")
 }
 
 // checkDiscovery checks that the issuer answers discovery and names itself
@@ -332,9 +326,7 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 		r.line(statusFail, check, "%v", err)
 		return
 	}
-	cfg := introspection.Config{Key: key, Issuer: o.issuerBase(), Timeout: o.timeout, CacheTTL: -1,
-		HTTPClient: o.watch.client(), Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
-	in, err := cfg.NewIntrospector(ctx)
+	in, err := o.introspector(ctx, key)
 	if err != nil {
 		r.line(statusFail, check, "%v", err)
 		return

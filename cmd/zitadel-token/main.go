@@ -259,6 +259,11 @@ func (o *options) applyEnvDefaults() {
 	}
 }
 
+// issuerBase is -issuer without surrounding space and trailing slash.
+func (o *options) issuerBase() string {
+	return strings.TrimSuffix(strings.TrimSpace(o.issuer), "/")
+}
+
 // scopeList is a repeatable flag; each value may hold several scopes
 // separated by white space.
 type scopeList []string

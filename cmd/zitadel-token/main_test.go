@@ -167,6 +167,17 @@ func (f *fixture) runInput(t *testing.T, stdin string, env map[string]string, ar
 	return r
 }
 
+// printedToken runs the tool, which must exit 0, and returns the token it
+// printed, which from then on no output may hold where it must not appear.
+func (f *fixture) printedToken(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	r := f.run(t, env, args...)
+	checkCode(t, r, exitOK)
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	f.addToken(tok)
+	return tok
+}
+
 // checkOutput checks the rules on stderr and on secrets.
 func (f *fixture) checkOutput(t *testing.T, args []string, r result) {
 	t.Helper()
@@ -291,11 +302,7 @@ func TestTokenFromEnvironment(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := f.run(t, c.env, c.args...)
-			checkCode(t, r, exitOK)
-			tok := strings.TrimSuffix(r.stdout, "\n")
-			f.addToken(tok)
-			checkTokenWorks(t, f, tok)
+			checkTokenWorks(t, f, f.printedToken(t, c.env, c.args...))
 		})
 	}
 }
@@ -841,11 +848,7 @@ func userToken(t *testing.T, f *fixture) string {
 	if f.scope != "" {
 		args = append(args, "-scope", f.scope)
 	}
-	r := f.run(t, nil, args...)
-	checkCode(t, r, exitOK)
-	tok := strings.TrimSuffix(r.stdout, "\n")
-	f.addToken(tok)
-	return tok
+	return f.printedToken(t, nil, args...)
 }
 
 func TestIntrospect(t *testing.T) {

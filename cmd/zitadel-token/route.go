@@ -4,12 +4,11 @@ import (
 	"errors"
 	"flag"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // Environment variables of the route to ZITADEL.
@@ -99,56 +98,19 @@ func (o *options) checkRoute() error {
 	return usageErrorf("%s: %s", flagName, strings.ReplaceAll(ce.Problem, "set Address", "give -address"))
 }
 
-// route is the transport of the tool's own requests to ZITADEL (discovery,
-// userinfo, api, doctor's checks): what the library's configs do for theirs
-// with Address and Header, which it does not export. Requests to the issuer's
-// origin go to -address, naming the instance by its header, and requests to
-// either origin carry -H's headers, unless they already have them.
-type route struct {
-	base         http.RoundTripper
-	issuer       *url.URL
-	address      *url.URL // nil: requests stay on the issuer
-	header       http.Header
-	instanceHost string
+// routeOptions are -issuer, -address, -H and the plain http opt-in as the
+// library's configs take them.
+func (o *options) routeOptions() route.Options {
+	return route.Options{Issuer: o.issuer, Address: o.address, Header: o.headers.header, AllowPlainHTTP: o.allowPlainHTTP}
 }
 
-// route returns the transport of the tool's own requests: o.watch, behind
-// the route when -address or -H is given. checkRoute has accepted them.
+// route returns the transport of the tool's own requests to ZITADEL
+// (discovery, userinfo, api, doctor's checks): o.watch, behind the library's
+// route (-address, -H) when one is asked for, so that they go where the
+// library's own requests go. checkRoute has accepted the route.
 func (o *options) route() http.RoundTripper {
-	iss, err := url.Parse(o.issuerBase())
-	if err != nil || (o.address == "" && len(o.headers.header) == 0) {
-		return o.watch
+	if r := route.New(o.watch, o.routeOptions(), false); r != nil {
+		return r
 	}
-	r := &route{base: o.watch, issuer: iss, header: o.headers.header, instanceHost: iss.Host}
-	if o.address != "" {
-		if r.address, err = url.Parse(strings.TrimRight(o.address, "/")); err != nil {
-			return o.watch
-		}
-	}
-	return r
-}
-
-// RoundTrip sends req by the route. It does not modify req.
-func (r *route) RoundTrip(req *http.Request) (*http.Response, error) {
-	toIssuer := sameOrigin(req.URL, r.issuer)
-	if !toIssuer && (r.address == nil || !sameOrigin(req.URL, r.address)) {
-		return r.base.RoundTrip(req)
-	}
-	out := req.Clone(req.Context())
-	if r.address != nil && toIssuer {
-		out.URL.Scheme, out.URL.Host, out.Host = r.address.Scheme, r.address.Host, ""
-		out.Header.Set(serviceuser.HeaderInstanceHost, r.instanceHost)
-	}
-	for k, v := range r.header {
-		if _, set := out.Header[k]; !set {
-			out.Header[k] = slices.Clone(v)
-		}
-	}
-	return r.base.RoundTrip(out)
-}
-
-// sameOrigin compares scheme and host; ports are written out in the URLs
-// the tool builds from -issuer and -address.
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+	return o.watch
 }
