@@ -2,7 +2,6 @@ package serviceuser
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/go-serviceuser/serviceuser/internal/envvalue"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -26,7 +26,7 @@ const maxCredentialFileSize = 64 << 10
 const maxShownPath = 200
 
 // utf8BOM is the byte order mark that Windows editors put before UTF-8 text.
-const utf8BOM = "\ufeff"
+const utf8BOM = envvalue.BOM
 
 // readCredentialFile reads the file at path. It refuses a value that is
 // plainly a credential rather than a path, and a file over the size limit
@@ -192,31 +192,16 @@ func charClass(r rune) int {
 }
 
 // envValue returns the value of the environment variable name, cleaned by
-// cleanEnvValue; unset and empty variables are errors.
+// envvalue.Clean; unset and empty variables are errors.
 func envValue(name, kind string) (string, error) {
 	value, ok := os.LookupEnv(name)
 	if !ok {
 		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is not set"}
 	}
-	if value = cleanEnvValue(value); value == "" {
+	if value = envvalue.Clean(value); value == "" {
 		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is empty"}
 	}
 	return value, nil
-}
-
-// cleanEnvValue removes surrounding white space, a UTF-8 byte order mark and
-// enclosing quotes, which docker --env-file and some editors keep. A value
-// that is a JSON string holding an object (escaped key file JSON) is decoded.
-func cleanEnvValue(v string) string {
-	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), utf8BOM))
-	var decoded string
-	if strings.HasPrefix(v, `"`) && json.Unmarshal([]byte(v), &decoded) == nil && strings.HasPrefix(strings.TrimSpace(decoded), "{") {
-		return strings.TrimSpace(decoded)
-	}
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		return strings.TrimSpace(v[1 : len(v)-1])
-	}
-	return v
 }
 
 // errUTF16 is the problem with a credential file saved as UTF-16.
