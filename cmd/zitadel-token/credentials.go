@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/envvalue"
 )
 
 // Environment variables of the other two ways to authenticate. The secret and
@@ -202,11 +203,7 @@ func (o *options) pat() (serviceuser.Secret, error) {
 		return serviceuser.ReadPAT(o.patFile)
 	}
 	v, _ := o.env(envPAT)
-	v = strings.TrimSpace(v)
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-		v = strings.TrimSpace(v[1 : len(v)-1])
-	}
-	return serviceuser.Secret(v), nil
+	return serviceuser.Secret(envvalue.Clean(v)), nil
 }
 
 // checkRequired reports a missing or doubled key source, and a missing
@@ -251,7 +248,7 @@ func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyF
 		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
 	}
 	value, _ := env(name)
-	value = strings.TrimSpace(value)
+	value = envvalue.Clean(value) // as the library's KeyFileFromEnv cleans it
 	switch {
 	case value == "":
 		return nil, usageErrorf("environment variable %s is not set", name)

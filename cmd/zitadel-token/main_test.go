@@ -299,6 +299,10 @@ func TestTokenFromEnvironment(t *testing.T) {
 		{"-key-env JSON", map[string]string{"MY_KEY": "  " + string(f.user.KeyFile) + "\n"}, []string{"-key-env", "MY_KEY", "-issuer", iss}},
 		{"-key-env path", map[string]string{"MY_KEY": f.keyPath + "\n", envIssuer: iss}, []string{"-key-env", "MY_KEY"}},
 		{"-key wins over ZITADEL_KEY", map[string]string{envKey: "/nonexistent", envIssuer: iss}, []string{"-key", f.keyPath}},
+		// as docker --env-file and editors keep them; the library's KeyFileFromEnv takes these too
+		{"ZITADEL_KEY JSON in quotes", map[string]string{envKey: "'" + string(f.user.KeyFile) + "'", envIssuer: iss}, []string{"token"}},
+		{"ZITADEL_KEY JSON after a BOM", map[string]string{envKey: "\ufeff" + string(f.user.KeyFile), envIssuer: iss}, []string{"token"}},
+		{"ZITADEL_KEY path in quotes", map[string]string{envKey: `"` + f.keyPath + `"`, envIssuer: iss}, []string{"token"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
