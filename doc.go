@@ -103,7 +103,7 @@
 // request once more with a new one). It uses two capabilities of its Source,
 // [ContextTokenSource] and [Invalidator], which *TokenSource has: a decorator
 // around a source (for metrics, say) keeps them only if it forwards them. The
-// module github.com/go-serviceuser/serviceuser/grpc does the same for gRPC, on
+// module github.com/go-serviceuser/serviceuser/grpcauth does the same for gRPC, on
 // the client and the server side.
 //
 // # In a cluster
@@ -120,7 +120,7 @@
 // discovery, each token request, tokens an API refused, reloaded credentials
 // and introspections; no event carries a secret. [SlogHooks] logs them,
 // [JoinHooks] combines several, and the module
-// github.com/go-serviceuser/serviceuser/otel turns them into OpenTelemetry
+// github.com/go-serviceuser/serviceuser/serviceuserotel turns them into OpenTelemetry
 // and Prometheus metrics. [TokenSource.Ready] answers a readiness check
 // without a request. RefreshAhead and ExpiryMargin set when tokens are
 // refreshed and stop being served.

@@ -4,13 +4,13 @@ go 1.26.0
 
 replace (
 	github.com/go-serviceuser/serviceuser => ../
-	github.com/go-serviceuser/serviceuser/grpc => ../grpc
+	github.com/go-serviceuser/serviceuser/grpcauth => ../grpcauth
 )
 
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9
-	github.com/go-serviceuser/serviceuser v0.0.0
-	github.com/go-serviceuser/serviceuser/grpc v0.0.0
+	github.com/go-serviceuser/serviceuser v0.1.0
+	github.com/go-serviceuser/serviceuser/grpcauth v0.1.0
 	github.com/stretchr/testify v1.12.1
 	github.com/zitadel/oidc/v3 v3.52.0
 	go.uber.org/goleak v1.3.0

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/go-serviceuser/serviceuser"
-	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	grpcauth "github.com/go-serviceuser/serviceuser/grpcauth"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )

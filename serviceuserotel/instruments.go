@@ -5,7 +5,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/go-serviceuser/serviceuser/otel/internal/describe"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
 // instruments are the Recorder's metrics.

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/go-serviceuser/serviceuser"
-	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
+	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 

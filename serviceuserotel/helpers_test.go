@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/go-serviceuser/serviceuser"
-	serviceuserotel "github.com/go-serviceuser/serviceuser/otel"
+	serviceuserotel "github.com/go-serviceuser/serviceuser/serviceuserotel"
 )
 
 // rig is a Recorder wired to an in-memory reader and span recorder.

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
 )
 
 const secret = "SENTINEL-7f3a9c-secret"

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
-	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
+	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 )
 
 // compare checks the named metrics of c against the text exposition want.

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/go-serviceuser/serviceuser"
-	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	grpcauth "github.com/go-serviceuser/serviceuser/grpcauth"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )

@@ -1,11 +1,13 @@
-module github.com/go-serviceuser/serviceuser/otel
+module github.com/go-serviceuser/serviceuser/serviceuserotel
 
 go 1.26.0
 
+// Development builds against the working tree; users get the released
+// versions required below (a replace in a dependency is ignored).
 replace github.com/go-serviceuser/serviceuser => ../
 
 require (
-	github.com/go-serviceuser/serviceuser v0.0.0
+	github.com/go-serviceuser/serviceuser v0.1.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.72.0

@@ -35,7 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/otel/internal/describe"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
 // Collector is a prometheus.Collector of the events its Hooks receive. The

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/otel/internal/describe"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
 // Attribute keys of the library's own.

@@ -1,11 +1,13 @@
-module github.com/go-serviceuser/serviceuser/grpc
+module github.com/go-serviceuser/serviceuser/grpcauth
 
 go 1.26.0
 
+// Development builds against the working tree; users get the released
+// versions required below (a replace in a dependency is ignored).
 replace github.com/go-serviceuser/serviceuser => ../
 
 require (
-	github.com/go-serviceuser/serviceuser v0.0.0
+	github.com/go-serviceuser/serviceuser v0.1.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/oauth2 v0.38.0

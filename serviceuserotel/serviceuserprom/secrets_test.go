@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
-	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
+	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 )
 
 const secret = "SENTINEL-7f3a9c-secret"

@@ -24,7 +24,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/go-serviceuser/serviceuser"
-	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	grpcauth "github.com/go-serviceuser/serviceuser/grpcauth"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
-	serviceuserotel "github.com/go-serviceuser/serviceuser/otel"
-	"github.com/go-serviceuser/serviceuser/otel/internal/hooktest"
+	serviceuserotel "github.com/go-serviceuser/serviceuser/serviceuserotel"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
 )
 
 var (

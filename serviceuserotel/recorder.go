@@ -10,11 +10,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/otel/internal/describe"
+	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
 // ScopeName is the instrumentation scope of the meter and tracer.
-const ScopeName = "github.com/go-serviceuser/serviceuser/otel"
+const ScopeName = "github.com/go-serviceuser/serviceuser/serviceuserotel"
 
 // SpanName is the name of the span of each token request.
 const SpanName = "serviceuser.token.refresh"

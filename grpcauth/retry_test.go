@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	grpcauth "github.com/go-serviceuser/serviceuser/grpc"
+	grpcauth "github.com/go-serviceuser/serviceuser/grpcauth"
 )
 
 func TestUnauthenticatedUnaryDropsTokenAndRetriesOnce(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
-	serviceuserprom "github.com/go-serviceuser/serviceuser/otel/prom"
+	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
