@@ -56,8 +56,9 @@ const (
 	managementPath = "/management/v1"
 )
 
-// Server is a fake ZITADEL instance listening on a loopback address, or,
-// with InProcess, served without a listener. All its methods are safe for
+// Server is a fake ZITADEL instance listening on a loopback address (or on
+// the listener given WithListener), or, with InProcess, served without a
+// listener. All its methods are safe for
 // concurrent use.
 type Server struct {
 	srv       *httptest.Server // nil with InProcess

@@ -80,7 +80,7 @@ func parseArgs(args []string, out io.Writer) (*options, error) {
 	fs.SetOutput(io.Discard) // errors are reported by the caller, once
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`address` of the fake ZITADEL; port 0 picks a free one")
 	fs.StringVar(&o.admin, "admin", "127.0.0.1:0", "`address` of the admin endpoint; empty for none")
-	fs.StringVar(&o.dir, "dir", "", "`directory` for the credentials, made if missing and kept at exit;\nby default a new temporary one, removed at exit")
+	fs.StringVar(&o.dir, "dir", "", "`directory` for the credentials, made (0700) if missing and kept at exit;\nby default a new temporary one, removed at exit")
 	fs.StringVar(&o.domain, "domain", "", "instance domain `host:port`, as clients reach the fake (requests for\nanother host get ZITADEL's 404); default the listen address,\n127.0.0.1:PORT when listening on all interfaces")
 	fs.DurationVar(&o.knobs.Latency, "latency", 0, "delay each token request by `d`")
 	fs.IntVar(&o.fail, "fail", 0, "fail the first `n` token requests")

@@ -9,21 +9,28 @@ import (
 	"testing"
 )
 
-// TestRunServesUntilCancelled runs the command in-process: the export lines
-// end when run closes standard output, the fake serves, and cancelling the
-// context (what SIGINT and SIGTERM do) ends run with 0.
-func TestRunServesUntilCancelled(t *testing.T) {
+// runInProcess runs the command in-process until the returned function
+// cancels its context (what SIGINT and SIGTERM do) and returns its code.
+// The export lines end when run closes standard output.
+func runInProcess(t *testing.T, args ...string) (env map[string]string, stderr *lockedBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	stdoutR, stdoutW := io.Pipe()
-	stderr := &lockedBuffer{}
+	stderr = &lockedBuffer{}
 	code := make(chan int, 1)
-	go func() { code <- run(ctx, []string{"-listen", "127.0.0.1:0", "-admin", ""}, stdoutW, stderr) }()
+	go func() { code <- run(ctx, args, stdoutW, stderr) }()
 	out, err := io.ReadAll(stdoutR) // returns once run closes the pipe
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := parseExports(t, string(out))
+	return parseExports(t, string(out)), stderr, func() int { cancel(); return <-code }
+}
+
+// TestRunServesUntilCancelled: the fake serves once the variables are
+// printed, and stops with 0 when the context ends.
+func TestRunServesUntilCancelled(t *testing.T) {
+	env, stderr, stop := runInProcess(t, "-listen", "127.0.0.1:0", "-admin", "")
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
 	res, err := hc.Get(env[envIssuer] + "/.well-known/openid-configuration")
@@ -34,14 +41,22 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("discovery: %d", res.StatusCode)
 	}
-	cancel()
-	if c := <-code; c != exitOK {
+	if c := stop(); c != exitOK {
 		t.Errorf("run returned %d after cancel, want 0; stderr:\n%s", c, stderr)
 	}
 	for _, want := range []string{"ZITADEL at " + env[envIssuer], "stopped after 0 token requests"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestRunDomain: -domain names the issuer, whatever the listener.
+func TestRunDomain(t *testing.T) {
+	env, _, stop := runInProcess(t, "-listen", "127.0.0.1:0", "-admin", "", "-domain", "zitadel.test:8080")
+	defer stop()
+	if got := env[envIssuer]; got != "http://zitadel.test:8080" {
+		t.Errorf("%s=%s with -domain zitadel.test:8080", envIssuer, got)
 	}
 }
 
