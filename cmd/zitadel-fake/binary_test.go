@@ -86,7 +86,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 		t.Fatalf("exit code %d after SIGINT, want 0; stderr:\n%s", code, p.stderr)
 	}
 	checkGone(t, env)
-	if !strings.Contains(p.stderr.String(), "stopped after 5 token requests") {
+	if !strings.Contains(p.stderr.String(), "stopped (token requests: 5)") {
 		t.Errorf("stderr:\n%s", p.stderr)
 	}
 }

@@ -40,6 +40,9 @@ goes to standard error.
   go run ./examples/demo       # use it
   kill "$ZITADEL_FAKE_PID"     # stop it
 
+(The eval form needs the built command: "go run" keeps standard output open
+while the fake runs. Under "go run", run it in a terminal of its own.)
+
 Variables printed:
   ZITADEL_ISSUER              the issuer, http://127.0.0.1:PORT
   ZITADEL_KEY                 path of the service user's key file (service-user.json)

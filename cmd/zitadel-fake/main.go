@@ -7,6 +7,9 @@
 //	eval "$(zitadel-fake &)"    # in the background; stop it with kill "$ZITADEL_FAKE_PID"
 //	zitadel-fake -listen 127.0.0.1:0 -latency 200ms -dir ./fake
 //
+// The eval form needs the built command (go build or go install): go run
+// keeps standard output open for as long as the fake runs.
+//
 // It answers as ZITADEL does (see package serviceusertest). An admin
 // endpoint on a second listener turns its knobs while it runs: latency,
 // failures, projection delay, token lifetime, clock offset; and reports
@@ -110,7 +113,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) (err error
 	}
 	fmt.Fprintf(stderr, "%s: running until SIGINT or SIGTERM (kill %d)\n", progName, os.Getpid())
 	<-ctx.Done()
-	fmt.Fprintf(stderr, "%s: stopped after %d token requests\n", progName, srv.TokenRequests())
+	fmt.Fprintf(stderr, "%s: stopped (token requests: %d)\n", progName, srv.TokenRequests())
 	return nil
 }
 

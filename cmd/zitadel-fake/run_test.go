@@ -44,7 +44,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if c := stop(); c != exitOK {
 		t.Errorf("run returned %d after cancel, want 0; stderr:\n%s", c, stderr)
 	}
-	for _, want := range []string{"ZITADEL at " + env[envIssuer], "stopped after 0 token requests"} {
+	for _, want := range []string{"ZITADEL at " + env[envIssuer], "stopped (token requests: 0)"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
 		}

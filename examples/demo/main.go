@@ -14,9 +14,10 @@
 //	go run ./examples/demo
 //
 // The command zitadel-fake runs such a fake on a port and prints the
-// variables for it:
+// variables for it (built first: go run would hold the output open):
 //
-//	eval "$(go run ./cmd/zitadel-fake -listen 127.0.0.1:0 &)"
+//	go build -o /tmp/zitadel-fake ./cmd/zitadel-fake
+//	eval "$(/tmp/zitadel-fake -listen 127.0.0.1:0 &)"
 //	go run ./examples/demo
 //	kill "$ZITADEL_FAKE_PID"
 package main
