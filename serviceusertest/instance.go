@@ -23,9 +23,9 @@ func (s *Server) SetInstanceDomain(host string) {
 	s.domain = host
 }
 
-// ListenerHost returns the address the server listens on, "127.0.0.1:PORT",
-// whatever the instance domain. With InProcess, where nothing listens, it is
-// the fixed "127.0.0.1:1".
+// ListenerHost returns the address the server listens on, "127.0.0.1:PORT"
+// (with WithListener, the listener's address), whatever the instance domain.
+// With InProcess, where nothing listens, it is the fixed "127.0.0.1:1".
 func (s *Server) ListenerHost() string {
 	if s.srv == nil {
 		return inProcessHost

@@ -34,6 +34,7 @@ package serviceusertest
 
 import (
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -55,11 +56,13 @@ const (
 	managementPath = "/management/v1"
 )
 
-// Server is a fake ZITADEL instance listening on a loopback address, or,
-// with InProcess, served without a listener. All its methods are safe for
+// Server is a fake ZITADEL instance listening on a loopback address (or on
+// the listener given WithListener), or, with InProcess, served without a
+// listener. All its methods are safe for
 // concurrent use.
 type Server struct {
 	srv       *httptest.Server // nil with InProcess
+	listener  net.Listener     // WithListener; nil: a new loopback one
 	handler   http.Handler     // what srv or the in-process transport serves
 	inProcess bool             // InProcess
 	done      chan struct{}    // closed by Close to release waiting handlers
@@ -111,7 +114,8 @@ func WithECKeys() Option {
 }
 
 // NewServer starts a fake ZITADEL instance on 127.0.0.1 over plain HTTP
-// (with InProcess, without a listener). The caller must call Close when done.
+// (with WithListener, on the caller's listener; with InProcess, without a
+// listener). The caller must call Close when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		done:          make(chan struct{}),
@@ -132,9 +136,7 @@ func NewServer(opts ...Option) *Server {
 	s.zitadelProject = s.newID()
 	s.defaultOrg = s.NewOrganization("ZITADEL")
 	s.handler = s.dated(s.checkInstance(s.routes()))
-	if !s.inProcess {
-		s.srv = httptest.NewServer(s.handler)
-	}
+	s.listen()
 	return s
 }
 
