@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/link"
@@ -54,17 +56,10 @@ type call struct {
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
-	if h := in.hooks; h != nil && h.IntrospectionDone != nil {
-		report(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+	if h := in.hooks; h != nil {
+		contain.Hook(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
-}
-
-// report runs a hook; a panic in it is dropped, as Hooks documents, so that
-// a bug in a metrics callback cannot fail the request it observes.
-func report(hook func(serviceuser.IntrospectionDoneInfo), i serviceuser.IntrospectionDoneInfo) {
-	defer func() { _ = recover() }()
-	hook(i)
 }
 
 // introspect is Introspect; hit is true when the answer came from the cache.
@@ -93,13 +88,24 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 }
 
+// errEnded is what the callers of a request get when a callback on its
+// goroutine ended it with runtime.Goexit, which no recover stops.
+var errEnded = errors.New("serviceuser: introspection request ended without an answer: a callback called runtime.Goexit")
+
 // run makes the request for everyone waiting on c. It runs on its own
 // goroutine, bounded by the timeout alone: no caller's cancellation fails the
-// others, and none has to wait for the request once its own ctx ends.
+// others, and none has to wait for the request once its own ctx ends. A
+// panic there, where no caller could recover it, becomes the callers' error.
 func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
 	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
 	defer cancel()
-	c.result, c.err = in.request(ctx, token)
+	c.err = errEnded
+	defer in.finish(key, c) // deferred: runtime.Goexit must not leave the callers waiting
+	c.result, c.err = contain.Call("introspection request", func() (*Result, error) { return in.request(ctx, token) })
+}
+
+// finish publishes c's outcome to its callers and the cache.
+func (in *Introspector) finish(key [32]byte, c *call) {
 	in.mu.Lock()
 	delete(in.inFlight, key)
 	in.store(key, c.result)
