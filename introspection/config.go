@@ -73,7 +73,9 @@ type Config struct {
 	// CacheTTL bounds how long an active result is reused (never past the
 	// token's exp): a revoked token is accepted for at most this long. An
 	// inactive result is reused for at most 5 s. DefaultCacheTTL when zero;
-	// negative disables the cache.
+	// negative disables the cache. The cache keeps at most 10,000 active
+	// results and, apart from them, 1,000 inactive ones, dropping the least
+	// recently used: junk tokens never crowd active results out.
 	CacheTTL time.Duration
 }
 
@@ -118,7 +120,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, sign: sign, url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
-		cache: map[[32]byte]cachedResult{}, inFlight: map[[32]byte]*call{}}, nil
+		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
 }
 
 func (c Config) route() route.Options {

@@ -34,12 +34,18 @@ func containedSetup(t *testing.T) (srv *serviceusertest.Server, app *serviceuser
 	srv = serviceusertest.NewServer(serviceusertest.InProcess())
 	t.Cleanup(srv.Close)
 	app = srv.NewApplication()
-	user := srv.NewServiceUser()
-	cfg := serviceuser.Config{Key: mustKey(t, user.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(),
+	return srv, app, bubbleToken(t, srv, app)
+}
+
+// bubbleToken is an active token for app of a new service user of srv, an
+// in-process fake.
+func bubbleToken(t *testing.T, srv *serviceusertest.Server, app *serviceusertest.Application) string {
+	t.Helper()
+	cfg := serviceuser.Config{Key: mustKey(t, srv.NewServiceUser().KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(),
 		Scopes: []string{"openid", app.AudienceScope()}}
 	tok, err := cfg.Token(context.Background())
 	require.NoError(t, err)
-	return srv, app, tok.AccessToken
+	return tok.AccessToken
 }
 
 // panickingAt panics in RoundTrip for requests to paths ending in suffix,

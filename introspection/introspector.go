@@ -18,12 +18,9 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/link"
 )
 
-// maxCached bounds the cache's memory.
-const maxCached = 10000
-
 // Introspector checks access tokens at ZITADEL's introspection endpoint. It
-// caches active results and makes one request per token however many
-// requests carry it at once. It is safe for concurrent use.
+// caches results (see Config.CacheTTL) and makes one request per token
+// however many requests carry it at once. It is safe for concurrent use.
 type Introspector struct {
 	call      *httpcall.Caller
 	endpoints func(context.Context) (*discovery.Endpoints, error)
@@ -32,14 +29,11 @@ type Introspector struct {
 	ttl       time.Duration
 	hooks     *serviceuser.Hooks
 
-	mu       sync.Mutex
-	cache    map[[32]byte]cachedResult
-	inFlight map[[32]byte]*call
-}
-
-type cachedResult struct {
-	result *Result
-	until  time.Time
+	mu sync.Mutex
+	// active and inactive keep answers apart, so that inactive ones, which
+	// anyone can make by sending junk, never take the room of active ones.
+	active, inactive *lru
+	inFlight         map[[32]byte]*call
 }
 
 // call is one introspection request, shared by everyone waiting for it.
@@ -69,9 +63,9 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	in.mu.Lock()
-	if c, ok := in.cache[key]; ok && time.Now().Before(c.until) {
+	if r, ok := in.cached(key, time.Now()); ok {
 		in.mu.Unlock()
-		return c.result.clone(), true, nil
+		return r.clone(), true, nil
 	}
 	pending := in.inFlight[key]
 	if pending == nil {
@@ -113,31 +107,35 @@ func (in *Introspector) finish(key [32]byte, c *call) {
 	close(c.done)
 }
 
-// store caches an active result until the token's exp, at most ttl.
+// cached returns the answer kept for key, if any.
+func (in *Introspector) cached(key [32]byte, now time.Time) (*Result, bool) {
+	if r, ok := in.active.get(key, now); ok {
+		return r, true
+	}
+	return in.inactive.get(key, now)
+}
+
+// store caches an active result until the token's exp, at most ttl, and an
+// inactive one for inactiveTTL at most.
 func (in *Introspector) store(key [32]byte, r *Result) {
 	if in.ttl < 0 || r == nil {
 		return
 	}
 	now := time.Now()
-	until := now.Add(in.ttl)
 	if !r.Active {
 		// A client retrying a revoked token costs one request per inactiveTTL,
 		// not one per call; kept short, as a token made moments ago may not be
 		// known to every ZITADEL replica yet.
-		until = now.Add(min(in.ttl, inactiveTTL))
-	} else if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
+		in.active.remove(key)
+		in.inactive.put(key, r, now.Add(min(in.ttl, inactiveTTL)))
+		return
+	}
+	until := now.Add(in.ttl)
+	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
 		until = exp
 	}
-	if len(in.cache) >= maxCached {
-		for k, c := range in.cache {
-			if !now.Before(c.until) {
-				delete(in.cache, k)
-			}
-		}
-	}
-	if len(in.cache) < maxCached {
-		in.cache[key] = cachedResult{result: r, until: until}
-	}
+	in.inactive.remove(key)
+	in.active.put(key, r, until)
 }
 
 // request asks the introspection endpoint, authenticated by a fresh client assertion.
