@@ -119,7 +119,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 			contain.Hook(c.Hooks.DiscoveryDone, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
-	return &Introspector{call: caller, endpoints: cache.Endpoints, sign: sign, url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
+	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
 		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/link"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // Introspector checks access tokens at ZITADEL's introspection endpoint. It
@@ -24,7 +26,7 @@ import (
 type Introspector struct {
 	call      *httpcall.Caller
 	endpoints func(context.Context) (*discovery.Endpoints, error)
-	sign      link.Signer
+	assertion *assertions
 	url       string
 	ttl       time.Duration
 	hooks     *serviceuser.Hooks
@@ -35,6 +37,17 @@ type Introspector struct {
 	active, inactive *lru
 	inFlight         map[[32]byte]*call
 }
+
+// String describes the introspector without the client assertion it keeps.
+func (in *Introspector) String() string {
+	return "introspection.Introspector{assertion: " + redact.Marker + "}"
+}
+
+// GoString is String: %#v must not reveal the assertion either.
+func (in *Introspector) GoString() string { return in.String() }
+
+// Format prints String for every verb.
+func (in *Introspector) Format(f fmt.State, verb rune) { redact.Format(f, verb, in.String()) }
 
 // call is one introspection request, shared by everyone waiting for it.
 type call struct {
@@ -151,7 +164,7 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 	if target == "" {
 		return nil, configError("IntrospectionURL", "the discovery document names no introspection_endpoint; set it", nil)
 	}
-	assertion, err := in.sign(ep.Issuer, time.Now())
+	assertion, err := in.assertion.get(ctx, ep.Issuer)
 	if err != nil {
 		return nil, err
 	}
