@@ -178,5 +178,11 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 		a := answer.Answer{Endpoint: serviceuser.EndpointIntrospection, Resp: resp, Body: body, Secrets: []string{assertion, token}}
 		return nil, link.TokenError(a.Parse())
 	}
+	if !r.Active {
+		// RFC 7662 has nothing said of an inactive token; what a server says
+		// anyway is neither handed on nor kept in the cache, where junk tokens
+		// would fill the inactive room with it.
+		return &Result{}, nil
+	}
 	return &r, nil
 }
