@@ -87,3 +87,21 @@ func TestCachedAnswersEnd(t *testing.T) {
 		assert.False(t, kept("long"))
 	})
 }
+
+// TestExpiredActiveResultNotKept: an active result whose exp has passed
+// (a server that says so, or clocks apart) is not kept, and takes no room
+// from results still good.
+func TestExpiredActiveResultNotKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		in := testIntrospector()
+		for i := range maxCached {
+			in.store(hashOf(fmt.Sprint("active-", i)), &Result{Active: true})
+		}
+		for i := range 10 {
+			in.store(hashOf(fmt.Sprint("expired-", i)), &Result{Active: true, ExpiresAt: time.Now().Add(-time.Second).Unix()})
+		}
+		assert.Equal(t, maxCached, in.active.len())
+		_, ok := in.cached(hashOf("active-0"), time.Now())
+		assert.True(t, ok, "the least recently used good result is kept")
+	})
+}

@@ -148,6 +148,9 @@ func (in *Introspector) store(key [32]byte, r *Result) {
 		until = exp
 	}
 	in.inactive.remove(key)
+	if !now.Before(until) {
+		return // exp has passed: an entry would only take the room of good ones
+	}
 	in.active.put(key, r, until)
 }
 
