@@ -1,6 +1,10 @@
 package serviceuser
 
-import "time"
+import (
+	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/contain"
+)
 
 // Hooks are optional callbacks for what token sources and introspectors do,
 // in the style of net/http/httptrace.ClientTrace: set the fields you need;
@@ -121,45 +125,34 @@ func joinHook[I any](hooks []*Hooks, field func(*Hooks) func(I)) func(I) {
 	}
 }
 
-// contained runs a callback, if set, and drops its panic: a bug in logging
-// or metrics code must neither end the process from a refresh goroutine,
-// where nothing can recover it, nor fail the work the callback only observes.
-func contained[I any](fn func(I), i I) {
-	if fn == nil {
-		return
-	}
-	defer func() { _ = recover() }()
-	fn(i)
-}
-
 // The methods below run one callback if set; a nil *Hooks has none.
 
 func (h *Hooks) discoveryDone(i DiscoveryDoneInfo) {
 	if h != nil {
-		contained(h.DiscoveryDone, i)
+		contain.Hook(h.DiscoveryDone, i)
 	}
 }
 
 func (h *Hooks) refreshStart(i RefreshStartInfo) {
 	if h != nil {
-		contained(h.RefreshStart, i)
+		contain.Hook(h.RefreshStart, i)
 	}
 }
 
 func (h *Hooks) refreshDone(i RefreshDoneInfo) {
 	if h != nil {
-		contained(h.RefreshDone, i)
+		contain.Hook(h.RefreshDone, i)
 	}
 }
 
 func (h *Hooks) tokenRejected(i TokenRejectedInfo) {
 	if h != nil {
-		contained(h.TokenRejected, i)
+		contain.Hook(h.TokenRejected, i)
 	}
 }
 
 func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
 	if h != nil {
-		contained(h.CredentialReloaded, i)
+		contain.Hook(h.CredentialReloaded, i)
 	}
 }

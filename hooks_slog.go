@@ -7,10 +7,16 @@ import (
 
 // SlogHooks returns hooks that log to logger: failures and refused
 // credentials at Warn, a reloaded credential at Info, everything else at
-// Debug. Logged errors are this package's errors, which hold no secret.
+// Debug. Logged errors are this package's errors, which hold no secret. A
+// nil logger means slog.Default(), the one in place when each event is
+// logged.
 func SlogHooks(logger *slog.Logger) *Hooks {
 	log := func(level slog.Level, msg string, attrs ...slog.Attr) {
-		logger.LogAttrs(context.Background(), level, msg, attrs...)
+		l := logger
+		if l == nil {
+			l = slog.Default()
+		}
+		l.LogAttrs(context.Background(), level, msg, attrs...)
 	}
 	return &Hooks{
 		DiscoveryDone: func(i DiscoveryDoneInfo) {

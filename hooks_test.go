@@ -30,6 +30,23 @@ func TestJoinHooksCallsEachInTurn(t *testing.T) {
 	assert.Nil(t, joined.RefreshStart, "no callback set: none joined")
 }
 
+// TestSlogHooksNilLoggerLogsToDefault: SlogHooks(nil) logs to slog.Default(),
+// the one in place when the event happens, and never panics.
+func TestSlogHooksNilLoggerLogsToDefault(t *testing.T) {
+	h := serviceuser.SlogHooks(nil)
+	var buf bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{})
+	h.RefreshStart(serviceuser.RefreshStartInfo{})
+	h.RefreshDone(serviceuser.RefreshDoneInfo{})
+	h.TokenRejected(serviceuser.TokenRejectedInfo{})
+	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{})
+	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: errors.New("HTTP 502")})
+	assert.Equal(t, 6, strings.Count(buf.String(), "\n"), buf.String())
+	assert.Contains(t, buf.String(), "level=WARN msg=\"serviceuser: introspection failed\"")
+}
+
 func TestSlogHooksLevels(t *testing.T) {
 	var buf bytes.Buffer
 	h := serviceuser.SlogHooks(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))

@@ -3,6 +3,8 @@ package serviceuser
 import (
 	"fmt"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // KeySource supplies the key Config signs its assertions with (see
@@ -98,7 +100,7 @@ func (kw *KeyWatcher) String() string {
 func (kw *KeyWatcher) GoString() string { return kw.String() }
 
 // Format prints String for every verb.
-func (kw *KeyWatcher) Format(f fmt.State, verb rune) { formatRedacted(f, verb, kw.String()) }
+func (kw *KeyWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, kw.String()) }
 
 // SecretWatcher is a file holding a client secret or a personal access
 // token that is read again when it changes, as KeyWatcher does for key
@@ -161,7 +163,7 @@ func (sw *SecretWatcher) String() string {
 func (sw *SecretWatcher) GoString() string { return sw.String() }
 
 // Format prints String for every verb.
-func (sw *SecretWatcher) Format(f fmt.State, verb rune) { formatRedacted(f, verb, sw.String()) }
+func (sw *SecretWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, sw.String()) }
 
 // watchedPath shows path when it is plainly a path.
 func watchedPath(path string) string {

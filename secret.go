@@ -3,7 +3,6 @@ package serviceuser
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/go-serviceuser/serviceuser/internal/redact"
@@ -28,7 +27,7 @@ func (Secret) String() string { return redacted }
 func (Secret) GoString() string { return redacted }
 
 // Format prints "[redacted]" for every verb.
-func (Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, redacted) }
+func (Secret) Format(f fmt.State, verb rune) { redact.Format(f, verb, redacted) }
 
 // LogValue makes slog log "[redacted]".
 func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
@@ -44,13 +43,3 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 // GobEncode refuses: gob would otherwise send the raw value, and a redacted
 // one would arrive as a credential that silently fails.
 func (Secret) GobEncode() ([]byte, error) { return nil, errGobSecret }
-
-// formatRedacted prints text, which holds no secret, for every verb: quoted
-// for %q, as is for all others, so that no verb reaches the fields behind it.
-func formatRedacted(f fmt.State, verb rune, text string) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", text)
-		return
-	}
-	io.WriteString(f, text)
-}

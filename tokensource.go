@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // minInvalidateAge: a token younger than this is not dropped, so that an API
@@ -240,7 +242,7 @@ func (ts *TokenSource) String() string { return "serviceuser.TokenSource{token: 
 func (ts *TokenSource) GoString() string { return ts.String() }
 
 // Format prints String for every verb.
-func (ts *TokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, ts.String()) }
+func (ts *TokenSource) Format(f fmt.State, verb rune) { redact.Format(f, verb, ts.String()) }
 
 // Close stops a refresh in flight and waits until no goroutine of the source
 // is left, then closes the keep-alive connections of the transport the

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
@@ -216,4 +217,4 @@ func (t Transport) String() string {
 func (t Transport) GoString() string { return t.String() }
 
 // Format prints String for every verb.
-func (t Transport) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
+func (t Transport) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String()) }

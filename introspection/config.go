@@ -15,7 +15,9 @@
 //
 // Errors are those of package serviceuser: *serviceuser.ConfigError (with
 // Config "introspection.Config"), *serviceuser.DiscoveryError and
-// *serviceuser.TokenError with Endpoint "introspection".
+// *serviceuser.TokenError with Endpoint "introspection"; a panic in the
+// HTTPClient's RoundTripper becomes the error a token source returns for
+// it, naming the panic value's type.
 package introspection
 
 import (
@@ -26,6 +28,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/link"
 	"github.com/go-serviceuser/serviceuser/internal/route"
@@ -70,7 +73,9 @@ type Config struct {
 	// CacheTTL bounds how long an active result is reused (never past the
 	// token's exp): a revoked token is accepted for at most this long. An
 	// inactive result is reused for at most 5 s. DefaultCacheTTL when zero;
-	// negative disables the cache.
+	// negative disables the cache. The cache keeps at most 10,000 active
+	// results and, apart from them, 1,000 inactive ones, dropping the least
+	// recently used: junk tokens never crowd active results out.
 	CacheTTL time.Duration
 }
 
@@ -110,12 +115,12 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	issuer, _ := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP)
 	caller := route.Caller(c.httpClient(ctx), c.Timeout, c.route())
 	cache := discovery.NewCache(caller, issuer, link.DiscoveryError, func(took time.Duration, err error) {
-		if c.Hooks != nil && c.Hooks.DiscoveryDone != nil {
-			c.Hooks.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+		if c.Hooks != nil {
+			contain.Hook(c.Hooks.DiscoveryDone, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
-	return &Introspector{call: caller, endpoints: cache.Endpoints, sign: sign, url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
-		cache: map[[32]byte]cachedResult{}, inFlight: map[[32]byte]*call{}}, nil
+	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
+		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
 }
 
 func (c Config) route() route.Options {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -11,34 +13,41 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/link"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
-// maxCached bounds the cache's memory.
-const maxCached = 10000
-
 // Introspector checks access tokens at ZITADEL's introspection endpoint. It
-// caches active results and makes one request per token however many
-// requests carry it at once. It is safe for concurrent use.
+// caches results (see Config.CacheTTL) and makes one request per token
+// however many requests carry it at once. It is safe for concurrent use.
 type Introspector struct {
 	call      *httpcall.Caller
 	endpoints func(context.Context) (*discovery.Endpoints, error)
-	sign      link.Signer
+	assertion *assertions
 	url       string
 	ttl       time.Duration
 	hooks     *serviceuser.Hooks
 
-	mu       sync.Mutex
-	cache    map[[32]byte]cachedResult
-	inFlight map[[32]byte]*call
+	mu sync.Mutex
+	// active and inactive keep answers apart, so that inactive ones, which
+	// anyone can make by sending junk, never take the room of active ones.
+	active, inactive *lru
+	inFlight         map[[32]byte]*call
 }
 
-type cachedResult struct {
-	result *Result
-	until  time.Time
+// String describes the introspector without the client assertion it keeps.
+func (in *Introspector) String() string {
+	return "introspection.Introspector{assertion: " + redact.Marker + "}"
 }
+
+// GoString is String: %#v must not reveal the assertion either.
+func (in *Introspector) GoString() string { return in.String() }
+
+// Format prints String for every verb.
+func (in *Introspector) Format(f fmt.State, verb rune) { redact.Format(f, verb, in.String()) }
 
 // call is one introspection request, shared by everyone waiting for it.
 type call struct {
@@ -54,17 +63,10 @@ type call struct {
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
-	if h := in.hooks; h != nil && h.IntrospectionDone != nil {
-		report(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+	if h := in.hooks; h != nil {
+		contain.Hook(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
-}
-
-// report runs a hook; a panic in it is dropped, as Hooks documents, so that
-// a bug in a metrics callback cannot fail the request it observes.
-func report(hook func(serviceuser.IntrospectionDoneInfo), i serviceuser.IntrospectionDoneInfo) {
-	defer func() { _ = recover() }()
-	hook(i)
 }
 
 // introspect is Introspect; hit is true when the answer came from the cache.
@@ -74,9 +76,9 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	in.mu.Lock()
-	if c, ok := in.cache[key]; ok && time.Now().Before(c.until) {
+	if r, ok := in.cached(key, time.Now()); ok {
 		in.mu.Unlock()
-		return c.result.clone(), true, nil
+		return r.clone(), true, nil
 	}
 	pending := in.inFlight[key]
 	if pending == nil {
@@ -93,13 +95,24 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 }
 
+// errEnded is what the callers of a request get when a callback on its
+// goroutine ended it with runtime.Goexit, which no recover stops.
+var errEnded = errors.New("serviceuser: introspection request ended without an answer: a callback called runtime.Goexit")
+
 // run makes the request for everyone waiting on c. It runs on its own
 // goroutine, bounded by the timeout alone: no caller's cancellation fails the
-// others, and none has to wait for the request once its own ctx ends.
+// others, and none has to wait for the request once its own ctx ends. A
+// panic there, where no caller could recover it, becomes the callers' error.
 func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
 	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
 	defer cancel()
-	c.result, c.err = in.request(ctx, token)
+	c.err = errEnded
+	defer in.finish(key, c) // deferred: runtime.Goexit must not leave the callers waiting
+	c.result, c.err = contain.Call("introspection request", func() (*Result, error) { return in.request(ctx, token) })
+}
+
+// finish publishes c's outcome to its callers and the cache.
+func (in *Introspector) finish(key [32]byte, c *call) {
 	in.mu.Lock()
 	delete(in.inFlight, key)
 	in.store(key, c.result)
@@ -107,31 +120,38 @@ func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token st
 	close(c.done)
 }
 
-// store caches an active result until the token's exp, at most ttl.
+// cached returns the answer kept for key, if any.
+func (in *Introspector) cached(key [32]byte, now time.Time) (*Result, bool) {
+	if r, ok := in.active.get(key, now); ok {
+		return r, true
+	}
+	return in.inactive.get(key, now)
+}
+
+// store caches an active result until the token's exp, at most ttl, and an
+// inactive one for inactiveTTL at most.
 func (in *Introspector) store(key [32]byte, r *Result) {
 	if in.ttl < 0 || r == nil {
 		return
 	}
 	now := time.Now()
-	until := now.Add(in.ttl)
 	if !r.Active {
 		// A client retrying a revoked token costs one request per inactiveTTL,
 		// not one per call; kept short, as a token made moments ago may not be
 		// known to every ZITADEL replica yet.
-		until = now.Add(min(in.ttl, inactiveTTL))
-	} else if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
+		in.active.remove(key)
+		in.inactive.put(key, r, now.Add(min(in.ttl, inactiveTTL)))
+		return
+	}
+	until := now.Add(in.ttl)
+	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
 		until = exp
 	}
-	if len(in.cache) >= maxCached {
-		for k, c := range in.cache {
-			if !now.Before(c.until) {
-				delete(in.cache, k)
-			}
-		}
+	in.inactive.remove(key)
+	if !now.Before(until) {
+		return // exp has passed: an entry would only take the room of good ones
 	}
-	if len(in.cache) < maxCached {
-		in.cache[key] = cachedResult{result: r, until: until}
-	}
+	in.active.put(key, r, until)
 }
 
 // request asks the introspection endpoint, authenticated by a fresh client assertion.
@@ -147,7 +167,7 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 	if target == "" {
 		return nil, configError("IntrospectionURL", "the discovery document names no introspection_endpoint; set it", nil)
 	}
-	assertion, err := in.sign(ep.Issuer, time.Now())
+	assertion, err := in.assertion.get(ctx, ep.Issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +180,12 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
 		a := answer.Answer{Endpoint: serviceuser.EndpointIntrospection, Resp: resp, Body: body, Secrets: []string{assertion, token}}
 		return nil, link.TokenError(a.Parse())
+	}
+	if !r.Active {
+		// RFC 7662 has nothing said of an inactive token; what a server says
+		// anyway is neither handed on nor kept in the cache, where junk tokens
+		// would fill the inactive room with it.
+		return &Result{}, nil
 	}
 	return &r, nil
 }

@@ -6,7 +6,8 @@ import (
 	"slices"
 )
 
-// Result is the answer of the introspection endpoint (RFC 7662).
+// Result is the answer of the introspection endpoint (RFC 7662). When Active
+// is false every other field is empty, whatever the server said.
 type Result struct {
 	Active    bool     `json:"active"`
 	Subject   string   `json:"sub"`

@@ -3,6 +3,8 @@
 package redact
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +14,17 @@ import (
 
 // Marker replaces secrets in text that may be shown to a user.
 const Marker = "[redacted]"
+
+// Format prints text, which holds no secret, for every verb: quoted for %q,
+// as is for all others, so that no verb reaches the fields behind it. It is
+// the fmt.Formatter of values that hold secrets.
+func Format(f fmt.State, verb rune, text string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", text)
+		return
+	}
+	io.WriteString(f, text)
+}
 
 // minSecretLength: shorter values are not credentials, and replacing them
 // would mangle ordinary words.
