@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
@@ -188,7 +189,7 @@ func checkSecret(s, kind, noun, env string) (Secret, error) {
 		problem = noun + " is empty"
 	case strings.ContainsAny(s, " \t\r\n"):
 		problem = noun + " contains white space"
-	case strings.ContainsFunc(s, invisible):
+	case strings.ContainsFunc(s, redact.Invisible):
 		problem = noun + " contains control or invisible characters"
 	case len(s) > maxCredentialFileSize:
 		problem = fmt.Sprintf("%s is longer than %d bytes", noun, maxCredentialFileSize)
