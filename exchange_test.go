@@ -87,7 +87,7 @@ func TestParseTokenResponseErrors(t *testing.T) {
 		"redirect":               {response(302, "Location", "https://elsewhere/"), ``, "", "Found", 0, false},
 		"401 invalid_client":     {response(401), `{"error":"invalid_client"}`, "invalid_client", "", 0, true},
 		"scope missing (400)":    {response(400), `{"error":"invalid_request","error_description":"scope missing"}`, "invalid_request", "scope missing", 0, true},
-		"huge error_description": {response(400), `{"error":"invalid_request","error_description":"` + strings.Repeat("x", 5000) + `"}`, "invalid_request", strings.Repeat("x", 300) + "...", 0, true},
+		"huge error_description": {response(400), `{"error":"invalid_request","error_description":"` + strings.Repeat("x", 5000) + `"}`, "invalid_request", strings.Repeat("x", 297) + "...", 0, true}, // 300 bytes in all
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
