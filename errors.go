@@ -21,6 +21,25 @@ var ErrInsecureURL = urlpolicy.ErrInsecureURL
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")
 
+// closedError is the error of a refresh that Close ended: it matches
+// ErrClosed and the refresh's last error, and, unlike errors.Join, reads as
+// one line.
+type closedError struct{ last error }
+
+// closedWith is ErrClosed with the refresh's last error, if any.
+func closedWith(last error) error {
+	if last == nil {
+		return ErrClosed
+	}
+	return &closedError{last: last}
+}
+
+func (e *closedError) Error() string {
+	return ErrClosed.Error() + " (last error: " + e.last.Error() + ")"
+}
+
+func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.last} }
+
 // Endpoint names, as in TokenError.Endpoint.
 const (
 	EndpointToken         = "token"
