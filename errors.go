@@ -185,11 +185,12 @@ func (e *TokenError) Unwrap() error { return e.Err }
 
 // Permanent reports whether retrying the same request cannot help until the
 // configuration, the key or the server's setup changes.
-// ZITADEL's answer for a client secret made a moment ago
-// ("Errors.User.Machine.Secret.NotExisting") is not permanent: it heals once
-// the secret is projected.
+// ZITADEL's answers for a client secret made a moment ago
+// ("Errors.User.Machine.Secret.NotExisting") and for a user made a moment
+// ago ("Errors.User.NotFound") are not permanent: they heal once the
+// secret or the user is projected.
 func (e *TokenError) Permanent() bool {
-	if strings.Contains(e.Description, secretNotProjected) {
+	if notProjected(e) {
 		return false
 	}
 	switch e.Code {
