@@ -195,34 +195,12 @@ func TestTokenSourceCloseStopsRefresh(t *testing.T) {
 		err := <-result
 		assert.ErrorIs(t, err, ErrClosed)
 		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, "serviceuser: token source closed (last error: context canceled)", err.Error(), "one line")
 		requireNoRefreshGoroutines(t)
 
 		_, err = ts.Token()
 		assert.ErrorIs(t, err, ErrClosed)
 		assert.EqualValues(t, 1, f.calls.Load(), "no request after Close")
-	})
-}
-
-// TestClosedDuringRefreshErrorIsOneLine: the error of a refresh that Close
-// ends names both the closing and the refresh's own error, on one line, and
-// matches both.
-func TestClosedDuringRefreshErrorIsOneLine(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ts, f := newScripted(t, time.Hour)
-		f.gate = make(chan struct{}) // never released: only Close can end the request
-		f.entered = make(chan struct{}, 1)
-		result := make(chan error, 1)
-		go func() {
-			_, err := ts.Token()
-			result <- err
-		}()
-		<-f.entered
-		ts.Close()
-		err := <-result
-		assert.ErrorIs(t, err, ErrClosed)
-		assert.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, "serviceuser: token source closed (last error: context canceled)", err.Error())
-		assert.Equal(t, err, ts.LastError())
 	})
 }
 
