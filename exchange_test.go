@@ -116,6 +116,23 @@ func TestInternalErrorExplainsCommonCauses(t *testing.T) {
 	}
 }
 
+// TestLongestErrorTextKeepsItsHint: the bound on Error's text leaves room
+// for the longest code, description and hint (a refused assertion's, with
+// the clock drift named): it shortens only text built by hand.
+func TestLongestErrorTextKeepsItsHint(t *testing.T) {
+	body := fmt.Sprintf(`{"error":%q,"error_description":%q}`, strings.Repeat("c", 500)+"server_error", "Errors.Internal "+strings.Repeat("d", 500))
+	date := sentAt.Add(-100 * 365 * 24 * time.Hour).Format(http.TimeFormat)
+	_, err := parseResponse(response(500, "Date", date), []byte(body), sentAt)
+	var te *TokenError
+	require.ErrorAs(t, err, &te)
+	require.Contains(t, te.Hint, "clock is")
+	require.Contains(t, te.Hint, hintAssertion)
+	assert.Len(t, te.Code, 100)
+	assert.Len(t, te.Description, maxDescription)
+	assert.True(t, strings.HasSuffix(err.Error(), "("+te.Hint+")"), "the hint is whole: %s", err)
+	assert.LessOrEqual(t, len(err.Error()), maxErrorText)
+}
+
 func TestTokenErrorRedactsSecrets(t *testing.T) {
 	assertion := "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ1In0.c2lnbmF0dXJl"
 	body := `{"error":"invalid_request","error_description":"bad assertion ` + assertion + `","access_token":"opaque-secret-token"}`
