@@ -19,10 +19,11 @@ import (
 // token comes a few seconds after the endpoint's return, at a cost of about
 // one request per 7.5 s. Errors that heal in moments (no answer, 5xx, a
 // credential not yet projected) are first retried quickly, from quickBase
-// doubling, within the waiting callers' wait: ZITADEL refuses a key or secret
-// made a moment ago for tens of milliseconds, longer under load. How many
-// quick retries depends on how sure it is that the error heals: a secret
-// ZITADEL says does not exist yet gets notProjectedQuickRetries (about 3 s);
+// doubling, within the waiting callers' wait: ZITADEL refuses a key, secret
+// or user made a moment ago for tens of milliseconds, longer under load. How
+// many quick retries depends on how sure it is that the error heals: a
+// secret ZITADEL says does not exist yet, or a user it does not find, gets
+// notProjectedQuickRetries (about 3 s);
 // a source that never had a token, freshQuickRetries (about 0.75 s: its 500
 // may as well be a wrong key or clock, which must surface soon); a source
 // that had one, recoveringQuickRetries (a blip); then it probes.
@@ -56,8 +57,21 @@ const (
 	classPermanent                     // needs a change of configuration, key or server setup
 )
 
-// secretNotProjected is ZITADEL's answer for a client secret made a moment ago.
-const secretNotProjected = "Errors.User.Machine.Secret.NotExisting"
+// ZITADEL's answers for a credential its projections do not show yet: a
+// client secret made a moment ago, and, now and then, a user made a moment
+// ago (its user projection trailing its key's), which the token endpoint
+// answers with 404 invalid_request.
+const (
+	secretNotProjected = "Errors.User.Machine.Secret.NotExisting"
+	userNotProjected   = "Errors.User.NotFound"
+)
+
+// notProjected reports a token endpoint's answer that says a credential
+// made a moment ago is not visible yet: it usually heals in milliseconds.
+func notProjected(te *TokenError) bool {
+	return te.endpointName() == EndpointToken &&
+		(strings.Contains(te.Description, secretNotProjected) || strings.Contains(te.Description, userNotProjected))
+}
 
 // classify sorts err for the retry schedule.
 func classify(err error) errorClass {
@@ -71,7 +85,7 @@ func classify(err error) errorClass {
 	switch {
 	case te.StatusCode == http.StatusTooManyRequests || te.RetryAfter > 0:
 		return classRateLimited
-	case te.StatusCode == 0 || te.StatusCode >= 500 || strings.Contains(te.Description, secretNotProjected):
+	case te.StatusCode == 0 || te.StatusCode >= 500 || notProjected(te):
 		return classQuick
 	}
 	return classTransient
@@ -113,7 +127,7 @@ func retryDelay(failures int, err error, urgent, fresh bool) retryPlan {
 func quickRetries(err error, fresh bool) int {
 	var te *TokenError
 	switch {
-	case errors.As(err, &te) && strings.Contains(te.Description, secretNotProjected):
+	case errors.As(err, &te) && notProjected(te):
 		return notProjectedQuickRetries
 	case fresh:
 		return freshQuickRetries

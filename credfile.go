@@ -122,15 +122,11 @@ func credentialShape(s string) string {
 		return "a JWT"
 	case bom:
 		return "text after a byte order mark"
-	case strings.ContainsFunc(t, invisible):
+	case strings.ContainsFunc(t, redact.Invisible):
 		return "text with line breaks or control characters"
 	}
 	return ""
 }
-
-// invisible reports control, format and line-separator characters: those
-// that can forge log lines or hide what a value is.
-func invisible(r rune) bool { return !unicode.IsGraphic(r) }
 
 // unquote removes a leading quote and the matching trailing one, if any.
 func unquote(s string) (string, bool) {

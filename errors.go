@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
@@ -19,6 +20,25 @@ var ErrInsecureURL = urlpolicy.ErrInsecureURL
 
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")
+
+// closedError is the error of a refresh that Close ended: it matches
+// ErrClosed and the refresh's last error, and, unlike errors.Join, reads as
+// one line.
+type closedError struct{ last error }
+
+// closedWith is ErrClosed with the refresh's last error, if any.
+func closedWith(last error) error {
+	if last == nil {
+		return ErrClosed
+	}
+	return &closedError{last: last}
+}
+
+func (e *closedError) Error() string {
+	return ErrClosed.Error() + " (last error: " + e.last.Error() + ")"
+}
+
+func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.last} }
 
 // Endpoint names, as in TokenError.Endpoint.
 const (
@@ -70,13 +90,14 @@ type DiscoveryError struct {
 	otherIssuer bool // the document describes another issuer
 }
 
-// Error names the document's URL and what is wrong with it.
+// Error names the document's URL and what is wrong with it, on one line of
+// at most 1 KiB (control characters escaped, as in TokenError.Error).
 func (e *DiscoveryError) Error() string {
 	msg := "serviceuser: discovery " + e.URL + ": " + e.Problem
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	return msg
+	return redact.Line(msg, maxErrorText)
 }
 
 // Unwrap returns the underlying error.
@@ -92,13 +113,25 @@ func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
 // endpoint answered, Err is an *oauth2.RetrieveError (so errors.As code written
 // for golang.org/x/oauth2 keeps working); otherwise it is the network error.
 // Neither the assertion nor any token ever appears in it.
+//
+// What the server sent is kept as one line: in Code, Description and the
+// RetrieveError's ErrorCode, ErrorDescription and ErrorURI, and in
+// Response.Status, every control character (CR, LF, ESC, DEL, the C1
+// controls, line separators, bidi and other format characters) is written
+// as a Go escape such as \n or \x1b, so that a hostile server or proxy can
+// neither forge log lines nor drive a terminal; and each is bounded (the code
+// to 100 bytes, ErrorDescription and ErrorURI to 2 KiB). The RetrieveError's
+// Body is the body as sent, credentials removed, at most 2 KiB: print it with
+// %q. (x/oauth2's RetrieveError.Error shows that body on a line of its own
+// when the answer has no error code; log the TokenError instead.)
 type TokenError struct {
 	// StatusCode is the HTTP status of the answer, or 0 when there was none.
 	StatusCode int
-	// Code is the OAuth error code, such as "invalid_grant" or "server_error".
+	// Code is the OAuth error code, such as "invalid_grant" or "server_error":
+	// one line of at most 100 bytes.
 	Code string
 	// Description is the server's error_description, or what is wrong with a
-	// malformed response.
+	// malformed response: one line of at most 300 bytes.
 	Description string
 	// RetryAfter is the server's Retry-After, or 0.
 	RetryAfter time.Duration
@@ -112,7 +145,8 @@ type TokenError struct {
 }
 
 // Error gives the endpoint, the HTTP status, ZITADEL's error code and
-// description, and the hint, on one line; never the assertion or a token.
+// description, and the hint, on one line of at most 1 KiB with control
+// characters escaped; never the assertion or a token.
 func (e *TokenError) Error() string {
 	var b strings.Builder
 	b.WriteString("serviceuser: " + e.endpointName() + " request failed: ")
@@ -129,7 +163,7 @@ func (e *TokenError) Error() string {
 	if e.Hint != "" {
 		b.WriteString(" (" + e.Hint + ")")
 	}
-	return b.String()
+	return redact.Line(b.String(), maxErrorText)
 }
 
 func (e *TokenError) endpointName() string {
@@ -151,11 +185,12 @@ func (e *TokenError) Unwrap() error { return e.Err }
 
 // Permanent reports whether retrying the same request cannot help until the
 // configuration, the key or the server's setup changes.
-// ZITADEL's answer for a client secret made a moment ago
-// ("Errors.User.Machine.Secret.NotExisting") is not permanent: it heals once
-// the secret is projected.
+// ZITADEL's answers for a client secret made a moment ago
+// ("Errors.User.Machine.Secret.NotExisting") and for a user made a moment
+// ago ("Errors.User.NotFound") are not permanent: they heal once the
+// secret or the user is projected.
 func (e *TokenError) Permanent() bool {
-	if strings.Contains(e.Description, secretNotProjected) {
+	if notProjected(e) {
 		return false
 	}
 	switch e.Code {

@@ -87,7 +87,7 @@ func TestParseTokenResponseErrors(t *testing.T) {
 		"redirect":               {response(302, "Location", "https://elsewhere/"), ``, "", "Found", 0, false},
 		"401 invalid_client":     {response(401), `{"error":"invalid_client"}`, "invalid_client", "", 0, true},
 		"scope missing (400)":    {response(400), `{"error":"invalid_request","error_description":"scope missing"}`, "invalid_request", "scope missing", 0, true},
-		"huge error_description": {response(400), `{"error":"invalid_request","error_description":"` + strings.Repeat("x", 5000) + `"}`, "invalid_request", strings.Repeat("x", 300) + "...", 0, true},
+		"huge error_description": {response(400), `{"error":"invalid_request","error_description":"` + strings.Repeat("x", 5000) + `"}`, "invalid_request", strings.Repeat("x", 297) + "...", 0, true}, // 300 bytes in all
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -114,6 +114,23 @@ func TestInternalErrorExplainsCommonCauses(t *testing.T) {
 	for _, cause := range []string{"clock", "key id", "audience", "trailing slash"} {
 		assert.Contains(t, err.Error(), cause)
 	}
+}
+
+// TestLongestErrorTextKeepsItsHint: the bound on Error's text leaves room
+// for the longest code, description and hint (a refused assertion's, with
+// the clock drift named): it shortens only text built by hand.
+func TestLongestErrorTextKeepsItsHint(t *testing.T) {
+	body := fmt.Sprintf(`{"error":%q,"error_description":%q}`, strings.Repeat("c", 500)+"server_error", "Errors.Internal "+strings.Repeat("d", 500))
+	date := sentAt.Add(-100 * 365 * 24 * time.Hour).Format(http.TimeFormat)
+	_, err := parseResponse(response(500, "Date", date), []byte(body), sentAt)
+	var te *TokenError
+	require.ErrorAs(t, err, &te)
+	require.Contains(t, te.Hint, "clock is")
+	require.Contains(t, te.Hint, hintAssertion)
+	assert.Len(t, te.Code, 100)
+	assert.Len(t, te.Description, maxDescription)
+	assert.True(t, strings.HasSuffix(err.Error(), "("+te.Hint+")"), "the hint is whole: %s", err)
+	assert.LessOrEqual(t, len(err.Error()), maxErrorText)
 }
 
 func TestTokenErrorRedactsSecrets(t *testing.T) {

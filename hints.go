@@ -28,6 +28,12 @@ const (
 	hintIntrospectAuth = "the API application's key was refused"
 )
 
+// hintUserNotFound explains the token endpoint's 404 "Errors.User.NotFound":
+// usually a user made a moment ago that ZITADEL's projections do not show
+// yet, which heals in moments.
+const hintUserNotFound = "ZITADEL does not find the user: a user or key made a moment ago is not visible at first, and the request is retried; " +
+	"if this persists, the user does not exist on this instance (check the issuer, and the key file's userId or ClientID)"
+
 // hintFor explains an error answer of endpoint; grant is the token request's
 // grant type ("" for other endpoints).
 func hintFor(endpoint, grant string, status int, code, description string) string {
@@ -40,6 +46,8 @@ func hintFor(endpoint, grant string, status int, code, description string) strin
 		return hintSecretInvalid
 	case strings.Contains(description, secretNotProjected):
 		return hintSecretMissing
+	case endpoint == EndpointToken && strings.Contains(description, userNotProjected):
+		return hintUserNotFound
 	case status == http.StatusNotFound:
 		return hintWrongURL
 	}

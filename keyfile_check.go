@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // maxIDLength bounds keyId, userId, appId and clientId: ZITADEL's ids have
@@ -50,7 +52,7 @@ func checkID(field, value string, required bool) error {
 		}
 	case len(value) > maxIDLength:
 		return keyFileError(field, fmt.Sprintf("%d bytes long; at most %d are allowed", len(value), maxIDLength), nil)
-	case !utf8.ValidString(value) || strings.ContainsFunc(value, invisible):
+	case !utf8.ValidString(value) || strings.ContainsFunc(value, redact.Invisible):
 		return keyFileError(field, "contains control or invisible characters", nil)
 	case strings.TrimSpace(value) != value:
 		return keyFileError(field, "has white space at its start or end", nil)

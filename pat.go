@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
@@ -69,10 +70,14 @@ func (c PATConfig) Client(ctx context.Context) *http.Client {
 	return c.TokenSource(ctx).Client()
 }
 
-// Token returns the token, as long as it has not expired.
-func (c PATConfig) Token(context.Context) (*oauth2.Token, error) {
+// Token returns the token, as long as it has not expired. It returns ctx's
+// error once ctx ends, even while PATSource is still answering.
+func (c PATConfig) Token(ctx context.Context) (*oauth2.Token, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	current, _ := c.supply()
-	return c.token(current)
+	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(current) })
 }
 
 // token returns the token current supplies, checked, with the expiry to
@@ -188,7 +193,7 @@ func checkSecret(s, kind, noun, env string) (Secret, error) {
 		problem = noun + " is empty"
 	case strings.ContainsAny(s, " \t\r\n"):
 		problem = noun + " contains white space"
-	case strings.ContainsFunc(s, invisible):
+	case strings.ContainsFunc(s, redact.Invisible):
 		problem = noun + " contains control or invisible characters"
 	case len(s) > maxCredentialFileSize:
 		problem = fmt.Sprintf("%s is longer than %d bytes", noun, maxCredentialFileSize)

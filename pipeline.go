@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
@@ -55,6 +56,9 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // ended while a signer or a credential source worked: send nothing
+	}
 	req.url = ep.TokenURL
 	req.form.Set("scope", p.scope)
 	return exchange(ctx, p.call, req)
@@ -83,18 +87,47 @@ func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSou
 	return ts
 }
 
-// token is every config's Token: one request, no cache.
+// token is every config's Token: one request, no cache, bounded by ctx.
 func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	g, err := s.grant(build)
-	if err != nil {
-		return nil, err
+	return withinContext(ctx, func() (*oauth2.Token, error) {
+		g, err := s.grant(build)
+		if err != nil {
+			return nil, err
+		}
+		p := s.newPipeline(s.httpClient(ctx), g)
+		defer p.call.CloseIdle()
+		return p.fetch(ctx)
+	})
+}
+
+// withinContext returns what get returns, or ctx's error as soon as ctx
+// ends, so that a one-shot Token keeps to its caller's deadline while code
+// that cannot be given ctx (a crypto.Signer, a KeySource, a SecretSource)
+// still works. get runs on a goroutine of its own, which ends when get
+// returns; a panic in it becomes an error. A ctx already done runs nothing.
+func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, err
 	}
-	p := s.newPipeline(s.httpClient(ctx), g)
-	defer p.call.CloseIdle()
-	return p.fetch(ctx)
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1) // get's goroutine never waits for a caller that left
+	go func() {
+		v, err := contain.Call("token request", get)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
 }
 
 // grant checks the shared settings, then the config's own fields.

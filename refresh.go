@@ -1,7 +1,6 @@
 package serviceuser
 
 import (
-	"errors"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -72,7 +71,7 @@ func (ts *TokenSource) settle(f *flight, tok *oauth2.Token, err error, start tim
 		err = errExpiredOnArrival
 	}
 	if ts.bg.Err() != nil {
-		err = errors.Join(ErrClosed, err)
+		err = closedWith(err)
 	}
 	ts.failures++
 	ts.lastErr = err
@@ -103,7 +102,7 @@ func (ts *TokenSource) pause(f *flight, d time.Duration) bool {
 	defer ts.mu.Unlock()
 	switch {
 	case ts.closedLocked():
-		ts.endLocked(f, nil, errors.Join(ErrClosed, ts.lastErr))
+		ts.endLocked(f, nil, closedWith(ts.lastErr))
 	case f.waiters == 0:
 		ts.endLocked(f, nil, ts.lastErr)
 	default:

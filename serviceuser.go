@@ -127,7 +127,9 @@ func (c Config) Client(ctx context.Context) *http.Client {
 }
 
 // Token makes one token request, without caching: for tools that need one
-// token. ctx bounds the request (and Timeout each request to ZITADEL).
+// token. ctx bounds the call (and Timeout each request to ZITADEL): when it
+// ends, Token returns its error at once, even while a signer (NewSignerKey)
+// or KeySource is still working, and sends no request afterwards.
 func (c Config) Token(ctx context.Context) (*oauth2.Token, error) {
 	return c.settings().token(ctx, c.grant)
 }

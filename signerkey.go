@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"regexp"
 	"runtime"
-	"strings"
 
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
@@ -142,13 +141,7 @@ var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
 // credentials: a KMS client's error may quote its request.
 func signerErrorText(err error) string {
 	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
-	s = strings.Map(func(r rune) rune {
-		if invisible(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	return truncate(s, maxSignerErrorText)
+	return redact.Line(s, maxSignerErrorText)
 }
 
 // panicText describes a recovered panic. A value the signer chose may hold

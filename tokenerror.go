@@ -4,18 +4,23 @@ import (
 	"net/http"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
-// maxDescription bounds TokenError.Description.
-const maxDescription = 300
+// Bounds of the text of errors: TokenError.Description (TokenError.Code is
+// bounded by answer.MaxCode), and the whole line of TokenError.Error and
+// DiscoveryError.Error, which the longest code, description and hint fit.
+const (
+	maxDescription = 300
+	maxErrorText   = 1 << 10
+)
 
 // tokenError is the *TokenError of a failed request; an answer read gets a
-// hint (see hintFor).
+// hint (see hintFor), which looks at all of the description.
 func tokenError(e *answer.Error) *TokenError {
-	te := &TokenError{Endpoint: e.Endpoint, StatusCode: e.StatusCode, Code: e.Code, Description: e.Description,
-		RetryAfter: e.RetryAfter, Err: e.Err}
+	te := &TokenError{Endpoint: e.Endpoint, StatusCode: e.StatusCode, Code: e.Code,
+		Description: redact.Line(e.Description, maxDescription), RetryAfter: e.RetryAfter, Err: e.Err}
 	if e.Answered {
-		te.Description = truncate(e.Description, maxDescription)
 		te.Hint = hint(e)
 	}
 	return te

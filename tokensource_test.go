@@ -195,6 +195,7 @@ func TestTokenSourceCloseStopsRefresh(t *testing.T) {
 		err := <-result
 		assert.ErrorIs(t, err, ErrClosed)
 		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, "serviceuser: token source closed (last error: context canceled)", err.Error(), "one line")
 		requireNoRefreshGoroutines(t)
 
 		_, err = ts.Token()

@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -78,6 +79,7 @@ type user struct {
 	email       string
 	org         string
 	deactivated bool
+	life        lifespan // when it was made
 }
 
 // publicKey is a registered key as the server sees it.
@@ -126,7 +128,7 @@ func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
 }
 
 func (s *Server) addUser() *user {
-	id := s.newID()
+	id, now := s.newID(), s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.users) + 1
@@ -136,6 +138,7 @@ func (s *Server) addUser() *user {
 		name:     fmt.Sprintf("Service User %d", n),
 		email:    fmt.Sprintf("service-user-%d@example.com", n),
 		org:      s.defaultOrg,
+		life:     lifespan{created: now},
 	}
 	s.users[id] = u
 	return u
@@ -153,6 +156,23 @@ func (s *Server) DeactivateUser(userID string) {
 		panic(fmt.Sprintf("serviceusertest: DeactivateUser: unknown user %q", userID))
 	}
 	u.deactivated = true
+}
+
+// userNotFound is ZITADEL's description for a user it does not know, or
+// does not see yet.
+const userNotFound = "Errors.User.NotFound"
+
+// checkProjected refuses a JWT profile grant for a user the user projection
+// does not show yet (see SetUserProjectionLag).
+func (s *Server) checkProjected(userID string) error {
+	now := s.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[userID]; ok && u.life.seen(now, s.delay()+s.userLag) == notYet {
+		return &requestError{status: http.StatusNotFound, code: "invalid_request", description: userNotFound,
+			err: fmt.Errorf("%w: %q: %w", ErrUserNotFound, userID, ErrNotProjected)}
+	}
+	return nil
 }
 
 // checkActive refuses a deactivated user's token request.

@@ -17,7 +17,8 @@
 // RSA-2048 keys only, unless WithECKeys is given; and with
 // SetProjectionDelay it shows ZITADEL's eventual consistency: credentials
 // work only some time after they are made and keep working some time after
-// they are deleted. Knobs on the Server shift its clock, slow it down, inject
+// they are deleted (and with SetUserProjectionLag a brand-new user is not
+// found at first). Knobs on the Server shift its clock, slow it down, inject
 // failures and count what it saw.
 //
 // With InProcess the server has no listener and answers through Client or
@@ -86,6 +87,7 @@ type Server struct {
 	defaultOrg      string
 	domain          string // instance domain; "" is the listener's host
 	projectionDelay time.Duration
+	userLag         time.Duration // SetUserProjectionLag
 
 	tokenLifetime time.Duration
 	latency       time.Duration

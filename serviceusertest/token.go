@@ -48,9 +48,10 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// requestError is a rejection answered with 400 and its own error code; err,
-// if set, is the reason Rejections reports.
+// requestError is a rejection answered with its own status (0: 400) and
+// error code; err, if set, is the reason Rejections reports.
 type requestError struct {
+	status            int
 	code, description string
 	err               error
 }
@@ -113,6 +114,9 @@ func (s *Server) checkTokenRequest(r *http.Request) (*issuedToken, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkProjected(userID); err != nil {
+		return nil, err
+	}
 	if err := s.checkActive(userID); err != nil {
 		return nil, err
 	}
@@ -172,7 +176,11 @@ func (s *Server) writeRejection(w http.ResponseWriter, err error) {
 		return
 	}
 	if re, ok := err.(*requestError); ok {
-		writeJSON(w, http.StatusBadRequest, oauthError{re.code, re.description})
+		status := re.status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		writeJSON(w, status, oauthError{re.code, re.description})
 		return
 	}
 	s.mu.Lock()

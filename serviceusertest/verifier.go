@@ -22,7 +22,8 @@ type AssertionVerifier func(ctx context.Context, assertion, issuer string, keys 
 type KeyLookup func(keyID, userID string) (crypto.PublicKey, error)
 
 // ErrUserNotFound: the subject an AssertionVerifier accepted is not a user of
-// the server.
+// the server; or, wrapped with ErrNotProjected, the user of a JWT profile
+// grant is not visible yet (see SetUserProjectionLag).
 var ErrUserNotFound = errors.New("user not found")
 
 // WithAssertionVerifier replaces the server's assertion checks by v. The

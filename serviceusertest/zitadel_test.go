@@ -477,6 +477,52 @@ func TestProjectionDelayServiceUserKey(t *testing.T) {
 	assert.ErrorIs(t, lastRejection(t, s), ErrKeyRevoked)
 }
 
+// TestUserProjectionLag: a brand-new user's key is refused with 500
+// Errors.Internal while the key is not projected, then with 404
+// invalid_request Errors.User.NotFound while the user is not; a key added to
+// a user made long ago gets the 500 only.
+func TestUserProjectionLag(t *testing.T) {
+	s := newServer(t)
+	t0 := time.Now()
+	stopClock(s, t0)
+	s.SetProjectionDelay(20 * time.Millisecond)
+	s.SetUserProjectionLag(10 * time.Millisecond)
+	u := s.NewServiceUser()
+	assertion := signAs(t, u, claimsFor(s, u, t0))
+	const notFound = `{"error":"invalid_request","error_description":"Errors.User.NotFound"}`
+
+	stopClock(s, t0.Add(19*time.Millisecond))
+	requireInternal(t, grant(t, s, assertion))
+	assert.ErrorIs(t, lastRejection(t, s), ErrKeyNotFound)
+	for _, at := range []time.Duration{20 * time.Millisecond, 29 * time.Millisecond} {
+		stopClock(s, t0.Add(at))
+		r := grant(t, s, assertion)
+		require.Equal(t, http.StatusNotFound, r.status, r.raw)
+		assert.Equal(t, notFound, r.raw)
+		assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+		assert.ErrorIs(t, lastRejection(t, s), ErrUserNotFound)
+		assert.ErrorIs(t, lastRejection(t, s), ErrNotProjected)
+	}
+	stopClock(s, t0.Add(30*time.Millisecond))
+	requireIssued(t, grant(t, s, assertion))
+
+	// A new key of that user, now visible: only the key lags.
+	t1 := t0.Add(time.Second)
+	stopClock(s, t1)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	keyID := s.AddKey(u.UserID, key.Public())
+	withNewKey := *u
+	withNewKey.KeyID, withNewKey.PrivateKey = keyID, key
+	assertion = signAs(t, &withNewKey, claimsFor(s, &withNewKey, t1))
+	for _, at := range []time.Duration{0, 19 * time.Millisecond} {
+		stopClock(s, t1.Add(at))
+		requireInternal(t, grant(t, s, assertion))
+	}
+	stopClock(s, t1.Add(20*time.Millisecond))
+	requireIssued(t, grant(t, s, assertion))
+}
+
 func TestProjectionDelayPAT(t *testing.T) {
 	s := newServer(t)
 	t0 := time.Now()

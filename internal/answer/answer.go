@@ -21,8 +21,15 @@ import (
 // schedule caps it further.
 const maxRetryAfter = time.Hour
 
-// maxExcerpt bounds what an error keeps of a plain-text answer.
-const maxExcerpt = 200
+// Bounds on what an error keeps of an answer. Every text an answer puts into
+// an error is one line (see redact.Line) and bounded: MaxCode for the error
+// code, maxKept for the description and the error_uri of the
+// *oauth2.RetrieveError, maxExcerpt for a line of plain text or the status.
+const (
+	MaxCode    = 100
+	maxKept    = 2 << 10
+	maxExcerpt = 200
+)
 
 // Answer is an endpoint's answer, body read, with what building its error needs.
 type Answer struct {
@@ -45,8 +52,10 @@ type Fields struct {
 type Error struct {
 	Endpoint, Grant string
 	StatusCode      int
-	Code            string
-	// Description is redacted, not yet shortened: hints look at all of it.
+	// Code is one line of at most MaxCode bytes.
+	Code string
+	// Description is redacted and one line, not shortened to what
+	// serviceuser.TokenError keeps: hints look at all of it.
 	Description string
 	RetryAfter  time.Duration
 	Err         error
@@ -63,6 +72,13 @@ type Error struct {
 // Err is an *oauth2.RetrieveError. tokens are what the answer may still
 // carry, removed too; description, when set, replaces the server's (for a
 // malformed success answer); now reads a Retry-After date.
+//
+// The code, description and error_uri, in the Error and in the
+// RetrieveError alike, are one line each and bounded, so that neither
+// TokenError.Error nor x/oauth2's RetrieveError.Error lets a server forge a
+// log line or fill a log; a code or description as ZITADEL sends them is
+// unchanged. The RetrieveError's Body is the body as sent, credentials
+// removed and at most 2 KiB, for code that parses it.
 func (a Answer) Error(f Fields, tokens []string, description string, now time.Time) *Error {
 	secrets := append(a.Secrets[:len(a.Secrets):len(a.Secrets)], tokens...)
 	code, desc := f.Error, f.ErrorDescription
@@ -75,13 +91,14 @@ func (a Answer) Error(f Fields, tokens []string, description string, now time.Ti
 			desc = http.StatusText(a.Resp.StatusCode)
 		}
 	}
-	desc = redact.String(desc, secrets...)
+	code = redact.Line(redact.String(code, secrets...), MaxCode)
+	desc = redact.Line(redact.String(desc, secrets...), maxKept)
 	re := &oauth2.RetrieveError{
 		Response:         WithoutRequest(a.Resp, secrets...),
 		Body:             []byte(redact.String(string(a.Body), secrets...)),
 		ErrorCode:        code,
 		ErrorDescription: desc,
-		ErrorURI:         f.ErrorURI,
+		ErrorURI:         redact.Line(redact.String(f.ErrorURI, secrets...), maxKept),
 	}
 	return &Error{Endpoint: a.Endpoint, Grant: a.Grant, StatusCode: a.Resp.StatusCode, Code: code, Description: desc,
 		RetryAfter: ParseRetryAfter(a.Resp.Header.Get("Retry-After"), now), Err: re,
@@ -106,29 +123,31 @@ func Network(endpoint string, resp *http.Response, err error) *Error {
 	if resp == nil {
 		return &Error{Endpoint: endpoint, Err: err}
 	}
-	return &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: err.Error(),
+	return &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: redact.Line(err.Error(), maxKept),
 		Err: &oauth2.RetrieveError{Response: WithoutRequest(resp)}}
 }
 
-// TextExcerpt returns the first line of a plain-text answer, shortened, such
-// as ZITADEL's "Instance not found" for a request to an unknown host; ""
-// for other answers (HTML pages say little and much).
+// TextExcerpt returns the first line of a plain-text answer as one line
+// (see redact.Line), shortened, such as ZITADEL's "Instance not found" for a
+// request to an unknown host; "" for other answers (HTML pages say little
+// and much).
 func TextExcerpt(resp *http.Response, body []byte) string {
 	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if media != "text/plain" || !utf8.Valid(body) {
 		return ""
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(body)), "\n")
-	return redact.Truncate(strings.TrimSpace(line), maxExcerpt)
+	return redact.Line(strings.TrimSpace(line), maxExcerpt)
 }
 
 // WithoutRequest drops the request, whose body held the assertion, from a
-// response kept in an error, and redacts its status line and headers, which
-// a server may echo credentials into as well.
+// response kept in an error, and redacts its status line (kept as one line:
+// x/oauth2's RetrieveError.Error shows it) and headers, which a server may
+// echo credentials into as well.
 func WithoutRequest(resp *http.Response, secrets ...string) *http.Response {
 	r := *resp
 	r.Request, r.Body = nil, http.NoBody
-	r.Status = redact.String(r.Status, secrets...)
+	r.Status = redact.Line(redact.String(r.Status, secrets...), maxExcerpt)
 	r.Header = redact.Header(r.Header, secrets)
 	r.Trailer = redact.Header(r.Trailer, secrets)
 	return &r

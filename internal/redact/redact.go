@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -85,10 +87,7 @@ func String(s string, secrets ...string) string {
 	s = formFieldPattern.ReplaceAllString(s, "${1}"+Marker)
 	s = redactAuthorization(s)
 	s = opaqueTokenPattern.ReplaceAllStringFunc(s, redactOpaque)
-	if len(s) > maxEchoedBody {
-		s = s[:maxEchoedBody] + "..."
-	}
-	return s
+	return Truncate(s, maxEchoedBody)
 }
 
 // redactAuthorization replaces the credentials of Basic and Bearer values,
@@ -140,6 +139,49 @@ func Header(h http.Header, secrets []string) http.Header {
 	return out
 }
 
+// ellipsis ends text that was shortened.
+const ellipsis = "..."
+
+// Invisible reports control, format and line-separator characters (C0 and
+// C1 controls among them CR, LF, ESC and DEL; U+2028 and U+2029; bidi and
+// other format characters; unassigned code points): those that can forge
+// log lines, move a terminal's cursor or hide what a text says.
+func Invisible(r rune) bool { return !unicode.IsGraphic(r) }
+
+// Line makes s, text that came from a server or another program, safe to
+// show on one line of a log or a terminal: each Invisible character is
+// written as a Go escape (\r, \x1b, \u202e), as is each byte that is not
+// UTF-8, and the result is at most n bytes (n >= 3), ending in "..." when
+// shortened; no escape is split. Text without such characters and within n
+// comes back unchanged, so Line applied twice gives what it gave once.
+func Line(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) && !strings.ContainsFunc(s, Invisible) {
+		return s
+	}
+	var b strings.Builder
+	cut := -1 // where the text ends if it has to be shortened
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		piece := s[i : i+size]
+		switch {
+		case r == utf8.RuneError && size == 1:
+			piece = fmt.Sprintf(`\x%02x`, s[i])
+		case Invisible(r):
+			q := strconv.QuoteRune(r)
+			piece = q[1 : len(q)-1]
+		}
+		if cut < 0 && b.Len()+len(piece) > n-len(ellipsis) {
+			cut = b.Len()
+		}
+		if b.Len()+len(piece) > n {
+			return b.String()[:cut] + ellipsis
+		}
+		b.WriteString(piece)
+		i += size
+	}
+	return b.String()
+}
+
 // Truncate shortens s to at most n bytes, not splitting a UTF-8 sequence.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
@@ -148,7 +190,7 @@ func Truncate(s string, n int) string {
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n] + "..."
+	return s[:n] + ellipsis
 }
 
 // URL shortens raw, a URL given by a user, to at most n bytes for an error,

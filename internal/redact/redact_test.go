@@ -1,7 +1,9 @@
 package redact
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
@@ -53,4 +55,40 @@ func TestURL(t *testing.T) {
 			assert.Equal(t, tc.want, URL(tc.in, 100))
 		})
 	}
+}
+
+func TestLine(t *testing.T) {
+	cases := map[string]struct {
+		in   string
+		n    int
+		want string
+	}{
+		"plain":          {`Errors.User.NotActive "svc" (ÄÖ, 日本)`, 100, `Errors.User.NotActive "svc" (ÄÖ, 日本)`},
+		"CR LF TAB":      {"a\r\nb\tc", 100, `a\r\nb\tc`},
+		"ESC sequence":   {"red\x1b[31m\x07", 100, `red\x1b[31m\a`},
+		"DEL and C1":     {"a\x7f\u0085\u009b", 100, `a\x7f\u0085\u009b`},
+		"separators":     {"a\u2028b\u2029c", 100, `a\u2028b\u2029c`},
+		"bidi, format":   {"\u202etxt.exe\u2066\u200b\ufeff", 100, `\u202etxt.exe\u2066\u200b\ufeff`},
+		"not UTF-8":      {"a\xffb\xc3", 100, `a\xffb\xc3`},
+		"shortened":      {"abcdefghij", 8, "abcde..."},
+		"escape whole":   {"abcd\x1bxyz", 9, "abcd..."},
+		"rune whole":     {"abcd€xyz", 9, "abcd..."},
+		"exactly n":      {"abcdefgh", 8, "abcdefgh"},
+		"escaped fits":   {"ab\ncd", 6, `ab\ncd`},
+		"escaped is cut": {"ab\ncd", 5, "ab..."},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Line(tc.in, tc.n)
+			assert.Equal(t, tc.want, got)
+			assert.LessOrEqual(t, len(got), tc.n)
+			assert.Equal(t, got, Line(got, tc.n), "idempotent")
+		})
+	}
+}
+
+func TestStringKeepsRunesWhole(t *testing.T) {
+	s := String(strings.Repeat("€", maxEchoedBody))
+	assert.True(t, utf8.ValidString(s), "shortened at a rune's start")
+	assert.LessOrEqual(t, len(s), maxEchoedBody+len(ellipsis))
 }
