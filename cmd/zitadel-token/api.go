@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 )
 
 // maxAPIAnswer bounds the answer api reads and prints.
@@ -130,17 +131,24 @@ func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error
 	return resp.StatusCode, body, err
 }
 
-// printAnswer prints a JSON answer indented, anything else as it came.
+// printAnswer prints a JSON answer indented, with the control characters
+// in its strings escaped (\u001b): it decodes to the same values. Anything
+// else is printed as it came, like curl does, so that an answer saved to a
+// file or piped stays intact; on a terminal it is escaped (line feeds and
+// tabs kept), as a server's text must not drive the terminal.
 func printAnswer(w io.Writer, body []byte) error {
-	var out bytes.Buffer
-	if json.Indent(&out, bytes.TrimSpace(body), "", "  ") != nil {
-		out.Reset()
-		out.Write(body)
+	var indented bytes.Buffer
+	out := body
+	switch {
+	case json.Indent(&indented, bytes.TrimSpace(body), "", "  ") == nil:
+		out = printable.JSON(indented.Bytes())
+	case isTerminal(w):
+		out = []byte(printable.Text(string(body)))
 	}
-	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-		out.WriteByte('\n')
+	if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out[:len(out):len(out)], '\n')
 	}
-	_, err := w.Write(out.Bytes())
+	_, err := w.Write(out)
 	return err
 }
 

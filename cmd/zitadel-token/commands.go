@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
@@ -49,7 +49,7 @@ func obtainToken(ctx context.Context, o *options, cred *credential, scopes []str
 // printToken prints the access token alone, or with its details as JSON.
 func printToken(w io.Writer, accessToken, tokenType string, expiry time.Time, asJSON bool) error {
 	if !asJSON {
-		_, err := fmt.Fprintln(w, accessToken)
+		_, err := fmt.Fprintln(w, printable.Line(accessToken))
 		return err
 	}
 	return writeJSON(w, tokenJSON{
@@ -135,7 +135,7 @@ func printSummary(w io.Writer, s keySummary, asJSON bool) error {
 	var b strings.Builder
 	line := func(name, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "%-16s%s\n", name+":", value)
+			fmt.Fprintf(&b, "%-16s%s\n", name+":", printable.Line(value))
 		}
 	}
 	line("type", s.Type)
@@ -188,10 +188,6 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 		o.tokenURL = ep.TokenURL
 	}
 	return ep.UserinfoURL, nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
 }
 
 // runIntrospect asks the introspection endpoint whether a token is active
@@ -302,9 +298,9 @@ func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error
 			fmt.Fprintf(&b, "%s: %s\n", name, value)
 		}
 	}
-	line("sub", r.Subject)
-	line("username", r.Username)
-	line("scope", r.Scope)
+	line("sub", printable.Line(r.Subject))
+	line("username", printable.Line(r.Username))
+	line("scope", printable.Line(r.Scope))
 	if r.ExpiresAt != 0 {
 		line("expires", time.Unix(r.ExpiresAt, 0).UTC().Format(time.RFC3339))
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 )
 
 // clockTolerance is the clock offset doctor accepts. The Date header has a
@@ -36,12 +37,19 @@ type report struct {
 	failed, checks int
 }
 
+// Errors among args are shown as errorText shows them; the whole line is
+// escaped, as it may repeat what a server sent.
 func (r *report) line(status, check, format string, args ...any) {
 	r.checks++
 	if status == statusFail {
 		r.failed++
 	}
-	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = errorText(err)
+		}
+	}
+	msg := printable.Line(strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
 	fmt.Fprintf(r.w, "%-4s  %-13s %s\n", status, check, msg)
 }
 
@@ -135,18 +143,18 @@ func (o *options) discoveryVerdict(resp *http.Response, body []byte, host string
 	case resp.StatusCode == http.StatusNotFound && strings.Contains(string(body), "Instance not found"):
 		return statusFail, o.instanceNotFound(host)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return statusFail, fmt.Sprintf("discovery redirects (HTTP %d) to %q: use the issuer the redirect leads to",
-			resp.StatusCode, resp.Header.Get("Location"))
+		return statusFail, fmt.Sprintf("discovery redirects (HTTP %d) to %s: use the issuer the redirect leads to",
+			resp.StatusCode, quoted(resp.Header.Get("Location")))
 	case resp.StatusCode != http.StatusOK:
 		return statusFail, fmt.Sprintf("discovery answered HTTP %d: check that -issuer is the instance's URL", resp.StatusCode)
 	case json.Unmarshal(body, &doc) != nil || doc.Issuer == "":
 		return statusFail, "the answer is not a discovery document: check that -issuer is the instance's URL, not a proxy's page"
 	case doc.Issuer != base:
-		return statusFail, fmt.Sprintf("the instance names itself %q: give exactly that as -issuer (the assertion's audience must match it)", doc.Issuer)
+		return statusFail, fmt.Sprintf("the instance names itself %s: give exactly that as -issuer (the assertion's audience must match it)", quoted(doc.Issuer))
 	case strings.HasSuffix(strings.TrimSpace(o.issuer), "/"):
-		return statusOK, fmt.Sprintf("the instance names itself %q (the trailing slash of -issuer is dropped)", doc.Issuer)
+		return statusOK, fmt.Sprintf("the instance names itself %s (the trailing slash of -issuer is dropped)", quoted(doc.Issuer))
 	}
-	return statusOK, fmt.Sprintf("the instance names itself %q", doc.Issuer)
+	return statusOK, fmt.Sprintf("the instance names itself %s", quoted(doc.Issuer))
 }
 
 // instanceNotFound explains ZITADEL's "Instance not found": the host it was
@@ -303,7 +311,7 @@ func (o *options) checkManagement(ctx context.Context, r *report, tok *oauth2.To
 	}
 	var me struct{ Org struct{ ID, Name string } }
 	json.Unmarshal(body, &me)
-	r.line(statusOK, check, "GET /management/v1/orgs/me answered: organization %q (%s)", me.Org.Name, me.Org.ID)
+	r.line(statusOK, check, "GET /management/v1/orgs/me answered: organization %s (%s)", quoted(me.Org.Name), shown(me.Org.ID))
 }
 
 // checkIntrospection asks ZITADEL, as the API application of -app-key,
@@ -340,6 +348,6 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 			"the token lacks the API's project in its audience (request the scope %s), or the application key %s "+
 			"is wrong or deleted", serviceuser.ScopeProjectAudience("PROJECT_ID"), key.KeyID)
 	default:
-		r.line(statusOK, check, "the API application %s sees the token active (sub %s)", key.ClientID, res.Subject)
+		r.line(statusOK, check, "the API application %s sees the token active (sub %s)", key.ClientID, shown(res.Subject))
 	}
 }

@@ -178,7 +178,7 @@ func newOptions(env func(string) (string, bool), stdin io.Reader) *options {
 
 // fail reports err on one line of stderr and returns its exit code.
 func fail(stderr io.Writer, err error) int {
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg := errorText(err)
 	if strings.Contains(msg, "PRIVATE KEY") { // a value echoed back by a parser
 		msg = "the error message is withheld: it would repeat key material"
 	}
