@@ -326,7 +326,7 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 		r.line(statusSkip, check, "no token to check")
 		return
 	}
-	key, err := readKey(o.appKeyPath)
+	key, err := readKey("the file given as -app-key", o.appKeyPath)
 	if err == nil && key.Type != serviceuser.KeyTypeApplication {
 		err = fmt.Errorf("-app-key is a key of type %q; give an API application's key (type %q)", key.Type, serviceuser.KeyTypeApplication)
 	}
