@@ -78,6 +78,7 @@ type user struct {
 	email       string
 	org         string
 	deactivated bool
+	membership  Membership
 }
 
 // publicKey is a registered key as the server sees it.
