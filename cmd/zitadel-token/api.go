@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -47,7 +46,7 @@ func runAPI(ctx context.Context, o *options, stdout io.Writer) error {
 	if err := printAnswer(stdout, body); err != nil {
 		return err
 	}
-	return apiStatus(status, o.scopeValues())
+	return o.apiStatus(status, body)
 }
 
 // apiPath checks the PATH operand: a path on the issuer's host, never an
@@ -175,24 +174,10 @@ func (e *apiError) exitCode() int {
 }
 
 // apiStatus returns nil for 2xx, otherwise an *apiError saying what
-// usually causes the status.
-func apiStatus(status int, scopes []string) error {
+// usually causes the answer.
+func (o *options) apiStatus(status int, body []byte) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	return &apiError{status: status, hint: apiHint(status, scopes)}
-}
-
-func apiHint(status int, scopes []string) string {
-	switch {
-	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !slices.Contains(scopes, serviceuser.ScopeZitadelAPI):
-		return "the token lacks ZITADEL's API in its audience: request the scope " + serviceuser.ScopeZitadelAPI
-	case status == http.StatusUnauthorized:
-		return "the token was refused: it expired, was revoked, or the user was deactivated"
-	case status == http.StatusForbidden:
-		return "the user lacks a role for this call: grant it a manager role (such as ORG_OWNER) in the console"
-	case status == http.StatusNotFound:
-		return "no such path or object: check PATH, and -org for objects of another organization"
-	}
-	return ""
+	return &apiError{status: status, hint: o.apiHint(status, body)}
 }

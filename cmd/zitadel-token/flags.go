@@ -274,7 +274,7 @@ Exit codes:
   4  the server refused: error answer from the token, discovery, userinfo
      or introspection endpoint; api: HTTP 4xx (401 or 403: the token lacks
      the scope urn:zitadel:iam:org:project:id:zitadel:aud or the user a role;
-     404: no such path or object)
+     404: no such path or object, or the user has no manager role)
   5  no answer from the server: network error, timeout, or an answer cut off;
      api: HTTP 5xx (api exits 0 on 2xx)
   6  introspect: the token is not active (expired, revoked or unknown);

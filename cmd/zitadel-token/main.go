@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := o.applyRouteEnv(fs); err != nil {
 		return fail(stderr, err)
 	}
-	err = o.watch.classify(cmd.run(ctx, o, stdout))
+	err = o.explain(o.watch.classify(cmd.run(ctx, o, stdout)))
 	if s := stoppedBy(ctx); err != nil && s != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", progName, s)
 		return s.code
