@@ -49,7 +49,9 @@ var commands = []command{
 		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout", "no-cache",
 			"address", flagInsecurePlainHTTP, "H"}, runUserinfo, nil, nil},
 	{name: "api", summary: "send an authenticated request to the instance's APIs, PATH relative to the issuer\n" +
-		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
+		"(such as /management/v1/orgs/me), and print the answer: JSON indented, with control\n" +
+		"characters in its strings escaped; any other answer as it came, escaped on a terminal;\n" +
+		"see the exit codes",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
 			"X", "d", "org", "timeout", "no-cache", "address", flagInsecurePlainHTTP, "H"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
 	{name: "doctor", summary: "check the setup step by step and say what to fix: discovery, clocks,\n" +

@@ -31,6 +31,12 @@
 // token (a personal access token too) or an assertion only on standard output
 // of the subcommand that asks for it. The token that
 // introspect checks is never printed.
+//
+// What a server sends (claims, ids, error texts) is printed with its control
+// characters escaped, so that it cannot drive the terminal: JSON output
+// keeps decoding to the same values. api prints an answer that is not JSON
+// as it came, like curl, so that a file or a pipe gets it intact; on a
+// terminal it is escaped too.
 package main
 
 import (
