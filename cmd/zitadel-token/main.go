@@ -77,7 +77,9 @@ const (
 
 func main() {
 	ctx, stop := signalContext()
+	exitWhenStuck(ctx, os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	exitMu.Lock()
 	stop()
 	os.Exit(code)
 }
