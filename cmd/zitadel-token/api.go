@@ -19,6 +19,10 @@ import (
 // maxAPIAnswer bounds the answer api reads and prints.
 const maxAPIAnswer = 64 << 20
 
+// maxAPIBody bounds the request body api sends (-d); ZITADEL's gRPC
+// services take messages of 4 MiB by default.
+const maxAPIBody = 16 << 20
+
 // runAPI sends one authenticated request to the instance and prints the
 // answer, JSON pretty-printed. A status other than 2xx is an *apiError
 // after the answer is printed, so that a script sees both.
@@ -89,24 +93,33 @@ func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, e
 }
 
 // apiBody returns -d's body: the value itself, a file's content (@FILE) or
-// standard input (@-); nil without -d.
+// standard input (@-); nil without -d. A body over maxAPIBody is refused
+// rather than sent cut short.
 func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	name, isFile := strings.CutPrefix(o.data, "@")
+	var data []byte
+	var err error
 	switch {
 	case o.data == "":
 		return nil, nil
 	case !isFile:
 		return []byte(o.data), nil
 	case name == "-":
-		data, err := readContext(ctx, io.LimitReader(o.stdin, maxAPIAnswer))
-		if err != nil {
+		if data, err = readContext(ctx, io.LimitReader(o.stdin, maxAPIBody+1)); err != nil {
 			return nil, fmt.Errorf("reading the body from standard input: %w", err)
 		}
-		return data, nil
+	default:
+		f, err := os.Open(name) // a named pipe, as -d @<(command) gives, is read too
+		if err != nil {
+			return nil, usageErrorf("-d: %v", err)
+		}
+		defer f.Close()
+		if data, err = readContext(ctx, io.LimitReader(f, maxAPIBody+1)); err != nil {
+			return nil, usageErrorf("-d: %v", err)
+		}
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, usageErrorf("-d: %v", err)
+	if len(data) > maxAPIBody {
+		return nil, usageErrorf("-d: the body is larger than %d MiB", maxAPIBody>>20)
 	}
 	return data, nil
 }
@@ -119,14 +132,20 @@ func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
 		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
 }
 
-// send sends req with tok over the tool's transport and reads the answer.
+// send sends req with tok over the tool's transport and reads the answer,
+// which must not be larger than maxAPIAnswer: an answer cut short is never
+// taken for the whole.
 func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
 	resp, err := o.authClient(oauth2.StaticTokenSource(tok)).Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer+1))
+	if err == nil && len(body) > maxAPIAnswer {
+		err = fmt.Errorf("the answer (HTTP %d) is larger than %d MiB, more than the tool reads: not printed",
+			resp.StatusCode, maxAPIAnswer>>20)
+	}
 	return resp.StatusCode, body, err
 }
 
