@@ -329,7 +329,11 @@ func (o *options) checkManagement(ctx context.Context, r *report, tok *oauth2.To
 		return
 	}
 	var me struct{ Org struct{ ID, Name string } }
-	json.Unmarshal(body, &me)
+	if json.Unmarshal(body, &me) != nil || me.Org.ID == "" {
+		r.line(statusFail, check, "GET /management/v1/orgs/me answered HTTP 200 with no organization: check that "+
+			"-issuer is ZITADEL's URL, not that of a proxy or a web app in front of it")
+		return
+	}
 	r.line(statusOK, check, "GET /management/v1/orgs/me answered: organization %s (%s)", quoted(me.Org.Name), shown(me.Org.ID))
 }
 

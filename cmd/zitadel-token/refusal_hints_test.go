@@ -144,3 +144,23 @@ func TestWrongHostAnswerIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorManagementAnswerIsNoOrganization checks that doctor does not
+// pass the Management API check on a 200 answer that holds no organization,
+// as a web app's catch-all page gives.
+func TestDoctorManagementAnswerIsNoOrganization(t *testing.T) {
+	f := newSecretFixture(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"issuer":"http://`+r.Host+`"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><title>My App</title>")
+	}))
+	t.Cleanup(srv.Close)
+	r := f.run(t, map[string]string{envPAT: f.pat}, "doctor", "-issuer", srv.URL)
+	checkCode(t, r, exitChecks)
+	checkLine(t, r.stdout, "management", statusFail, "no organization")
+}
