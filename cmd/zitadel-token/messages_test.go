@@ -126,3 +126,14 @@ func checkPEMHint(t *testing.T, kind, out string) {
 		}
 	}
 }
+
+// TestTokenJSONOfAPersonalAccessToken checks that -json claims no expiry
+// for a personal access token, whose expiry the tool does not know.
+func TestTokenJSONOfAPersonalAccessToken(t *testing.T) {
+	f := newSecretFixture(t)
+	r := f.run(t, nil, "token", "-json", "-pat-file", f.patPath)
+	checkCode(t, r, exitOK)
+	if strings.Contains(r.stdout, "expir") || !strings.Contains(r.stdout, `"access_token":"`+f.pat+`"`) {
+		t.Errorf("stdout %q: want the token without an expiry", r.stdout)
+	}
+}
