@@ -149,11 +149,17 @@ func (s *Server) addUser() *user {
 func (s *Server) DeactivateUser(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.mustUser("DeactivateUser", userID).deactivated = true
+}
+
+// mustUser returns the user with ID userID, or panics naming caller; s.mu
+// must be held.
+func (s *Server) mustUser(caller, userID string) *user {
 	u, ok := s.users[userID]
 	if !ok {
-		panic(fmt.Sprintf("serviceusertest: DeactivateUser: unknown user %q", userID))
+		panic(fmt.Sprintf("serviceusertest: %s: unknown user %q", caller, userID))
 	}
-	u.deactivated = true
+	return u
 }
 
 // checkActive refuses a deactivated user's token request.

@@ -64,11 +64,7 @@ const (
 func (s *Server) SetMembership(userID string, m Membership) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, ok := s.users[userID]
-	if !ok {
-		panic(fmt.Sprintf("serviceusertest: SetMembership: unknown user %q", userID))
-	}
-	u.membership = m
+	s.mustUser("SetMembership", userID).membership = m
 }
 
 // membership returns the user's membership.
