@@ -38,8 +38,9 @@ type report struct {
 	failed, checks int
 }
 
-// Errors among args are shown as errorText shows them; the whole line is
-// escaped, as it may repeat what a server sent.
+// line prints one check's outcome on one line. Errors among args are shown
+// as errorText shows them, and the whole line is escaped, as it may repeat
+// what a server sent.
 func (r *report) line(status, check, format string, args ...any) {
 	r.checks++
 	if status == statusFail {
