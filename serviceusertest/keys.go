@@ -80,6 +80,7 @@ type user struct {
 	org         string
 	deactivated bool
 	life        lifespan // when it was made
+	membership  Membership
 }
 
 // publicKey is a registered key as the server sees it.
@@ -151,11 +152,17 @@ func (s *Server) addUser() *user {
 func (s *Server) DeactivateUser(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.mustUser("DeactivateUser", userID).deactivated = true
+}
+
+// mustUser returns the user with ID userID, or panics naming caller; s.mu
+// must be held.
+func (s *Server) mustUser(caller, userID string) *user {
 	u, ok := s.users[userID]
 	if !ok {
-		panic(fmt.Sprintf("serviceusertest: DeactivateUser: unknown user %q", userID))
+		panic(fmt.Sprintf("serviceusertest: %s: unknown user %q", caller, userID))
 	}
-	u.deactivated = true
+	return u
 }
 
 // userNotFound is ZITADEL's description for a user it does not know, or

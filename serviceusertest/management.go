@@ -34,6 +34,49 @@ func (s *Server) NewOrganization(name string) string {
 	return id
 }
 
+// Membership is what a user's manager role lets it do at the Management API.
+type Membership int
+
+const (
+	// MembershipOwner is a manager role with every permission the Management
+	// API needs, as ORG_OWNER or IAM_OWNER has. Every user starts with it.
+	MembershipOwner Membership = iota
+	// MembershipNone is no manager role at all, as a new machine user has:
+	// the Management API answers 404 {"code":5,"message":"membership not
+	// found (AUTHZ-cdgFk)"}.
+	MembershipNone
+	// MembershipWithoutPermission is a manager role without the call's
+	// permission, such as ORG_PROJECT_CREATOR for GET orgs/me: the
+	// Management API answers 403 {"code":7,"message":"No matching
+	// permissions found (AUTH-5mWD2)"}.
+	MembershipWithoutPermission
+)
+
+// Management API answers to a user whose membership does not allow the call.
+const (
+	membershipNotFound = "membership not found (AUTHZ-cdgFk)"
+	noPermission       = "No matching permissions found (AUTH-5mWD2)"
+)
+
+// SetMembership sets what the user's manager role lets it do at the
+// Management API; tokens already issued follow the change. It panics if the
+// user is unknown.
+func (s *Server) SetMembership(userID string, m Membership) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustUser("SetMembership", userID).membership = m
+}
+
+// membership returns the user's membership.
+func (s *Server) membership(userID string) Membership {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[userID]; ok {
+		return u.membership
+	}
+	return MembershipNone
+}
+
 // grpcError is the JSON body of an error from ZITADEL's REST gateway: code
 // is the gRPC status code, not the HTTP one.
 type grpcError struct {
@@ -54,12 +97,14 @@ const tokenInvalid = "Errors.Token.Invalid (AUTH-7fs1e)"
 
 // gRPC status codes in the gateway's error bodies.
 const (
-	grpcNotFound        = 5
-	grpcUnauthenticated = 16
+	grpcNotFound         = 5
+	grpcPermissionDenied = 7
+	grpcUnauthenticated  = 16
 )
 
 // serveManagement serves GET /management/v1/orgs/me for tokens whose
-// audience holds ZITADEL's project; any other path is not found.
+// audience holds ZITADEL's project and users whose membership allows it;
+// any other path is not found.
 func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request) {
 	token := bearerToken(r)
 	if token == "" {
@@ -76,6 +121,14 @@ func (s *Server) serveManagement(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet || strings.TrimPrefix(r.URL.Path, managementPath) != "/orgs/me" {
 		writeJSON(w, http.StatusNotFound, grpcError{Code: grpcNotFound, Message: "Not Found"})
+		return
+	}
+	switch s.membership(t.userID) {
+	case MembershipNone:
+		writeJSON(w, http.StatusNotFound, grpcError{Code: grpcNotFound, Message: membershipNotFound})
+		return
+	case MembershipWithoutPermission:
+		writeJSON(w, http.StatusForbidden, grpcError{Code: grpcPermissionDenied, Message: noPermission})
 		return
 	}
 	s.serveMyOrg(w, r, t)

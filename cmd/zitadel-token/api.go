@@ -8,16 +8,20 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 )
 
 // maxAPIAnswer bounds the answer api reads and prints.
 const maxAPIAnswer = 64 << 20
+
+// maxAPIBody bounds the request body api sends (-d); ZITADEL's gRPC
+// services take messages of 4 MiB by default.
+const maxAPIBody = 16 << 20
 
 // runAPI sends one authenticated request to the instance and prints the
 // answer, JSON pretty-printed. A status other than 2xx is an *apiError
@@ -46,7 +50,7 @@ func runAPI(ctx context.Context, o *options, stdout io.Writer) error {
 	if err := printAnswer(stdout, body); err != nil {
 		return err
 	}
-	return apiStatus(status, o.scopeValues())
+	return o.apiStatus(status, body)
 }
 
 // apiPath checks the PATH operand: a path on the issuer's host, never an
@@ -89,24 +93,33 @@ func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, e
 }
 
 // apiBody returns -d's body: the value itself, a file's content (@FILE) or
-// standard input (@-); nil without -d.
+// standard input (@-); nil without -d. A body over maxAPIBody is refused
+// rather than sent cut short.
 func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	name, isFile := strings.CutPrefix(o.data, "@")
+	var data []byte
+	var err error
 	switch {
 	case o.data == "":
 		return nil, nil
 	case !isFile:
 		return []byte(o.data), nil
 	case name == "-":
-		data, err := readContext(ctx, io.LimitReader(o.stdin, maxAPIAnswer))
-		if err != nil {
+		if data, err = readContext(ctx, io.LimitReader(o.stdin, maxAPIBody+1)); err != nil {
 			return nil, fmt.Errorf("reading the body from standard input: %w", err)
 		}
-		return data, nil
+	default:
+		f, err := os.Open(name) // a named pipe, as -d @<(command) gives, is read too
+		if err != nil {
+			return nil, usageErrorf("-d: %v", err)
+		}
+		defer f.Close()
+		if data, err = readContext(ctx, io.LimitReader(f, maxAPIBody+1)); err != nil {
+			return nil, usageErrorf("-d: %v", err)
+		}
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, usageErrorf("-d: %v", err)
+	if len(data) > maxAPIBody {
+		return nil, usageErrorf("-d: the body is larger than %d MiB", maxAPIBody>>20)
 	}
 	return data, nil
 }
@@ -119,28 +132,41 @@ func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
 		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
 }
 
-// send sends req with tok over the tool's transport and reads the answer.
+// send sends req with tok over the tool's transport and reads the answer,
+// which must not be larger than maxAPIAnswer: an answer cut short is never
+// taken for the whole.
 func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
 	resp, err := o.authClient(oauth2.StaticTokenSource(tok)).Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer+1))
+	if err == nil && len(body) > maxAPIAnswer {
+		err = fmt.Errorf("the answer (HTTP %d) is larger than %d MiB, more than the tool reads: not printed",
+			resp.StatusCode, maxAPIAnswer>>20)
+	}
 	return resp.StatusCode, body, err
 }
 
-// printAnswer prints a JSON answer indented, anything else as it came.
+// printAnswer prints a JSON answer indented, with the control characters
+// in its strings escaped (\u001b): it decodes to the same values. Anything
+// else is printed as it came, like curl does, so that an answer saved to a
+// file or piped stays intact; on a terminal it is escaped (line feeds and
+// tabs kept), as a server's text must not drive the terminal.
 func printAnswer(w io.Writer, body []byte) error {
-	var out bytes.Buffer
-	if json.Indent(&out, bytes.TrimSpace(body), "", "  ") != nil {
-		out.Reset()
-		out.Write(body)
+	var indented bytes.Buffer
+	out := body
+	switch {
+	case json.Indent(&indented, bytes.TrimSpace(body), "", "  ") == nil:
+		out = printable.JSON(indented.Bytes())
+	case isTerminal(w):
+		out = []byte(printable.Text(string(body)))
 	}
-	if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
-		out.WriteByte('\n')
+	if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out[:len(out):len(out)], '\n')
 	}
-	_, err := w.Write(out.Bytes())
+	_, err := w.Write(out)
 	return err
 }
 
@@ -167,24 +193,10 @@ func (e *apiError) exitCode() int {
 }
 
 // apiStatus returns nil for 2xx, otherwise an *apiError saying what
-// usually causes the status.
-func apiStatus(status int, scopes []string) error {
+// usually causes the answer.
+func (o *options) apiStatus(status int, body []byte) error {
 	if status >= 200 && status < 300 {
 		return nil
 	}
-	return &apiError{status: status, hint: apiHint(status, scopes)}
-}
-
-func apiHint(status int, scopes []string) string {
-	switch {
-	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !slices.Contains(scopes, serviceuser.ScopeZitadelAPI):
-		return "the token lacks ZITADEL's API in its audience: request the scope " + serviceuser.ScopeZitadelAPI
-	case status == http.StatusUnauthorized:
-		return "the token was refused: it expired, was revoked, or the user was deactivated"
-	case status == http.StatusForbidden:
-		return "the user lacks a role for this call: grant it a manager role (such as ORG_OWNER) in the console"
-	case status == http.StatusNotFound:
-		return "no such path or object: check PATH, and -org for objects of another organization"
-	}
-	return ""
+	return &apiError{status: status, hint: o.apiHint(status, body)}
 }

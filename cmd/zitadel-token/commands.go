@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
@@ -28,7 +28,11 @@ func runToken(ctx context.Context, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printToken(stdout, tok.AccessToken, tok.TokenType, tok.Expiry, o.json)
+	expiry := tok.Expiry
+	if cred.mode == modePAT {
+		expiry = time.Time{} // the token file does not say; the library's expiry is when it looks again
+	}
+	return printToken(stdout, tok.AccessToken, tok.TokenType, expiry, o.json)
 }
 
 // obtainToken returns a token for scopes: the cached one while it is valid
@@ -46,25 +50,26 @@ func obtainToken(ctx context.Context, o *options, cred *credential, scopes []str
 	return tok, nil
 }
 
-// printToken prints the access token alone, or with its details as JSON.
+// printToken prints the access token alone, or with its details as JSON;
+// a zero expiry is unknown and left out.
 func printToken(w io.Writer, accessToken, tokenType string, expiry time.Time, asJSON bool) error {
 	if !asJSON {
-		_, err := fmt.Fprintln(w, accessToken)
+		_, err := fmt.Fprintln(w, printable.Line(accessToken))
 		return err
 	}
-	return writeJSON(w, tokenJSON{
-		AccessToken: accessToken,
-		TokenType:   tokenType,
-		Expiry:      expiry.UTC().Format(time.RFC3339),
-		ExpiresIn:   int64(time.Until(expiry).Round(time.Second) / time.Second),
-	})
+	tj := tokenJSON{AccessToken: accessToken, TokenType: tokenType}
+	if !expiry.IsZero() {
+		tj.Expiry = expiry.UTC().Format(time.RFC3339)
+		tj.ExpiresIn = int64(time.Until(expiry).Round(time.Second) / time.Second)
+	}
+	return writeJSON(w, tj)
 }
 
 type tokenJSON struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
-	Expiry      string `json:"expiry"`
-	ExpiresIn   int64  `json:"expires_in"`
+	Expiry      string `json:"expiry,omitempty"`
+	ExpiresIn   int64  `json:"expires_in,omitempty"`
 }
 
 // runAssertion prints one signed JWT assertion for the key.
@@ -135,7 +140,7 @@ func printSummary(w io.Writer, s keySummary, asJSON bool) error {
 	var b strings.Builder
 	line := func(name, value string) {
 		if value != "" {
-			fmt.Fprintf(&b, "%-16s%s\n", name+":", value)
+			fmt.Fprintf(&b, "%-16s%s\n", name+":", printable.Line(value))
 		}
 	}
 	line("type", s.Type)
@@ -188,10 +193,6 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 		o.tokenURL = ep.TokenURL
 	}
 	return ep.UserinfoURL, nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
 }
 
 // runIntrospect asks the introspection endpoint whether a token is active
@@ -302,9 +303,9 @@ func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error
 			fmt.Fprintf(&b, "%s: %s\n", name, value)
 		}
 	}
-	line("sub", r.Subject)
-	line("username", r.Username)
-	line("scope", r.Scope)
+	line("sub", printable.Line(r.Subject))
+	line("username", printable.Line(r.Username))
+	line("scope", printable.Line(r.Scope))
 	if r.ExpiresAt != 0 {
 		line("expires", time.Unix(r.ExpiresAt, 0).UTC().Format(time.RFC3339))
 	}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -236,7 +240,7 @@ func loadKey(o *options) (*serviceuser.KeyFile, error) {
 		if !looksLikePath(o.keyPath) {
 			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
 		}
-		return readKey(o.keyPath)
+		return readKey("the file given as -key", o.keyPath)
 	}
 	return keyFromEnv(o.env, o.keyEnv)
 }
@@ -254,19 +258,66 @@ func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyF
 		return nil, usageErrorf("environment variable %s is not set", name)
 	case strings.HasPrefix(value, "{"):
 		return serviceuser.ParseKeyFile([]byte(value))
+	case strings.Contains(value, pemBegin):
+		return nil, pemKeyError("environment variable "+name, []byte(value))
 	case !looksLikePath(value):
 		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
 	}
-	return readKey(value)
+	return readKey("the file named by environment variable "+name, value)
 }
 
-// readKey reads a key file; failures to read it count as key problems.
-func readKey(path string) (*serviceuser.KeyFile, error) {
+// readKey reads the key file at path, which what names (such as "the file given as -key");
+// failures to read it count as key problems.
+func readKey(what, path string) (*serviceuser.KeyFile, error) {
 	key, err := serviceuser.ReadKeyFile(path)
-	if err != nil && !errors.Is(err, serviceuser.ErrInvalidKeyFile) {
+	switch {
+	case err == nil:
+		return key, nil
+	case !errors.Is(err, serviceuser.ErrInvalidKeyFile):
 		return nil, &keyError{err}
 	}
-	return key, err
+	if data := peekRegularFile(path, maxKeyPeek); bytes.Contains(data, []byte(pemBegin)) {
+		return nil, pemKeyError(what, data)
+	}
+	return nil, err
+}
+
+// pemBegin starts a PEM block.
+const pemBegin = "-----BEGIN "
+
+// maxKeyPeek bounds what is read again of a refused key file: the size
+// limit of a key file.
+const maxKeyPeek = 64 << 10
+
+// pemKeyError says what to do with PEM text given where the JSON key file
+// belongs. ZITADEL's key file holds the PEM key with its ids, which the
+// JSON grant needs; the message never repeats the text.
+func pemKeyError(what string, data []byte) error {
+	block, _ := pem.Decode(data)
+	if block == nil || !strings.HasSuffix(block.Type, "PRIVATE KEY") {
+		return &keyError{fmt.Errorf("%s holds PEM text that is not a private key, where a ZITADEL key file (JSON) "+
+			"belongs: download the key file as JSON from the console (the service user's Keys; for introspect, "+
+			"the API application's)", what)}
+	}
+	return &keyError{fmt.Errorf("%s holds a PEM private key, not a ZITADEL key file: the tool needs the key file (JSON), "+
+		"which holds the key with its key id and user id; download it as JSON from the console (the service user's "+
+		"Keys; for introspect, the API application's). A Go program can use a PEM key with its ids through "+
+		"serviceuser.NewSignerKey", what)}
+}
+
+// peekRegularFile returns at most max bytes of the file at path, or nil
+// when it is not a regular file (a named pipe swapped in is not waited for).
+func peekRegularFile(path string, max int64) []byte {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, max))
+	return data
 }
 
 // looksLikePath rejects values that are key material rather than a path,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -60,7 +61,7 @@ func demoUserinfo(ctx context.Context, o *options, ts *serviceuser.TokenSource, 
 	if err != nil {
 		return err
 	}
-	say("userinfo answered 200: %s", claims)
+	say("userinfo answered 200: %s", printable.JSON(claims))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/printable"
 )
 
 // clockTolerance is the clock offset doctor accepts. The Date header has a
@@ -36,12 +38,20 @@ type report struct {
 	failed, checks int
 }
 
+// line prints one check's outcome on one line. Errors among args are shown
+// as errorText shows them, and the whole line is escaped, as it may repeat
+// what a server sent.
 func (r *report) line(status, check, format string, args ...any) {
 	r.checks++
 	if status == statusFail {
 		r.failed++
 	}
-	msg := strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " ")
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = errorText(err)
+		}
+	}
+	msg := printable.Line(strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
 	fmt.Fprintf(r.w, "%-4s  %-13s %s\n", status, check, msg)
 }
 
@@ -69,10 +79,10 @@ func runDoctor(ctx context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	r := &report{w: stdout}
-	date, local := o.checkDiscovery(ctx, r)
+	date, local, discovered := o.checkDiscovery(ctx, r)
 	checkClock(r, date, local)
 	cred := o.checkCredential(r, mode)
-	tok := o.checkTokens(ctx, r, cred)
+	tok := o.checkTokens(ctx, r, cred, discovered)
 	o.checkManagement(ctx, r, tok)
 	o.checkIntrospection(ctx, r, tok)
 	if r.failed > 0 {
@@ -83,8 +93,9 @@ func runDoctor(ctx context.Context, o *options, stdout io.Writer) error {
 
 // checkDiscovery checks that the issuer answers discovery and names itself
 // exactly as -issuer does. It returns the answer's Date and the local time
-// half way through the request, for the clock check.
-func (o *options) checkDiscovery(ctx context.Context, r *report) (date, local time.Time) {
+// half way through the request, for the clock check, and whether the check
+// passed.
+func (o *options) checkDiscovery(ctx context.Context, r *report) (date, local time.Time, ok bool) {
 	const check = "discovery"
 	base := o.issuerBase()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/.well-known/openid-configuration", nil)
@@ -104,12 +115,12 @@ func (o *options) checkDiscovery(ctx context.Context, r *report) (date, local ti
 	local = sent.Add(time.Since(sent) / 2)
 	date, _ = http.ParseTime(resp.Header.Get("Date"))
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxDiscovery))
-	status, msg := o.discoveryVerdict(resp, body, req.URL.Host)
+	status, msg := o.discoveryVerdict(resp, body)
 	if status == statusOK && o.address != "" {
 		msg += fmt.Sprintf(" (reached through -address %s)", o.addressBase())
 	}
 	r.line(status, check, "%s", msg)
-	return date, local
+	return date, local, status == statusOK
 }
 
 // addressBase is -address without surrounding space and trailing slash.
@@ -125,41 +136,28 @@ func (o *options) reached(host string) string {
 	return "-address " + o.addressBase()
 }
 
-// discoveryVerdict judges the discovery answer for -issuer, whose host is host.
-func (o *options) discoveryVerdict(resp *http.Response, body []byte, host string) (string, string) {
+// discoveryVerdict judges the discovery answer for -issuer.
+func (o *options) discoveryVerdict(resp *http.Response, body []byte) (string, string) {
 	var doc struct {
 		Issuer string `json:"issuer"`
 	}
 	base := o.issuerBase()
 	switch {
-	case resp.StatusCode == http.StatusNotFound && strings.Contains(string(body), "Instance not found"):
-		return statusFail, o.instanceNotFound(host)
+	case resp.StatusCode == http.StatusNotFound && strings.Contains(answerText(body), zitadelNoInstance):
+		return statusFail, o.instanceNotFound(answerText(body))
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return statusFail, fmt.Sprintf("discovery redirects (HTTP %d) to %q: use the issuer the redirect leads to",
-			resp.StatusCode, resp.Header.Get("Location"))
+		return statusFail, fmt.Sprintf("discovery redirects (HTTP %d) to %s: use the issuer the redirect leads to",
+			resp.StatusCode, quoted(resp.Header.Get("Location")))
 	case resp.StatusCode != http.StatusOK:
 		return statusFail, fmt.Sprintf("discovery answered HTTP %d: check that -issuer is the instance's URL", resp.StatusCode)
 	case json.Unmarshal(body, &doc) != nil || doc.Issuer == "":
 		return statusFail, "the answer is not a discovery document: check that -issuer is the instance's URL, not a proxy's page"
 	case doc.Issuer != base:
-		return statusFail, fmt.Sprintf("the instance names itself %q: give exactly that as -issuer (the assertion's audience must match it)", doc.Issuer)
+		return statusFail, fmt.Sprintf("the instance names itself %s: give exactly that as -issuer (the assertion's audience must match it)", quoted(doc.Issuer))
 	case strings.HasSuffix(strings.TrimSpace(o.issuer), "/"):
-		return statusOK, fmt.Sprintf("the instance names itself %q (the trailing slash of -issuer is dropped)", doc.Issuer)
+		return statusOK, fmt.Sprintf("the instance names itself %s (the trailing slash of -issuer is dropped)", quoted(doc.Issuer))
 	}
-	return statusOK, fmt.Sprintf("the instance names itself %q", doc.Issuer)
-}
-
-// instanceNotFound explains ZITADEL's "Instance not found": the host it was
-// asked for is not the instance's domain. Without -address, the usual cause
-// is an internal address given as -issuer.
-func (o *options) instanceNotFound(host string) string {
-	if o.address != "" {
-		return fmt.Sprintf("ZITADEL, reached through -address %s, has no instance named %q (\"Instance not found\"): "+
-			"-issuer's host must be the instance's domain exactly", o.addressBase(), host)
-	}
-	return fmt.Sprintf("ZITADEL has no instance at the host %q (\"Instance not found\"): the issuer's host must be "+
-		"the instance's domain exactly, not an IP address or another name; to reach ZITADEL at this address, "+
-		"give the instance's public URL as -issuer and -address %s", host, o.issuerBase())
+	return statusOK, fmt.Sprintf("the instance names itself %s", quoted(doc.Issuer))
 }
 
 // checkClock compares the server's Date with the local clock.
@@ -244,8 +242,10 @@ func (o *options) checkKey(r *report) *credential {
 }
 
 // checkTokens asks for a token with openid alone, then with each scope,
-// and returns a token with every scope, or nil.
-func (o *options) checkTokens(ctx context.Context, r *report, cred *credential) *oauth2.Token {
+// and returns a token with every scope, or nil. discovered is false when
+// the discovery check failed: the token endpoint is then unknown unless
+// -token-url names it.
+func (o *options) checkTokens(ctx context.Context, r *report, cred *credential, discovered bool) *oauth2.Token {
 	scopes := o.scopeValues()
 	switch {
 	case cred == nil:
@@ -255,29 +255,57 @@ func (o *options) checkTokens(ctx context.Context, r *report, cred *credential) 
 		r.line(statusSkip, "token", "a personal access token is used as it is: its scopes were set when it was made")
 		tok, _ := cred.token(ctx, scopes)
 		return tok
+	case !discovered && o.tokenURL == "":
+		r.line(statusSkip, "token", "no token request sent: the token endpoint is found by discovery, which failed "+
+			"(fix discovery, or give -token-url)")
+		return nil
 	}
 	tok, err := cred.token(ctx, []string{"openid"})
 	if err != nil {
-		r.line(statusFail, "token", "ZITADEL refused a token with the scope openid alone: %v", withheld(err, o.secrets))
+		o.tokenFailed(r, "token", "a token with the scope openid alone", err)
 		return nil
 	}
 	r.line(statusOK, "token", "a token with the scope openid")
 	extra := slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return s == "openid" })
 	for _, s := range extra {
 		if tok, err = cred.token(ctx, []string{"openid", s}); err != nil {
-			r.line(statusFail, "scope", "ZITADEL refused the scope %s: %v", s, withheld(err, o.secrets))
+			o.tokenFailed(r, "scope", "the scope "+s, err)
 			return nil
 		}
 		r.line(statusOK, "scope", "%s granted", s)
 	}
 	if len(extra) > 1 || !slices.Contains(scopes, "openid") {
 		if tok, err = cred.token(ctx, scopes); err != nil {
-			r.line(statusFail, "scopes", "ZITADEL refused the scopes together: %v", withheld(err, o.secrets))
+			o.tokenFailed(r, "scopes", "the scopes together", err)
 			return nil
 		}
 		r.line(statusOK, "scopes", "all requested scopes together")
 	}
 	return tok
+}
+
+// tokenFailed reports a token request that failed: refused names what
+// ZITADEL refused, for an answer that refuses it. An error before the
+// request, or with no answer, is not called a refusal.
+func (o *options) tokenFailed(r *report, check, refused string, err error) {
+	err = withheld(o.explain(err), o.secrets)
+	var (
+		de *serviceuser.DiscoveryError
+		te *serviceuser.TokenError
+		ee *explainedError
+	)
+	switch {
+	case errors.As(err, &de):
+		r.line(statusFail, check, "no token request was sent: finding the token endpoint by discovery failed: %v", err)
+	case errors.As(err, &ee):
+		r.line(statusFail, check, "%v", err)
+	case errors.As(err, &te) && te.StatusCode != 0:
+		r.line(statusFail, check, "ZITADEL refused %s: %v", refused, err)
+	case errors.As(err, &te) || isNetworkError(err):
+		r.line(statusFail, check, "no answer from the token endpoint: %v", err)
+	default:
+		r.line(statusFail, check, "asking for %s failed: %v", refused, err)
+	}
 }
 
 // checkManagement calls the Management API with the token.
@@ -298,12 +326,16 @@ func (o *options) checkManagement(ctx context.Context, r *report, tok *oauth2.To
 		return
 	}
 	if status != http.StatusOK {
-		r.line(statusFail, check, "GET /management/v1/orgs/me answered HTTP %d: %s", status, apiHint(status, o.scopeValues()))
+		r.line(statusFail, check, "GET /management/v1/orgs/me answered HTTP %d: %s", status, o.apiHint(status, body))
 		return
 	}
 	var me struct{ Org struct{ ID, Name string } }
-	json.Unmarshal(body, &me)
-	r.line(statusOK, check, "GET /management/v1/orgs/me answered: organization %q (%s)", me.Org.Name, me.Org.ID)
+	if json.Unmarshal(body, &me) != nil || me.Org.ID == "" {
+		r.line(statusFail, check, "GET /management/v1/orgs/me answered HTTP 200 with no organization: check that "+
+			"-issuer is ZITADEL's URL, not that of a proxy or a web app in front of it")
+		return
+	}
+	r.line(statusOK, check, "GET /management/v1/orgs/me answered: organization %s (%s)", quoted(me.Org.Name), shown(me.Org.ID))
 }
 
 // checkIntrospection asks ZITADEL, as the API application of -app-key,
@@ -318,7 +350,7 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 		r.line(statusSkip, check, "no token to check")
 		return
 	}
-	key, err := readKey(o.appKeyPath)
+	key, err := readKey("the file given as -app-key", o.appKeyPath)
 	if err == nil && key.Type != serviceuser.KeyTypeApplication {
 		err = fmt.Errorf("-app-key is a key of type %q; give an API application's key (type %q)", key.Type, serviceuser.KeyTypeApplication)
 	}
@@ -340,6 +372,6 @@ func (o *options) checkIntrospection(ctx context.Context, r *report, tok *oauth2
 			"the token lacks the API's project in its audience (request the scope %s), or the application key %s "+
 			"is wrong or deleted", serviceuser.ScopeProjectAudience("PROJECT_ID"), key.KeyID)
 	default:
-		r.line(statusOK, check, "the API application %s sees the token active (sub %s)", key.ClientID, res.Subject)
+		r.line(statusOK, check, "the API application %s sees the token active (sub %s)", key.ClientID, shown(res.Subject))
 	}
 }

@@ -49,7 +49,9 @@ var commands = []command{
 		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "userinfo-url", "timeout", "no-cache",
 			"address", flagInsecurePlainHTTP, "H"}, runUserinfo, nil, nil},
 	{name: "api", summary: "send an authenticated request to the instance's APIs, PATH relative to the issuer\n" +
-		"(such as /management/v1/orgs/me), and print the answer; see the exit codes",
+		"(such as /management/v1/orgs/me), and print the answer: JSON indented, with control\n" +
+		"characters in its strings escaped; any other answer as it came, escaped on a terminal;\n" +
+		"see the exit codes",
 		flags: []string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url",
 			"X", "d", "org", "timeout", "no-cache", "address", flagInsecurePlainHTTP, "H"}, run: runAPI, operands: []string{"PATH"}, scopes: apiScopes},
 	{name: "doctor", summary: "check the setup step by step and say what to fix: discovery, clocks,\n" +
@@ -274,7 +276,7 @@ Exit codes:
   4  the server refused: error answer from the token, discovery, userinfo
      or introspection endpoint; api: HTTP 4xx (401 or 403: the token lacks
      the scope urn:zitadel:iam:org:project:id:zitadel:aud or the user a role;
-     404: no such path or object)
+     404: no such path or object, or the user has no manager role)
   5  no answer from the server: network error, timeout, or an answer cut off;
      api: HTTP 5xx (api exits 0 on 2xx)
   6  introspect: the token is not active (expired, revoked or unknown);

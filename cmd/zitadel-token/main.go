@@ -31,6 +31,12 @@
 // token (a personal access token too) or an assertion only on standard output
 // of the subcommand that asks for it. The token that
 // introspect checks is never printed.
+//
+// What a server sends (claims, ids, error texts) is printed with its control
+// characters escaped, so that it cannot drive the terminal: JSON output
+// keeps decoding to the same values. api prints an answer that is not JSON
+// as it came, like curl, so that a file or a pipe gets it intact; on a
+// terminal it is escaped too.
 package main
 
 import (
@@ -71,7 +77,9 @@ const (
 
 func main() {
 	ctx, stop := signalContext()
+	exitWhenStuck(ctx, os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	exitMu.Lock()
 	stop()
 	os.Exit(code)
 }
@@ -106,7 +114,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := o.applyRouteEnv(fs); err != nil {
 		return fail(stderr, err)
 	}
-	err = o.watch.classify(cmd.run(ctx, o, stdout))
+	err = o.explain(o.watch.classify(cmd.run(ctx, o, stdout)))
 	if s := stoppedBy(ctx); err != nil && s != nil {
 		fmt.Fprintf(stderr, "%s: %s\n", progName, s)
 		return s.code
@@ -178,7 +186,7 @@ func newOptions(env func(string) (string, bool), stdin io.Reader) *options {
 
 // fail reports err on one line of stderr and returns its exit code.
 func fail(stderr io.Writer, err error) int {
-	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg := errorText(err)
 	if strings.Contains(msg, "PRIVATE KEY") { // a value echoed back by a parser
 		msg = "the error message is withheld: it would repeat key material"
 	}

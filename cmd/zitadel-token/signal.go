@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 )
 
 // Exit codes of a run ended by a signal: 128 plus the signal's number, as
@@ -47,4 +51,32 @@ func stoppedBy(ctx context.Context) *stopped {
 		return s
 	}
 	return nil
+}
+
+// stuckGrace is how long a run cancelled by a signal may take to return
+// before the process ends without it; a cancelled run returns in
+// milliseconds, unless it waits in a read that does not heed its context.
+const stuckGrace = time.Second
+
+// exitMu is held by whichever ends the process: main once the run has
+// returned, or the exit that exitWhenStuck schedules.
+var exitMu sync.Mutex
+
+// exitWhenStuck ends the process stuckGrace after a signal cancelled ctx,
+// with the signal's exit code, should the run not have returned by then:
+// opening or reading a named pipe or a device nobody writes to (-key
+// <(command), -pat-file, -d @FILE) does not heed ctx, and Ctrl-C must end
+// the tool all the same.
+func exitWhenStuck(ctx context.Context, stderr io.Writer) {
+	context.AfterFunc(ctx, func() {
+		s := stoppedBy(ctx)
+		if s == nil {
+			return
+		}
+		time.AfterFunc(stuckGrace, func() {
+			exitMu.Lock()
+			fmt.Fprintf(stderr, "%s: %s\n", progName, s)
+			os.Exit(s.code)
+		})
+	})
 }
