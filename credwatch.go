@@ -12,15 +12,13 @@ import (
 // a "..data" symlink, other tools rename a new file into place or rewrite it
 // in place. os.Stat follows links, so a change shows in the file's size,
 // modification time or identity (os.SameFile); the file is read again only
-// then, and its content compared with what was read last.
+// then, and its content compared with what was read last. The read opens
+// only a regular file, checked once opened: a path swapped for a named pipe
+// after the look is refused, never waited on.
 
 // pollInterval bounds how often the file is looked at on paths that may run
 // on every call (a source in backoff); a token request always looks.
 const pollInterval = time.Second
-
-// errNotRegular refuses a watched path that became a directory, a named
-// pipe or a device: none holds a credential, and a pipe would block the read.
-var errNotRegular = errors.New("not a regular file")
 
 // keptNote ends the error for a refused file.
 const keptNote = "the previous credential stays in use"
@@ -53,7 +51,7 @@ type watchState[T any] struct {
 
 // fileState identifies what was read from the file.
 type fileState struct {
-	info os.FileInfo // from os.Stat before the read; nil when unknown
+	info os.FileInfo // of the file opened for the read; nil when unknown
 	sum  [sha256.Size]byte
 }
 
@@ -66,8 +64,7 @@ func (s fileState) unchanged(info os.FileInfo) bool {
 // newFileWatch reads and parses the file once; its errors are those of
 // reading the credential without watching.
 func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fileWatch[T], error) {
-	info, _ := os.Stat(path) // before the read: a change after it shows at the next poll
-	data, err := readCredentialFile(path, kind, "")
+	data, info, err := readCredentialFile(path, kind, "")
 	if err != nil {
 		return nil, err
 	}
@@ -95,16 +92,12 @@ func (w *fileWatch[T]) poll(force bool) watchState[T] {
 
 // reload reads the file again if it changed, and takes or refuses it.
 func (w *fileWatch[T]) reload() {
-	info, err := os.Stat(w.path)
-	if err == nil && w.file.unchanged(info) {
+	if info, err := os.Stat(w.path); err == nil && w.file.unchanged(info) {
 		return
 	}
-	if err == nil && !info.Mode().IsRegular() { // opening a pipe blocks until a writer comes
-		w.file = fileState{}
-		w.refuse(errNotRegular)
-		return
-	}
-	data, err := readCredentialFile(w.path, w.kind, "")
+	// The path may have changed since the look: what was read is checked
+	// and described by the file opened (never waiting on a named pipe).
+	data, info, err := readCredentialFile(w.path, w.kind, "")
 	if err != nil {
 		w.file = fileState{} // read again at the next poll
 		w.refuse(err)
