@@ -12,7 +12,8 @@ import (
 // a "..data" symlink, other tools rename a new file into place or rewrite it
 // in place. os.Stat follows links, so a change shows in the file's size,
 // modification time or identity (os.SameFile); the file is read again only
-// then, and its content compared with what was read last. The read opens
+// then (or while its modification time is too recent to tell), and its
+// content compared with what was read last. The read opens
 // only a regular file, checked once opened: a path swapped for a named pipe
 // after the look is refused, never waited on.
 
@@ -49,16 +50,29 @@ type watchState[T any] struct {
 	err    error                  // why the latest reload was refused; nil when taken
 }
 
+// timestampTick bounds how coarsely file systems keep modification times
+// (FAT: 2 s; others to the second, or to the kernel's clock tick).
+const timestampTick = 2 * time.Second
+
 // fileState identifies what was read from the file.
 type fileState struct {
-	info os.FileInfo // of the file opened for the read; nil when unknown
-	sum  [sha256.Size]byte
+	info   os.FileInfo // of the file opened for the read; nil when unknown
+	sum    [sha256.Size]byte
+	readAt time.Time
 }
 
-// unchanged reports whether info describes the file that was read.
+func newFileState(info os.FileInfo, data []byte) fileState {
+	return fileState{info: info, sum: sha256.Sum256(data), readAt: time.Now()}
+}
+
+// unchanged reports whether info describes the file that was read. A file
+// modified within a timestamp tick of the read may have been written again
+// in the same tick, with the same size, after the read: it counts as
+// changed, so that it is read (and its content compared) again.
 func (s fileState) unchanged(info os.FileInfo) bool {
 	return s.info != nil && info.Size() == s.info.Size() &&
-		info.ModTime().Equal(s.info.ModTime()) && os.SameFile(info, s.info)
+		info.ModTime().Equal(s.info.ModTime()) && os.SameFile(info, s.info) &&
+		s.info.ModTime().Before(s.readAt.Add(-timestampTick))
 }
 
 // newFileWatch reads and parses the file once; its errors are those of
@@ -73,7 +87,7 @@ func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fil
 		return nil, err
 	}
 	w := &fileWatch[T]{path: path, kind: kind, parse: parse}
-	w.state.cur, w.file = cur, fileState{info: info, sum: sha256.Sum256(data)}
+	w.state.cur, w.file = cur, newFileState(info, data)
 	w.polledAt = time.Now()
 	return w, nil
 }
@@ -103,7 +117,7 @@ func (w *fileWatch[T]) reload() {
 		w.refuse(err)
 		return
 	}
-	read := fileState{info: info, sum: sha256.Sum256(data)}
+	read := newFileState(info, data)
 	if read.sum == w.file.sum { // a zero sum (nothing read) matches no content
 		w.file = read // touched or replaced by the same content
 		return
