@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/envvalue"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // Reading credentials (key files, personal access tokens) from files and
@@ -29,37 +30,40 @@ const maxShownPath = 200
 const utf8BOM = envvalue.BOM
 
 // readCredentialFile reads the file at path. It refuses a value that is
-// plainly a credential rather than a path, and a file over the size limit
-// (rather than truncating it). env names the variable path came from, if any.
-func readCredentialFile(path, kind, env string) ([]byte, error) {
+// plainly a credential rather than a path, a path that is not a regular file
+// (a named pipe would make the read wait for a writer), and a file over the
+// size limit (rather than truncating it). env names the variable path came
+// from, if any. info describes the file read.
+func readCredentialFile(path, kind, env string) (data []byte, info fs.FileInfo, err error) {
 	if shape := credentialShape(path); shape != "" {
-		return nil, notAPathError(kind, env, shape)
+		return nil, nil, notAPathError(kind, env, shape)
 	}
 	e := &CredentialError{Kind: kind, Env: env}
 	if showablePath(path) {
 		e.Path = path
 	}
-	data, err := readLimited(path)
+	data, info, err = readLimited(path)
 	switch {
 	case err != nil:
 		e.Problem, e.Err = openProblem(e.Path != "", env), pathCause(err)
 	case len(data) > maxCredentialFileSize:
 		e.Problem = fmt.Sprintf("larger than %d bytes", maxCredentialFileSize)
 	default:
-		return data, nil
+		return data, info, nil
 	}
-	return nil, e
+	return nil, nil, e
 }
 
-// readLimited reads at most maxCredentialFileSize+1 bytes, enough to tell a
-// file that is too large.
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readLimited reads at most maxCredentialFileSize+1 bytes of the regular
+// file at path, enough to tell a file that is too large.
+func readLimited(path string) ([]byte, fs.FileInfo, error) {
+	f, info, err := regularfile.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxCredentialFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxCredentialFileSize+1))
+	return data, info, err
 }
 
 func openProblem(shown bool, env string) string {

@@ -12,15 +12,14 @@ import (
 // a "..data" symlink, other tools rename a new file into place or rewrite it
 // in place. os.Stat follows links, so a change shows in the file's size,
 // modification time or identity (os.SameFile); the file is read again only
-// then, and its content compared with what was read last.
+// then (or while its modification time is too recent to tell), and its
+// content compared with what was read last. The read opens
+// only a regular file, checked once opened: a path swapped for a named pipe
+// after the look is refused, never waited on.
 
 // pollInterval bounds how often the file is looked at on paths that may run
 // on every call (a source in backoff); a token request always looks.
 const pollInterval = time.Second
-
-// errNotRegular refuses a watched path that became a directory, a named
-// pipe or a device: none holds a credential, and a pipe would block the read.
-var errNotRegular = errors.New("not a regular file")
 
 // keptNote ends the error for a refused file.
 const keptNote = "the previous credential stays in use"
@@ -51,23 +50,35 @@ type watchState[T any] struct {
 	err    error                  // why the latest reload was refused; nil when taken
 }
 
+// timestampTick bounds how coarsely file systems keep modification times
+// (FAT: 2 s; others to the second, or to the kernel's clock tick).
+const timestampTick = 2 * time.Second
+
 // fileState identifies what was read from the file.
 type fileState struct {
-	info os.FileInfo // from os.Stat before the read; nil when unknown
-	sum  [sha256.Size]byte
+	info   os.FileInfo // of the file opened for the read; nil when unknown
+	sum    [sha256.Size]byte
+	readAt time.Time
 }
 
-// unchanged reports whether info describes the file that was read.
+func newFileState(info os.FileInfo, data []byte) fileState {
+	return fileState{info: info, sum: sha256.Sum256(data), readAt: time.Now()}
+}
+
+// unchanged reports whether info describes the file that was read. A file
+// modified within a timestamp tick of the read may have been written again
+// in the same tick, with the same size, after the read: it counts as
+// changed, so that it is read (and its content compared) again.
 func (s fileState) unchanged(info os.FileInfo) bool {
 	return s.info != nil && info.Size() == s.info.Size() &&
-		info.ModTime().Equal(s.info.ModTime()) && os.SameFile(info, s.info)
+		info.ModTime().Equal(s.info.ModTime()) && os.SameFile(info, s.info) &&
+		s.info.ModTime().Before(s.readAt.Add(-timestampTick))
 }
 
 // newFileWatch reads and parses the file once; its errors are those of
 // reading the credential without watching.
 func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fileWatch[T], error) {
-	info, _ := os.Stat(path) // before the read: a change after it shows at the next poll
-	data, err := readCredentialFile(path, kind, "")
+	data, info, err := readCredentialFile(path, kind, "")
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +87,7 @@ func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fil
 		return nil, err
 	}
 	w := &fileWatch[T]{path: path, kind: kind, parse: parse}
-	w.state.cur, w.file = cur, fileState{info: info, sum: sha256.Sum256(data)}
+	w.state.cur, w.file = cur, newFileState(info, data)
 	w.polledAt = time.Now()
 	return w, nil
 }
@@ -95,22 +106,18 @@ func (w *fileWatch[T]) poll(force bool) watchState[T] {
 
 // reload reads the file again if it changed, and takes or refuses it.
 func (w *fileWatch[T]) reload() {
-	info, err := os.Stat(w.path)
-	if err == nil && w.file.unchanged(info) {
+	if info, err := os.Stat(w.path); err == nil && w.file.unchanged(info) {
 		return
 	}
-	if err == nil && !info.Mode().IsRegular() { // opening a pipe blocks until a writer comes
-		w.file = fileState{}
-		w.refuse(errNotRegular)
-		return
-	}
-	data, err := readCredentialFile(w.path, w.kind, "")
+	// The path may have changed since the look: what was read is checked
+	// and described by the file opened (never waiting on a named pipe).
+	data, info, err := readCredentialFile(w.path, w.kind, "")
 	if err != nil {
 		w.file = fileState{} // read again at the next poll
 		w.refuse(err)
 		return
 	}
-	read := fileState{info: info, sum: sha256.Sum256(data)}
+	read := newFileState(info, data)
 	if read.sum == w.file.sum { // a zero sum (nothing read) matches no content
 		w.file = read // touched or replaced by the same content
 		return

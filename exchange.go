@@ -85,7 +85,10 @@ func (e *expiresIn) UnmarshalJSON(data []byte) error {
 
 // parseTokenResponse turns a token endpoint answer into a token, or into a
 // *TokenError that unwraps to *oauth2.RetrieveError. sentAt is when the
-// request was sent: the token's lifetime counts from then.
+// request was sent: the token's lifetime counts from then. An access token
+// that is not a b64token is refused: sent in an Authorization header, a line
+// break would end the header and start another, and other characters break
+// or are dropped by the servers that read it.
 func parseTokenResponse(a answer.Answer, sentAt time.Time) (*oauth2.Token, error) {
 	var tr tokenResponse
 	jsonErr := json.Unmarshal(bytes.TrimSpace(a.Body), &tr)
@@ -132,6 +135,7 @@ func bearerType(t string) (string, error) {
 	return "", fmt.Errorf("token_type %q is not Bearer", truncate(t, 20))
 }
 
+// b64tokenPattern is RFC 6750's b64token: the access tokens an
 // Authorization header can carry.
 var b64tokenPattern = regexp.MustCompile(`^[A-Za-z0-9\-._~+/]+=*$`)
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -74,6 +75,33 @@ func TestSlogHooksLevels(t *testing.T) {
 		line := buf.String()
 		assert.Contains(t, line, "level="+tc.level, line)
 		assert.Contains(t, line, tc.msg, line)
+	}
+}
+
+// TestSlogHooksLogsEveryEvent: SlogHooks sets every field of Hooks, and an
+// event that reports no error is logged once, at the level its godoc and
+// the README give: a new hook must get its level here too.
+func TestSlogHooksLogsEveryEvent(t *testing.T) {
+	want := map[string]string{
+		"DiscoveryDone":      "DEBUG",
+		"RefreshStart":       "DEBUG",
+		"RefreshDone":        "DEBUG",
+		"TokenRejected":      "WARN", // an API refused a token: always worth a look
+		"CredentialReloaded": "INFO",
+		"IntrospectionDone":  "DEBUG",
+	}
+	var buf bytes.Buffer
+	h := reflect.ValueOf(serviceuser.SlogHooks(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))).Elem()
+	for i := range h.NumField() {
+		name, hook := h.Type().Field(i).Name, h.Field(i)
+		if !assert.False(t, hook.IsNil(), "SlogHooks does not log %s", name) {
+			continue
+		}
+		buf.Reset()
+		hook.Call([]reflect.Value{reflect.Zero(hook.Type().In(0))})
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		assert.Len(t, lines, 1, name)
+		assert.Contains(t, lines[0], "level="+want[name]+" ", "%s: %s", name, lines[0])
 	}
 }
 

@@ -62,7 +62,7 @@ func ReadKeyFile(path string) (*KeyFile, error) { return readKeyFile(path, "") }
 
 // readKeyFile reads the key file at path, named by the variable env if any.
 func readKeyFile(path, env string) (*KeyFile, error) {
-	data, err := readCredentialFile(path, keyFileKind, env)
+	data, _, err := readCredentialFile(path, keyFileKind, env)
 	if err != nil {
 		return nil, err
 	}

@@ -158,7 +158,7 @@ const patKind = "personal access token"
 // in UTF-16 is refused. Errors never repeat a value that is not plainly a
 // path (see CredentialError).
 func ReadPAT(path string) (Secret, error) {
-	data, err := readCredentialFile(path, patKind, "")
+	data, _, err := readCredentialFile(path, patKind, "")
 	if err != nil {
 		return "", err
 	}

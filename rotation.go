@@ -39,8 +39,9 @@ func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 //
 // The file is looked at (one os.Stat) before every token request, and, at
 // most once a second, while the token source is in backoff; it is read only
-// when its size, modification time or identity differ, and taken only when
-// its content differs. A changed file replaces the key only when it is a
+// when its size, modification time or identity differ (or it was modified
+// within two seconds of the last read, a time a same-size rewrite may not
+// change), and taken only when its content differs. A changed file replaces the key only when it is a
 // valid key file of the same type whose key has not expired: a half-written,
 // malformed or expired file, or an application key in place of a service
 // user key, leaves the key in use as it is. Both outcomes are reported by the

@@ -562,3 +562,23 @@ func TestNilWatchers(t *testing.T) {
 	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecretSource: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
 	assert.ErrorAs(t, serviceuser.PATConfig{PATSource: sw}.Validate(), &ce)
 }
+
+// TestRewriteWithinATimestampTickIsSeen: a file rewritten in place with a
+// new credential of the same size, so soon after it was read that its
+// modification time did not change (file systems keep it to a clock tick,
+// up to seconds), still replaces the credential: a file modified about when
+// it was read is read again, not trusted to be unchanged.
+func TestRewriteWithinATimestampTickIsSeen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(path, []byte("secret-one"), 0o600))
+	sw, err := serviceuser.WatchSecretFile(path)
+	require.NoError(t, err)
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("secret-two"), 0o600))
+	require.NoError(t, os.Chtimes(path, before.ModTime(), before.ModTime())) // the same tick
+	secret, err := sw.CurrentSecret()
+	require.NoError(t, err)
+	assert.Equal(t, "secret-two", string(secret))
+	assert.NoError(t, sw.LastError())
+}

@@ -46,6 +46,12 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // Close stops a refresh that is running; cancelling the context the source
 // was made with does not (that context only supplies values).
 //
+// A token response is taken only when its access_token is an RFC 6750
+// b64token (letters, digits and -._~+/, then = padding), the form an
+// Authorization header can carry, as ZITADEL's tokens are; any other is
+// refused as a malformed response (a [*TokenError]) and retried like a
+// failed request, never sent.
+//
 // A panic during a refresh, such as one in the RoundTripper of
 // Config.HTTPClient, is recovered and becomes that refresh's error, returned
 // to the callers waiting for it and by LastError. The error names the panic

@@ -793,66 +793,127 @@ func TestQuickRetriesStayOneRequestAtATime(t *testing.T) {
 	})
 }
 
-// TestRecoveryAfterOutageWhileCallersWait: the endpoint is down from 5 min
-// before the cached token expires until 60 s after. While the token is
-// served the source backs off patiently; once callers wait without one it
-// probes at most every urgentMax: the first token comes within urgentMax of
-// the return, at no more than one request per 5 s while callers wait.
+// TestRecoveryAfterOutageWhileCallersWait: 20 callers wait without a token
+// for a minute while the endpoint answers 503, then it comes back. Once
+// callers wait, the source makes its first tries (1 + quickRetries: the
+// quick retries, 25 ms to 400 ms apart, that failures counted before the
+// wait have not used up), then probes every 5 to 10 s (jitter(urgentMax)),
+// from the end of a failed request. So in the minute: the first tries, then
+// at most one request per 5 s after the last of them (which comes at least
+// 75 ms, or 375 ms with 4 quick retries, after the first), 11 more; and the
+// first token comes within urgentMax of the return. Three starts:
+//   - the endpoint is down from 5 min before the cached token expires:
+//     refreshes ahead of expiry have used up the quick retries: 1 + 11;
+//   - the token expired while the source was idle: a source that had a
+//     token gets recoveringQuickRetries: 3 + 11;
+//   - the source never had a token: freshQuickRetries: 5 + 11.
+//
+// The README states these bounds.
 func TestRecoveryAfterOutageWhileCallersWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		for range 5 {
-			var down atomic.Bool
-			var mu sync.Mutex
-			var times []time.Time
-			endpoint := downWhile(&down)
-			h := func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				times = append(times, time.Now())
-				mu.Unlock()
-				endpoint(w, r)
-			}
-			ts := inProcessSource(t, h)
+	starts := []struct {
+		name       string
+		firstTries int // at most, before the probes 5 to 10 s apart
+		wait       func(t *testing.T, ts *TokenSource, down *atomic.Bool, callers func()) time.Time
+	}{
+		{"refreshes ahead fail for 5 min before the expiry", 1, func(t *testing.T, ts *TokenSource, down *atomic.Bool, callers func()) time.Time {
 			first, err := ts.Token()
 			require.NoError(t, err)
 			time.Sleep(time.Until(first.Expiry) - expiryMargin - 5*time.Minute)
 			down.Store(true)
-
-			var stop atomic.Bool
-			var wg sync.WaitGroup
-			for range 20 {
-				wg.Go(func() {
-					for !stop.Load() {
-						ts.Token()
-						time.Sleep(100 * time.Millisecond)
-					}
-				})
-			}
+			callers()
 			time.Sleep(5 * time.Minute) // the token expires now
-			expired := time.Now()
-			time.Sleep(time.Minute)
-			up := time.Now()
-			down.Store(false)
-			for {
-				if tok, err := ts.TokenContext(context.Background()); err == nil && tok != first {
-					break
+			return time.Now()
+		}},
+		{"the token expired while the source was idle", 1 + recoveringQuickRetries, func(t *testing.T, ts *TokenSource, down *atomic.Bool, callers func()) time.Time {
+			first, err := ts.Token()
+			require.NoError(t, err)
+			time.Sleep(time.Until(first.Expiry))
+			down.Store(true)
+			callers()
+			return time.Now()
+		}},
+		{"the source never had a token", 1 + freshQuickRetries, func(t *testing.T, ts *TokenSource, down *atomic.Bool, callers func()) time.Time {
+			down.Store(true)
+			callers()
+			return time.Now()
+		}},
+	}
+	for _, start := range starts {
+		t.Run(start.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				most := 0
+				for range 5 {
+					times, recovered := outageWhileCallersWait(t, start.wait)
+					most = max(most, len(times))
+					assert.LessOrEqual(t, recovered, urgentMax+100*time.Millisecond, "first token after the return")
+					assert.LessOrEqual(t, len(times), start.firstTries+11, "requests in the minute without a token")
+					tries := 1 // the first tries: those less than urgentMax/2 apart
+					for tries < len(times) && times[tries].Sub(times[tries-1]) < urgentMax/2 {
+						tries++
+					}
+					assert.LessOrEqual(t, tries, start.firstTries, "first tries")
+					for i := tries + 1; i < len(times); i++ {
+						assert.GreaterOrEqual(t, times[i].Sub(times[i-1]), urgentMax/2, "gap before request %d", i+1)
+					}
 				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			recovered := time.Since(up)
-			stop.Store(true)
-			wg.Wait()
-			ts.Close()
-			waiting := 0
-			for _, at := range times {
-				if !at.Before(expired) && at.Before(up) {
-					waiting++
-				}
-			}
-			t.Logf("%d requests in the minute without a token; token %v after the return", waiting, recovered)
-			assert.LessOrEqual(t, recovered, 10*time.Second+100*time.Millisecond)
-			assert.LessOrEqual(t, waiting, 12+1)
-		}
+				t.Logf("at most %d requests in the minute without a token (bound %d)", most, start.firstTries+11)
+			})
+		})
+	}
+}
+
+// outageWhileCallersWait runs one outage on a new source: wait sets down,
+// starts the callers (by calling callers) and returns when they begin to wait
+// without a token; the endpoint comes back a minute later. It returns the
+// times of the token requests in that minute, and how long after the return
+// the first new token came.
+func outageWhileCallersWait(t *testing.T, wait func(t *testing.T, ts *TokenSource, down *atomic.Bool, callers func()) time.Time) ([]time.Time, time.Duration) {
+	var down atomic.Bool
+	var mu sync.Mutex
+	var times []time.Time
+	endpoint := downWhile(&down)
+	ts := inProcessSource(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		endpoint(w, r)
 	})
+	defer ts.Close()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop.Store(true)
+	callers := func() {
+		for range 20 {
+			wg.Go(func() {
+				for !stop.Load() {
+					ts.Token()
+					time.Sleep(100 * time.Millisecond)
+				}
+			})
+		}
+	}
+	waiting := wait(t, ts, &down, callers)
+	before := ts.snap.Load()
+	time.Sleep(time.Minute)
+	up := time.Now()
+	down.Store(false)
+	for {
+		if _, err := ts.TokenContext(context.Background()); err == nil && ts.snap.Load() != before {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	recovered := time.Since(up)
+	mu.Lock()
+	defer mu.Unlock()
+	var in []time.Time
+	for _, at := range times {
+		if !at.Before(waiting) && at.Before(up) {
+			in = append(in, at)
+		}
+	}
+	return in, recovered
 }
 
 // TestRetryAfterSpreadsAFleet: sources told "Retry-After: 1" come back after

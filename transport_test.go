@@ -1,7 +1,9 @@
 package serviceuser
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -91,6 +93,52 @@ func TestTransportKeepsTokenFromOtherHostsOnRedirect(t *testing.T) {
 	c := staticClient("t1")
 	assert.Equal(t, "", get(t, c, srv.URL+"/away"), "token not sent to another host")
 	assert.Equal(t, "Bearer t1", get(t, c, srv.URL+"/here"), "token kept on the same host")
+}
+
+// TestRedirectWithinIssuerOriginKeepsToken: an API request through Client
+// that ZITADEL redirects within the issuer's origin (to the issuer's URL, or
+// to a path) carries the token again, with Address as without it; one
+// redirected to another origin does not. With Address, the request that
+// reaches the server is the one rewritten to the address (and a transport
+// reports that one as the response's Request): the redirect must still be
+// judged against the origin the caller asked for.
+func TestRedirectWithinIssuerOriginKeepsToken(t *testing.T) {
+	const public = "https://auth.example.com"
+	var mu sync.Mutex
+	var reached []string // hosts that /echo requests reached
+	zitadel := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			fmt.Fprintf(w, `{"issuer":%q,"token_endpoint":%q}`, public, public+"/oauth/v2/token")
+		case "/oauth/v2/token":
+			zitadelAnswer(w, http.StatusOK, "", "")
+		case "/absolute":
+			http.Redirect(w, r, public+"/echo", http.StatusFound)
+		case "/relative":
+			http.Redirect(w, r, "/echo", http.StatusTemporaryRedirect)
+		case "/away":
+			http.Redirect(w, r, "https://elsewhere.example/echo", http.StatusFound)
+		case "/echo":
+			mu.Lock()
+			reached = append(reached, r.URL.Host)
+			mu.Unlock()
+			io.WriteString(w, r.Header.Get("Authorization"))
+		}
+	}
+	for name, address := range map[string]string{"without Address": "", "with Address": "https://zitadel.internal:8443"} {
+		t.Run(name, func(t *testing.T) {
+			reached = nil
+			cfg := Config{Key: testKeyFile(t), Issuer: public, Address: address, HTTPClient: newInProcess(http.HandlerFunc(zitadel)).client()}
+			ts := cfg.TokenSource(context.Background())
+			defer ts.Close()
+			c := ts.Client()
+			assert.Equal(t, "Bearer at", get(t, c, public+"/absolute"), "redirect to the issuer's URL")
+			assert.Equal(t, "Bearer at", get(t, c, public+"/relative"), "redirect to a path")
+			assert.Equal(t, "", get(t, c, public+"/away"), "redirect to another origin")
+			want := strings.TrimPrefix(cmp.Or(address, public), "https://")
+			assert.Equal(t, []string{want, want, "elsewhere.example"}, reached, "the redirected requests take the route")
+		})
+	}
 }
 
 func TestTransportUsesRequestContext(t *testing.T) {

@@ -215,8 +215,9 @@ func (s *Server) newToken(userID string, scopes []string) *issuedToken {
 func (s *Server) audienceFor(scopes []string) []string {
 	var aud []string
 	for _, sc := range scopes {
-		id, ok := strings.CutPrefix(sc, "urn:zitadel:iam:org:project:id:")
-		if id, ok = strings.CutSuffix(id, ":aud"); !ok || id == "" {
+		id, prefixed := strings.CutPrefix(sc, "urn:zitadel:iam:org:project:id:")
+		id, suffixed := strings.CutSuffix(id, ":aud")
+		if !prefixed || !suffixed || id == "" {
 			continue
 		}
 		if id == "zitadel" {

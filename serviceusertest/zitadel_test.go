@@ -366,6 +366,24 @@ func TestZitadelIntrospectionNeedsProjectAudience(t *testing.T) {
 	assert.Equal(t, []any{app.ProjectID, app.ClientID}, r.json["aud"])
 }
 
+// TestZitadelAudienceNeedsTheFullScope: only the full scope
+// "urn:zitadel:iam:org:project:id:{projectId}:aud" puts a project into the
+// audience; "{projectId}:aud" and other scopes ending in ":aud" do not, as
+// in ZITADEL, so a test passing against the fake does not fail against it.
+func TestZitadelAudienceNeedsTheFullScope(t *testing.T) {
+	s := newServer(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	stopClock(s, now)
+	u, app := s.NewServiceUser(), s.NewApplication()
+	for _, scope := range []string{app.ProjectID + ":aud", "urn:zitadel:iam:org:id:" + app.ProjectID + ":aud",
+		"urn:zitadel:iam:org:project:" + app.ProjectID + ":aud", "urn:zitadel:iam:org:project:id::aud"} {
+		tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+scope))
+		assert.Equal(t, `{"active":false}`, introspectOK(t, s, app, now, tok).raw, scope)
+	}
+	tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+app.AudienceScope()))
+	assert.Equal(t, true, introspectOK(t, s, app, now, tok).json["active"], app.AudienceScope())
+}
+
 func TestZitadelIntrospectionBadClientAssertion(t *testing.T) {
 	s := newServer(t)
 	u, app, deleted := s.NewServiceUser(), s.NewApplication(), s.NewApplication()

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // cacheMargin is how long before its expiry a cached token stops being
@@ -113,8 +115,8 @@ var errNotPrivate = errors.New("not a private file")
 
 // readPrivate reads path if it is a private file, checked on the file
 // opened so that it cannot be swapped between the check and the read. Only
-// a regular file is opened, and without blocking: opening a named pipe
-// would wait for a writer.
+// a regular file is opened, and without waiting on a named pipe (see
+// regularfile.Open); a link is not followed.
 func readPrivate(path string) ([]byte, error) {
 	before, err := os.Lstat(path)
 	if err != nil {
@@ -123,13 +125,12 @@ func readPrivate(path string) ([]byte, error) {
 	if !before.Mode().IsRegular() {
 		return nil, errNotPrivate
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
+	f, fi, err := regularfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !os.SameFile(before, fi) || !private(fi, 0) {
+	if !os.SameFile(before, fi) || !private(fi, 0) {
 		return nil, errNotPrivate
 	}
 	return io.ReadAll(io.LimitReader(f, maxCacheFile))

@@ -8,6 +8,3 @@ import "os"
 // its mode (on Windows access is by ACL): the token cache is then not
 // reused, rather than trusted blindly.
 func ownedByMe(os.FileInfo) bool { return false }
-
-// openNoBlock is 0 here: the cache is never read where ownedByMe is false.
-const openNoBlock = 0

@@ -12,7 +12,3 @@ func ownedByMe(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && int(st.Uid) == os.Getuid()
 }
-
-// openNoBlock opens a file without waiting, should it be a named pipe
-// swapped in after it was checked.
-const openNoBlock = syscall.O_NONBLOCK

@@ -83,7 +83,10 @@ func Caller(client *http.Client, timeout time.Duration, o Options) *httpcall.Cal
 	return c
 }
 
-// RoundTrip sends req by the route. It does not modify req.
+// RoundTrip sends req by the route. It does not modify req. The response's
+// Request is req, not the request rewritten to the address, as a transport
+// would report it: the caller judges a redirect (whether the token may
+// follow it) against the origin it asked for.
 func (r *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 	toIssuer := origin(req.URL) == r.issuer
 	toAddress := r.address != nil && origin(req.URL) == origin(r.address)
@@ -100,7 +103,11 @@ func (r *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 			out.Header[k] = slices.Clone(v)
 		}
 	}
-	return r.baseTransport().RoundTrip(out)
+	resp, err := r.baseTransport().RoundTrip(out)
+	if resp != nil {
+		resp.Request = req
+	}
+	return resp, err
 }
 
 func (r *Route) baseTransport() http.RoundTripper {
