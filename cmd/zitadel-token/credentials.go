@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/envvalue"
+	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // Environment variables of the other two ways to authenticate. The secret and
@@ -308,14 +308,11 @@ func pemKeyError(what string, data []byte) error {
 // peekRegularFile returns at most max bytes of the file at path, or nil
 // when it is not a regular file (a named pipe swapped in is not waited for).
 func peekRegularFile(path string, max int64) []byte {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNoBlock, 0)
+	f, _, err := regularfile.Open(path)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
 	data, _ := io.ReadAll(io.LimitReader(f, max))
 	return data
 }

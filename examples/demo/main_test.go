@@ -104,7 +104,7 @@ func TestDemoReportsARefusal(t *testing.T) {
 	srv := serviceusertest.NewServer()
 	defer srv.Close()
 	user := srv.NewServiceUser()
-	srv.FailNext(1, serviceusertest.Fault{Status: 400, Body: `{"error":"invalid_grant","error_description":"Errors.User.NotFound"}`})
+	srv.FailNext(1, serviceusertest.Fault{Status: 400, Body: `{"error":"invalid_grant","error_description":"Errors.User.NotActive"}`})
 	t.Setenv(envIssuer, srv.Issuer())
 	t.Setenv(envKey, string(user.KeyFile))
 	var out strings.Builder
