@@ -59,3 +59,32 @@ repo_requirements() {
       { p = "" }' "$REPO_ROOT/$dir/go.mod"
   done
 }
+
+# changelog_section NAME prints the lines of CHANGELOG.md's section "## [NAME]"
+# ("0.2.0" or "Unreleased"), up to the next "## " heading; it fails when
+# there is no such section.
+changelog_section() {
+  [ -f "$REPO_ROOT/CHANGELOG.md" ] || return 1
+  awk -v name="$1" '
+    /^## / { if (found) exit; if (index($0, "## [" name "]") == 1) { found = 1; next } }
+    found { print }
+    END { exit !found }' "$REPO_ROOT/CHANGELOG.md"
+}
+
+# semver_fields VERSION prints the major, minor and patch numbers of vX.Y.Z;
+# it fails on anything else.
+semver_fields() {
+  [[ $1 =~ ^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$ ]] || return 1
+  echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
+}
+
+# newest_tag DIR prints the newest release tag (PREFIXvX.Y.Z) of the module in
+# DIR, or nothing when it has none.
+newest_tag() {
+  local prefix v
+  prefix=$(tag_prefix "$1")
+  v=$(git -C "$REPO_ROOT" tag -l "${prefix}v*" | while read -r tag; do
+    semver_fields "${tag#"$prefix"}" >/dev/null && echo "${tag#"$prefix"}"
+  done | sort -V | tail -n 1)
+  [ -z "$v" ] || echo "$prefix$v"
+}
