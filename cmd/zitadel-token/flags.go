@@ -253,7 +253,8 @@ func printUsage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, strings.ReplaceAll(c.summary, "\n", "\n"+strings.Repeat(" ", 13)))
 	}
-	fmt.Fprintf(w, "  %-10s %s\n\n", "help", "print this help (also -h, --help); 'help SUBCOMMAND' prints its flags")
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "print this help (also -h, --help); 'help SUBCOMMAND' prints its flags")
+	fmt.Fprintf(w, "  %-10s %s\n\n", "version", "print the tool's version (also -version, --version)")
 	fmt.Fprintf(w, "Flags (%s SUBCOMMAND -h lists a subcommand's own):\n", progName)
 	fs := allFlags()
 	for i := range flagTable {

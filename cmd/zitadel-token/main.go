@@ -15,6 +15,7 @@
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token introspect -key app.json -issuer https://my-instance.zitadel.cloud -token TOKEN
 //	zitadel-token demo
+//	zitadel-token version
 //
 // Run "zitadel-token help" for the flags and the exit codes, and
 // "zitadel-token SUBCOMMAND -h" for the flags of one subcommand.
@@ -93,6 +94,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if isHelpArg(args[0]) {
 		return help(args[1:], stdout, stderr)
+	}
+	if isVersionArg(args[0]) {
+		return printVersion(args[1:], stdout, stderr)
 	}
 	cmd, rest := selectCommand(args)
 	if cmd == nil {
