@@ -71,8 +71,11 @@ type sourceKey struct{}
 // SourceFromContext returns the token source whose work a callback of Hooks
 // observes, from the context the callback got: the same *TokenSource for
 // all of that source's events. It is nil for an introspector's events and
-// for a Transport whose Source is not a *TokenSource.
+// for a Transport whose Source is not a *TokenSource, and for a nil ctx.
 func SourceFromContext(ctx context.Context) *TokenSource {
+	if ctx == nil {
+		return nil
+	}
 	ts, _ := ctx.Value(sourceKey{}).(*TokenSource)
 	return ts
 }

@@ -119,9 +119,9 @@ func New(opts ...Option) (*Recorder, error) {
 	if o.tracers == nil {
 		o.tracers = otel.GetTracerProvider()
 	}
-	version := trace.WithInstrumentationVersion(moduleVersion())
-	r := &Recorder{tracer: o.tracers.Tracer(ScopeName, version), pending: map[pendingKey]trace.Span{}}
-	meter := o.meters.Meter(ScopeName, metric.WithInstrumentationVersion(moduleVersion()))
+	version := moduleVersion()
+	r := &Recorder{tracer: o.tracers.Tracer(ScopeName, trace.WithInstrumentationVersion(version)), pending: map[pendingKey]trace.Span{}}
+	meter := o.meters.Meter(ScopeName, metric.WithInstrumentationVersion(version))
 	if err := r.instruments.init(meter); err != nil {
 		return nil, err
 	}
