@@ -77,11 +77,11 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	case c.ClientSecret != "" && c.ClientSecretSource != nil:
 		return nil, c.settings().configError("ClientSecretSource", "set ClientSecret or ClientSecretSource, not both")
 	}
-	g := &secretGrant{id: c.ClientID, current: c.ClientSecret.CurrentSecret, check: c.secretError}
+	g := &secretGrant{id: c.ClientID, current: fixedSupply(c.ClientSecret.CurrentSecret), check: c.secretError}
 	if c.ClientSecretSource != nil {
 		g.current, g.changed = secretSupply(c.ClientSecretSource, c.Hooks)
 	}
-	if _, err := g.secret(); err != nil {
+	if _, err := g.secret(context.Background()); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -99,13 +99,13 @@ func (c ClientCredentialsConfig) secretError(secret Secret) error {
 // Basic, as ZITADEL expects, never also with form fields.
 type secretGrant struct {
 	id      string
-	current func() (Secret, error)
+	current func(context.Context) (Secret, error)
 	changed func() bool // nil unless the secret comes from a watched file
 	check   func(Secret) error
 }
 
-func (g *secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) {
-	secret, err := g.secret()
+func (g *secretGrant) tokenRequest(ctx context.Context, _ *Endpoints, _ time.Time) (tokenRequest, error) {
+	secret, err := g.secret(ctx)
 	if err != nil {
 		return tokenRequest{}, err
 	}
@@ -115,8 +115,8 @@ func (g *secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) 
 }
 
 // secret returns the current secret, checked.
-func (g *secretGrant) secret() (string, error) {
-	secret, err := g.current()
+func (g *secretGrant) secret(ctx context.Context) (string, error) {
+	secret, err := g.current(ctx)
 	if err == nil {
 		err = g.check(secret)
 	}

@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"os"
@@ -201,8 +202,9 @@ func newWatchUse[T any](w *fileWatch[T], hooks *Hooks) *watchUse[T] {
 }
 
 // take returns the credential for a request, after looking at the file, and
-// tells the hooks about a reload they have not heard of.
-func (u *watchUse[T]) take() (T, error) {
+// tells the hooks about a reload they have not heard of, with the request's
+// ctx.
+func (u *watchUse[T]) take(ctx context.Context) (T, error) {
 	s := u.w.poll(true)
 	u.mu.Lock()
 	u.used = s.gen
@@ -210,7 +212,7 @@ func (u *watchUse[T]) take() (T, error) {
 	u.reported = s.events
 	u.mu.Unlock()
 	if tell {
-		u.hooks.credentialReloaded(s.last)
+		u.hooks.credentialReloaded(ctx, s.last)
 	}
 	return s.cur, nil
 }

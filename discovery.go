@@ -47,10 +47,11 @@ func discoveryError(e *discovery.Error) error {
 }
 
 // discover returns the endpoints func of a pipeline: issuer's discovery
-// document, fetched with c once, told to hooks.
+// document, fetched with c once, told to hooks with the ctx of the token
+// request that needed it.
 func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*Endpoints, error) {
-	cache := discovery.NewCache(c, issuer, discoveryError, func(took time.Duration, err error) {
-		hooks.discoveryDone(DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+	cache := discovery.NewCache(c, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
+		hooks.discoveryDone(ctx, DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 	})
 	return func(ctx context.Context) (*Endpoints, error) {
 		ep, err := cache.Endpoints(ctx)

@@ -35,7 +35,9 @@ func ExampleWatchKeyFile() {
 		log.Fatal(err)
 	}
 	cfg := serviceuser.Config{KeySource: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
-		CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) { log.Printf("key file reloaded: %v", i.Err) },
+		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+			log.Printf("key file reloaded: %v", i.Err)
+		},
 	}}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()

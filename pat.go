@@ -59,7 +59,7 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	api := s.apiClient(s.httpClient(ctx))
 	api.rejected = ErrPATRejected
 	current, changed := c.supply()
-	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(current) }, api)
+	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, current) }, api)
 	ts.credentialChanged = changed
 	return ts
 }
@@ -77,13 +77,13 @@ func (c PATConfig) Token(ctx context.Context) (*oauth2.Token, error) {
 		ctx = context.Background()
 	}
 	current, _ := c.supply()
-	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(current) })
+	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(ctx, current) })
 }
 
 // token returns the token current supplies, checked, with the expiry to
 // serve it until.
-func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) {
-	pat, err := c.checked(current)
+func (c PATConfig) token(ctx context.Context, current func(context.Context) (Secret, error)) (*oauth2.Token, error) {
+	pat, err := c.checked(ctx, current)
 	if err != nil {
 		return nil, err
 	}
@@ -101,9 +101,9 @@ func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) 
 
 // supply is how the token is obtained for each use and, for a watched file,
 // how a change is noticed (nil otherwise).
-func (c PATConfig) supply() (current func() (Secret, error), changed func() bool) {
+func (c PATConfig) supply() (current func(context.Context) (Secret, error), changed func() bool) {
 	if c.PATSource == nil {
-		return c.PAT.CurrentSecret, nil
+		return fixedSupply(c.PAT.CurrentSecret), nil
 	}
 	return secretSupply(c.PATSource, c.Hooks)
 }
@@ -111,12 +111,12 @@ func (c PATConfig) supply() (current func() (Secret, error), changed func() bool
 // Validate reports a token that cannot work.
 func (c PATConfig) Validate() error {
 	current, _ := c.supply()
-	_, err := c.checked(current)
+	_, err := c.checked(context.Background(), current)
 	return err
 }
 
 // checked returns the token current supplies once the config is checked.
-func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
+func (c PATConfig) checked(ctx context.Context, current func(context.Context) (Secret, error)) (Secret, error) {
 	s := c.settings()
 	switch {
 	case c.PAT != "" && c.PATSource != nil:
@@ -124,7 +124,7 @@ func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
 	case c.PATSource != nil && !c.Expiry.IsZero():
 		return "", s.configError("Expiry", "not used with PATSource: each token it supplies has its own")
 	}
-	pat, err := current()
+	pat, err := current(ctx)
 	switch {
 	case err != nil:
 		return "", err

@@ -17,9 +17,10 @@ import (
 // the request: discovery, the exchange, errors and redaction are shared by
 // every grant (see pipeline).
 type grant interface {
-	// tokenRequest builds the request to ep's token endpoint at now; the
-	// pipeline adds the scope.
-	tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error)
+	// tokenRequest builds the request to ep's token endpoint at now, for a
+	// request with ctx (a reloaded credential is told to hooks with it);
+	// the pipeline adds the scope.
+	tokenRequest(ctx context.Context, ep *Endpoints, now time.Time) (tokenRequest, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
@@ -52,7 +53,7 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := p.grant.tokenRequest(ep, time.Now())
+	req, err := p.grant.tokenRequest(ctx, ep, time.Now())
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -174,23 +175,29 @@ func watchedPath(path string) string {
 	return "path=" + redacted
 }
 
-// keySupply is how a key grant gets the key for each request and, for a
-// watched file, learns that it changed (nil otherwise).
-func keySupply(src KeySource, hooks *Hooks) (current func() (*KeyFile, error), changed func() bool) {
+// keySupply is how a key grant gets the key for each request (given the
+// request's ctx, which a watched file's reload is told to hooks with) and,
+// for a watched file, learns that it changed (nil otherwise).
+func keySupply(src KeySource, hooks *Hooks) (current func(context.Context) (*KeyFile, error), changed func() bool) {
 	if kw, ok := src.(*KeyWatcher); ok && kw != nil {
 		u := newWatchUse(kw.w, hooks)
 		return u.take, u.changed
 	}
-	return src.CurrentKey, nil
+	return fixedSupply(src.CurrentKey), nil
 }
 
 // secretSupply is keySupply for secrets.
-func secretSupply(src SecretSource, hooks *Hooks) (current func() (Secret, error), changed func() bool) {
+func secretSupply(src SecretSource, hooks *Hooks) (current func(context.Context) (Secret, error), changed func() bool) {
 	if sw, ok := src.(*SecretWatcher); ok && sw != nil {
 		u := newWatchUse(sw.w, hooks)
 		return u.take, u.changed
 	}
-	return src.CurrentSecret, nil
+	return fixedSupply(src.CurrentSecret), nil
+}
+
+// fixedSupply is the supply of a source that tells hooks nothing.
+func fixedSupply[T any](current func() (T, error)) func(context.Context) (T, error) {
+	return func(context.Context) (T, error) { return current() }
 }
 
 // watchedCredential is a grant whose credential may change under a running

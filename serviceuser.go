@@ -159,7 +159,7 @@ func (c Config) grant() (grant, error) {
 	}
 	current, changed := keySupply(src, c.Hooks)
 	g := &keyGrant{current: current, changed: changed, lifetime: c.AssertionLifetime, check: c.keyError}
-	if _, _, err := g.keyAndSigner(); err != nil {
+	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -179,7 +179,7 @@ func (c Config) keyError(key *KeyFile) error {
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
 // signed with the source's current key.
 type keyGrant struct {
-	current  func() (*KeyFile, error)
+	current  func(context.Context) (*KeyFile, error)
 	changed  func() bool // nil unless the key comes from a watched file
 	lifetime time.Duration
 	check    func(*KeyFile) error
@@ -189,8 +189,8 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error) {
-	key, signer, err := g.keyAndSigner()
+func (g *keyGrant) tokenRequest(ctx context.Context, ep *Endpoints, now time.Time) (tokenRequest, error) {
+	key, signer, err := g.keyAndSigner(ctx)
 	if err != nil {
 		return tokenRequest{}, err
 	}
@@ -207,8 +207,8 @@ func (g *keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, err
 
 // keyAndSigner returns the current key and its signer, built when the key
 // is new.
-func (g *keyGrant) keyAndSigner() (*KeyFile, *assertionSigner, error) {
-	key, err := g.current()
+func (g *keyGrant) keyAndSigner(ctx context.Context) (*KeyFile, *assertionSigner, error) {
+	key, err := g.current(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -114,9 +114,9 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	}
 	issuer, _ := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP)
 	caller := route.Caller(c.httpClient(ctx), c.Timeout, c.route())
-	cache := discovery.NewCache(caller, issuer, link.DiscoveryError, func(took time.Duration, err error) {
+	cache := discovery.NewCache(caller, issuer, link.DiscoveryError, func(ctx context.Context, took time.Duration, err error) {
 		if c.Hooks != nil {
-			contain.Hook(c.Hooks.DiscoveryDone, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,

@@ -64,7 +64,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
 	if h := in.hooks; h != nil {
-		contain.Hook(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+		contain.Hook(h.IntrospectionDone, ctx, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
 }

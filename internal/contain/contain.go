@@ -5,20 +5,21 @@
 package contain
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"runtime"
 )
 
-// Hook runs a callback, if set, and drops its panic: a bug in logging or
-// metrics code must neither end the process nor fail the work the callback
-// only observes.
-func Hook[I any](fn func(I), i I) {
+// Hook runs a callback, if set, with the context of the work it observes,
+// and drops its panic: a bug in logging or metrics code must neither end the
+// process nor fail that work.
+func Hook[I any](fn func(context.Context, I), ctx context.Context, i I) {
 	if fn == nil {
 		return
 	}
 	defer func() { _ = recover() }()
-	fn(i)
+	fn(ctx, i)
 }
 
 // Call runs f and turns its panic into a *PanicError; what names the work

@@ -112,8 +112,8 @@ func (ep *Endpoints) check(allowPlainHTTP bool) error {
 type Cache struct {
 	caller *httpcall.Caller
 	issuer string
-	wrap   func(*Error) error                  // what callers get for a failure
-	done   func(took time.Duration, err error) // told of each fetch
+	wrap   func(*Error) error                                       // what callers get for a failure
+	done   func(ctx context.Context, took time.Duration, err error) // told of each fetch, with its ctx
 	// sem admits one discovery request at a time; unlike a mutex, a caller
 	// whose context ends stops waiting for it.
 	sem chan struct{}
@@ -122,8 +122,8 @@ type Cache struct {
 
 // NewCache returns a cache of issuer's endpoints, fetched with c. wrap turns
 // a failure into the error callers get; done, if not nil, is told of each
-// fetch, with that error.
-func NewCache(c *httpcall.Caller, issuer string, wrap func(*Error) error, done func(time.Duration, error)) *Cache {
+// fetch, with the ctx of the caller that made it and that error.
+func NewCache(c *httpcall.Caller, issuer string, wrap func(*Error) error, done func(context.Context, time.Duration, error)) *Cache {
 	return &Cache{caller: c, issuer: issuer, wrap: wrap, done: done, sem: make(chan struct{}, 1)}
 }
 
@@ -148,7 +148,7 @@ func (d *Cache) Endpoints(ctx context.Context) (*Endpoints, error) {
 		err = d.wrap(de)
 	}
 	if d.done != nil {
-		d.done(time.Since(start), err)
+		d.done(ctx, time.Since(start), err)
 	}
 	if err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func TestDiscoveryWaitEndsWithCallerContext(t *testing.T) {
 		})
 		fetches := 0
 		d := NewCache(httpcall.New(&http.Client{Transport: rt}, time.Hour), issuer, func(e *Error) error { return errors.New(e.Problem) },
-			func(time.Duration, error) { fetches++ })
+			func(context.Context, time.Duration, error) { fetches++ })
 		first := make(chan error, 1)
 		go func() {
 			_, err := d.Endpoints(context.Background())
