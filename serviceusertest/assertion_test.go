@@ -150,37 +150,38 @@ func TestAssertionChecks(t *testing.T) {
 }
 
 func TestBoundariesWithFakeClock(t *testing.T) {
-	s := newServer(t)
-	u := s.NewServiceUser()
-	base := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) int64 { return base.Add(d).Unix() }
 	cases := []struct {
 		name    string
-		now     time.Time
+		elapsed time.Duration // from base, a whole second, to the request
 		claim   string
-		value   int64
+		value   time.Duration // the claim is base plus value, in seconds
 		wantErr error
 	}{
-		{"exp = now+1s", base, "exp", at(time.Second), ErrExpired},
-		{"exp = now+2s", base, "exp", at(2 * time.Second), nil},
-		{"iat = now+1s", base, "iat", at(time.Second), nil},
-		{"iat = now+2s", base, "iat", at(2 * time.Second), ErrIatInFuture},
-		{"iat = now+2s, now rounds up", base.Add(600 * time.Millisecond), "iat", at(2 * time.Second), nil},
-		{"iat = now-1h", base, "iat", at(-time.Hour), nil},
-		{"iat = now-1h-1s", base, "iat", at(-time.Hour - time.Second), ErrIatTooOld},
+		{"exp = now+1s", 0, "exp", time.Second, ErrExpired},
+		{"exp = now+2s", 0, "exp", 2 * time.Second, nil},
+		{"iat = now+1s", 0, "iat", time.Second, nil},
+		{"iat = now+2s", 0, "iat", 2 * time.Second, ErrIatInFuture},
+		{"iat = now+2s, now rounds up", 600 * time.Millisecond, "iat", 2 * time.Second, nil},
+		{"iat = now-1h", 0, "iat", -time.Hour, nil},
+		{"iat = now-1h-1s", 0, "iat", -time.Hour - time.Second, ErrIatTooOld},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s.SetNow(func() time.Time { return c.now })
-			claims := claimsFor(s, u, base)
-			claims[c.claim] = c.value
-			r := grant(t, s, signAs(t, u, claims))
-			if c.wantErr == nil {
-				requireIssued(t, r)
-				return
-			}
-			requireInternal(t, r)
-			require.ErrorIs(t, lastRejection(t, s), c.wantErr)
+			inBubble(t, func(t *testing.T, s *Server) {
+				u := s.NewServiceUser()
+				base := time.Now()
+				require.Zero(t, base.Nanosecond(), "a bubble's clock starts on a whole second")
+				claims := claimsFor(s, u, base)
+				claims[c.claim] = base.Add(c.value).Unix()
+				time.Sleep(c.elapsed)
+				r := grant(t, s, signAs(t, u, claims))
+				if c.wantErr == nil {
+					requireIssued(t, r)
+					return
+				}
+				requireInternal(t, r)
+				require.ErrorIs(t, lastRejection(t, s), c.wantErr)
+			})
 		})
 	}
 }
@@ -195,18 +196,18 @@ func TestIntrospectAcceptsPS256(t *testing.T) {
 }
 
 func TestIntrospectAssertionTolerance(t *testing.T) {
-	s := newServer(t)
-	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	s.SetNow(func() time.Time { return now })
-	app := s.NewApplication()
-	tok := audienceToken(t, s, app)
-	at := func(iat, exp time.Duration) any {
-		c := appClaims(s, app, now)
-		c["iat"], c["exp"] = now.Add(iat).Unix(), now.Add(exp).Unix()
-		return introspectAs(t, s, signApp(t, app, c), tok).json["active"]
-	}
-	assert.Equal(t, false, at(0, time.Second), "exp must be later than now+1s")
-	assert.Equal(t, true, at(0, 2*time.Second))
-	assert.Equal(t, true, at(time.Second, time.Hour), "iat up to 1s ahead")
-	assert.Equal(t, false, at(2*time.Second, time.Hour))
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		app := s.NewApplication()
+		tok := audienceToken(t, s, app)
+		at := func(iat, exp time.Duration) any {
+			c := appClaims(s, app, now)
+			c["iat"], c["exp"] = now.Add(iat).Unix(), now.Add(exp).Unix()
+			return introspectAs(t, s, signApp(t, app, c), tok).json["active"]
+		}
+		assert.Equal(t, false, at(0, time.Second), "exp must be later than now+1s")
+		assert.Equal(t, true, at(0, 2*time.Second))
+		assert.Equal(t, true, at(time.Second, time.Hour), "iat up to 1s ahead")
+		assert.Equal(t, false, at(2*time.Second, time.Hour))
+	})
 }

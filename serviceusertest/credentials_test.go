@@ -245,17 +245,17 @@ func TestPersonalAccessToken(t *testing.T) {
 }
 
 func TestPersonalAccessTokenExpiry(t *testing.T) {
-	s := newServer(t)
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s.SetNow(func() time.Time { return now })
-	u, _ := s.NewServiceUserWithSecret()
-	pat := s.NewPersonalAccessToken(u.UserID, now.Add(time.Hour))
-	forever := s.NewPersonalAccessToken(u.UserID, time.Time{})
-	require.Equal(t, http.StatusOK, userinfo(t, s, pat).status)
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		u, _ := s.NewServiceUserWithSecret()
+		pat := s.NewPersonalAccessToken(u.UserID, now.Add(time.Hour))
+		forever := s.NewPersonalAccessToken(u.UserID, time.Time{})
+		require.Equal(t, http.StatusOK, userinfo(t, s, pat).status)
 
-	s.SetNow(func() time.Time { return now.Add(time.Hour) })
-	assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, pat).status)
-	s.SetNow(func() time.Time { return now.AddDate(100, 0, 0) })
-	assert.Equal(t, http.StatusOK, userinfo(t, s, forever).status)
-	assert.Panics(t, func() { s.NewPersonalAccessToken("nobody", time.Time{}) })
+		sleepUntil(t, now.Add(time.Hour))
+		assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, pat).status)
+		sleepUntil(t, now.AddDate(100, 0, 0))
+		assert.Equal(t, http.StatusOK, userinfo(t, s, forever).status)
+		assert.Panics(t, func() { s.NewPersonalAccessToken("nobody", time.Time{}) })
+	})
 }

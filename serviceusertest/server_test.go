@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -47,8 +48,21 @@ func do(t *testing.T, s *Server, req *http.Request) response {
 // fields returns the sorted member names of a JSON object.
 func fields(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
-// stopClock sets the server clock to t and keeps it there.
-func stopClock(s *Server, t time.Time) { s.SetNow(func() time.Time { return t }) }
+// inBubble runs f in a testing/synctest bubble with an in-process server
+// made with opts: the server's clock is the bubble's, which stands still
+// until time.Sleep moves it, instantly and exactly.
+func inBubble(t *testing.T, f func(t *testing.T, s *Server), opts ...Option) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) { f(t, newServer(t, append(opts, InProcess())...)) })
+}
+
+// sleepUntil moves the clock of the bubble it runs in to at.
+func sleepUntil(t *testing.T, at time.Time) {
+	t.Helper()
+	d := time.Until(at)
+	require.GreaterOrEqual(t, d, time.Duration(0), "the clock only moves forward")
+	time.Sleep(d)
+}
 
 func TestClockOffset(t *testing.T) {
 	s := newServer(t)

@@ -138,28 +138,26 @@ func TestMethodAndContentType(t *testing.T) {
 }
 
 func TestTokenLifetime(t *testing.T) {
-	s := newServer(t)
-	u := s.NewServiceUser()
-	base := time.Now()
-	s.SetNow(func() time.Time { return base })
-	assertion := signAs(t, u, claimsFor(s, u, base))
+	inBubble(t, func(t *testing.T, s *Server) {
+		u := s.NewServiceUser()
+		base := time.Now()
+		assertion := signAs(t, u, claimsFor(s, u, base))
 
-	s.SetTokenLifetime(0)
-	r := grant(t, s, assertion)
-	requireIssued(t, r)
-	require.NotContains(t, r.raw, "expires_in")
-	require.NotContains(t, r.json, "expires_in")
+		s.SetTokenLifetime(0)
+		r := grant(t, s, assertion)
+		requireIssued(t, r)
+		require.NotContains(t, r.raw, "expires_in")
+		require.NotContains(t, r.json, "expires_in")
 
-	s.SetTokenLifetime(90 * time.Second)
-	r = grant(t, s, assertion)
-	tok := requireIssued(t, r)
-	require.Equal(t, float64(90), r.json["expires_in"])
-	require.Equal(t, http.StatusOK, userinfo(t, s, tok).status)
+		s.SetTokenLifetime(90 * time.Second)
+		r = grant(t, s, assertion)
+		tok := requireIssued(t, r)
+		require.Equal(t, float64(90), r.json["expires_in"])
+		require.Equal(t, http.StatusOK, userinfo(t, s, tok).status)
 
-	later := base.Add(91 * time.Second)
-	s.SetNow(func() time.Time { return later })
-	require.Equal(t, http.StatusUnauthorized, userinfo(t, s, tok).status)
-	s.SetNow(nil)
+		sleepUntil(t, base.Add(91*time.Second))
+		require.Equal(t, http.StatusUnauthorized, userinfo(t, s, tok).status)
+	})
 }
 
 func TestZitadelClientAssertionURNIsNoGrantType(t *testing.T) {
@@ -218,18 +216,18 @@ func TestZitadelBadAssertionsAreInternal(t *testing.T) {
 }
 
 func TestZitadelShortTokenLifetime(t *testing.T) {
-	s := newServer(t)
-	now := time.Now()
-	stopClock(s, now)
-	u := s.NewServiceUser()
-	s.SetTokenLifetime(30 * time.Second)
-	r := grantWithScope(t, s, u, now, "openid")
-	tok := requireIssued(t, r)
-	assert.Equal(t, float64(30), r.json["expires_in"])
-	stopClock(s, now.Add(29*time.Second))
-	assert.Equal(t, http.StatusOK, userinfo(t, s, tok).status)
-	stopClock(s, now.Add(30*time.Second))
-	assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, tok).status)
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		u := s.NewServiceUser()
+		s.SetTokenLifetime(30 * time.Second)
+		r := grantWithScope(t, s, u, now, "openid")
+		tok := requireIssued(t, r)
+		assert.Equal(t, float64(30), r.json["expires_in"])
+		sleepUntil(t, now.Add(29*time.Second))
+		assert.Equal(t, http.StatusOK, userinfo(t, s, tok).status)
+		sleepUntil(t, now.Add(30*time.Second))
+		assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, tok).status)
+	})
 }
 
 // TestZitadelAudienceNeedsTheFullScope: only the full scope
@@ -237,15 +235,15 @@ func TestZitadelShortTokenLifetime(t *testing.T) {
 // audience; "{projectId}:aud" and other scopes ending in ":aud" do not, as
 // in ZITADEL, so a test passing against the fake does not fail against it.
 func TestZitadelAudienceNeedsTheFullScope(t *testing.T) {
-	s := newServer(t)
-	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	stopClock(s, now)
-	u, app := s.NewServiceUser(), s.NewApplication()
-	for _, scope := range []string{app.ProjectID + ":aud", "urn:zitadel:iam:org:id:" + app.ProjectID + ":aud",
-		"urn:zitadel:iam:org:project:" + app.ProjectID + ":aud", "urn:zitadel:iam:org:project:id::aud"} {
-		tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+scope))
-		assert.Equal(t, `{"active":false}`, introspectOK(t, s, app, now, tok).raw, scope)
-	}
-	tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+app.AudienceScope()))
-	assert.Equal(t, true, introspectOK(t, s, app, now, tok).json["active"], app.AudienceScope())
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		u, app := s.NewServiceUser(), s.NewApplication()
+		for _, scope := range []string{app.ProjectID + ":aud", "urn:zitadel:iam:org:id:" + app.ProjectID + ":aud",
+			"urn:zitadel:iam:org:project:" + app.ProjectID + ":aud", "urn:zitadel:iam:org:project:id::aud"} {
+			tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+scope))
+			assert.Equal(t, `{"active":false}`, introspectOK(t, s, app, now, tok).raw, scope)
+		}
+		tok := requireIssued(t, grantWithScope(t, s, u, now, "openid "+app.AudienceScope()))
+		assert.Equal(t, true, introspectOK(t, s, app, now, tok).json["active"], app.AudienceScope())
+	})
 }
