@@ -43,7 +43,7 @@ func verifyIDToken(t *testing.T, s *Server, idToken string) map[string]any {
 	var set jose.JSONWebKeySet
 	require.NoError(t, json.Unmarshal([]byte(do(t, s, req).raw), &set))
 	require.Len(t, set.Keys, 1)
-	jws, err := jose.ParseSigned(idToken, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	require.Equal(t, set.Keys[0].KeyID, jws.Signatures[0].Header.KeyID)
 	payload, err := jws.Verify(set.Keys[0].Key)
