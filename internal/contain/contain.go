@@ -12,7 +12,7 @@ import (
 
 // Hook runs a callback, if set, and drops its panic: a bug in logging or
 // metrics code must neither end the process nor fail the work the callback
-// only observes.
+// only observes. runtime.Goexit is no panic: it still ends the goroutine.
 func Hook[I any](fn func(I), i I) {
 	if fn == nil {
 		return
@@ -22,7 +22,8 @@ func Hook[I any](fn func(I), i I) {
 }
 
 // Call runs f and turns its panic into a *PanicError; what names the work
-// in the error ("token request").
+// in the error ("token request"). As with Hook, runtime.Goexit in f still
+// ends the goroutine.
 func Call[T any](what string, f func() (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
