@@ -142,7 +142,7 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// dated sets every answer's Date header from the server's clock (SetNow,
+// dated sets every answer's Date header from the server's clock (see
 // SetClockOffset), as a real server's Date shows its own clock: clients
 // measure clock drift from it.
 func (s *Server) dated(next http.Handler) http.Handler {
@@ -233,10 +233,11 @@ func (s *Server) SetClockOffset(d time.Duration) {
 	s.clockOffset = d
 }
 
-// SetNow replaces the server's clock source, for tests driven by a fake
-// clock. The clock offset still applies on top. Nil restores time.Now.
-// Inside a testing/synctest bubble (see InProcess) time.Now already is the
-// bubble's fake clock, and SetNow is not needed.
+// SetNow replaces the server's clock source. The clock offset still applies
+// on top. Nil restores time.Now.
+//
+// Deprecated: use testing/synctest. An in-process server (InProcess) in a
+// bubble runs on the bubble's fake clock, which time.Sleep moves.
 func (s *Server) SetNow(now func() time.Time) {
 	if now == nil {
 		now = time.Now

@@ -13,7 +13,8 @@ import (
 
 // Hook runs a callback, if set, with the context of the work it observes,
 // and drops its panic: a bug in logging or metrics code must neither end the
-// process nor fail that work.
+// process nor fail that work. runtime.Goexit is no panic: it still ends the
+// goroutine.
 func Hook[I any](fn func(context.Context, I), ctx context.Context, i I) {
 	if fn == nil {
 		return
@@ -23,7 +24,8 @@ func Hook[I any](fn func(context.Context, I), ctx context.Context, i I) {
 }
 
 // Call runs f and turns its panic into a *PanicError; what names the work
-// in the error ("token request").
+// in the error ("token request"). As with Hook, runtime.Goexit in f still
+// ends the goroutine.
 func Call[T any](what string, f func() (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
