@@ -68,13 +68,24 @@ func (o *options) authMode() (string, error) {
 	return "", usageErrorf("give one credential: -key or -key-env, -client-id, or -pat-file (and the matching variables), not several")
 }
 
-// envModes lists the credentials the environment holds.
+// envModes lists the credentials the environment holds. $ZITADEL_CLIENT_ID
+// without $ZITADEL_CLIENT_SECRET is a login name, not a credential: next to
+// $ZITADEL_KEY, as zitadel-fake prints them, the key is the one credential.
+// Alone, it stands for the client credential, whose error names the
+// missing secret.
 func (o *options) envModes() []string {
 	var modes []string
-	for _, m := range []struct{ env, mode string }{{envKey, modeKey}, {envClientID, modeClient}, {envPAT, modePAT}} {
-		if o.hasEnv(m.env) {
-			modes = append(modes, m.mode)
-		}
+	if o.hasEnv(envKey) {
+		modes = append(modes, modeKey)
+	}
+	if o.hasEnv(envClientID) && o.hasEnv(envClientSecret) {
+		modes = append(modes, modeClient)
+	}
+	if o.hasEnv(envPAT) {
+		modes = append(modes, modePAT)
+	}
+	if len(modes) == 0 && o.hasEnv(envClientID) {
+		modes = append(modes, modeClient)
 	}
 	return modes
 }
