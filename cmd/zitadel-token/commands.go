@@ -17,9 +17,6 @@ import (
 
 // runToken prints an access token, or its details as JSON with -json.
 func runToken(ctx context.Context, o *options, stdout io.Writer) error {
-	if o.demo {
-		return runDemo(ctx, o, stdout)
-	}
 	cred, err := loadCredential(o, false)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func (c *command) defaultScopes() []string {
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{
 	{"token", "print an access token (the default when the first argument is a flag)",
-		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "demo", "no-cache",
+		[]string{"key", "key-env", "client-id", "client-secret-file", "pat-file", "issuer", "scope", "token-url", "timeout", "json", "no-cache",
 			"address", flagInsecurePlainHTTP, "H"}, runToken, nil, nil},
 	{"assertion", "print a signed JWT assertion for the key, like zitadel-tools key2jwt",
 		[]string{"key", "key-env", "issuer", "lifetime"}, runAssertion, nil, nil},
@@ -61,8 +61,6 @@ var commands = []command{
 	{"introspect", "ask ZITADEL whether a token is active, with an API application key",
 		[]string{"key", "key-env", "issuer", "token", "introspection-url", "timeout", "json",
 			"address", flagInsecurePlainHTTP, "H"}, runIntrospect, nil, nil},
-	{"demo", "run against a local fake ZITADEL started for the occasion (no key or issuer needed)",
-		[]string{"scope", "timeout"}, runDemo, nil, nil},
 }
 
 // flagSpec is one flag: how the help shows it and where its value goes.
@@ -125,7 +123,6 @@ var flagTable = []flagSpec{
 	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
 	{"lifetime", "D", "assertion lifetime, at most the default",
 		durationFlag(func(o *options) *time.Duration { return &o.lifetime }, serviceuser.MaxAssertionLifetime)},
-	{"demo", "", "same as the demo subcommand", boolFlag(func(o *options) *bool { return &o.demo })},
 }
 
 func stringFlag(field func(*options) *string, def string) func(*flag.FlagSet, *options, string, string) {
@@ -298,5 +295,4 @@ Examples:
   zitadel-token userinfo -pat-file pat.txt
   zitadel-token inspect -key key.json
   zitadel-token token | zitadel-token introspect -key app.json -json
-  zitadel-token demo
 `

@@ -14,7 +14,6 @@
 //	zitadel-token inspect -key key.json
 //	zitadel-token userinfo -key key.json -issuer https://my-instance.zitadel.cloud
 //	zitadel-token introspect -key app.json -issuer https://my-instance.zitadel.cloud -token TOKEN
-//	zitadel-token demo
 //
 // Run "zitadel-token help" for the flags and the exit codes, and
 // "zitadel-token SUBCOMMAND -h" for the flags of one subcommand.
@@ -242,7 +241,6 @@ type options struct {
 	timeout          time.Duration
 	lifetime         time.Duration
 	json             bool
-	demo             bool
 	clientID         string
 	clientSecretFile string
 	patFile          string

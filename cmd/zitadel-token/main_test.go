@@ -196,7 +196,7 @@ func (f *fixture) checkOutput(t *testing.T, args []string, r result) {
 			t.Errorf("output contains key material %q", s)
 		}
 	}
-	printsToken := subcommand(args) == "token" && !slices.Contains(args, "-demo")
+	printsToken := subcommand(args) == "token"
 	for _, tok := range f.knownTokens() {
 		if strings.Contains(r.stderr, tok) || (!printsToken && strings.Contains(r.stdout, tok)) {
 			t.Errorf("an access token leaked: stdout %q, stderr %q", r.stdout, r.stderr)
@@ -471,27 +471,6 @@ func TestUserinfoRefused(t *testing.T) {
 	checkCode(t, r, exitRefused)
 	if r.stdout != "" {
 		t.Errorf("stdout %q after a refused userinfo", r.stdout)
-	}
-}
-
-var longBase64 = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
-
-func TestDemo(t *testing.T) {
-	f := &fixture{}
-	for _, args := range [][]string{{"demo"}, {"-demo"}, {"token", "-demo", "-scope", "openid profile"}, {"demo", "-scope", "openid profile"}} {
-		r := f.run(t, nil, args...)
-		checkCode(t, r, exitOK)
-		if !strings.HasSuffix(r.stdout, "demo: ok\n") {
-			t.Errorf("demo output does not end with 'demo: ok':\n%s", r.stdout)
-		}
-		for _, want := range []string{"(1 token request)", "userinfo answered 200", "still 1 token request"} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
-			}
-		}
-		if s := longBase64.FindString(r.stdout); s != "" {
-			t.Errorf("demo output holds something like a token: %q", s)
-		}
 	}
 }
 
@@ -799,18 +778,6 @@ func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cm
 	return cmd, stdout, stderr
 }
 
-func TestBinaryDemo(t *testing.T) {
-	for _, args := range [][]string{{"demo"}, {"-demo"}} {
-		r := (&fixture{}).runBinary(t, nil, args...)
-		checkCode(t, r, exitOK)
-		if !strings.HasPrefix(r.stdout, "demo: started a local ZITADEL at http://127.0.0.1:") || !strings.HasSuffix(r.stdout, "demo: ok\n") {
-			t.Errorf("demo output:\n%s", r.stdout)
-		}
-	}
-	r := (&fixture{}).runBinary(t, nil)
-	checkCode(t, r, exitUsage)
-}
-
 func TestBinaryToken(t *testing.T) {
 	f := newFixture(t)
 	r := f.runBinary(t, nil, "token", "-key", f.keyPath, "-issuer", f.srv.Issuer())
@@ -825,6 +792,7 @@ func TestBinaryToken(t *testing.T) {
 		t.Errorf("userinfo printed %q", r.stdout)
 	}
 
+	checkCode(t, f.runBinary(t, nil), exitUsage)
 	checkCode(t, f.runBinary(t, nil, "frobnicate"), exitUsage)
 	checkCode(t, f.runBinary(t, nil, "-key", filepath.Join(t.TempDir(), "none.json"), "-issuer", f.srv.Issuer()), exitKey)
 	f.srv.FailNext(10, serviceusertest.Fault{Status: http.StatusInternalServerError}) // a single 500 is retried within the wait
