@@ -10,7 +10,9 @@ import (
 // the fake ZITADEL nor net/http/httptest: they belong to tests and to
 // examples/demo, not to a tool that holds credentials.
 func TestTheFakeIsNotLinked(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = baseEnv
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
