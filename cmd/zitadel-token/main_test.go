@@ -178,6 +178,19 @@ func (f *fixture) runBinaryInput(t *testing.T, stdin string, env []string, args 
 // busy machine, and still an end to a tool that hangs.
 const runDeadline = 2 * time.Minute
 
+// toolEnv is the environment of a built command: the test's without the
+// variables of ZITADEL, and with a cache of the test's own, never the
+// user's.
+func toolEnv(t *testing.T) []string {
+	var env []string
+	for _, kv := range baseEnv {
+		if !strings.HasPrefix(kv, "ZITADEL_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "XDG_CACHE_HOME="+t.TempDir())
+}
+
 // binaryCommand prepares a run of the built tool, killed at runDeadline.
 // The tool is built first, so that building does not count against the
 // deadline.
@@ -189,13 +202,7 @@ func binaryCommand(t *testing.T, stdin string, env []string, args ...string) (cm
 	cmd = exec.CommandContext(ctx, bin, args...)
 	cmd.WaitDelay = time.Second // the pipes are not held open past the kill
 	cmd.Stdin = strings.NewReader(stdin)
-	for _, kv := range baseEnv {
-		if !strings.HasPrefix(kv, "ZITADEL_") && !strings.HasPrefix(kv, "XDG_CACHE_HOME=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	// A cache of the test's own, never the user's.
-	cmd.Env = append(append(cmd.Env, "XDG_CACHE_HOME="+t.TempDir()), env...)
+	cmd.Env = append(toolEnv(t), env...)
 	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	return cmd, stdout, stderr
