@@ -10,44 +10,6 @@ import (
 	"time"
 )
 
-// clockTolerance is the clock offset doctor accepts. The Date header has a
-// resolution of one second; ZITADEL refuses assertions issued more than a
-// second in its future, which the library's backdating absorbs up to a point.
-const clockTolerance = 10 * time.Second
-
-// maxDiscovery bounds the discovery answer doctor reads.
-const maxDiscovery = 1 << 20
-
-// Check outcomes; a skipped check does not fail the run.
-const (
-	statusOK   = "ok"
-	statusFail = "FAIL"
-	statusSkip = "skip"
-)
-
-// report prints doctor's checks, one line each, and counts the failures.
-type report struct {
-	w              io.Writer
-	failed, checks int
-}
-
-// line prints one check's outcome on one line. Errors among args are shown
-// as errorText shows them, and the whole line is escaped, as it may repeat
-// what a server sent.
-func (r *report) line(status, check, format string, args ...any) {
-	r.checks++
-	if status == statusFail {
-		r.failed++
-	}
-	for i, a := range args {
-		if err, ok := a.(error); ok {
-			args[i] = errorText(err)
-		}
-	}
-	msg := printableLine(strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
-	fmt.Fprintf(r.w, "%-4s  %-13s %s\n", status, check, msg)
-}
-
 // doctorOptions are the flags of doctor.
 type doctorOptions struct {
 	tokenFlags
@@ -86,6 +48,44 @@ func (o *doctorOptions) run(ctx context.Context, x *invocation, stdout io.Writer
 		return withCode(exitChecks, fmt.Errorf("%d of %d checks failed", r.failed, r.checks))
 	}
 	return nil
+}
+
+// clockTolerance is the clock offset doctor accepts. The Date header has a
+// resolution of one second; ZITADEL refuses assertions issued more than a
+// second in its future, which the library's backdating absorbs up to a point.
+const clockTolerance = 10 * time.Second
+
+// maxDiscovery bounds the discovery answer doctor reads.
+const maxDiscovery = 1 << 20
+
+// Check outcomes; a skipped check does not fail the run.
+const (
+	statusOK   = "ok"
+	statusFail = "FAIL"
+	statusSkip = "skip"
+)
+
+// report prints doctor's checks, one line each, and counts the failures.
+type report struct {
+	w              io.Writer
+	failed, checks int
+}
+
+// line prints one check's outcome on one line. Errors among args are shown
+// as errorText shows them, and the whole line is escaped, as it may repeat
+// what a server sent.
+func (r *report) line(status, check, format string, args ...any) {
+	r.checks++
+	if status == statusFail {
+		r.failed++
+	}
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			args[i] = errorText(err)
+		}
+	}
+	msg := printableLine(strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
+	fmt.Fprintf(r.w, "%-4s  %-13s %s\n", status, check, msg)
 }
 
 // checkDiscovery checks that the issuer answers discovery and names itself
