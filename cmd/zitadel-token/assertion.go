@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+)
+
+// assertionOptions are the flags of assertion.
+type assertionOptions struct {
+	keyFlags
+	issuerFlag
+	lifetime time.Duration
+}
+
+func (o *assertionOptions) define(fs *flagSet) {
+	o.keyFlags.define(fs)
+	o.issuerFlag.define(fs)
+	fs.durationVar(&o.lifetime, "lifetime", serviceuser.MaxAssertionLifetime)
+}
+
+// run prints one signed JWT assertion for the key.
+func (o *assertionOptions) run(_ context.Context, _ *invocation, stdout io.Writer) error {
+	if o.lifetime <= 0 || o.lifetime > serviceuser.MaxAssertionLifetime {
+		return usageErrorf("-lifetime must be more than 0 and at most 1h")
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	if err := o.requireIssuer(); err != nil {
+		return err
+	}
+	key, err := o.loadValidKey()
+	if err != nil {
+		return err
+	}
+	jwt, err := serviceuser.SignAssertion(key, o.issuer, o.lifetime)
+	if err != nil {
+		return classified(err)
+	}
+	_, err = fmt.Fprintln(stdout, jwt)
+	return err
+}
