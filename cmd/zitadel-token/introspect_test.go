@@ -40,15 +40,15 @@ func userToken(t *testing.T, f *fixture) string {
 
 func TestIntrospect(t *testing.T) {
 	f, _, args := introspectFixture(t)
-	now := time.Now().Truncate(time.Second)
-	f.srv.SetNow(func() time.Time { return now }) // the token's expiry is then known
+	// The token expires its lifetime after the fake's clock read at issue,
+	// in whole seconds: between these two instants.
+	earliest := time.Now().Truncate(time.Second).Add(serviceusertest.DefaultTokenLifetime)
 	jwt := userToken(t, f)
-	f.srv.SetNow(nil)
+	latest := time.Now().Add(serviceusertest.DefaultTokenLifetime)
 	pat := f.srv.NewPersonalAccessToken(f.user.UserID, time.Time{})
 	f.addToken(pat)
 
 	want := "active: true\nsub: " + f.user.UserID + "\nusername: " + f.user.Username + "\n"
-	wantExpires := "\nexpires: " + now.Add(serviceusertest.DefaultTokenLifetime).UTC().Format(time.RFC3339) + "\n"
 	for _, c := range []struct {
 		name, stdin string
 		extra       []string
@@ -61,9 +61,12 @@ func TestIntrospect(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := f.runInput(t, c.stdin, nil, append(slices.Clone(args), c.extra...)...)
 			checkCode(t, r, exitOK)
-			if !strings.HasPrefix(r.stdout, want+"scope: openid ") || !strings.HasSuffix(r.stdout, wantExpires) ||
-				strings.Count(r.stdout, "\n") != 5 {
-				t.Errorf("stdout %q, want %q, a scope line and %q", r.stdout, want, wantExpires)
+			_, line, _ := strings.Cut(r.stdout, "\nexpires: ")
+			line, ended := strings.CutSuffix(line, "\n")
+			expires, err := time.Parse(time.RFC3339, line)
+			if !strings.HasPrefix(r.stdout, want+"scope: openid ") || !ended || err != nil || !strings.HasSuffix(line, "Z") ||
+				expires.Before(earliest) || expires.After(latest) || strings.Count(r.stdout, "\n") != 5 {
+				t.Errorf("stdout %q, want %q, a scope line and an expiry (UTC) from %v to %v", r.stdout, want, earliest, latest)
 			}
 		})
 	}
