@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/hint"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
@@ -42,9 +43,9 @@ func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.last} }
 
 // Endpoint names, as in TokenError.Endpoint.
 const (
-	EndpointToken         = "token"
-	EndpointUserinfo      = "userinfo"
-	EndpointIntrospection = "introspection"
+	EndpointToken         = hint.EndpointToken         // "token"
+	EndpointUserinfo      = hint.EndpointUserinfo      // "userinfo"
+	EndpointIntrospection = hint.EndpointIntrospection // "introspection"
 )
 
 // ConfigError reports a config that cannot work.
@@ -86,8 +87,11 @@ type DiscoveryError struct {
 	Problem string
 	// Err is the underlying error, if any.
 	Err error
-
-	otherIssuer bool // the document describes another issuer
+	// OtherIssuer is the issuer the document names when it is not the one
+	// asked for (one line, user info removed, at most 100 bytes): ZITADEL
+	// answers for another instance, or the issuer is misspelt. It is ""
+	// for every other failure.
+	OtherIssuer string
 }
 
 // Error names the document's URL and what is wrong with it, on one line of
@@ -103,11 +107,12 @@ func (e *DiscoveryError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DiscoveryError) Unwrap() error { return e.Err }
 
-// Permanent reports whether the document describes another issuer, which only
-// a configuration change can fix. Every other failure (no answer, a redirect,
-// a 404 or an HTML page from a proxy or ingress that is not ready yet, an
-// unusable document) may heal by itself and is retried with backoff.
-func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
+// Permanent reports whether the document describes another issuer
+// (OtherIssuer is set), which only a configuration change can fix. Every
+// other failure (no answer, a redirect, a 404 or an HTML page from a proxy
+// or ingress that is not ready yet, an unusable document) may heal by
+// itself and is retried with backoff.
+func (e *DiscoveryError) Permanent() bool { return e.OtherIssuer != "" }
 
 // TokenError is returned when no token could be obtained. When the token
 // endpoint answered, Err is an *oauth2.RetrieveError (so errors.As code written

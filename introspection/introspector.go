@@ -16,7 +16,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/link"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -172,14 +171,13 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 		return nil, err
 	}
 	form := url.Values{"token": {token}, "client_assertion_type": {ClientAssertionType}, "client_assertion": {assertion}}
-	resp, body, err := in.call.PostForm(ctx, httpcall.Form{URL: target, Values: form})
-	if err != nil {
-		return nil, link.TokenError(answer.Network(serviceuser.EndpointIntrospection, resp, err))
+	a, failed := answer.Post(ctx, in.call, serviceuser.EndpointIntrospection, httpcall.Form{URL: target, Values: form}, []string{assertion, token})
+	if failed != nil {
+		return nil, (*serviceuser.TokenError)(failed)
 	}
 	var r Result
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
-		a := answer.Answer{Endpoint: serviceuser.EndpointIntrospection, Resp: resp, Body: body, Secrets: []string{assertion, token}}
-		return nil, link.TokenError(a.Parse())
+	if a.Resp.StatusCode != http.StatusOK || json.Unmarshal(a.Body, &r) != nil {
+		return nil, (*serviceuser.TokenError)(a.Parse())
 	}
 	if !r.Active {
 		// RFC 7662 has nothing said of an inactive token; what a server says
