@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,7 +82,7 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	if pending == nil {
 		pending = &call{done: make(chan struct{})}
 		in.inFlight[key] = pending
-		go in.run(context.WithoutCancel(ctx), key, pending, token)
+		in.run(context.WithoutCancel(ctx), key, pending, token)
 	}
 	in.mu.Unlock()
 	select {
@@ -94,20 +93,20 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 }
 
-// errEnded is what the callers of a request get when a callback on its
-// goroutine ended it with runtime.Goexit, which no recover stops.
-var errEnded = errors.New("serviceuser: introspection request ended without an answer: a callback called runtime.Goexit")
-
-// run makes the request for everyone waiting on c. It runs on its own
-// goroutine, bounded by the timeout alone: no caller's cancellation fails the
-// others, and none has to wait for the request once its own ctx ends. A
-// panic there, where no caller could recover it, becomes the callers' error.
+// run starts the request for everyone waiting on c, on a goroutine of its
+// own (see contain.Go), bounded by the timeout alone: no caller's
+// cancellation fails the others, and none has to wait for the request once
+// its own ctx ends. A panic or runtime.Goexit there, where no caller could
+// recover it, becomes the callers' error.
 func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
-	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
-	defer cancel()
-	c.err = errEnded
-	defer in.finish(key, c) // deferred: runtime.Goexit must not leave the callers waiting
-	c.result, c.err = contain.Call("introspection request", func() (*Result, error) { return in.request(ctx, token) })
+	contain.Go("introspection request", func() (*Result, error) {
+		ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
+		defer cancel()
+		return in.request(ctx, token)
+	}, func(r *Result, err error) {
+		c.result, c.err = r, err
+		in.finish(key, c)
+	})
 }
 
 // finish publishes c's outcome to its callers and the cache.
