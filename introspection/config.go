@@ -7,7 +7,9 @@
 //
 // [Config.NewIntrospector] gives an [Introspector], whose
 // [Introspector.Middleware] lets through requests with an active token and
-// hands the [Result] to the handler ([FromContext]). ZITADEL answers
+// hands the [Result] to the handler ([FromContext]); the gRPC server
+// interceptors of module grpcauth do the same, with the same [BearerToken]
+// rule and the same context. ZITADEL answers
 // {"active":false} both for an inactive token and for a refused client
 // assertion: an application key that does not work looks like tokens that
 // do not. A token must carry the API's project in its audience
