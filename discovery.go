@@ -34,6 +34,10 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoin
 	return (*Endpoints)(ep), nil
 }
 
+// discoveryError is the *DiscoveryError of a failed discovery: a
+// *discovery.Error has its fields.
+func discoveryError(e *discovery.Error) error { return (*DiscoveryError)(e) }
+
 // discover returns the endpoints func of a pipeline: issuer's discovery
 // document, fetched with c once, told to hooks.
 func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*Endpoints, error) {

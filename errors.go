@@ -19,6 +19,11 @@ import (
 // text is "serviceuser: refusing to send a token over plain http".
 var ErrInsecureURL = urlpolicy.ErrInsecureURL
 
+// maxErrorText bounds the whole line of TokenError.Error and
+// DiscoveryError.Error, which the longest code, description and hint fit
+// (the answer that made an error bounds its Code and Description).
+const maxErrorText = 1 << 10
+
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")
 

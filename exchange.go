@@ -53,6 +53,10 @@ func exchange(ctx context.Context, c *httpcall.Caller, tr tokenRequest) (*oauth2
 	return parseTokenResponse(a)
 }
 
+// tokenError is the *TokenError of a failed request: an *answer.Error has
+// its fields, hint included.
+func tokenError(e *answer.Error) *TokenError { return (*TokenError)(e) }
+
 // tokenResponse is RFC 6749's access token response and error response.
 type tokenResponse struct {
 	AccessToken string    `json:"access_token"`

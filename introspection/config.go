@@ -30,7 +30,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/route"
@@ -38,8 +37,7 @@ import (
 )
 
 // ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
-// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".
-const ClientAssertionType = assertion.ClientAssertionType
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // DefaultCacheTTL is Config.CacheTTL's default.
 const DefaultCacheTTL = time.Minute

@@ -17,9 +17,6 @@ import (
 // GrantType is RFC 7523 section 2.1's grant type.
 const GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
-// ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
-const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
 // MaxLifetime is the longest assertion lifetime ZITADEL documents.
 const MaxLifetime = time.Hour
 
