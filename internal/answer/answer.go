@@ -1,4 +1,4 @@
-// Package answer makes the library's requests to ZITADEL's endpoints and
+// Package answer makes the token and introspection requests to ZITADEL and
 // reads their error answers into an Error, credentials removed and a hint
 // added: the fields of serviceuser.TokenError, which packages serviceuser
 // and introspection convert it to.
@@ -50,11 +50,11 @@ type Answer struct {
 	Sent time.Time
 }
 
-// Post sends f to endpoint (hint.EndpointToken, say) with c: the one way
-// the library asks ZITADEL's endpoints, bounded, redirects not followed and
-// the body bounded as httpcall says. It returns the answer, with secrets to
-// remove from any error made of it, or, when there was no usable answer,
-// the endpoint's *Error.
+// Post sends f to endpoint (hint.EndpointToken or
+// hint.EndpointIntrospection) with c, bounded as httpcall says: the one
+// request path of token requests and introspection. It returns the answer,
+// with secrets to remove from any error made of it, or, when there was no
+// usable answer, the endpoint's *Error.
 func Post(ctx context.Context, c *httpcall.Caller, endpoint string, f httpcall.Form, secrets []string) (Answer, *Error) {
 	sent := time.Now().Round(0) // the wall clock: lifetimes and dates are compared with it
 	resp, body, err := c.PostForm(ctx, f)
