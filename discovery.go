@@ -34,17 +34,9 @@ func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoin
 	return (*Endpoints)(ep), nil
 }
 
-// discoveryError is the *DiscoveryError of a failed discovery, with a hint
-// for an answer other than 200.
-func discoveryError(e *discovery.Error) error {
-	problem := e.Problem
-	if e.StatusCode != 0 && e.StatusCode != http.StatusOK {
-		if hint := hintFor("", "", e.StatusCode, "", e.Text); hint != "" {
-			problem += " (" + hint + ")"
-		}
-	}
-	return &DiscoveryError{URL: e.URL, StatusCode: e.StatusCode, Problem: problem, Err: e.Err, otherIssuer: e.OtherIssuer}
-}
+// discoveryError is the *DiscoveryError of a failed discovery: a
+// *discovery.Error has its fields.
+func discoveryError(e *discovery.Error) error { return (*DiscoveryError)(e) }
 
 // discover returns the endpoints func of a pipeline: issuer's discovery
 // document, fetched with c once, told to hooks with the ctx of the token

@@ -107,8 +107,9 @@ func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token,
 // withinContext returns what get returns, or ctx's error as soon as ctx
 // ends, so that a one-shot Token keeps to its caller's deadline while code
 // that cannot be given ctx (a crypto.Signer, a KeySource, a SecretSource)
-// still works. get runs on a goroutine of its own, which ends when get
-// returns; a panic in it becomes an error. A ctx already done runs nothing.
+// still works. get runs on a goroutine of its own (see contain.Go), which
+// ends when get returns; its panic or runtime.Goexit becomes an error. A ctx
+// already done runs nothing.
 func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -119,10 +120,7 @@ func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error)
 		err error
 	}
 	done := make(chan result, 1) // get's goroutine never waits for a caller that left
-	go func() {
-		v, err := contain.Call("token request", get)
-		done <- result{v, err}
-	}()
+	contain.Go("token request", get, func(v T, err error) { done <- result{v, err} })
 	select {
 	case r := <-done:
 		return r.v, r.err

@@ -9,19 +9,21 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
+// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero:
+// 10 seconds.
+const DefaultTimeout = httpcall.DefaultTimeout
 
 // HeaderInstanceHost names the header by which ZITADEL picks the instance
 // when a request reaches it under another host name than the instance's
 // domain, as by an in-cluster address. The library sets it, to the issuer's
 // host, on every request it sends to a config's Address. Its value is
 // "x-zitadel-instance-host".
-const HeaderInstanceHost = "x-zitadel-instance-host"
+const HeaderInstanceHost = route.HeaderInstanceHost
 
 // settings are what every token config shares: where ZITADEL is, what to
 // ask for and how to reach it. config names the config's type in errors.

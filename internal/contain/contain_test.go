@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,10 +142,26 @@ func recovered(f func()) (v any) {
 	return nil
 }
 
-// TestCallDoesNotStopGoexit: runtime.Goexit in f ends the calling goroutine
-// without a result, as it would without Call.
-func TestCallDoesNotStopGoexit(t *testing.T) {
-	assert.False(t, onOwnGoroutine(func() {
-		_, _ = contain.Call("token request", func() (int, error) { runtime.Goexit(); return 1, nil })
+// TestGoexitIsHeardBack: runtime.Goexit in f ends only the goroutine Go
+// started; whoever waits hears back a *PanicError, so that no caller waits
+// forever for work that cannot finish.
+func TestGoexitIsHeardBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		done := make(chan error, 1)
+		contain.Go("introspection request", func() (int, error) {
+			runtime.Goexit()
+			return 1, nil
+		}, func(v int, err error) {
+			assert.Zero(t, v)
+			done <- err
+		})
+		err := <-done
+		assert.EqualError(t, err, "serviceuser: introspection request ended without an answer: a callback called runtime.Goexit")
+		synctest.Wait() // the goroutine has ended: the bubble would not end otherwise
+	})
+	assert.True(t, onOwnGoroutine(func() {
+		_, err := contain.Call("token request", func() (int, error) { runtime.Goexit(); return 1, nil })
+		var pe *contain.PanicError
+		assert.ErrorAs(t, err, &pe)
 	}))
 }
