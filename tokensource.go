@@ -114,7 +114,7 @@ func newTokenSource(ctx context.Context, fetch fetchFunc, api apiClient) *TokenS
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	ts := &TokenSource{fetch: fetch, bg: bg, cancel: cancel, api: api}
-	ts.ahead = ts.newRefreshContext(nil)
+	ts.ahead = &refreshContext{Context: bg, ts: ts} // a refresh ahead of expiry: no caller waits
 	return ts
 }
 

@@ -53,7 +53,7 @@ func TestSignedClaims(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	jwt, err := s.Sign("https://zitadel.example.com", now)
 	require.NoError(t, err)
-	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	assert.Equal(t, "kid-1", jws.Signatures[0].Header.KeyID)
 	assert.Equal(t, "JWT", jws.Signatures[0].Header.ExtraHeaders[jose.HeaderType])
