@@ -22,21 +22,18 @@ type ClientCredentialsConfig struct {
 	// secret before every token request, such as a file read again when the
 	// secret is rotated (see WatchSecretFile).
 	ClientSecretSource SecretSource
-	// Issuer, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Address,
-	// InsecureAllowPlainHTTP, Header, Hooks, RefreshAhead and ExpiryMargin
-	// mean what they mean in Config.
-	Issuer                 string
-	Scopes                 []string
-	TokenURL               string
-	HTTPClient             *http.Client
-	Timeout                time.Duration
-	OrgID                  string
-	Address                string
-	InsecureAllowPlainHTTP bool
-	Header                 http.Header
-	Hooks                  *Hooks
-	RefreshAhead           time.Duration
-	ExpiryMargin           time.Duration
+	// Issuer, Route, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Hooks,
+	// RefreshAhead and ExpiryMargin mean what they mean in Config.
+	Issuer       string
+	Route        Route
+	Scopes       []string
+	TokenURL     string
+	HTTPClient   *http.Client
+	Timeout      time.Duration
+	OrgID        string
+	Hooks        *Hooks
+	RefreshAhead time.Duration
+	ExpiryMargin time.Duration
 }
 
 // GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
@@ -59,14 +56,13 @@ func (c ClientCredentialsConfig) Token(ctx context.Context) (*oauth2.Token, erro
 
 // Validate reports the first problem that would keep the config from working.
 func (c ClientCredentialsConfig) Validate() error {
-	_, err := c.settings().grant(c.grant)
+	_, _, err := c.settings().grant(c.grant)
 	return err
 }
 
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
+	iroute "github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
@@ -20,14 +20,19 @@ type Endpoints struct {
 	JWKSURL          string `json:"jwks_uri"`
 }
 
-// Discover fetches {issuer}/.well-known/openid-configuration with client (nil
-// means a default client) and checks that it describes issuer.
-func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoints, error) {
-	iss, err := urlpolicy.NormalizeIssuer(issuer, false)
-	if err != nil {
-		return nil, &ConfigError{Field: "issuer", Problem: err.Error()}
+// Discover fetches {issuer}/.well-known/openid-configuration by route, with
+// client (nil means a client of the library's own, closed afterwards), and
+// checks that it describes issuer and names endpoints the route may send
+// credentials to. An issuer or route that cannot work is a *ConfigError
+// naming "issuer" or the route's field ("route.Address").
+func Discover(ctx context.Context, issuer string, route Route, client *http.Client) (*Endpoints, error) {
+	r, p := iroute.Parse(issuer, iroute.Spec(route), false)
+	if p != nil {
+		return nil, routeError("", "issuer", "route.", p)
 	}
-	ep, de := discovery.Fetch(ctx, httpcall.New(client, 0), iss)
+	c := r.Caller(client, 0)
+	defer c.CloseIdle()
+	ep, de := discovery.Fetch(ctx, c, r.Issuer())
 	if de != nil {
 		return nil, discoveryError(de)
 	}

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/redact"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
@@ -33,15 +32,13 @@ type PATConfig struct {
 	HTTPClient *http.Client
 	// OrgID, when set, is sent as the x-zitadel-orgid header.
 	OrgID string
-	// Issuer is the ZITADEL instance; it is needed only with Address, Header
-	// or InsecureAllowPlainHTTP, which apply to requests to its origin.
+	// Issuer is the ZITADEL instance; it is needed only with Route, which
+	// applies to requests to its origin.
 	Issuer string
-	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
-	// Config, for API requests through Client.
-	Address                string
-	InsecureAllowPlainHTTP bool
-	Header                 http.Header
-	Hooks                  *Hooks
+	// Route means what it means in Config, for API requests through Client.
+	Route Route
+	// Hooks, when set, are told of tokens an API refused and of rotation.
+	Hooks *Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
@@ -56,7 +53,8 @@ const (
 // It makes no request; ctx only supplies values, as in Config.TokenSource.
 func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	s := c.settings()
-	api := s.apiClient(s.httpClient(ctx))
+	r, _ := s.check() // a config that cannot work fails at every token; its API requests get no route
+	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
 	current, changed := c.supply()
 	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(current) }, api)
@@ -134,20 +132,15 @@ func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
 	if _, err := checkPAT(string(pat), ""); err != nil {
 		return "", s.configError("PAT", err.Error())
 	}
-	if err := s.validateRoute(); err != nil {
+	if _, err := s.check(); err != nil {
 		return "", err
-	}
-	if c.Issuer != "" {
-		if _, err := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
-			return "", s.fieldError("Issuer", err)
-		}
 	}
 	return pat, nil
 }
 
 func (c PATConfig) settings() settings {
-	return settings{config: "PATConfig", issuer: c.Issuer, client: c.HTTPClient, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
+	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
+		route: c.Route, hooks: c.Hooks}
 }
 
 // patKind names personal access tokens in errors.

@@ -10,7 +10,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // grant is one way of getting a token at the token endpoint. It only builds
@@ -31,11 +30,11 @@ type pipeline struct {
 	grant     grant
 }
 
-// newPipeline connects validated settings to g, over client (nil: a client of
-// the library's own, whose connections closeIdle ends).
-func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
-	issuer, _ := urlpolicy.NormalizeIssuer(s.issuer, s.allowPlainHTTP)
-	call := route.Caller(client, s.timeout, s.routeOptions())
+// newPipeline connects checked settings, whose route is r, to g, over client
+// (nil: a client of the library's own, whose connections closeIdle ends).
+func (s settings) newPipeline(client *http.Client, r *route.Route, g grant) *pipeline {
+	issuer := r.Issuer()
+	call := r.Caller(client, s.timeout)
 	p := &pipeline{call: call, scope: s.scope(), grant: g}
 	if s.tokenURL != "" {
 		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
@@ -71,13 +70,12 @@ type grantBuilder func() (grant, error)
 // yields a source whose every call returns the config's error.
 func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSource {
 	client := s.httpClient(ctx)
-	api := s.apiClient(client)
-	g, err := s.grant(build)
+	g, r, err := s.grant(build)
 	if err != nil {
-		return newTokenSource(ctx, failing(err), api)
+		return newTokenSource(ctx, failing(err), s.apiClient(client, nil))
 	}
-	p := s.newPipeline(client, g)
-	ts := newTokenSource(ctx, p.fetch, api)
+	p := s.newPipeline(client, r, g)
+	ts := newTokenSource(ctx, p.fetch, s.apiClient(client, r))
 	ts.timing = s.timing
 	ts.closeIdle = p.call.CloseIdle
 	ts.waitBudget = s.timeout
@@ -93,11 +91,11 @@ func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token,
 		ctx = context.Background()
 	}
 	return withinContext(ctx, func() (*oauth2.Token, error) {
-		g, err := s.grant(build)
+		g, r, err := s.grant(build)
 		if err != nil {
 			return nil, err
 		}
-		p := s.newPipeline(s.httpClient(ctx), g)
+		p := s.newPipeline(s.httpClient(ctx), r, g)
 		defer p.call.CloseIdle()
 		return p.fetch(ctx)
 	})
@@ -130,13 +128,18 @@ func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error)
 	}
 }
 
-// grant checks the shared settings, then the config's own fields.
-func (s settings) grant(build grantBuilder) (grant, error) {
+// grant checks the config's own fields, then the shared settings, and
+// returns the grant and the route its requests take.
+func (s settings) grant(build grantBuilder) (grant, *route.Route, error) {
 	g, err := build()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g, s.validate()
+	r, err := s.check()
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, r, nil
 }
 
 // failing is a fetchFunc for a configuration that cannot work.

@@ -503,12 +503,12 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 			return err, []any{cfg}
 		},
 		"Address with a password": func() (error, []any) {
-			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}}
 			_, err := tokenSource(t, cfg).Token()
 			return err, []any{cfg.Validate()}
 		},
 		"Address with a token as user": func() (error, []any) {
-			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}}
 			return cfg.Validate(), nil
 		},
 		"plain http Issuer with a password": func() (error, []any) {

@@ -27,43 +27,15 @@ type Config struct {
 	KeySource KeySource
 
 	// Issuer is the ZITADEL instance, such as "https://my-instance.zitadel.cloud":
-	// its public identity, even when requests go to Address. A trailing slash
-	// is removed: the assertion's audience must equal the issuer exactly. It
-	// must be https, or http to a loopback host, unless InsecureAllowPlainHTTP
-	// is set.
+	// its public identity, even when requests go to Route.Address. A
+	// trailing slash is removed: the assertion's audience must equal the
+	// issuer exactly. It must be https, or http to a loopback host, unless
+	// Route.InsecureAllowPlainHTTP is set.
 	Issuer string
 
-	// Address, when set, is the base URL requests are sent to, such as
-	// http://zitadel.zitadel.svc:8080, when it differs from Issuer: a scheme
-	// and a host[:port]. Every request to the issuer's origin (discovery, the
-	// token endpoint and the endpoints discovery names, which name the
-	// issuer's host, and API requests through Client) goes there instead,
-	// with the x-zitadel-instance-host header set to the issuer's host, by
-	// which ZITADEL picks the instance. Requests to other origins are
-	// untouched. Issuer stays the assertion's audience and what discovery
-	// must name. Plain http to a host that is not loopback needs
-	// InsecureAllowPlainHTTP.
-	Address string
-
-	// InsecureAllowPlainHTTP allows plain http to hosts that are not
-	// loopback, for Issuer, Address, TokenURL and the discovered endpoints,
-	// and lets Client send tokens over plain http to the issuer's and the
-	// address's origins (no others). Anyone on the path can then steal the
-	// credentials and tokens: use it only inside a network you control, such
-	// as a cluster whose service mesh encrypts traffic.
-	InsecureAllowPlainHTTP bool
-
-	// Header holds extra headers for the requests to ZITADEL: discovery,
-	// token requests, and API requests through Client to the issuer's (or
-	// Address's) origin; such as a proxy's headers or ZITADEL's
-	// x-zitadel-public-host. A header the request already has is not
-	// replaced. Authorization, Proxy-Authorization, Content-Type,
-	// Content-Length, Host and x-zitadel-instance-host are refused (set
-	// Address for the last two). The values are not treated as secrets
-	// (printing the config shows them): a proxy's credentials belong in the
-	// HTTP client's transport, whose Proxy URL or ProxyConnectHeader reach the
-	// proxy, where a request's header reaches ZITADEL over https.
-	Header http.Header
+	// Route is how requests reach the issuer when not straight at its URL:
+	// an in-cluster address, extra headers, plain http (see Route).
+	Route Route
 
 	// Hooks, when set, are called as the source works (see Hooks).
 	Hooks *Hooks
@@ -136,14 +108,13 @@ func (c Config) Token(ctx context.Context) (*oauth2.Token, error) {
 
 // Validate reports the first problem that would keep the Config from working.
 func (c Config) Validate() error {
-	_, err := c.settings().grant(c.grant)
+	_, _, err := c.settings().grant(c.grant)
 	return err
 }
 
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 

@@ -249,7 +249,7 @@ func TestDiscoveryIssuerMustMatch(t *testing.T) {
 	assert.False(t, de.Permanent(), "a redirect is not followed, and may be a proxy not ready yet")
 	assert.Equal(t, 0, srv.TokenRequests())
 
-	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", nil)
+	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, srv.TokenURL(), ep.TokenURL)
 	assert.Equal(t, srv.UserinfoURL(), ep.UserinfoURL)

@@ -26,7 +26,7 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
 		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
 		"introspection":   {introspection.Config{}.Validate, "serviceuser: introspection.Config.Key: "},
-		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", nil); return err }, "serviceuser: issuer: missing"},
+		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", serviceuser.Route{}, nil); return err }, "serviceuser: issuer: missing"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

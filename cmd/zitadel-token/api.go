@@ -129,7 +129,7 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 // the plain http opt-in covers a -userinfo-url or an issuer on plain http.
 func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
 	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
+		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTPAnyHost: o.allowPlainHTTP}}
 }
 
 // send sends req with tok over the tool's transport and reads the answer,

@@ -182,7 +182,7 @@ func userinfoEndpoint(ctx context.Context, o *options) (string, error) {
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.route(), Timeout: o.timeout})
+	ep, err := serviceuser.Discover(ctx, o.issuer, o.zitadelRoute(), &http.Client{Transport: o.watch, Timeout: o.timeout})
 	if err != nil {
 		return "", err
 	}
@@ -236,7 +236,7 @@ func runIntrospect(ctx context.Context, o *options, stdout io.Writer) error {
 func (o *options) introspector(ctx context.Context, key *serviceuser.KeyFile) (*introspection.Introspector, error) {
 	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: o.introspectionURL,
 		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
-		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+		Route: o.zitadelRoute()}
 	return cfg.NewIntrospector(ctx)
 }
 
