@@ -144,8 +144,8 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 	ctx := context.Background()
 	configs := map[string]interface{ Validate() error }{
 		"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Route: route, HTTPClient: hc},
-		"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Route: route, HTTPClient: hc},
-		"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Route: route, HTTPClient: hc},
+		"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: issuer, Route: route, HTTPClient: hc},
+		"PATConfig":               serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), Issuer: issuer, Route: route, HTTPClient: hc},
 		"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Route: route, HTTPClient: hc},
 	}
 	for name, cfg := range configs {
@@ -246,8 +246,8 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 	for _, h := range bad {
 		configs := map[string]interface{ Validate() error }{
 			"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Header: h}},
-			"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Route: serviceuser.Route{Header: h}},
-			"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Route: serviceuser.Route{Header: h}},
+			"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: issuer, Route: serviceuser.Route{Header: h}},
+			"PATConfig":               serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), Issuer: issuer, Route: serviceuser.Route{Header: h}},
 			"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Route: serviceuser.Route{Header: h}},
 		}
 		for name, cfg := range configs {

@@ -16,12 +16,11 @@ import (
 type ClientCredentialsConfig struct {
 	// ClientID is the machine user's login name.
 	ClientID string
-	// ClientSecret is the secret ZITADEL generated for the machine user.
-	ClientSecret Secret
-	// ClientSecretSource, when set instead of ClientSecret, supplies the
-	// secret before every token request, such as a file read again when the
-	// secret is rotated (see WatchSecretFile).
-	ClientSecretSource SecretSource
+	// ClientSecret supplies the secret ZITADEL generated for the machine
+	// user: a Secret never changes; a *SecretWatcher (WatchSecretFile), or
+	// a source of your own, may hand out a new one under a running token
+	// source (see RotatingSource). It is asked before every token request.
+	ClientSecret SecretSource
 	// Issuer, Route, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Hooks,
 	// RefreshAhead and ExpiryMargin mean what they mean in Config.
 	Issuer       string
@@ -70,13 +69,11 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	switch {
 	case c.ClientID == "":
 		return nil, c.settings().configError("ClientID", "missing (the machine user's login name)")
-	case c.ClientSecret != "" && c.ClientSecretSource != nil:
-		return nil, c.settings().configError("ClientSecretSource", "set ClientSecret or ClientSecretSource, not both")
+	case c.ClientSecret == nil:
+		return nil, c.secretError("")
 	}
-	g := &secretGrant{id: c.ClientID, current: c.ClientSecret.CurrentSecret, check: c.secretError}
-	if c.ClientSecretSource != nil {
-		g.current, g.changed = secretSupply(c.ClientSecretSource, c.Hooks)
-	}
+	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, c.Hooks)
+	g := &secretGrant{id: c.ClientID, current: use.take, changed: use.changed, check: c.secretError}
 	if _, err := g.secret(); err != nil {
 		return nil, err
 	}
@@ -96,7 +93,7 @@ func (c ClientCredentialsConfig) secretError(secret Secret) error {
 type secretGrant struct {
 	id      string
 	current func() (Secret, error)
-	changed func() bool // nil unless the secret comes from a watched file
+	changed func() bool // reports a secret the last request did not use
 	check   func(Secret) error
 }
 
@@ -119,6 +116,5 @@ func (g *secretGrant) secret() (string, error) {
 	return string(secret), err
 }
 
-// credentialChanged reports a watched secret file that holds a secret the
-// last request did not use.
-func (g *secretGrant) credentialChanged() bool { return g.changed != nil && g.changed() }
+// credentialChanged reports a secret the last request did not use.
+func (g *secretGrant) credentialChanged() bool { return g.changed() }

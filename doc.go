@@ -60,13 +60,17 @@
 //
 // # Rotation
 //
-// A credential mounted as a file can be replaced under a running source:
-// [WatchKeyFile] gives a [KeySource] for [Config.KeySource] that reads the key
-// file again when it changes (a Kubernetes Secret update, a file renamed
-// into place or rewritten), and [WatchSecretFile] does the same for
-// [ClientCredentialsConfig.ClientSecretSource] and [PATConfig.PATSource]. A
-// file that is not a valid credential never replaces the one in use; the
-// cached token is served throughout, and a new credential ends the backoff.
+// Each config has one field for its credential, of an interface type:
+// [Config.Key] is a [KeySource], [ClientCredentialsConfig.ClientSecret] and
+// [PATConfig.PAT] are [SecretSource]s. A *KeyFile or a [Secret] is a
+// credential that never changes. A credential mounted as a file can be
+// replaced under a running source: [WatchKeyFile] gives a [KeyWatcher] that
+// reads the key file again when it changes (a Kubernetes Secret update, a
+// file renamed into place or rewritten), and [WatchSecretFile] does the same
+// for secrets. A file that is not a valid credential never replaces the one
+// in use; the cached token is served throughout, and a new credential ends
+// the backoff. A source of your own (a secret manager, a KMS) gets the same
+// by implementing [RotatingSource], as the watchers do.
 //
 // # Errors
 //

@@ -34,7 +34,7 @@ func ExampleWatchKeyFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := serviceuser.Config{KeySource: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
 		CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) { log.Printf("key file reloaded: %v", i.Err) },
 	}}
 	ts := cfg.TokenSource(context.Background())
@@ -49,7 +49,7 @@ func ExampleWatchKeyFile() {
 	}
 	inUse, _ := key.CurrentKey()
 	fmt.Println("old key still in use:", inUse.KeyID == user.KeyID)
-	fmt.Println("refused:", key.LastError() != nil)
+	fmt.Println("refused:", key.Rotation().Err != nil)
 
 	// A new key is made, its file renamed into place, and the old key deleted.
 	newKeyID, newFile := newServiceUserKey(zitadel, user)

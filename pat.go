@@ -16,16 +16,17 @@ import (
 // in the console for a machine user. It cannot be renewed, so a 401 from the
 // server is returned as ErrPATRejected rather than retried.
 type PATConfig struct {
-	// PAT is the personal access token (see ReadPAT and PATFromEnv).
-	PAT Secret
-	// PATSource, when set instead of PAT, supplies the token, such as a file
-	// read again when the token is rotated (see WatchSecretFile). A token
-	// source then looks at it at least every 30 s (and before that when the
-	// source is in backoff), so an old token should be deleted no sooner
-	// than that after the new one is written.
-	PATSource SecretSource
+	// PAT supplies the personal access token: a Secret (see ReadPAT and
+	// PATFromEnv) is a token that never changes. Any other source, such as
+	// a *SecretWatcher (WatchSecretFile) or one of your own, may hand out a
+	// new token (rotation): a token source then asks it again at least every
+	// 30 s (and before that while it backs off, when the source is a
+	// RotatingSource), so an old token should be deleted no sooner than
+	// that after the new one is handed out.
+	PAT SecretSource
 	// Expiry is when the token expires, as set in the console; zero means
-	// never. It cannot be set with PATSource, whose tokens each have their own.
+	// never. It is for a Secret only: the tokens of another source each
+	// have their own.
 	Expiry time.Time
 	// HTTPClient's transport sends the API requests; nil means
 	// http.DefaultTransport (or the client ctx carries under oauth2.HTTPClient).
@@ -43,7 +44,7 @@ type PATConfig struct {
 
 // patRecheck is how long a PAT without expiry is served before the source
 // checks it again; the check makes no request. patWatchRecheck is the same
-// for a PAT from a PATSource, which may be rotated.
+// for a PAT from a source that may rotate it.
 const (
 	patRecheck      = 24 * time.Hour
 	patWatchRecheck = 30 * time.Second
@@ -56,9 +57,9 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	r, _ := s.check() // a config that cannot work fails at every token; its API requests get no route
 	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
-	current, changed := c.supply()
-	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(current) }, api)
-	ts.credentialChanged = changed
+	use := c.use()
+	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(use.take) }, api)
+	ts.credentialChanged = use.changed
 	return ts
 }
 
@@ -69,13 +70,12 @@ func (c PATConfig) Client(ctx context.Context) *http.Client {
 }
 
 // Token returns the token, as long as it has not expired. It returns ctx's
-// error once ctx ends, even while PATSource is still answering.
+// error once ctx ends, even while a source of your own is still answering.
 func (c PATConfig) Token(ctx context.Context) (*oauth2.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	current, _ := c.supply()
-	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(current) })
+	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(c.use().take) })
 }
 
 // token returns the token current supplies, checked, with the expiry to
@@ -87,7 +87,7 @@ func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) 
 	}
 	expiry := c.Expiry
 	switch {
-	case c.PATSource != nil:
+	case !c.fixed():
 		expiry = time.Now().Add(patWatchRecheck)
 	case expiry.IsZero():
 		expiry = time.Now().Add(patRecheck)
@@ -97,30 +97,32 @@ func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) 
 	return &oauth2.Token{AccessToken: string(pat), TokenType: "Bearer", Expiry: expiry}, nil
 }
 
-// supply is how the token is obtained for each use and, for a watched file,
-// how a change is noticed (nil otherwise).
-func (c PATConfig) supply() (current func() (Secret, error), changed func() bool) {
-	if c.PATSource == nil {
-		return c.PAT.CurrentSecret, nil
+// use follows the PAT's source for one token source.
+func (c PATConfig) use() *credentialUse[Secret] {
+	current := func() (Secret, error) { return "", nil } // no source: refused as missing
+	if c.PAT != nil {
+		current = c.PAT.CurrentSecret
 	}
-	return secretSupply(c.PATSource, c.Hooks)
+	return newCredentialUse(c.PAT, current, nil, c.Hooks)
+}
+
+// fixed reports a PAT that cannot change: a Secret, or none.
+func (c PATConfig) fixed() bool {
+	_, ok := c.PAT.(Secret)
+	return ok || c.PAT == nil
 }
 
 // Validate reports a token that cannot work.
 func (c PATConfig) Validate() error {
-	current, _ := c.supply()
-	_, err := c.checked(current)
+	_, err := c.checked(c.use().take)
 	return err
 }
 
 // checked returns the token current supplies once the config is checked.
 func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
 	s := c.settings()
-	switch {
-	case c.PAT != "" && c.PATSource != nil:
-		return "", s.configError("PATSource", "set PAT or PATSource, not both")
-	case c.PATSource != nil && !c.Expiry.IsZero():
-		return "", s.configError("Expiry", "not used with PATSource: each token it supplies has its own")
+	if !c.fixed() && !c.Expiry.IsZero() {
+		return "", s.configError("Expiry", "for a fixed PAT (a Secret) only: each token another source supplies has its own")
 	}
 	pat, err := current()
 	switch {

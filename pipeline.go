@@ -79,7 +79,7 @@ func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSou
 	ts.timing = s.timing
 	ts.closeIdle = p.call.CloseIdle
 	ts.waitBudget = s.timeout
-	if w, ok := g.(watchedCredential); ok {
+	if w, ok := g.(changingCredential); ok {
 		ts.credentialChanged = w.credentialChanged
 	}
 	return ts

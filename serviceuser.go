@@ -12,19 +12,17 @@ import (
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
-// grant (RFC 7523 section 2.1). Its zero value is not usable: Key (or
-// KeySource) and Issuer are required.
+// grant (RFC 7523 section 2.1). Its zero value is not usable: Key and Issuer
+// are required.
 type Config struct {
-	// Key is the service user's key file (see ReadKeyFile, ParseKeyFile,
-	// KeyFileFromEnv). It must be of type "serviceaccount".
-	Key *KeyFile
-
-	// KeySource, when set instead of Key, supplies the key before every
-	// token request, so that a key rotated under a running token source is
-	// used by the next request: such as a key file read again when it
-	// changes (see WatchKeyFile). It is also asked once when the token
+	// Key supplies the service user's key, of type "serviceaccount": a
+	// *KeyFile (see ReadKeyFile, ParseKeyFile, KeyFileFromEnv, NewSignerKey)
+	// is a key that never changes; a *KeyWatcher (WatchKeyFile), or a source
+	// of your own, may hand out a new key under a running token source
+	// (rotation), which the next token request uses (see RotatingSource).
+	// It is asked before every token request, and once when the token
 	// source is made, to check the key.
-	KeySource KeySource
+	Key KeySource
 
 	// Issuer is the ZITADEL instance, such as "https://my-instance.zitadel.cloud":
 	// its public identity, even when requests go to Route.Address. A
@@ -101,7 +99,7 @@ func (c Config) Client(ctx context.Context) *http.Client {
 // Token makes one token request, without caching: for tools that need one
 // token. ctx bounds the call (and Timeout each request to ZITADEL): when it
 // ends, Token returns its error at once, even while a signer (NewSignerKey)
-// or KeySource is still working, and sends no request afterwards.
+// or a KeySource of your own is still working, and sends no request afterwards.
 func (c Config) Token(ctx context.Context) (*oauth2.Token, error) {
 	return c.settings().token(ctx, c.grant)
 }
@@ -121,15 +119,11 @@ func (c Config) settings() settings {
 // grant checks the key and builds its signer, once per key for all token
 // requests.
 func (c Config) grant() (grant, error) {
-	src := KeySource(c.Key)
-	if c.KeySource != nil {
-		if c.Key != nil {
-			return nil, c.settings().configError("KeySource", "set Key or KeySource, not both")
-		}
-		src = c.KeySource
+	if c.Key == nil {
+		return nil, c.keyError(nil)
 	}
-	current, changed := keySupply(src, c.Hooks)
-	g := &keyGrant{current: current, changed: changed, lifetime: c.AssertionLifetime, check: c.keyError}
+	use := newCredentialUse(c.Key, c.Key.CurrentKey, func(kf *KeyFile) string { return kf.KeyID }, c.Hooks)
+	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(); err != nil {
 		return nil, err
 	}
@@ -151,7 +145,7 @@ func (c Config) keyError(key *KeyFile) error {
 // signed with the source's current key.
 type keyGrant struct {
 	current  func() (*KeyFile, error)
-	changed  func() bool // nil unless the key comes from a watched file
+	changed  func() bool // reports a key the last request did not use
 	lifetime time.Duration
 	check    func(*KeyFile) error
 
@@ -198,6 +192,5 @@ func (g *keyGrant) keyAndSigner() (*KeyFile, *assertionSigner, error) {
 	return g.key, g.signer, nil
 }
 
-// credentialChanged reports a watched key file that holds a key the last
-// request did not use.
-func (g *keyGrant) credentialChanged() bool { return g.changed != nil && g.changed() }
+// credentialChanged reports a key the last request did not use.
+func (g *keyGrant) credentialChanged() bool { return g.changed() }

@@ -21,9 +21,9 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 	}{
 		"Config key":      {serviceuser.Config{Key: nil}.Validate, "serviceuser: Config.Key: missing"},
 		"secret missing":  {serviceuser.ClientCredentialsConfig{ClientID: "u"}.Validate, "serviceuser: ClientCredentialsConfig.ClientSecret: missing"},
-		"secret issuer":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: missing"},
-		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},
-		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
+		"secret issuer":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s")}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: missing"},
+		"secret scopes":   {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: "https://z.example", Scopes: []string{"a b"}}.Validate, "serviceuser: ClientCredentialsConfig.Scopes: scope \"a b\""},
+		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
 		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
 		"introspection":   {introspection.Config{}.Validate, "serviceuser: introspection.Config.Key: "},
 		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", serviceuser.Route{}, nil); return err }, "serviceuser: issuer: missing"},
