@@ -59,20 +59,24 @@ func newAssertionSigner(key *KeyFile, lifetime time.Duration) (*assertionSigner,
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: build signer: %w", err)
 	}
-	lifetime = clampAssertionLifetime(lifetime)
+	if lifetime, err = assertionLifetime(lifetime); err != nil {
+		return nil, err
+	}
 	return &assertionSigner{signer: signer, subject: key.subject(), lifetime: lifetime}, nil
 }
 
-// clampAssertionLifetime maps 0 to the maximum and keeps others within
-// [minAssertionLifetime, MaxAssertionLifetime].
-func clampAssertionLifetime(d time.Duration) time.Duration {
+// assertionLifetime maps 0 to MaxAssertionLifetime and refuses a lifetime
+// outside [minAssertionLifetime, MaxAssertionLifetime]: shorter would not
+// outlast the backdating of "iat" on a server whose clock runs ahead,
+// longer ZITADEL refuses.
+func assertionLifetime(d time.Duration) (time.Duration, error) {
 	switch {
-	case d <= 0 || d > MaxAssertionLifetime:
-		return MaxAssertionLifetime
-	case d < minAssertionLifetime:
-		return minAssertionLifetime
+	case d == 0:
+		return MaxAssertionLifetime, nil
+	case d < minAssertionLifetime || d > MaxAssertionLifetime:
+		return 0, fmt.Errorf("%s is outside [%s, %s] (zero means %s)", d, minAssertionLifetime, MaxAssertionLifetime, MaxAssertionLifetime)
 	}
-	return d
+	return d, nil
 }
 
 // signatureKey picks the algorithm ZITADEL verifies for the key's kind, and
@@ -130,12 +134,16 @@ func newJTI() string {
 }
 
 // SignAssertion signs one RFC 7523 assertion with key for audience (the
-// issuer, such as "https://my-instance.zitadel.cloud"), valid for lifetime
-// (MaxAssertionLifetime when zero). It is for tools that hand the assertion to
-// something else; a TokenSource signs its own.
+// issuer, such as "https://my-instance.zitadel.cloud"), valid for lifetime:
+// MaxAssertionLifetime when zero, and at least two minutes; another is a
+// *ConfigError. It is for tools that hand the assertion to something else;
+// a TokenSource signs its own.
 func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (string, error) {
 	if key == nil {
 		return "", &ConfigError{Field: "key", Problem: "missing"}
+	}
+	if _, err := assertionLifetime(lifetime); err != nil {
+		return "", &ConfigError{Field: "lifetime", Problem: err.Error()}
 	}
 	aud, err := urlpolicy.NormalizeIssuer(audience, false)
 	if err != nil {

@@ -43,12 +43,13 @@ type Config struct {
 	// and AWS's ExpiryWindow. Zero: 15–25 % of the token's lifetime, jittered
 	// so that a fleet does not refresh in step (wider for a source's first
 	// token). A set value is used as is, capped at half the token's remaining
-	// service time.
+	// service time. It is never negative.
 	RefreshAhead time.Duration
 
 	// ExpiryMargin is how long before its expiry a token stops being served,
 	// for clocks and requests in flight. Zero: 10 s, at most a tenth of the
 	// token's lifetime. A set value is capped at half the token's lifetime.
+	// It is never negative.
 	ExpiryMargin time.Duration
 
 	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
@@ -67,11 +68,18 @@ type Config struct {
 	// and http.DefaultTransport for API requests.
 	HTTPClient *http.Client
 
-	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero.
+	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero,
+	// and never negative. It also bounds the quick retries of a refresh
+	// that callers wait for (no valid token is cached): none starts once
+	// Timeout has passed since the refresh began, and the callers then get
+	// its error while the source backs off. The requests of the last retry
+	// have their own Timeout, so a caller's wait is best bounded by its
+	// context (TokenSource.TokenContext).
 	Timeout time.Duration
 
 	// AssertionLifetime is how long each signed assertion is valid:
-	// MaxAssertionLifetime (one hour) when zero, and at least two minutes.
+	// MaxAssertionLifetime (one hour) when zero; a set value must be from
+	// two minutes to one hour.
 	AssertionLifetime time.Duration
 
 	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that
@@ -121,6 +129,9 @@ func (c Config) settings() settings {
 func (c Config) grant() (grant, error) {
 	if c.Key == nil {
 		return nil, c.keyError(nil)
+	}
+	if _, err := assertionLifetime(c.AssertionLifetime); err != nil {
+		return nil, c.settings().fieldError("AssertionLifetime", err)
 	}
 	use := newCredentialUse(c.Key, c.Key.CurrentKey, func(kf *KeyFile) string { return kf.KeyID }, c.Hooks)
 	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}

@@ -52,6 +52,9 @@ func (s settings) check() (*route.Route, error) {
 			return nil, s.fieldError("TokenURL", err)
 		}
 	}
+	if s.timeout < 0 {
+		return nil, s.configError("Timeout", "negative")
+	}
 	if err := s.timing.validate(s); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -45,4 +46,42 @@ func TestDocumentedValues(t *testing.T) {
 	assert.Equal(t, httpcall.DefaultTimeout, serviceuser.DefaultTimeout)
 	assert.Equal(t, route.HeaderInstanceHost, serviceuser.HeaderInstanceHost)
 	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
+}
+
+// TestOutOfRangeOptionsAreRefused: an option outside what it can mean is
+// refused by Validate, naming it, rather than clamped or ignored.
+func TestOutOfRangeOptionsAreRefused(t *testing.T) {
+	key, appKey := fakeKeys(t)
+	const issuer = "https://z.example.com"
+	secret := serviceuser.Secret("s")
+	cases := map[string]struct {
+		validate func() error
+		field    string
+	}{
+		"assertion lifetime below 2 min": {serviceuser.Config{Key: key, Issuer: issuer, AssertionLifetime: time.Minute}.Validate, "Config.AssertionLifetime"},
+		"assertion lifetime above 1 h":   {serviceuser.Config{Key: key, Issuer: issuer, AssertionLifetime: 2 * time.Hour}.Validate, "Config.AssertionLifetime"},
+		"negative assertion lifetime":    {serviceuser.Config{Key: key, Issuer: issuer, AssertionLifetime: -time.Minute}.Validate, "Config.AssertionLifetime"},
+		"negative timeout":               {serviceuser.Config{Key: key, Issuer: issuer, Timeout: -time.Second}.Validate, "Config.Timeout"},
+		"negative refresh ahead":         {serviceuser.Config{Key: key, Issuer: issuer, RefreshAhead: -time.Second}.Validate, "Config.RefreshAhead"},
+		"negative expiry margin":         {serviceuser.Config{Key: key, Issuer: issuer, ExpiryMargin: -time.Second}.Validate, "Config.ExpiryMargin"},
+		"client credentials timeout":     {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: secret, Issuer: issuer, Timeout: -time.Second}.Validate, "ClientCredentialsConfig.Timeout"},
+		"introspection timeout":          {introspection.Config{Key: appKey, Issuer: issuer, Timeout: -time.Second}.Validate, "introspection.Config.Timeout"},
+		"SignAssertion lifetime": {func() error {
+			_, err := serviceuser.SignAssertion(key, issuer, time.Minute)
+			return err
+		}, ".lifetime"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var ce *serviceuser.ConfigError
+			if assert.ErrorAs(t, tc.validate(), &ce) {
+				assert.Equal(t, tc.field, ce.Config+"."+ce.Field)
+			}
+		})
+	}
+	for _, d := range []time.Duration{0, 2 * time.Minute, time.Hour} {
+		assert.NoError(t, serviceuser.Config{Key: key, Issuer: issuer, AssertionLifetime: d}.Validate(), d)
+		_, err := serviceuser.SignAssertion(key, issuer, d)
+		assert.NoError(t, err, d)
+	}
 }

@@ -65,7 +65,8 @@ type Config struct {
 	// HTTPClient sends the requests; nil means the one ctx carries under
 	// oauth2.HTTPClient, or else a client of the library's own.
 	HTTPClient *http.Client
-	// Timeout bounds each request; serviceuser.DefaultTimeout when zero.
+	// Timeout bounds each request; serviceuser.DefaultTimeout when zero,
+	// and never negative.
 	Timeout time.Duration
 	// CacheTTL bounds how long an active result is reused (never past the
 	// token's exp): a revoked token is accepted for at most this long. An
@@ -100,6 +101,9 @@ func (c Config) route() (*route.Route, error) {
 		if err := r.CheckURL(c.IntrospectionURL); err != nil {
 			return nil, configError("IntrospectionURL", err.Error(), err)
 		}
+	}
+	if c.Timeout < 0 {
+		return nil, configError("Timeout", "negative", nil)
 	}
 	return r, nil
 }

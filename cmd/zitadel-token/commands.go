@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,8 +75,8 @@ type tokenJSON struct {
 
 // runAssertion prints one signed JWT assertion for the key.
 func runAssertion(_ context.Context, o *options, stdout io.Writer) error {
-	if o.lifetime <= 0 || o.lifetime > serviceuser.MaxAssertionLifetime {
-		return usageErrorf("-lifetime must be more than 0 and at most 1h")
+	if o.lifetime <= 0 {
+		return usageErrorf("-lifetime must be more than 0")
 	}
 	if err := checkRequired(o, true); err != nil {
 		return err
@@ -88,6 +89,9 @@ func runAssertion(_ context.Context, o *options, stdout io.Writer) error {
 		return err
 	}
 	jwt, err := serviceuser.SignAssertion(key, o.issuer, o.lifetime)
+	if ce := (*serviceuser.ConfigError)(nil); errors.As(err, &ce) && ce.Field == "lifetime" {
+		return usageErrorf("-lifetime %s", ce.Problem)
+	}
 	if err != nil {
 		return err
 	}

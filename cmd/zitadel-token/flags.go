@@ -123,7 +123,7 @@ var flagTable = []flagSpec{
 	{"H", "'NAME: VALUE'", "extra header for the requests to ZITADEL, such as a proxy's; repeat it\n" +
 		"for more headers", defineHeader},
 	{"json", "", "print JSON instead of text", boolFlag(func(o *options) *bool { return &o.json })},
-	{"lifetime", "D", "assertion lifetime, at most the default",
+	{"lifetime", "D", "assertion lifetime, from 2m to the default",
 		durationFlag(func(o *options) *time.Duration { return &o.lifetime }, serviceuser.MaxAssertionLifetime)},
 	{"demo", "", "same as the demo subcommand", boolFlag(func(o *options) *bool { return &o.demo })},
 }
