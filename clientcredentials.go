@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
 // ClientCredentialsConfig obtains tokens for a machine user that has a client
@@ -34,9 +36,6 @@ type ClientCredentialsConfig struct {
 	RefreshAhead time.Duration
 	ExpiryMargin time.Duration
 }
-
-// GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
-const GrantTypeClientCredentials = "client_credentials"
 
 // TokenSource returns a caching token source; see Config.TokenSource.
 func (c ClientCredentialsConfig) TokenSource(ctx context.Context) *TokenSource {
@@ -97,12 +96,12 @@ type secretGrant struct {
 	check   func(Secret) error
 }
 
-func (g *secretGrant) tokenRequest(*Endpoints, time.Time) (tokenRequest, error) {
+func (g *secretGrant) tokenRequest(*discovery.Endpoints, time.Time) (tokenRequest, error) {
 	secret, err := g.secret()
 	if err != nil {
 		return tokenRequest{}, err
 	}
-	form := url.Values{"grant_type": {GrantTypeClientCredentials}}
+	form := url.Values{"grant_type": {grantTypeClientCredentials}}
 	return tokenRequest{form: form, basicUser: g.id, basicPassword: secret,
 		secrets: []string{secret, url.QueryEscape(secret)}}, nil
 }

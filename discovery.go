@@ -10,14 +10,13 @@ import (
 	iroute "github.com/go-serviceuser/serviceuser/internal/route"
 )
 
-// Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
+// Endpoints are the ZITADEL endpoints of an issuer that its discovery
+// document names and the library uses.
 type Endpoints struct {
-	Issuer           string `json:"issuer"`
-	TokenURL         string `json:"token_endpoint"`
-	UserinfoURL      string `json:"userinfo_endpoint"`
-	IntrospectionURL string `json:"introspection_endpoint"`
-	RevocationURL    string `json:"revocation_endpoint"`
-	JWKSURL          string `json:"jwks_uri"`
+	// TokenURL is the token endpoint: configs send their token requests there.
+	TokenURL string
+	// UserinfoURL is the userinfo endpoint, for FetchUserinfo.
+	UserinfoURL string
 }
 
 // Discover fetches {issuer}/.well-known/openid-configuration by route, with
@@ -36,7 +35,7 @@ func Discover(ctx context.Context, issuer string, route Route, client *http.Clie
 	if de != nil {
 		return nil, discoveryError(de)
 	}
-	return (*Endpoints)(ep), nil
+	return &Endpoints{TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL}, nil
 }
 
 // discoveryError is the *DiscoveryError of a failed discovery, with a hint
@@ -53,12 +52,9 @@ func discoveryError(e *discovery.Error) error {
 
 // discover returns the endpoints func of a pipeline: issuer's discovery
 // document, fetched with c once, told to hooks.
-func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*Endpoints, error) {
+func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*discovery.Endpoints, error) {
 	cache := discovery.NewCache(c, issuer, discoveryError, func(took time.Duration, err error) {
 		hooks.discoveryDone(DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 	})
-	return func(ctx context.Context) (*Endpoints, error) {
-		ep, err := cache.Endpoints(ctx)
-		return (*Endpoints)(ep), err
-	}
+	return cache.Endpoints
 }

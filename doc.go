@@ -32,7 +32,7 @@
 //
 // The other side, an API checking the tokens its callers send, is package
 // [github.com/go-serviceuser/serviceuser/introspection], with an API
-// application's key (or [NewApplicationSignerKey]). ZITADEL answers
+// application's key (from a key file or [NewSignerKey]). ZITADEL answers
 // {"active":false} both for a token whose audience lacks the API's project
 // (callers must request [ScopeProjectAudience] with the project's id) and for
 // a wrong or deleted API application key: the answer cannot tell the two

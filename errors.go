@@ -274,7 +274,7 @@ func (e *KeyFileError) Unwrap() error { return e.Err }
 func (e *KeyFileError) Is(target error) bool { return target == ErrInvalidKeyFile }
 
 // SignerError reports that the crypto.Signer of a key made by NewSignerKey
-// or NewApplicationSignerKey could not sign an assertion: it returned an
+// could not sign an assertion: it returned an
 // error (Err), panicked, or returned a signature its public key does not
 // verify. A token source retries it with backoff, as a network error.
 type SignerError struct {

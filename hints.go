@@ -70,7 +70,7 @@ func hintFor(endpoint, grant string, status int, code, description string) strin
 func tokenHint(grant string, status int, code, description string) string {
 	internal := status == http.StatusInternalServerError && (code == "server_error" || strings.Contains(description, "Errors.Internal"))
 	switch {
-	case internal && grant == GrantTypeJWTBearer:
+	case internal && grant == grantTypeJWTBearer:
 		return hintAssertion
 	case internal:
 		return hintServer
@@ -78,7 +78,7 @@ func tokenHint(grant string, status int, code, description string) string {
 		return hintGrantType
 	case code == "invalid_scope" || (code == "invalid_request" && strings.Contains(strings.ToLower(description), "scope")):
 		return hintScope
-	case code == "invalid_grant" && grant == GrantTypeJWTBearer:
+	case code == "invalid_grant" && grant == grantTypeJWTBearer:
 		return hintInvalidGrant
 	}
 	return ""

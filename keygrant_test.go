@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
 // TestKeyGrantBuildsSignerOncePerKey: the assertion signer is built once for
@@ -15,7 +17,7 @@ func TestKeyGrantBuildsSignerOncePerKey(t *testing.T) {
 	g, err := Config{Key: key, Issuer: "https://zitadel.example.com"}.grant()
 	require.NoError(t, err)
 	kg := g.(*keyGrant)
-	ep := &Endpoints{Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token"}
+	ep := &discovery.Endpoints{Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token"}
 	first := kg.signer
 	require.NotNil(t, first, "built when the config is checked")
 	for range 3 {

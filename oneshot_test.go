@@ -72,7 +72,7 @@ func TestOneShotTokenReturnsAtDeadline(t *testing.T) {
 	cases := map[string]func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error){
 		"Config, slow signer": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
 			user := srv.NewServiceUser()
-			key, err := serviceuser.NewSignerKey(slowSigner{user.PrivateKey}, user.KeyID, user.UserID)
+			key, err := serviceuser.NewSignerKey(slowSigner{user.PrivateKey}, serviceuser.KeyFile{KeyID: user.KeyID, UserID: user.UserID})
 			require.NoError(t, err)
 			return serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: hc}.Token
 		},

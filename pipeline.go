@@ -8,6 +8,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
@@ -18,14 +19,14 @@ import (
 type grant interface {
 	// tokenRequest builds the request to ep's token endpoint at now; the
 	// pipeline adds the scope.
-	tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error)
+	tokenRequest(ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
 // request, then the exchange.
 type pipeline struct {
 	call      *httpcall.Caller
-	endpoints func(context.Context) (*Endpoints, error)
+	endpoints func(context.Context) (*discovery.Endpoints, error)
 	scope     string
 	grant     grant
 }
@@ -37,8 +38,8 @@ func (s settings) newPipeline(client *http.Client, r *route.Route, g grant) *pip
 	call := r.Caller(client, s.timeout)
 	p := &pipeline{call: call, scope: s.scope(), grant: g}
 	if s.tokenURL != "" {
-		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
-		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
+		ep := &discovery.Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
+		p.endpoints = func(context.Context) (*discovery.Endpoints, error) { return ep, nil }
 	} else {
 		p.endpoints = discover(call, issuer, s.hooks)
 	}

@@ -125,19 +125,15 @@ func (kw *KeyWatcher) Rotation() Rotation {
 	return kw.w.rotation()
 }
 
-// String names the file and the key in use, never the key itself.
-func (kw *KeyWatcher) String() string {
-	if kw == nil {
-		return "serviceuser.KeyWatcher(nil)"
+// Format names the file and the key in use, never the key itself, for
+// every verb.
+func (kw *KeyWatcher) Format(f fmt.State, verb rune) {
+	text := "serviceuser.KeyWatcher(nil)"
+	if kw != nil {
+		text = "serviceuser.KeyWatcher{" + watchedPath(kw.w.path) + " " + kw.w.peek().cur.String() + "}"
 	}
-	return "serviceuser.KeyWatcher{" + watchedPath(kw.w.path) + " " + kw.w.peek().cur.String() + "}"
+	redact.Format(f, verb, text)
 }
-
-// GoString is String: %#v must not reveal the key either.
-func (kw *KeyWatcher) GoString() string { return kw.String() }
-
-// Format prints String for every verb.
-func (kw *KeyWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, kw.String()) }
 
 // SecretWatcher is a file holding a client secret or a personal access
 // token that is read again when it changes, as KeyWatcher does for key
@@ -187,19 +183,14 @@ func (sw *SecretWatcher) Rotation() Rotation {
 	return sw.w.rotation()
 }
 
-// String names the file, never the secret.
-func (sw *SecretWatcher) String() string {
-	if sw == nil {
-		return "serviceuser.SecretWatcher(nil)"
+// Format names the file, never the secret, for every verb.
+func (sw *SecretWatcher) Format(f fmt.State, verb rune) {
+	text := "serviceuser.SecretWatcher(nil)"
+	if sw != nil {
+		text = "serviceuser.SecretWatcher{" + watchedPath(sw.w.path) + " secret=" + redacted + "}"
 	}
-	return "serviceuser.SecretWatcher{" + watchedPath(sw.w.path) + " secret=" + redacted + "}"
+	redact.Format(f, verb, text)
 }
-
-// GoString is String: %#v must not reveal the secret either.
-func (sw *SecretWatcher) GoString() string { return sw.String() }
-
-// Format prints String for every verb.
-func (sw *SecretWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, sw.String()) }
 
 // watchedPath shows path when it is plainly a path.
 func watchedPath(path string) string {

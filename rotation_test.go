@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -550,8 +551,8 @@ func TestNilWatchers(t *testing.T) {
 	assert.NotPanics(t, func() {
 		assert.NoError(t, kw.Rotation().Err)
 		assert.NoError(t, sw.Rotation().Err)
-		assert.Contains(t, kw.String(), "nil")
-		assert.Contains(t, sw.String(), "nil")
+		assert.Contains(t, fmt.Sprint(kw), "nil")
+		assert.Contains(t, fmt.Sprint(sw), "nil")
 	})
 	var ce *serviceuser.ConfigError
 	assert.ErrorAs(t, serviceuser.Config{Key: kw, Issuer: "https://z.example.com"}.Validate(), &ce)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
@@ -52,7 +54,7 @@ type Config struct {
 	// It is never negative.
 	ExpiryMargin time.Duration
 
-	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
+	// Scopes to request; DefaultScopes() when empty. Add ScopeZitadelAPI to call
 	// ZITADEL's own APIs.
 	Scopes []string
 
@@ -165,7 +167,7 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, error) {
+func (g *keyGrant) tokenRequest(ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
 	key, signer, err := g.keyAndSigner()
 	if err != nil {
 		return tokenRequest{}, err
@@ -177,7 +179,7 @@ func (g *keyGrant) tokenRequest(ep *Endpoints, now time.Time) (tokenRequest, err
 	if err != nil {
 		return tokenRequest{}, err
 	}
-	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}}
+	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {assertion}}
 	return tokenRequest{form: form, secrets: []string{assertion}}, nil
 }
 

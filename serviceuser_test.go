@@ -123,7 +123,7 @@ func TestRequestShape(t *testing.T) {
 	_, err := tokenSource(t, cfg).Token()
 	require.NoError(t, err)
 	assert.Equal(t, "application/x-www-form-urlencoded", contentType)
-	assert.Equal(t, serviceuser.GrantTypeJWTBearer, form.Get("grant_type"))
+	assert.Equal(t, serviceusertest.GrantTypeJWTBearer, form.Get("grant_type"))
 	assert.Equal(t, "urn:ietf:params:oauth:grant-type:jwt-bearer", form.Get("grant_type"))
 	assert.Equal(t, "openid", form.Get("scope"), "default scope")
 	assert.Len(t, strings.Split(form.Get("assertion"), "."), 3)

@@ -69,7 +69,7 @@ func (s settings) check() (*route.Route, error) {
 // scope is the space-separated scope parameter.
 func (s settings) scope() string {
 	if len(s.scopes) == 0 {
-		return strings.Join(DefaultScopes, " ")
+		return strings.Join(DefaultScopes(), " ")
 	}
 	return strings.Join(s.scopes, " ")
 }

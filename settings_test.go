@@ -85,3 +85,11 @@ func TestOutOfRangeOptionsAreRefused(t *testing.T) {
 		assert.NoError(t, err, d)
 	}
 }
+
+// TestDefaultScopesCannotBeChanged: the default scopes are a value, not a
+// variable another package could change for every config in the process.
+func TestDefaultScopesCannotBeChanged(t *testing.T) {
+	scopes := serviceuser.DefaultScopes()
+	scopes[0] = "changed"
+	assert.Equal(t, []string{"openid"}, serviceuser.DefaultScopes())
+}

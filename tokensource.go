@@ -46,6 +46,10 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // Close stops a refresh that is running; cancelling the context the source
 // was made with does not (that context only supplies values).
 //
+// A token whose response has no expires_in (or 0) is taken to last 15
+// minutes, and a longer expires_in than a week is cut to a week: a token is
+// always refreshed, never kept forever.
+//
 // A token response is taken only when its access_token is an RFC 6750
 // b64token (letters, digits and -._~+/, then = padding), the form an
 // Authorization header can carry, as ZITADEL's tokens are; any other is
@@ -241,14 +245,10 @@ func (ts *TokenSource) LastError() error {
 	return ts.lastErr
 }
 
-// String describes the source without its token.
-func (ts *TokenSource) String() string { return "serviceuser.TokenSource{token: " + redacted + "}" }
-
-// GoString is String: %#v must not reveal the token either.
-func (ts *TokenSource) GoString() string { return ts.String() }
-
-// Format prints String for every verb.
-func (ts *TokenSource) Format(f fmt.State, verb rune) { redact.Format(f, verb, ts.String()) }
+// Format describes the source without its token, for every verb.
+func (ts *TokenSource) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "serviceuser.TokenSource{token: "+redacted+"}")
+}
 
 // Close stops a refresh in flight and waits until no goroutine of the source
 // is left, then closes the keep-alive connections of the transport the

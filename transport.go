@@ -210,15 +210,10 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// String describes the transport by the types of its Source and Base: a
-// token source's fields may hold a token, which %s and %q would print.
-func (t Transport) String() string {
-	return fmt.Sprintf("serviceuser.Transport{Source: %T, Base: %T, OrgID: %q, InsecureAllowPlainHTTPAnyHost: %t}",
-		t.Source, t.Base, t.OrgID, t.InsecureAllowPlainHTTPAnyHost)
+// Format describes the transport, for every verb, by the types of its Source
+// and Base: a token source's fields may hold a token, which %s and %q would
+// print.
+func (t Transport) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, fmt.Sprintf("serviceuser.Transport{Source: %T, Base: %T, OrgID: %q, InsecureAllowPlainHTTPAnyHost: %t}",
+		t.Source, t.Base, t.OrgID, t.InsecureAllowPlainHTTPAnyHost))
 }
-
-// GoString is String.
-func (t Transport) GoString() string { return t.String() }
-
-// Format prints String for every verb.
-func (t Transport) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String()) }

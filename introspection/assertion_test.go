@@ -58,7 +58,7 @@ func (a *assertionRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestClientAssertionReused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		signer := &countingSigner{PrivateKey: testRSAKey()}
-		key, err := serviceuser.NewApplicationSignerKey(signer, "kid-1", "client-1")
+		key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{Type: serviceuser.KeyTypeApplication, KeyID: "kid-1", ClientID: "client-1"})
 		require.NoError(t, err)
 		rec := &assertionRecorder{assertions: map[string]int{}}
 		mux := http.NewServeMux()

@@ -1,8 +1,8 @@
 // Package introspection is the resource-server side of ZITADEL service
 // users: a backend API checks the access tokens its callers send at
 // ZITADEL's introspection endpoint (RFC 7662), authenticated with an API
-// application's key (type "application", or
-// [serviceuser.NewApplicationSignerKey]) by RFC 7523 section 2.2 client
+// application's key (type "application", from a key file or
+// [serviceuser.NewSignerKey]) by RFC 7523 section 2.2 client
 // assertions.
 //
 // [Config.NewIntrospector] gives an [Introspector], whose

@@ -33,7 +33,7 @@ func (c *command) defaultScopes() []string {
 	if c.scopes != nil {
 		return c.scopes
 	}
-	return serviceuser.DefaultScopes
+	return serviceuser.DefaultScopes()
 }
 
 // commands lists the subcommands in the order the usage text shows them.
@@ -144,7 +144,7 @@ func boolFlag(field func(*options) *bool) func(*flag.FlagSet, *options, string, 
 // when no scope is given.
 func defineScope(fs *flag.FlagSet, o *options, name, usage string) {
 	fs.Var(&o.scopes, name, usage)
-	fs.Lookup(name).DefValue = strings.Join(serviceuser.DefaultScopes, " ")
+	fs.Lookup(name).DefValue = strings.Join(serviceuser.DefaultScopes(), " ")
 }
 
 func lookupFlag(name string) *flagSpec {

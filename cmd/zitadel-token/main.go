@@ -294,7 +294,7 @@ func (o *options) scopeValues() []string {
 		return slices.Clone(o.defaultScopes)
 	}
 	if len(o.scopes) == 0 {
-		return slices.Clone(serviceuser.DefaultScopes)
+		return serviceuser.DefaultScopes()
 	}
 	return o.scopes
 }

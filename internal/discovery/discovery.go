@@ -17,8 +17,8 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// Endpoints are the fields of the document the library uses; the same as
-// serviceuser.Endpoints, which converts from it.
+// Endpoints are the fields of the document the library checks or uses;
+// serviceuser.Endpoints is built from it.
 type Endpoints struct {
 	Issuer           string `json:"issuer"`
 	TokenURL         string `json:"token_endpoint"`
