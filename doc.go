@@ -112,11 +112,14 @@
 //
 // # In a cluster
 //
-// Config.Address sends every request for the issuer's origin to an internal
+// A [Route] says how requests reach the issuer when not straight at its URL:
+// its Address sends every request for the issuer's origin to an internal
 // address (such as http://zitadel.zitadel.svc:8080) with the
 // x-zitadel-instance-host header, while Issuer stays the public identity;
-// InsecureAllowPlainHTTP allows plain http to a host that is not loopback,
-// and Header adds headers for proxies. Every config has these fields.
+// InsecureAllowPlainHTTP allows plain http to ZITADEL on a host that is not
+// loopback, and Header adds headers for proxies. Every config has a Route,
+// as has introspection.Config; [Discover] takes one, and [Route.Transport]
+// puts one under requests of your own.
 //
 // # Observing a source
 //

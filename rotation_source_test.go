@@ -16,34 +16,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
-// userKeySource is a key source of a user's own, such as one backed by a
-// secret manager or a KMS: not a file watcher.
-type userKeySource struct {
-	mu      sync.Mutex
-	key     *serviceuser.KeyFile
-	changes uint64
-}
-
-func (s *userKeySource) CurrentKey() (*serviceuser.KeyFile, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.key, nil
-}
-
-// Rotation makes the source a RotatingSource, as a user's own source can be.
-func (s *userKeySource) Rotation() serviceuser.Rotation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return serviceuser.Rotation{Changes: s.changes}
-}
-
-func (s *userKeySource) rotate(key *serviceuser.KeyFile) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.key = key
-	s.changes++
-}
-
 // TestUserKeySourceRotation: a key source of the user's own that rotates its
 // key gets what a watched key file gets: the rotation is reported by
 // CredentialReloaded, and the new key ends the backoff at once.
@@ -55,7 +27,7 @@ func TestUserKeySourceRotation(t *testing.T) {
 		user := srv.NewServiceUser()
 		key, err := serviceuser.ParseKeyFile(user.KeyFile)
 		require.NoError(t, err)
-		src := &userKeySource{key: key}
+		src := &vaultKey{key: key} // see ExampleRotatingSource
 		rec := &reloads{}
 		kids := &kidRecorder{base: srv.Transport()}
 		ts := serviceuser.Config{Key: src, Issuer: srv.Issuer(), HTTPClient: &http.Client{Transport: kids}, Hooks: rec.hooks()}.TokenSource(context.Background())
@@ -75,14 +47,14 @@ func TestUserKeySourceRotation(t *testing.T) {
 		newKID, data := newKeyFile(t, srv, user, nil)
 		newKey, err := serviceuser.ParseKeyFile(data)
 		require.NoError(t, err)
-		src.rotate(newKey)
+		src.rotated(newKey)
 		_, err = ts.Token()
 		require.NoError(t, err, "the new key ended the backoff")
 		assert.True(t, time.Now().Before(backoffEnd))
 		assert.Equal(t, requests+1, srv.TokenRequests())
 		got := kids.sent()
 		assert.Equal(t, newKID, got[len(got)-1])
-		assert.Equal(t, []serviceuser.CredentialReloadedInfo{{KeyID: newKID}}, rec.seen())
+		assert.Equal(t, []serviceuser.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key", KeyID: newKID}}, rec.seen())
 	})
 }
 
