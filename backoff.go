@@ -4,8 +4,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/hint"
 )
 
 // Retry schedule for failed token requests. Each pause is drawn from the
@@ -57,20 +58,10 @@ const (
 	classPermanent                     // needs a change of configuration, key or server setup
 )
 
-// ZITADEL's answers for a credential its projections do not show yet: a
-// client secret made a moment ago, and, now and then, a user made a moment
-// ago (its user projection trailing its key's), which the token endpoint
-// answers with 404 invalid_request.
-const (
-	secretNotProjected = "Errors.User.Machine.Secret.NotExisting"
-	userNotProjected   = "Errors.User.NotFound"
-)
-
 // notProjected reports a token endpoint's answer that says a credential
 // made a moment ago is not visible yet: it usually heals in milliseconds.
 func notProjected(te *TokenError) bool {
-	return te.endpointName() == EndpointToken &&
-		(strings.Contains(te.Description, secretNotProjected) || strings.Contains(te.Description, userNotProjected))
+	return hint.NotProjected(te.endpointName(), te.Description)
 }
 
 // classify sorts err for the retry schedule.

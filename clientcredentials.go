@@ -73,7 +73,7 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	}
 	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, c.Hooks)
 	g := &secretGrant{id: c.ClientID, current: use.take, changed: use.changed, check: c.secretError}
-	if _, err := g.secret(); err != nil {
+	if _, err := g.secret(context.Background()); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -91,13 +91,13 @@ func (c ClientCredentialsConfig) secretError(secret Secret) error {
 // Basic, as ZITADEL expects, never also with form fields.
 type secretGrant struct {
 	id      string
-	current func() (Secret, error)
+	current func(context.Context) (Secret, error)
 	changed func() bool // reports a secret the last request did not use
 	check   func(Secret) error
 }
 
-func (g *secretGrant) tokenRequest(*discovery.Endpoints, time.Time) (tokenRequest, error) {
-	secret, err := g.secret()
+func (g *secretGrant) tokenRequest(ctx context.Context, _ *discovery.Endpoints, _ time.Time) (tokenRequest, error) {
+	secret, err := g.secret(ctx)
 	if err != nil {
 		return tokenRequest{}, err
 	}
@@ -107,8 +107,8 @@ func (g *secretGrant) tokenRequest(*discovery.Endpoints, time.Time) (tokenReques
 }
 
 // secret returns the current secret, checked.
-func (g *secretGrant) secret() (string, error) {
-	secret, err := g.current()
+func (g *secretGrant) secret(ctx context.Context) (string, error) {
+	secret, err := g.current(ctx)
 	if err == nil {
 		err = g.check(secret)
 	}

@@ -38,23 +38,16 @@ func Discover(ctx context.Context, issuer string, route Route, client *http.Clie
 	return &Endpoints{TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL}, nil
 }
 
-// discoveryError is the *DiscoveryError of a failed discovery, with a hint
-// for an answer other than 200.
-func discoveryError(e *discovery.Error) error {
-	problem := e.Problem
-	if e.StatusCode != 0 && e.StatusCode != http.StatusOK {
-		if hint := hintFor("", "", e.StatusCode, "", e.Text); hint != "" {
-			problem += " (" + hint + ")"
-		}
-	}
-	return &DiscoveryError{URL: e.URL, StatusCode: e.StatusCode, Problem: problem, Err: e.Err, otherIssuer: e.OtherIssuer}
-}
+// discoveryError is the *DiscoveryError of a failed discovery: a
+// *discovery.Error has its fields.
+func discoveryError(e *discovery.Error) error { return (*DiscoveryError)(e) }
 
 // discover returns the endpoints func of a pipeline: issuer's discovery
-// document, fetched with c once, told to hooks.
+// document, fetched with c once, told to hooks with the ctx of the token
+// request that needed it.
 func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*discovery.Endpoints, error) {
-	cache := discovery.NewCache(c, issuer, discoveryError, func(took time.Duration, err error) {
-		hooks.discoveryDone(DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+	cache := discovery.NewCache(c, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
+		hooks.discoveryDone(ctx, DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 	})
 	return cache.Endpoints
 }

@@ -183,6 +183,7 @@ func TestDiscoveryOnlyAnotherIssuerIsPermanent(t *testing.T) {
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de, name)
 		assert.Equal(t, tc.permanent, de.Permanent(), "%s: %v", name, err)
+		assert.Equal(t, tc.permanent, de.OtherIssuer != "", "%s: OtherIssuer %q", name, de.OtherIssuer)
 	}
 }
 

@@ -125,7 +125,9 @@
 //
 // [Hooks] are optional callbacks, in the style of net/http/httptrace, for
 // discovery, each token request, tokens an API refused, reloaded credentials
-// and introspections; no event carries a secret. [SlogHooks] logs them,
+// and introspections; no event carries a secret. Each gets the context of
+// the work it tells of, with the waiting caller's values, and
+// [SourceFromContext] names the source. [SlogHooks] logs them,
 // [JoinHooks] combines several, and the module
 // github.com/go-serviceuser/serviceuser/serviceuserotel turns them into OpenTelemetry
 // and Prometheus metrics. [TokenSource.Ready] answers a readiness check

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/hint"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
@@ -18,6 +19,11 @@ import (
 // Transport.InsecureAllowPlainHTTPAnyHost (for any host) to allow it. Its
 // text is "serviceuser: refusing to send a token over plain http".
 var ErrInsecureURL = urlpolicy.ErrInsecureURL
+
+// maxErrorText bounds the whole line of TokenError.Error and
+// DiscoveryError.Error, which the longest code, description and hint fit
+// (the answer that made an error bounds its Code and Description).
+const maxErrorText = 1 << 10
 
 // ErrClosed is returned by a TokenSource that has been closed and holds no valid token.
 var ErrClosed = errors.New("serviceuser: token source closed")
@@ -43,9 +49,9 @@ func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.last} }
 
 // Endpoint names, as in TokenError.Endpoint.
 const (
-	EndpointToken         = "token"
-	EndpointUserinfo      = "userinfo"
-	EndpointIntrospection = "introspection"
+	EndpointToken         = hint.EndpointToken         // "token"
+	EndpointUserinfo      = hint.EndpointUserinfo      // "userinfo"
+	EndpointIntrospection = hint.EndpointIntrospection // "introspection"
 )
 
 // ConfigError reports a config that cannot work.
@@ -87,8 +93,11 @@ type DiscoveryError struct {
 	Problem string
 	// Err is the underlying error, if any.
 	Err error
-
-	otherIssuer bool // the document describes another issuer
+	// OtherIssuer is the issuer the document names when it is not the one
+	// asked for (one line, user info removed, at most 100 bytes): ZITADEL
+	// answers for another instance, or the issuer is misspelt. It is ""
+	// for every other failure.
+	OtherIssuer string
 }
 
 // Error names the document's URL and what is wrong with it, on one line of
@@ -104,11 +113,12 @@ func (e *DiscoveryError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DiscoveryError) Unwrap() error { return e.Err }
 
-// Permanent reports whether the document describes another issuer, which only
-// a configuration change can fix. Every other failure (no answer, a redirect,
-// a 404 or an HTML page from a proxy or ingress that is not ready yet, an
-// unusable document) may heal by itself and is retried with backoff.
-func (e *DiscoveryError) Permanent() bool { return e.otherIssuer }
+// Permanent reports whether the document describes another issuer
+// (OtherIssuer is set), which only a configuration change can fix. Every
+// other failure (no answer, a redirect, a 404 or an HTML page from a proxy
+// or ingress that is not ready yet, an unusable document) may heal by
+// itself and is retried with backoff.
+func (e *DiscoveryError) Permanent() bool { return e.OtherIssuer != "" }
 
 // TokenError is returned when no token could be obtained. When the token
 // endpoint answered, Err is an *oauth2.RetrieveError (so errors.As code written

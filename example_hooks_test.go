@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
@@ -20,7 +21,7 @@ func ExampleHooks() {
 	key := exampleKey(zitadel)
 	var ok, failed int
 	hooks := &serviceuser.Hooks{
-		RefreshDone: func(i serviceuser.RefreshDoneInfo) {
+		RefreshDone: func(_ context.Context, i serviceuser.RefreshDoneInfo) {
 			if i.Err != nil {
 				failed++
 				return
@@ -38,6 +39,39 @@ func ExampleHooks() {
 	fmt.Println("token requests ok:", ok, "failed:", failed)
 	// Output: token requests ok: 1 failed: 0
 }
+
+// Hooks shared by several sources tell them apart by SourceFromContext; the
+// context also carries the values of the caller a refresh keeps waiting.
+func ExampleSourceFromContext() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	var mu sync.Mutex
+	names := map[*serviceuser.TokenSource]string{}
+	hooks := &serviceuser.Hooks{
+		RefreshDone: func(ctx context.Context, i serviceuser.RefreshDoneInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Printf("token for %s, requested by %v\n", names[serviceuser.SourceFromContext(ctx)], ctx.Value(requestID{}))
+		},
+	}
+	for _, name := range []string{"billing", "reports"} {
+		ts := serviceuser.Config{Key: exampleKey(zitadel), Issuer: zitadel.Issuer(), Hooks: hooks}.TokenSource(context.Background())
+		defer ts.Close()
+		mu.Lock()
+		names[ts] = name
+		mu.Unlock()
+		ctx := context.WithValue(context.Background(), requestID{}, "request "+name)
+		if _, err := ts.TokenContext(ctx); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Output:
+	// token for billing, requested by request billing
+	// token for reports, requested by request reports
+}
+
+// requestID keys a request's id in a context.
+type requestID struct{}
 
 // SlogHooks logs failures at Warn and the rest at Debug; JoinHooks combines
 // it with hooks of your own.

@@ -36,7 +36,9 @@ func ExampleWatchKeyFile() {
 		log.Fatal(err)
 	}
 	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
-		CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) { log.Printf("key file reloaded: %v", i.Err) },
+		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+			log.Printf("key file reloaded: %v", i.Err)
+		},
 	}}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 )
 
@@ -22,7 +23,7 @@ import (
 // (the similar "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" is
 // not a grant type) and OAuth 2.0's client credentials grant.
 const (
-	grantTypeJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	grantTypeJWTBearer         = assertion.GrantType
 	grantTypeClientCredentials = "client_credentials"
 )
 
@@ -48,13 +49,17 @@ type tokenRequest struct {
 
 // exchange POSTs the request's form with c and parses the answer as a token response.
 func exchange(ctx context.Context, c *httpcall.Caller, tr tokenRequest) (*oauth2.Token, error) {
-	sentAt := time.Now().Round(0)
-	resp, body, err := c.PostForm(ctx, httpcall.Form{URL: tr.url, Values: tr.form, BasicUser: tr.basicUser, BasicPassword: tr.basicPassword})
-	if err != nil {
-		return nil, networkError(EndpointToken, resp, err)
+	f := httpcall.Form{URL: tr.url, Values: tr.form, BasicUser: tr.basicUser, BasicPassword: tr.basicPassword}
+	a, failed := answer.Post(ctx, c, EndpointToken, f, tr.secrets)
+	if failed != nil {
+		return nil, tokenError(failed)
 	}
-	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: tr.form.Get("grant_type"), Resp: resp, Body: body, Secrets: tr.secrets}, sentAt)
+	return parseTokenResponse(a)
 }
+
+// tokenError is the *TokenError of a failed request: an *answer.Error has
+// its fields, hint included.
+func tokenError(e *answer.Error) *TokenError { return (*TokenError)(e) }
 
 // tokenResponse is RFC 6749's access token response and error response.
 type tokenResponse struct {
@@ -89,16 +94,16 @@ func (e *expiresIn) UnmarshalJSON(data []byte) error {
 }
 
 // parseTokenResponse turns a token endpoint answer into a token, or into a
-// *TokenError that unwraps to *oauth2.RetrieveError. sentAt is when the
-// request was sent: the token's lifetime counts from then. An access token
+// *TokenError that unwraps to *oauth2.RetrieveError. The token's lifetime
+// counts from when the request was sent (a.Sent). An access token
 // that is not a b64token is refused: sent in an Authorization header, a line
 // break would end the header and start another, and other characters break
 // or are dropped by the servers that read it.
-func parseTokenResponse(a answer.Answer, sentAt time.Time) (*oauth2.Token, error) {
+func parseTokenResponse(a answer.Answer) (*oauth2.Token, error) {
 	var tr tokenResponse
 	jsonErr := json.Unmarshal(bytes.TrimSpace(a.Body), &tr)
 	fail := func(description string) error {
-		return tokenError(a.Error(tr.Fields, []string{tr.AccessToken, tr.IDToken}, description, sentAt))
+		return tokenError(a.Error(tr.Fields, []string{tr.AccessToken, tr.IDToken}, description))
 	}
 	switch {
 	case a.Resp.StatusCode < 200 || a.Resp.StatusCode > 299:
@@ -120,7 +125,7 @@ func parseTokenResponse(a answer.Answer, sentAt time.Time) (*oauth2.Token, error
 	if tr.ExpiresIn.set && tr.ExpiresIn.seconds > 0 {
 		lifetime = time.Duration(tr.ExpiresIn.seconds) * time.Second
 	}
-	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tokenType, Expiry: sentAt.Add(lifetime), ExpiresIn: int64(lifetime / time.Second)}
+	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: tokenType, Expiry: a.Sent.Add(lifetime), ExpiresIn: int64(lifetime / time.Second)}
 	return tok.WithExtra(map[string]any{"id_token": tr.IDToken, "scope": tr.Scope}), nil
 }
 

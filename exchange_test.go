@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/answer"
 )
 
 var sentAt = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -126,9 +128,9 @@ func TestLongestErrorTextKeepsItsHint(t *testing.T) {
 	var te *TokenError
 	require.ErrorAs(t, err, &te)
 	require.Contains(t, te.Hint, "clock is")
-	require.Contains(t, te.Hint, hintAssertion)
+	require.Contains(t, te.Hint, "ZITADEL answers most rejected assertions this way; usual causes")
 	assert.Len(t, te.Code, 100)
-	assert.Len(t, te.Description, maxDescription)
+	assert.Len(t, te.Description, answer.MaxDescription)
 	assert.True(t, strings.HasSuffix(err.Error(), "("+te.Hint+")"), "the hint is whole: %s", err)
 	assert.LessOrEqual(t, len(err.Error()), maxErrorText)
 }

@@ -1,6 +1,8 @@
 package serviceuser
 
 import (
+	"context"
+	"reflect"
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
@@ -13,6 +15,25 @@ import (
 // event carries a credential, an assertion or a token. Logging (SlogHooks)
 // and metrics adapters are built on them; JoinHooks runs several.
 //
+// Each callback gets the context of the work it observes, as httptrace's
+// callbacks belong to a request's context, so that a logger or a tracer
+// finds the caller's values (a trace span, a request id) in it:
+//   - RefreshStart, RefreshDone, and DiscoveryDone and CredentialReloaded
+//     during a token source's refresh: the refresh's context. It carries the
+//     values of the context of the caller that started the refresh and waits
+//     for it (Token, TokenContext, a Client's request; none for a refresh
+//     ahead of expiry, which keeps no caller waiting), then those of the
+//     context the source was made with (TokenSource(ctx)). It never carries
+//     a caller's deadline or cancellation, as other callers may share the
+//     refresh (context.WithoutCancel's way); it is done once the source is
+//     closed. The token request is sent with the same values.
+//   - TokenRejected: the context of the request that was refused.
+//   - IntrospectionDone: the context of the Introspect call; DiscoveryDone
+//     of an introspector: the values of the call that needed the document.
+//
+// SourceFromContext tells, from that context, which token source an event
+// belongs to: hooks shared by several sources tell them apart by it.
+//
 // DiscoveryDone, RefreshStart, RefreshDone and CredentialReloaded run on a
 // token source's refresh, which waits for them: calling that source's Token
 // or Close from them deadlocks (Token waits for the refresh, which waits for
@@ -20,23 +41,43 @@ import (
 // work to another goroutine. LastError, Ready and Invalidate are safe there.
 // A callback that panics is stopped there: the panic is recovered and
 // dropped, and the work it observes goes on.
+//
+// Every field is a func(context.Context, XInfo), where X is the field's
+// name: JoinHooks relies on it.
 type Hooks struct {
 	// DiscoveryDone follows each fetch of the discovery document.
-	DiscoveryDone func(DiscoveryDoneInfo)
+	DiscoveryDone func(ctx context.Context, info DiscoveryDoneInfo)
 	// RefreshStart precedes each token request of a token source.
-	RefreshStart func(RefreshStartInfo)
-	// RefreshDone follows each token request of a token source.
-	RefreshDone func(RefreshDoneInfo)
+	RefreshStart func(ctx context.Context, info RefreshStartInfo)
+	// RefreshDone follows each token request of a token source, with the
+	// context RefreshStart got.
+	RefreshDone func(ctx context.Context, info RefreshDoneInfo)
 	// TokenRejected follows an API's 401 for a token a Transport sent.
-	TokenRejected func(TokenRejectedInfo)
+	TokenRejected func(ctx context.Context, info TokenRejectedInfo)
 	// CredentialReloaded follows each change of a watched credential file
 	// (WatchKeyFile, WatchSecretFile), told at the token source's next
 	// token request after it is seen: the new credential is in use, or it
 	// was refused (Err) and the old one stays.
-	CredentialReloaded func(CredentialReloadedInfo)
+	CredentialReloaded func(ctx context.Context, info CredentialReloadedInfo)
 	// IntrospectionDone follows each Introspect call that returned an answer
 	// or an error.
-	IntrospectionDone func(IntrospectionDoneInfo)
+	IntrospectionDone func(ctx context.Context, info IntrospectionDoneInfo)
+}
+
+// sourceKey is the context key under which hooks find the token source
+// whose work they observe.
+type sourceKey struct{}
+
+// SourceFromContext returns the token source whose work a callback of Hooks
+// observes, from the context the callback got: the same *TokenSource for
+// all of that source's events. It is nil for an introspector's events and
+// for a Transport whose Source is not a *TokenSource, and for a nil ctx.
+func SourceFromContext(ctx context.Context) *TokenSource {
+	if ctx == nil {
+		return nil
+	}
+	ts, _ := ctx.Value(sourceKey{}).(*TokenSource)
+	return ts
 }
 
 // DiscoveryDoneInfo describes a fetch of the discovery document.
@@ -95,64 +136,71 @@ type IntrospectionDoneInfo struct {
 }
 
 // JoinHooks returns hooks that call each of hooks' callbacks in turn; nil
-// entries are skipped.
+// entries are skipped. A callback that panics does not keep the next ones
+// from running.
 func JoinHooks(hooks ...*Hooks) *Hooks {
-	return &Hooks{
-		DiscoveryDone:      joinHook(hooks, func(h *Hooks) func(DiscoveryDoneInfo) { return h.DiscoveryDone }),
-		RefreshStart:       joinHook(hooks, func(h *Hooks) func(RefreshStartInfo) { return h.RefreshStart }),
-		RefreshDone:        joinHook(hooks, func(h *Hooks) func(RefreshDoneInfo) { return h.RefreshDone }),
-		TokenRejected:      joinHook(hooks, func(h *Hooks) func(TokenRejectedInfo) { return h.TokenRejected }),
-		CredentialReloaded: joinHook(hooks, func(h *Hooks) func(CredentialReloadedInfo) { return h.CredentialReloaded }),
-		IntrospectionDone:  joinHook(hooks, func(h *Hooks) func(IntrospectionDoneInfo) { return h.IntrospectionDone }),
+	joined := &Hooks{}
+	jv := reflect.ValueOf(joined).Elem()
+	for i := range jv.NumField() {
+		var fns []reflect.Value
+		for _, h := range hooks {
+			if h == nil {
+				continue
+			}
+			if fn := reflect.ValueOf(h).Elem().Field(i); !fn.IsNil() {
+				fns = append(fns, fn)
+			}
+		}
+		switch len(fns) {
+		case 0:
+		case 1:
+			jv.Field(i).Set(fns[0])
+		default:
+			jv.Field(i).Set(reflect.MakeFunc(jv.Field(i).Type(), func(args []reflect.Value) []reflect.Value {
+				for _, fn := range fns {
+					callContained(fn, args)
+				}
+				return nil
+			}))
+		}
 	}
+	return joined
 }
 
-// joinHook gathers one callback of every hooks value into one; nil when none is set.
-func joinHook[I any](hooks []*Hooks, field func(*Hooks) func(I)) func(I) {
-	var fns []func(I)
-	for _, h := range hooks {
-		if h != nil && field(h) != nil {
-			fns = append(fns, field(h))
-		}
-	}
-	if len(fns) == 0 {
-		return nil
-	}
-	return func(info I) {
-		for _, fn := range fns {
-			fn(info)
-		}
-	}
+// callContained calls fn, dropping its panic, so that the next callback runs.
+func callContained(fn reflect.Value, args []reflect.Value) {
+	defer func() { _ = recover() }()
+	fn.Call(args)
 }
 
 // The methods below run one callback if set; a nil *Hooks has none.
 
-func (h *Hooks) discoveryDone(i DiscoveryDoneInfo) {
+func (h *Hooks) discoveryDone(ctx context.Context, i DiscoveryDoneInfo) {
 	if h != nil {
-		contain.Hook(h.DiscoveryDone, i)
+		contain.Hook(h.DiscoveryDone, ctx, i)
 	}
 }
 
-func (h *Hooks) refreshStart(i RefreshStartInfo) {
+func (h *Hooks) refreshStart(ctx context.Context, i RefreshStartInfo) {
 	if h != nil {
-		contain.Hook(h.RefreshStart, i)
+		contain.Hook(h.RefreshStart, ctx, i)
 	}
 }
 
-func (h *Hooks) refreshDone(i RefreshDoneInfo) {
+func (h *Hooks) refreshDone(ctx context.Context, i RefreshDoneInfo) {
 	if h != nil {
-		contain.Hook(h.RefreshDone, i)
+		contain.Hook(h.RefreshDone, ctx, i)
 	}
 }
 
-func (h *Hooks) tokenRejected(i TokenRejectedInfo) {
+func (h *Hooks) tokenRejected(ctx context.Context, i TokenRejectedInfo) {
 	if h != nil {
-		contain.Hook(h.TokenRejected, i)
+		contain.Hook(h.TokenRejected, ctx, i)
 	}
 }
 
-func (h *Hooks) credentialReloaded(i CredentialReloadedInfo) {
+func (h *Hooks) credentialReloaded(ctx context.Context, i CredentialReloadedInfo) {
 	if h != nil {
-		contain.Hook(h.CredentialReloaded, i)
+		contain.Hook(h.CredentialReloaded, ctx, i)
 	}
 }

@@ -1,6 +1,7 @@
 package serviceuser_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -36,12 +37,12 @@ func (e *events) list() []any {
 
 func (e *events) hooks() *serviceuser.Hooks {
 	return &serviceuser.Hooks{
-		DiscoveryDone:      func(i serviceuser.DiscoveryDoneInfo) { e.add(i) },
-		RefreshStart:       func(i serviceuser.RefreshStartInfo) { e.add(i) },
-		RefreshDone:        func(i serviceuser.RefreshDoneInfo) { e.add(i) },
-		TokenRejected:      func(i serviceuser.TokenRejectedInfo) { e.add(i) },
-		CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) { e.add(i) },
-		IntrospectionDone:  func(i serviceuser.IntrospectionDoneInfo) { e.add(i) },
+		DiscoveryDone:      func(_ context.Context, i serviceuser.DiscoveryDoneInfo) { e.add(i) },
+		RefreshStart:       func(_ context.Context, i serviceuser.RefreshStartInfo) { e.add(i) },
+		RefreshDone:        func(_ context.Context, i serviceuser.RefreshDoneInfo) { e.add(i) },
+		TokenRejected:      func(_ context.Context, i serviceuser.TokenRejectedInfo) { e.add(i) },
+		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) { e.add(i) },
+		IntrospectionDone:  func(_ context.Context, i serviceuser.IntrospectionDoneInfo) { e.add(i) },
 	}
 }
 

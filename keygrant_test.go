@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -21,14 +22,14 @@ func TestKeyGrantBuildsSignerOncePerKey(t *testing.T) {
 	first := kg.signer
 	require.NotNil(t, first, "built when the config is checked")
 	for range 3 {
-		_, err := kg.tokenRequest(ep, time.Now())
+		_, err := kg.tokenRequest(t.Context(), ep, time.Now())
 		require.NoError(t, err)
 		assert.Same(t, first, kg.signer)
 	}
 
 	other := testKeyFile(t) // another *KeyFile, as a rotation hands out
-	kg.current = other.CurrentKey
-	_, err = kg.tokenRequest(ep, time.Now())
+	kg.current = func(context.Context) (*KeyFile, error) { return other, nil }
+	_, err = kg.tokenRequest(t.Context(), ep, time.Now())
 	require.NoError(t, err)
 	assert.NotSame(t, first, kg.signer)
 	assert.Same(t, other, kg.key)

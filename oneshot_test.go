@@ -132,3 +132,47 @@ func TestOneShotTokenPanicBecomesError(t *testing.T) {
 	assert.Contains(t, err.Error(), "panicked")
 	assert.NotContains(t, err.Error(), "secret-bearing value")
 }
+
+// exiting is a RoundTripper that ends its goroutine with runtime.Goexit, as
+// t.FailNow in a test's RoundTripper does: no recover stops it.
+type exiting struct{}
+
+func (exiting) RoundTrip(*http.Request) (*http.Response, error) {
+	runtime.Goexit()
+	return nil, nil
+}
+
+// TestGoexitInTransportBecomesError: a RoundTripper that ends its goroutine
+// with runtime.Goexit leaves neither a one-shot Token nor a token source's
+// callers waiting, nor hands them a nil token without an error: they get
+// an error at once, and a later call asks again.
+func TestGoexitInTransportBecomesError(t *testing.T) {
+	key, _ := hostileKeys()
+	for name, get := range map[string]func(cfg serviceuser.Config) (*oauth2.Token, error){
+		"Token": func(cfg serviceuser.Config) (*oauth2.Token, error) { return cfg.Token(context.Background()) },
+		"TokenSource": func(cfg serviceuser.Config) (*oauth2.Token, error) {
+			ts := cfg.TokenSource(context.Background())
+			defer ts.Close()
+			if _, err := ts.Token(); err == nil {
+				return nil, nil
+			}
+			time.Sleep(time.Minute) // past the backoff
+			return ts.Token()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := serviceuser.Config{Key: key, Issuer: "https://zitadel.example.com", TokenURL: "https://zitadel.example.com/oauth/v2/token",
+					HTTPClient: &http.Client{Transport: exiting{}}}
+				start := time.Now()
+				tok, err := get(cfg)
+				assert.Nil(t, tok)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "runtime.Goexit")
+				if name == "Token" {
+					assert.Zero(t, time.Since(start), "answered at once")
+				}
+			})
+		})
+	}
+}

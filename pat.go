@@ -58,7 +58,7 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
 	use := c.use()
-	ts := newTokenSource(ctx, func(context.Context) (*oauth2.Token, error) { return c.token(use.take) }, api)
+	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }, api)
 	ts.credentialChanged = use.changed
 	return ts
 }
@@ -75,13 +75,13 @@ func (c PATConfig) Token(ctx context.Context) (*oauth2.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(c.use().take) })
+	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(ctx, c.use().take) })
 }
 
 // token returns the token current supplies, checked, with the expiry to
 // serve it until.
-func (c PATConfig) token(current func() (Secret, error)) (*oauth2.Token, error) {
-	pat, err := c.checked(current)
+func (c PATConfig) token(ctx context.Context, current func(context.Context) (Secret, error)) (*oauth2.Token, error) {
+	pat, err := c.checked(ctx, current)
 	if err != nil {
 		return nil, err
 	}
@@ -114,17 +114,17 @@ func (c PATConfig) fixed() bool {
 
 // Validate reports a token that cannot work.
 func (c PATConfig) Validate() error {
-	_, err := c.checked(c.use().take)
+	_, err := c.checked(context.Background(), c.use().take)
 	return err
 }
 
 // checked returns the token current supplies once the config is checked.
-func (c PATConfig) checked(current func() (Secret, error)) (Secret, error) {
+func (c PATConfig) checked(ctx context.Context, current func(context.Context) (Secret, error)) (Secret, error) {
 	s := c.settings()
 	if !c.fixed() && !c.Expiry.IsZero() {
 		return "", s.configError("Expiry", "for a fixed PAT (a Secret) only: each token another source supplies has its own")
 	}
-	pat, err := current()
+	pat, err := current(ctx)
 	switch {
 	case err != nil:
 		return "", err

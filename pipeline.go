@@ -17,9 +17,10 @@ import (
 // the request: discovery, the exchange, errors and redaction are shared by
 // every grant (see pipeline).
 type grant interface {
-	// tokenRequest builds the request to ep's token endpoint at now; the
-	// pipeline adds the scope.
-	tokenRequest(ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
+	// tokenRequest builds the request to ep's token endpoint at now, for a
+	// request with ctx (a reloaded credential is told to hooks with it);
+	// the pipeline adds the scope.
+	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
@@ -52,7 +53,7 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := p.grant.tokenRequest(ep, time.Now())
+	req, err := p.grant.tokenRequest(ctx, ep, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +106,9 @@ func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token,
 // withinContext returns what get returns, or ctx's error as soon as ctx
 // ends, so that a one-shot Token keeps to its caller's deadline while code
 // that cannot be given ctx (a crypto.Signer, a KeySource, a SecretSource)
-// still works. get runs on a goroutine of its own, which ends when get
-// returns; a panic in it becomes an error. A ctx already done runs nothing.
+// still works. get runs on a goroutine of its own (see contain.Go), which
+// ends when get returns; its panic or runtime.Goexit becomes an error. A ctx
+// already done runs nothing.
 func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
@@ -117,10 +119,7 @@ func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error)
 		err error
 	}
 	done := make(chan result, 1) // get's goroutine never waits for a caller that left
-	go func() {
-		v, err := contain.Call("token request", get)
-		done <- result{v, err}
-	}()
+	contain.Go("token request", get, func(v T, err error) { done <- result{v, err} })
 	select {
 	case r := <-done:
 		return r.v, r.err

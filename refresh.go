@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -17,11 +18,11 @@ func (ts *TokenSource) run(f *flight) {
 	start := time.Now()
 	for {
 		info := ts.attempt(f)
-		ts.api.hooks.refreshStart(info)
+		ts.api.hooks.refreshStart(f.ctx, info)
 		begin := time.Now()
-		tok, err := ts.fetchRecovered()
+		tok, err := ts.fetchRecovered(f.ctx)
 		pause, again := ts.settle(f, tok, err, start)
-		ts.api.hooks.refreshDone(ts.outcome(info, time.Since(begin), err))
+		ts.api.hooks.refreshDone(f.ctx, ts.outcome(info, time.Since(begin), err))
 		if !again || !ts.pause(f, pause) {
 			return
 		}
@@ -123,4 +124,40 @@ func (ts *TokenSource) budget() time.Duration {
 		return ts.waitBudget
 	}
 	return DefaultTimeout
+}
+
+// refreshContext is the context of a refresh's token requests and hooks. It
+// ends when the source is closed, never with a caller: others may share the
+// refresh. Its values are those of the caller that started the refresh and
+// waits for it, if any, then those of the context the source was made with,
+// so that a tracer parents the refresh on the caller's span.
+type refreshContext struct {
+	context.Context                 // ts.bg: the source's lifetime and its values
+	waiter          context.Context // the caller's values only (context.WithoutCancel); nil for none
+	ts              *TokenSource    // SourceFromContext's answer
+}
+
+// newRefreshContext returns the context of a refresh that waiter, if not
+// nil, starts and waits for.
+func (ts *TokenSource) newRefreshContext(waiter context.Context) context.Context {
+	c := &refreshContext{Context: ts.bg, ts: ts}
+	if waiter != nil {
+		c.waiter = context.WithoutCancel(waiter)
+	}
+	return c
+}
+
+// Value looks in the waiting caller's values, then in the source's. The
+// caller's context is WithoutCancel's: it hides the caller's cancellation
+// from contexts derived from this one, which end with the source alone.
+func (c *refreshContext) Value(key any) any {
+	if _, ok := key.(sourceKey); ok {
+		return c.ts
+	}
+	if c.waiter != nil {
+		if v := c.waiter.Value(key); v != nil {
+			return v
+		}
+	}
+	return c.Context.Value(key)
 }

@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -228,8 +229,8 @@ func newCredentialUse[T any](src any, current func() (T, error), describe func(T
 }
 
 // take returns the credential for a request, and tells the hooks about a
-// rotation they have not heard of.
-func (u *credentialUse[T]) take() (T, error) {
+// rotation they have not heard of, with the request's ctx.
+func (u *credentialUse[T]) take(ctx context.Context) (T, error) {
 	cur, err := u.current()
 	if err != nil || u.rotating == nil {
 		return cur, err
@@ -248,7 +249,7 @@ func (u *credentialUse[T]) take() (T, error) {
 		if u.describe != nil {
 			info.KeyID = u.describe(cur)
 		}
-		u.hooks.credentialReloaded(info)
+		u.hooks.credentialReloaded(ctx, info)
 	}
 	return cur, nil
 }

@@ -150,7 +150,7 @@ type reloads struct {
 }
 
 func (r *reloads) hooks() *serviceuser.Hooks {
-	return &serviceuser.Hooks{CredentialReloaded: func(i serviceuser.CredentialReloadedInfo) {
+	return &serviceuser.Hooks{CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.events = append(r.events, i)

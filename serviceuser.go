@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
@@ -132,12 +133,12 @@ func (c Config) grant() (grant, error) {
 	if c.Key == nil {
 		return nil, c.keyError(nil)
 	}
-	if _, err := assertionLifetime(c.AssertionLifetime); err != nil {
+	if _, err := assertion.Lifetime(c.AssertionLifetime); err != nil {
 		return nil, c.settings().fieldError("AssertionLifetime", err)
 	}
 	use := newCredentialUse(c.Key, c.Key.CurrentKey, func(kf *KeyFile) string { return kf.KeyID }, c.Hooks)
 	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
-	if _, _, err := g.keyAndSigner(); err != nil {
+	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -157,7 +158,7 @@ func (c Config) keyError(key *KeyFile) error {
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
 // signed with the source's current key.
 type keyGrant struct {
-	current  func() (*KeyFile, error)
+	current  func(context.Context) (*KeyFile, error)
 	changed  func() bool // reports a key the last request did not use
 	lifetime time.Duration
 	check    func(*KeyFile) error
@@ -167,8 +168,8 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
-	key, signer, err := g.keyAndSigner()
+func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
+	key, signer, err := g.keyAndSigner(ctx)
 	if err != nil {
 		return tokenRequest{}, err
 	}
@@ -185,8 +186,8 @@ func (g *keyGrant) tokenRequest(ep *discovery.Endpoints, now time.Time) (tokenRe
 
 // keyAndSigner returns the current key and its signer, built when the key
 // is new.
-func (g *keyGrant) keyAndSigner() (*KeyFile, *assertionSigner, error) {
-	key, err := g.current()
+func (g *keyGrant) keyAndSigner(ctx context.Context) (*KeyFile, *assertionSigner, error) {
+	key, err := g.current(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

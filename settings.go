@@ -9,11 +9,13 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
-// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
+// DefaultTimeout bounds each request to ZITADEL when Config.Timeout is zero:
+// 10 seconds.
+const DefaultTimeout = httpcall.DefaultTimeout
 
 // settings are what every token config shares: where ZITADEL is, what to
 // ask for and how to reach it. config names the config's type in errors.

@@ -44,7 +44,10 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // than while one is served (see the retry schedule in backoff.go). No
 // goroutine runs while no refresh is in flight;
 // Close stops a refresh that is running; cancelling the context the source
-// was made with does not (that context only supplies values).
+// was made with does not (that context only supplies values). A refresh
+// that a caller starts and waits for is sent with that caller's context's
+// values too (a trace span, say), never with its deadline or cancellation,
+// as Introspect does; its hooks get the same context (see Hooks).
 //
 // A token whose response has no expires_in (or 0) is taken to last 15
 // minutes, and a longer expires_in than a week is cut to a week: a token is
@@ -66,6 +69,7 @@ type TokenSource struct {
 	fetch fetchFunc
 
 	bg        context.Context // bounds background refreshes; done after Close
+	ahead     context.Context // of every refresh ahead of expiry (see newRefreshContext)
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeIdle func()    // closes the library's own transport's connections; may be nil
@@ -99,6 +103,7 @@ type snapshot struct {
 
 // flight is one refresh, shared by everyone who waits for it.
 type flight struct {
+	ctx     context.Context // its token requests' and its hooks' (see newRefreshContext)
 	done    chan struct{}
 	token   *oauth2.Token
 	err     error
@@ -112,7 +117,9 @@ func newTokenSource(ctx context.Context, fetch fetchFunc, api apiClient) *TokenS
 		ctx = context.Background()
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	return &TokenSource{fetch: fetch, bg: bg, cancel: cancel, api: api}
+	ts := &TokenSource{fetch: fetch, bg: bg, cancel: cancel, api: api}
+	ts.ahead = ts.newRefreshContext(nil)
+	return ts
 }
 
 // Token returns a valid token, waiting for a refresh only when none is cached.
@@ -144,7 +151,7 @@ func (ts *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) 
 func (ts *TokenSource) refreshAhead(stale *snapshot) {
 	if ts.mu.TryLock() {
 		if ts.snap.Load() == stale {
-			ts.startLocked(time.Now(), false)
+			ts.startLocked(time.Now(), nil)
 		}
 		ts.mu.Unlock()
 	}
@@ -162,7 +169,7 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 		ts.mu.Unlock() // refreshed while this caller took the lock
 		return s.token, nil
 	}
-	f := ts.startLocked(now, true)
+	f := ts.startLocked(now, ctx)
 	err, closed := ts.lastErr, ts.closedLocked()
 	if f != nil {
 		f.waiters++
@@ -186,20 +193,25 @@ func (ts *TokenSource) wait(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // startLocked returns the refresh in flight, starting one if the source is
-// open and out of backoff; otherwise nil. urgent: the caller has no valid
-// token, and the shorter backoff applies.
-func (ts *TokenSource) startLocked(now time.Time, urgent bool) *flight {
+// open and out of backoff; otherwise nil. waiter is the context of a caller
+// that has no valid token and waits: the shorter backoff applies, and a
+// refresh it starts carries its values. It is nil for a refresh ahead of
+// expiry.
+func (ts *TokenSource) startLocked(now time.Time, waiter context.Context) *flight {
 	if ts.flight != nil {
 		return ts.flight
 	}
 	notBefore := ts.patientAt
-	if urgent {
+	if waiter != nil {
 		notBefore = ts.urgentAt
 	}
 	if ts.closedLocked() || now.Before(notBefore) && !ts.newCredentialLocked() {
 		return nil
 	}
-	f := &flight{done: make(chan struct{})}
+	f := &flight{ctx: ts.ahead, done: make(chan struct{})}
+	if waiter != nil {
+		f.ctx = ts.newRefreshContext(waiter)
+	}
 	ts.flight = f
 	ts.wg.Add(1)
 	go ts.run(f)

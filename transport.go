@@ -101,13 +101,26 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.RejectedError != nil {
 		discard(resp)
-		t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode})
+		t.tokenRejected(req, TokenRejectedInfo{StatusCode: resp.StatusCode})
 		return nil, t.RejectedError
 	}
 	out := t.retryWithNewToken(req, tok, resp)
 	_, dropped := t.Source.(Invalidator)
-	t.Hooks.tokenRejected(TokenRejectedInfo{StatusCode: resp.StatusCode, Dropped: dropped, Retried: out != resp})
+	t.tokenRejected(req, TokenRejectedInfo{StatusCode: resp.StatusCode, Dropped: dropped, Retried: out != resp})
 	return out, nil
+}
+
+// tokenRejected tells Hooks of a 401 to req, with req's context and, when
+// Source is a *TokenSource, that source (see SourceFromContext).
+func (t *Transport) tokenRejected(req *http.Request, i TokenRejectedInfo) {
+	if t.Hooks == nil || t.Hooks.TokenRejected == nil {
+		return
+	}
+	ctx := req.Context()
+	if ts, ok := t.Source.(*TokenSource); ok {
+		ctx = context.WithValue(ctx, sourceKey{}, ts)
+	}
+	t.Hooks.tokenRejected(ctx, i)
 }
 
 // send sends r, which the caller owns, with tok.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
@@ -30,6 +31,7 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
+	sent := time.Now().Round(0)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
@@ -39,7 +41,8 @@ func FetchUserinfo(ctx context.Context, client *http.Client, userinfoURL string)
 		return nil, fmt.Errorf("serviceuser: userinfo: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, endpointError(answer.Answer{Endpoint: EndpointUserinfo, Resp: resp, Body: body, Secrets: []string{sentCredential(resp.Request)}})
+		a := answer.Answer{Endpoint: EndpointUserinfo, Resp: resp, Body: body, Secrets: []string{sentCredential(resp.Request)}, Sent: sent}
+		return nil, tokenError(a.Parse())
 	}
 	var info Userinfo
 	if err := json.Unmarshal(body, &info); err != nil {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
 	"slices"
@@ -19,8 +20,8 @@ import (
 // The peers compared with serviceuser.TokenSource, each obtaining tokens for
 // the same service user from the same fake ZITADEL:
 //
-//   - zitadel-oidc: profile.NewJWTProfileTokenSourceFromKeyFileData, which
-//     signs an assertion and makes a token request on every Token call;
+//   - zitadel-oidc: profile.NewJWTProfileTokenSource, given the key file's
+//     user, key ID and key, which signs an assertion and makes a token request on every Token call;
 //   - oauth2.ReuseTokenSource over it, the usual way to add caching: a mutex
 //     held across the fetch, no refresh ahead of expiry, no backoff.
 const (
@@ -75,13 +76,21 @@ func benchOpenServiceuser(_ testing.TB, env *benchEnv) (oauth2.TokenSource, func
 }
 
 // benchOpenZitadel returns zitadel/oidc's JWT profile source, which finds the
-// token endpoint by discovery when it is made. It gets an HTTP transport of
-// its own so that its connections do not linger in http.DefaultTransport.
+// token endpoint by discovery when it is made. It is the source zitadel/oidc's
+// deprecated NewJWTProfileTokenSourceFromKeyFileData builds, from the same
+// fields of the key file. It gets an HTTP transport of its own so that its
+// connections do not linger in http.DefaultTransport.
 func benchOpenZitadel(tb testing.TB, env *benchEnv) (oauth2.TokenSource, func()) {
 	tb.Helper()
+	var kf struct {
+		Key string `json:"key"`
+	}
+	if err := json.Unmarshal(env.user.KeyFile, &kf); err != nil {
+		tb.Fatal(err)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	src, err := profile.NewJWTProfileTokenSourceFromKeyFileData(context.Background(),
-		env.srv.Issuer(), env.user.KeyFile, benchScopes, profile.WithHTTPClient(&http.Client{Transport: tr}))
+	src, err := profile.NewJWTProfileTokenSource(context.Background(), env.srv.Issuer(), env.user.UserID,
+		env.user.KeyID, []byte(kf.Key), benchScopes, profile.WithHTTPClient(&http.Client{Transport: tr}))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestNoOrgIDNoHeader(t *testing.T) {
 func TestPlainLoopbackWithOptIn(t *testing.T) {
 	z := newZitadel(t)
 	a := startAPI(t, newIntrospector(t, z), false)
-	creds := grpcauth.Credentials{Source: newSource(t, z), OrgID: "42", InsecureAllowPlainHTTP: true}
+	creds := grpcauth.Credentials{Source: newSource(t, z), OrgID: "42", AllowInsecureConnection: true}
 	conn := a.dial(t, creds.DialOptions()...)
 
 	require.NoError(t, check(t.Context(), conn))
@@ -127,7 +127,7 @@ func TestGetRequestMetadataConnectionRule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &countingSource{tok: &oauth2.Token{AccessToken: "secret-token", TokenType: "bearer"}}
-			creds := grpcauth.Credentials{Source: src, InsecureAllowPlainHTTP: tt.optIn}
+			creds := grpcauth.Credentials{Source: src, AllowInsecureConnection: tt.optIn}
 			md, err := creds.GetRequestMetadata(tt.ctx, tt.uri)
 			if !tt.refused {
 				require.NoError(t, err)
@@ -145,7 +145,7 @@ func TestGetRequestMetadataConnectionRule(t *testing.T) {
 
 func TestRequireTransportSecurity(t *testing.T) {
 	assert.True(t, grpcauth.Credentials{}.RequireTransportSecurity())
-	assert.False(t, grpcauth.Credentials{InsecureAllowPlainHTTP: true}.RequireTransportSecurity())
+	assert.False(t, grpcauth.Credentials{AllowInsecureConnection: true}.RequireTransportSecurity())
 }
 
 func TestGetRequestMetadataBadSource(t *testing.T) {

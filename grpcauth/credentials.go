@@ -22,22 +22,27 @@ import (
 // credentials.PerRPCCredentials; pass it with grpc.WithPerRPCCredentials, or
 // pass everything it offers with DialOptions. It is safe for concurrent use.
 type Credentials struct {
-	// Source supplies tokens. Required. When it has a method
-	// TokenContext(context.Context) (*oauth2.Token, error), as
-	// *serviceuser.TokenSource does, the RPC's context bounds the wait for a
-	// token; otherwise Token is called and may block the RPC beyond its
-	// deadline.
+	// Source supplies tokens. Required. When it is a
+	// serviceuser.ContextTokenSource, as *serviceuser.TokenSource is, the
+	// RPC's context bounds the wait for a token; otherwise Token is called
+	// and may block the RPC beyond its deadline. When it is a
+	// serviceuser.Invalidator, the client interceptors drop a token the
+	// server refuses (see UnaryClientInterceptor).
 	Source oauth2.TokenSource
 	// OrgID, when set, is sent as the x-zitadel-orgid metadata, which makes
 	// ZITADEL's APIs act on that organization.
 	OrgID string
-	// InsecureAllowPlainHTTP lets tokens travel over connections without
-	// transport security (grpc's insecure credentials). Anyone on the path
-	// can then steal them: use it only for loopback connections, such as to
-	// a local sidecar that adds TLS, or in tests. Without it, grpc refuses
-	// to send these credentials over a plain connection, and so does
-	// GetRequestMetadata for a peer that is not loopback.
-	InsecureAllowPlainHTTP bool
+	// AllowInsecureConnection lets tokens travel over connections without
+	// transport security (grpc's insecure credentials, or its local
+	// credentials over TCP) to any peer. Anyone on the path can then steal
+	// them: use it only where you trust the network, such as to a local
+	// sidecar that adds TLS, or in tests. It makes RequireTransportSecurity
+	// false; without it, grpc refuses to send these credentials over such a
+	// connection, and GetRequestMetadata itself refuses a connection it does
+	// not see to be secure unless the peer is loopback or a unix socket. It
+	// is unrelated to the configs' InsecureAllowPlainHTTP, which covers the
+	// library's own requests to ZITADEL.
+	AllowInsecureConnection bool
 }
 
 // ErrPlainConnection is the cause of a CredentialsError refusing to send a
@@ -68,7 +73,7 @@ func (e *CredentialsError) GRPCStatus() *status.Status { return status.New(e.Cod
 // GetRequestMetadata returns the metadata for one RPC: the authorization
 // token and, when OrgID is set, x-zitadel-orgid. It refuses (with
 // ErrPlainConnection) a connection without transport security to a peer
-// that is not loopback, unless InsecureAllowPlainHTTP is set. uri holds the
+// that is not loopback, unless AllowInsecureConnection is set. uri holds the
 // call's audience, "https://host/service", which names the target when the
 // context does not name the peer.
 func (c Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error) {
@@ -89,13 +94,8 @@ func (c Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (map
 	return md, nil
 }
 
-// RequireTransportSecurity is true unless InsecureAllowPlainHTTP is set.
-func (c Credentials) RequireTransportSecurity() bool { return !c.InsecureAllowPlainHTTP }
-
-// contextTokenSource is a token source whose wait a context can bound.
-type contextTokenSource interface {
-	TokenContext(ctx context.Context) (*oauth2.Token, error)
-}
+// RequireTransportSecurity is true unless AllowInsecureConnection is set.
+func (c Credentials) RequireTransportSecurity() bool { return !c.AllowInsecureConnection }
 
 // token returns a token from Source, waiting no longer than ctx allows when
 // the source can be told so.
@@ -105,7 +105,7 @@ func (c Credentials) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 	var tok *oauth2.Token
 	var err error
-	if cts, ok := c.Source.(contextTokenSource); ok {
+	if cts, ok := c.Source.(serviceuser.ContextTokenSource); ok {
 		tok, err = cts.TokenContext(ctx)
 	} else {
 		tok, err = c.Source.Token()
@@ -126,7 +126,7 @@ func (c Credentials) token(ctx context.Context) (*oauth2.Token, error) {
 // rule for what counts as secure (credentials.CheckSecurityLevel).
 func (c Credentials) checkConnection(ctx context.Context, uri []string) error {
 	ri, _ := credentials.RequestInfoFromContext(ctx)
-	if c.InsecureAllowPlainHTTP || credentials.CheckSecurityLevel(ri.AuthInfo, credentials.PrivacyAndIntegrity) == nil {
+	if c.AllowInsecureConnection || credentials.CheckSecurityLevel(ri.AuthInfo, credentials.PrivacyAndIntegrity) == nil {
 		return nil
 	}
 	host, local := remoteHost(ctx, uri)
@@ -134,7 +134,7 @@ func (c Credentials) checkConnection(ctx context.Context, uri []string) error {
 		return nil
 	}
 	return &CredentialsError{Code: codes.Unauthenticated,
-		Err: fmt.Errorf("%w to %q (use TLS, or InsecureAllowPlainHTTP for a loopback peer)", ErrPlainConnection, host)}
+		Err: fmt.Errorf("%w to %q (use TLS, or AllowInsecureConnection for a peer you trust the network to)", ErrPlainConnection, host)}
 }
 
 // remoteHost names the other end of the call, from the peer address when
@@ -159,7 +159,10 @@ func remoteHost(ctx context.Context, uri []string) (string, bool) {
 	return "", false
 }
 
-// isLoopback is the library's rule: localhost names and loopback addresses.
+// isLoopback is the rule the library applies to URLs (see
+// serviceuser.ErrInsecureURL): localhost names and loopback addresses. It is
+// written out here because this module may use only the library's exported
+// API, which has no use for exporting it.
 func isLoopback(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true

@@ -4,8 +4,8 @@
 // On the client, Credentials is a credentials.PerRPCCredentials made from any
 // oauth2.TokenSource, typically a *serviceuser.TokenSource. Unlike grpc's
 // oauth.TokenSource it
-//   - bounds the wait for a token by the RPC's context, when the source has a
-//     TokenContext method (as *serviceuser.TokenSource does), so a cancelled
+//   - bounds the wait for a token by the RPC's context, when the source is a
+//     serviceuser.ContextTokenSource (as *serviceuser.TokenSource is), so a cancelled
 //     or timed-out RPC returns at once even while the token endpoint hangs;
 //   - sends the x-zitadel-orgid header when OrgID is set;
 //   - with its interceptors (Credentials.DialOptions), drops a token the
@@ -13,14 +13,15 @@
 //     with a new token.
 //
 // Tokens travel only over connections with transport security (TLS), unless
-// InsecureAllowPlainHTTP is set, which is meant for loopback connections
-// (a local sidecar, tests).
+// AllowInsecureConnection is set, which is meant for networks you trust (a
+// local sidecar, tests).
 //
 // On the server, UnaryServerInterceptor and StreamServerInterceptor accept
 // only calls whose "authorization: Bearer <token>" metadata holds a token
 // that ZITADEL's introspection endpoint reports active (see
 // introspection.Introspector), and hand the introspection result to the
-// handler through the context (FromContext).
+// handler through the context, where introspection.FromContext finds it, as
+// it does behind introspection's HTTP middleware.
 //
 // This is a separate module so that grpc never becomes a dependency of
 // programs that use the serviceuser library without it.

@@ -83,7 +83,7 @@ func ExampleUnaryServerInterceptor() {
 	}
 	// A handler (here, one more interceptor) sees the introspection result.
 	whoami := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if r, ok := grpcauth.FromContext(ctx); ok {
+		if r, ok := introspection.FromContext(ctx); ok {
 			fmt.Println("called by the service user:", r.Subject == user.UserID)
 		}
 		return handler(ctx, req)

@@ -136,9 +136,9 @@ func (a *api) see(ctx context.Context) {
 	a.orgIDs = append(a.orgIDs, metadata.ValueFromIncomingContext(ctx, serviceuser.HeaderOrgID)...)
 }
 
-// record keeps what an authenticated handler finds with FromContext.
+// record keeps what an authenticated handler finds with introspection.FromContext.
 func (a *api) record(ctx context.Context) {
-	r, _ := grpcauth.FromContext(ctx)
+	r, _ := introspection.FromContext(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.results = append(a.results, r)

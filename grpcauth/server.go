@@ -2,7 +2,6 @@ package grpcauth
 
 import (
 	"context"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -22,9 +21,12 @@ type Introspector interface {
 
 // UnaryServerInterceptor returns an interceptor that lets a call through
 // only if its "authorization: Bearer <token>" metadata holds a token that in
-// reports active; the handler then finds the introspection result with
-// FromContext. A call without such a token fails with codes.Unauthenticated;
-// when in cannot tell, it fails with codes.Unavailable.
+// reports active (several authorization values count as none, see
+// introspection.BearerToken); the handler then finds the introspection
+// result with introspection.FromContext, as an HTTP handler behind
+// introspection's Middleware does. A call without such a token fails with
+// codes.Unauthenticated; when in cannot tell, it fails with
+// codes.Unavailable.
 func UnaryServerInterceptor(in Introspector) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, err := authenticate(ctx, in)
@@ -57,21 +59,6 @@ type authenticatedStream struct {
 // Context returns the stream's context with the introspection result.
 func (s *authenticatedStream) Context() context.Context { return s.ctx }
 
-type introspectionKey struct{}
-
-// NewContext returns a copy of ctx holding r, as the server interceptors
-// hand it to handlers; tests of handlers can use it.
-func NewContext(ctx context.Context, r *introspection.Result) context.Context {
-	return context.WithValue(ctx, introspectionKey{}, r)
-}
-
-// FromContext returns the introspection result of the call's token, put
-// there by the server interceptors.
-func FromContext(ctx context.Context) (*introspection.Result, bool) {
-	r, ok := ctx.Value(introspectionKey{}).(*introspection.Result)
-	return r, ok && r != nil
-}
-
 // Answers to callers. They never contain the token or why introspection failed.
 var (
 	errNoToken      = status.Error(codes.Unauthenticated, "a bearer token is required")
@@ -85,7 +72,7 @@ func authenticate(ctx context.Context, in Introspector) (context.Context, error)
 	if in == nil {
 		return nil, errNoIntrospect
 	}
-	token, ok := bearerToken(ctx)
+	token, ok := introspection.BearerToken(metadata.ValueFromIncomingContext(ctx, "authorization"))
 	if !ok {
 		return nil, errNoToken
 	}
@@ -98,17 +85,5 @@ func authenticate(ctx context.Context, in Introspector) (context.Context, error)
 	case r == nil || !r.Active:
 		return nil, errInactive
 	}
-	return NewContext(ctx, r), nil
-}
-
-// bearerToken returns the token of the call's one authorization metadata
-// entry, if it has the Bearer scheme (in any case, as RFC 6750 allows).
-func bearerToken(ctx context.Context) (string, bool) {
-	values := metadata.ValueFromIncomingContext(ctx, "authorization")
-	if len(values) != 1 {
-		return "", false
-	}
-	scheme, token, ok := strings.Cut(values[0], " ")
-	token = strings.TrimSpace(token)
-	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+	return introspection.NewContext(ctx, r), nil
 }

@@ -145,7 +145,7 @@ func TestServerInterceptorsDirectly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got *introspection.Result
 			handler := func(ctx context.Context, _ any) (any, error) {
-				got, _ = grpcauth.FromContext(ctx)
+				got, _ = introspection.FromContext(ctx)
 				return "ok", nil
 			}
 			_, err := grpcauth.UnaryServerInterceptor(tt.in)(incoming, nil, &grpc.UnaryServerInfo{}, handler)
@@ -172,15 +172,4 @@ type staticIntrospector struct{ r *introspection.Result }
 
 func (s staticIntrospector) Introspect(context.Context, string) (*introspection.Result, error) {
 	return s.r, nil
-}
-
-func TestFromContext(t *testing.T) {
-	_, ok := grpcauth.FromContext(context.Background())
-	assert.False(t, ok)
-	_, ok = grpcauth.FromContext(grpcauth.NewContext(context.Background(), nil))
-	assert.False(t, ok)
-	r := &introspection.Result{Active: true}
-	got, ok := grpcauth.FromContext(grpcauth.NewContext(context.Background(), r))
-	assert.True(t, ok)
-	assert.Same(t, r, got)
 }

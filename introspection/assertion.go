@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/go-serviceuser/serviceuser/internal/link"
 )
 
 // assertionReuse is how long one client assertion serves introspection
@@ -18,7 +16,7 @@ const assertionReuse = time.Minute
 // assertions hands out a client assertion, signing a new one when the last
 // is older than assertionReuse or was made for another audience.
 type assertions struct {
-	sign link.Signer
+	sign func(audience string) (string, error)
 	// sem admits one signing at a time; unlike a mutex, a caller whose
 	// context ends stops waiting for a slow signer (a remote key, say).
 	sem chan struct{}
@@ -29,7 +27,7 @@ type assertions struct {
 	signedAt time.Time
 }
 
-func newAssertions(sign link.Signer) *assertions {
+func newAssertions(sign func(audience string) (string, error)) *assertions {
 	return &assertions{sign: sign, sem: make(chan struct{}, 1)}
 }
 
@@ -48,7 +46,7 @@ func (a *assertions) get(ctx context.Context, audience string) (string, error) {
 		return s, nil // signed while this caller waited
 	}
 	now := time.Now()
-	s, err := a.sign(audience, now)
+	s, err := a.sign(audience)
 	if err != nil {
 		return "", err
 	}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -109,4 +112,43 @@ func TestIntrospectorPrintsNoAssertion(t *testing.T) {
 		assert.NotContains(t, buf.String(), assertion)
 	}
 	assert.Equal(t, "introspection.Introspector{assertion: [redacted]}", fmt.Sprint(in))
+}
+
+// TestClientAssertionForPlainHTTPIssuer: with InsecureAllowPlainHTTP, an
+// issuer on plain http to a host that is not loopback (a compose network,
+// say) gets client assertions for that issuer, as its token requests do.
+func TestClientAssertionForPlainHTTPIssuer(t *testing.T) {
+	const issuer = "http://zitadel.internal:8080"
+	var audience []string
+	mux := http.NewServeMux()
+	mux.HandleFunc(discoveryPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"issuer": issuer, "token_endpoint": issuer + "/oauth/v2/token",
+			"introspection_endpoint": issuer + "/oauth/v2/introspect"})
+	})
+	mux.HandleFunc("/oauth/v2/introspect", func(w http.ResponseWriter, r *http.Request) {
+		audience = assertionAudience(t, r.FormValue("client_assertion"))
+		io.WriteString(w, `{"active":true,"sub":"user-1"}`)
+	})
+	in, err := introspection.Config{Key: applicationKey(t), Issuer: issuer + "/", Route: serviceuser.Route{InsecureAllowPlainHTTP: true},
+		HTTPClient: newInProcess(mux).client()}.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	r, err := in.Introspect(context.Background(), "a-token")
+	require.NoError(t, err)
+	assert.True(t, r.Active)
+	assert.Equal(t, []string{issuer}, audience)
+}
+
+// assertionAudience is the "aud" claim of a compact JWT, not verified.
+func assertionAudience(t *testing.T, jwt string) []string {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	require.Len(t, parts, 3)
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims struct {
+		Aud []string `json:"aud"`
+	}
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	return claims.Aud
 }

@@ -7,7 +7,9 @@
 //
 // [Config.NewIntrospector] gives an [Introspector], whose
 // [Introspector.Middleware] lets through requests with an active token and
-// hands the [Result] to the handler ([FromContext]). ZITADEL answers
+// hands the [Result] to the handler ([FromContext]); the gRPC server
+// interceptors of module grpcauth do the same, with the same [BearerToken]
+// rule and the same context. ZITADEL answers
 // {"active":false} both for an inactive token and for a refused client
 // assertion: an application key that does not work looks like tokens that
 // do not. A token must carry the API's project in its audience
@@ -30,7 +32,6 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
-	"github.com/go-serviceuser/serviceuser/internal/link"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
@@ -114,10 +115,10 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	sign, err := link.ClientAssertionSigner(c.Key)
-	if err != nil {
-		return nil, err
-	}
+	key := c.Key
+	// One signature a minute at most (see assertionReuse): building the
+	// signer for each costs nothing next to it.
+	sign := func(audience string) (string, error) { return serviceuser.SignAssertion(key, audience, 0) }
 	ttl := c.CacheTTL
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
@@ -125,9 +126,9 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	r, _ := c.route() // checked by Validate
 	issuer := r.Issuer()
 	caller := r.Caller(c.httpClient(ctx), c.Timeout)
-	cache := discovery.NewCache(caller, issuer, link.DiscoveryError, func(took time.Duration, err error) {
+	cache := discovery.NewCache(caller, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
 		if c.Hooks != nil {
-			contain.Hook(c.Hooks.DiscoveryDone, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
@@ -143,6 +144,9 @@ func (c Config) httpClient(ctx context.Context) *http.Client {
 	hc, _ := ctx.Value(oauth2.HTTPClient).(*http.Client)
 	return hc
 }
+
+// discoveryError is the *serviceuser.DiscoveryError of a failed discovery.
+func discoveryError(e *discovery.Error) error { return (*serviceuser.DiscoveryError)(e) }
 
 // configError reports a field of Config.
 func configError(field, problem string, err error) error {

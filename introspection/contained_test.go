@@ -88,7 +88,7 @@ func TestPanickingDiscoveryHookIsContained(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
 		calls := 0
-		hooks := &serviceuser.Hooks{DiscoveryDone: func(serviceuser.DiscoveryDoneInfo) { calls++; panic("a bug in a logging callback") }}
+		hooks := &serviceuser.Hooks{DiscoveryDone: func(context.Context, serviceuser.DiscoveryDoneInfo) { calls++; panic("a bug in a logging callback") }}
 		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.
 			NewIntrospector(context.Background())
 		require.NoError(t, err)
@@ -105,8 +105,8 @@ func TestPanickingHooksInMiddleware(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
 		hooks := &serviceuser.Hooks{
-			DiscoveryDone:     func(serviceuser.DiscoveryDoneInfo) { panic("discovery hook") },
-			IntrospectionDone: func(serviceuser.IntrospectionDoneInfo) { panic("introspection hook") },
+			DiscoveryDone:     func(context.Context, serviceuser.DiscoveryDoneInfo) { panic("discovery hook") },
+			IntrospectionDone: func(context.Context, serviceuser.IntrospectionDoneInfo) { panic("introspection hook") },
 		}
 		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.
 			NewIntrospector(context.Background())
@@ -183,7 +183,7 @@ func TestGoexitInCallbackReleasesCallers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
 		exits := true
-		hooks := &serviceuser.Hooks{DiscoveryDone: func(serviceuser.DiscoveryDoneInfo) {
+		hooks := &serviceuser.Hooks{DiscoveryDone: func(context.Context, serviceuser.DiscoveryDoneInfo) {
 			if exits {
 				runtime.Goexit()
 			}

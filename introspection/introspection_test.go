@@ -141,12 +141,12 @@ func TestIntrospectionDoneHook(t *testing.T) {
 	var got []serviceuser.IntrospectionDoneInfo
 	discoveries := 0
 	hooks := &serviceuser.Hooks{
-		IntrospectionDone: func(i serviceuser.IntrospectionDoneInfo) {
+		IntrospectionDone: func(_ context.Context, i serviceuser.IntrospectionDoneInfo) {
 			mu.Lock()
 			defer mu.Unlock()
 			got = append(got, i)
 		},
-		DiscoveryDone: func(i serviceuser.DiscoveryDoneInfo) {
+		DiscoveryDone: func(_ context.Context, i serviceuser.DiscoveryDoneInfo) {
 			assert.NoError(t, i.Err)
 			assert.Equal(t, srv.Issuer(), i.Issuer)
 			discoveries++
@@ -186,7 +186,7 @@ func TestIntrospectionDoneHook(t *testing.T) {
 // there, as Hooks documents; the caller gets its answer.
 func TestPanickingIntrospectionHookIsContained(t *testing.T) {
 	srv, _, token, _, app := introspectionSetup(t)
-	hooks := &serviceuser.Hooks{IntrospectionDone: func(serviceuser.IntrospectionDoneInfo) { panic("a bug in a metrics callback") }}
+	hooks := &serviceuser.Hooks{IntrospectionDone: func(context.Context, serviceuser.IntrospectionDoneInfo) { panic("a bug in a metrics callback") }}
 	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	r, err := in.Introspect(context.Background(), token)

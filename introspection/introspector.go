@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/link"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -64,7 +62,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
 	if h := in.hooks; h != nil {
-		contain.Hook(h.IntrospectionDone, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+		contain.Hook(h.IntrospectionDone, ctx, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
 }
@@ -84,7 +82,7 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	if pending == nil {
 		pending = &call{done: make(chan struct{})}
 		in.inFlight[key] = pending
-		go in.run(context.WithoutCancel(ctx), key, pending, token)
+		in.run(context.WithoutCancel(ctx), key, pending, token)
 	}
 	in.mu.Unlock()
 	select {
@@ -95,20 +93,20 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 }
 
-// errEnded is what the callers of a request get when a callback on its
-// goroutine ended it with runtime.Goexit, which no recover stops.
-var errEnded = errors.New("serviceuser: introspection request ended without an answer: a callback called runtime.Goexit")
-
-// run makes the request for everyone waiting on c. It runs on its own
-// goroutine, bounded by the timeout alone: no caller's cancellation fails the
-// others, and none has to wait for the request once its own ctx ends. A
-// panic there, where no caller could recover it, becomes the callers' error.
+// run starts the request for everyone waiting on c, on a goroutine of its
+// own (see contain.Go), bounded by the timeout alone: no caller's
+// cancellation fails the others, and none has to wait for the request once
+// its own ctx ends. A panic or runtime.Goexit there, where no caller could
+// recover it, becomes the callers' error.
 func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
-	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
-	defer cancel()
-	c.err = errEnded
-	defer in.finish(key, c) // deferred: runtime.Goexit must not leave the callers waiting
-	c.result, c.err = contain.Call("introspection request", func() (*Result, error) { return in.request(ctx, token) })
+	contain.Go("introspection request", func() (*Result, error) {
+		ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
+		defer cancel()
+		return in.request(ctx, token)
+	}, func(r *Result, err error) {
+		c.result, c.err = r, err
+		in.finish(key, c)
+	})
 }
 
 // finish publishes c's outcome to its callers and the cache.
@@ -172,14 +170,13 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 		return nil, err
 	}
 	form := url.Values{"token": {token}, "client_assertion_type": {ClientAssertionType}, "client_assertion": {assertion}}
-	resp, body, err := in.call.PostForm(ctx, httpcall.Form{URL: target, Values: form})
-	if err != nil {
-		return nil, link.TokenError(answer.Network(serviceuser.EndpointIntrospection, resp, err))
+	a, failed := answer.Post(ctx, in.call, serviceuser.EndpointIntrospection, httpcall.Form{URL: target, Values: form}, []string{assertion, token})
+	if failed != nil {
+		return nil, (*serviceuser.TokenError)(failed)
 	}
 	var r Result
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &r) != nil {
-		a := answer.Answer{Endpoint: serviceuser.EndpointIntrospection, Resp: resp, Body: body, Secrets: []string{assertion, token}}
-		return nil, link.TokenError(a.Parse())
+	if a.Resp.StatusCode != http.StatusOK || json.Unmarshal(a.Body, &r) != nil {
+		return nil, (*serviceuser.TokenError)(a.Parse())
 	}
 	if !r.Active {
 		// RFC 7662 has nothing said of an inactive token; what a server says

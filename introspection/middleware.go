@@ -1,20 +1,19 @@
 package introspection
 
 import (
-	"context"
 	"net/http"
 	"strings"
 )
 
 // Middleware lets through requests whose bearer token ZITADEL reports active,
 // with the Result in their context (see FromContext). A request without a
-// token (several Authorization headers count as none), or with an inactive
-// one, gets 401 with a WWW-Authenticate challenge (RFC 6750); when the
-// introspection endpoint cannot be reached it gets 503, since nothing is
-// known of the token.
+// token (see BearerToken: several Authorization headers count as none), or
+// with an inactive one, gets 401 with a WWW-Authenticate challenge (RFC
+// 6750); when the introspection endpoint cannot be reached it gets 503,
+// since nothing is known of the token.
 func (in *Introspector) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r)
+		token, ok := BearerToken(r.Header.Values("Authorization"))
 		if !ok {
 			challenge(w, "")
 			return
@@ -26,22 +25,27 @@ func (in *Introspector) Middleware(next http.Handler) http.Handler {
 		case !result.Active:
 			challenge(w, "invalid_token")
 		default:
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), resultKey{}, result)))
+			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), result)))
 		}
 	})
 }
 
-// bearerToken returns the request's bearer token, if it has one. Several
-// Authorization headers count as none: a proxy in front may have checked
-// another one than the first.
-func bearerToken(r *http.Request) (string, bool) {
-	values := r.Header.Values("Authorization")
+// BearerToken returns the token of a request's Authorization values, as
+// http.Header.Values("Authorization") or gRPC's "authorization" metadata
+// give them: ok only when there is exactly one value and it is "Bearer "
+// (the scheme in any case, as RFC 6750 allows) and a token. Several values
+// count as none: a proxy in front may have checked another one than the
+// first.
+func BearerToken(values []string) (token string, ok bool) {
 	if len(values) != 1 {
 		return "", false
 	}
 	scheme, token, ok := strings.Cut(values[0], " ")
 	token = strings.TrimSpace(token)
-	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 // challenge answers 401 with an RFC 6750 challenge; errorCode may be empty.

@@ -1,12 +1,15 @@
 package introspection_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
 // Two Authorization headers are ambiguous: a proxy in front may have
@@ -40,4 +43,43 @@ func TestMiddlewareRefusesSeveralAuthorizationHeaders(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		assert.Equal(t, http.StatusUnauthorized, rec.Code, "%q", v)
 	}
+}
+
+// TestBearerToken: exactly one value with the Bearer scheme, in any case,
+// and a token; anything else is no token.
+func TestBearerToken(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		token  string
+	}{
+		{[]string{"Bearer abc"}, "abc"},
+		{[]string{"bearer abc"}, "abc"},
+		{[]string{"BEARER  abc "}, "abc"},
+		{nil, ""},
+		{[]string{}, ""},
+		{[]string{"Bearer abc", "Bearer abc"}, ""},
+		{[]string{"Bearer abc", "Bearer def"}, ""},
+		{[]string{"Bearer"}, ""},
+		{[]string{"Bearer "}, ""},
+		{[]string{"Bearer\tabc"}, ""},
+		{[]string{"Basic abc"}, ""},
+		{[]string{" Bearer abc"}, ""},
+	} {
+		token, ok := introspection.BearerToken(tc.values)
+		assert.Equal(t, tc.token, token, "%q", tc.values)
+		assert.Equal(t, tc.token != "", ok, "%q", tc.values)
+	}
+}
+
+// TestResultContext: NewContext and FromContext carry a Result; a context
+// without one, or with a nil one, holds none.
+func TestResultContext(t *testing.T) {
+	r := &introspection.Result{Active: true, Subject: "user-1"}
+	got, ok := introspection.FromContext(introspection.NewContext(context.Background(), r))
+	assert.True(t, ok)
+	assert.Same(t, r, got)
+	_, ok = introspection.FromContext(context.Background())
+	assert.False(t, ok)
+	_, ok = introspection.FromContext(introspection.NewContext(context.Background(), nil))
+	assert.False(t, ok)
 }

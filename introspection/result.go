@@ -53,11 +53,20 @@ func (r *Result) clone() *Result {
 	return &c
 }
 
-// resultKey is the context key of the Result Middleware found.
+// resultKey is the context key of the Result of a request's token.
 type resultKey struct{}
 
-// FromContext returns what Middleware learnt of the request's token.
+// NewContext returns a copy of ctx holding r, as Middleware and the server
+// interceptors of package grpcauth hand it to handlers; tests of handlers
+// can use it too.
+func NewContext(ctx context.Context, r *Result) context.Context {
+	return context.WithValue(ctx, resultKey{}, r)
+}
+
+// FromContext returns what Middleware, or a server interceptor of package
+// grpcauth, learnt of the request's token; ok is false when ctx holds no
+// Result.
 func FromContext(ctx context.Context) (*Result, bool) {
 	r, ok := ctx.Value(resultKey{}).(*Result)
-	return r, ok
+	return r, ok && r != nil
 }

@@ -7,12 +7,14 @@
 //	defer rec.Close()
 //	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: rec.Hooks()}.TokenSource(ctx)
 //
-// Metrics (instrumentation scope ScopeName):
+// One Recorder serves any number of token sources and introspectors.
 //
-//	serviceuser.token.refreshes            counter   {refresh}  serviceuser.outcome, serviceuser.refresh.mode
-//	serviceuser.token.refresh.duration     histogram s          serviceuser.outcome, serviceuser.refresh.mode, error.type
-//	serviceuser.token.refresh.errors       counter   {error}    serviceuser.refresh.mode, error.type, serviceuser.endpoint,
+// Metrics (instrumentation scope ScopeName, with this module's version):
+//
+//	serviceuser.token.refreshes            counter   {refresh}  serviceuser.outcome, serviceuser.refresh.mode; when failed
+//	                                                            also error.type, serviceuser.endpoint,
 //	                                                            http.response.status_code, serviceuser.error.code
+//	serviceuser.token.refresh.duration     histogram s          serviceuser.outcome, serviceuser.refresh.mode, error.type
 //	serviceuser.token.remaining_lifetime   gauge     s          (the last token's expiry minus now, from its first token on)
 //	serviceuser.token.rejections           counter   {rejection} http.response.status_code, serviceuser.rejection.dropped,
 //	                                                            serviceuser.rejection.retried
@@ -26,8 +28,16 @@
 // The cache hit ratio is serviceuser.introspections with
 // serviceuser.cache_hit=true over all of them.
 //
+// The failed token requests are serviceuser.token.refreshes with
+// serviceuser.outcome=error: one failure is one count, in one series.
+//
 // Each token request is a span named "serviceuser.token.refresh", from
-// RefreshStart to RefreshDone, with status Error when it failed.
+// RefreshStart to RefreshDone, with status Error when it failed. A request
+// that callers wait for is a child of the span in the context of the caller
+// that started it (see serviceuser.Hooks), so that it shows in that
+// caller's trace; a refresh ahead of expiry, which keeps no caller waiting,
+// is a root span, linked to the span of the context the source was made
+// with, if any. Metrics are recorded with the same context, for exemplars.
 //
 // No attribute holds an error's text, which may carry what a server or a
 // signer wrote: errors are told by their Go type (error.type) and, for a

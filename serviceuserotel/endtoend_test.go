@@ -96,10 +96,10 @@ func TestAFailedTokenRequestIsRecordedWithoutItsText(t *testing.T) {
 		require.Contains(t, err.Error(), secret, "the error's text holds what the server wrote")
 
 		ms := r.collect(t)
-		n, found := counter(t, ms, "serviceuser.token.refresh.errors", waited, tokType,
+		n, found := counter(t, ms, "serviceuser.token.refreshes", failed, waited, tokType,
 			attribute.String("serviceuser.endpoint", "token"), attribute.Int("http.response.status_code", 400),
 			attribute.String("serviceuser.error.code", "invalid_request"))
-		require.True(t, found, "%+v", ms["serviceuser.token.refresh.errors"].Data)
+		require.True(t, found, "%+v", ms["serviceuser.token.refreshes"].Data)
 		assert.Equal(t, int64(1), n)
 		_, found = gauge(t, ms)
 		assert.False(t, found)
@@ -109,7 +109,7 @@ func TestAFailedTokenRequestIsRecordedWithoutItsText(t *testing.T) {
 		assert.Equal(t, codes.Error, spans[0].Status().Code)
 		assert.Equal(t, "*serviceuser.TokenError", spans[0].Status().Description)
 		for _, kv := range spans[0].Attributes() {
-			assert.NotContains(t, kv.Value.Emit(), secret)
+			assert.NotContains(t, kv.Value.String(), secret)
 		}
 	})
 }

@@ -29,49 +29,59 @@ const (
 	keyNext     = attribute.Key("serviceuser.refresh.next_attempt")
 )
 
-func (r *Recorder) refreshStart(i serviceuser.RefreshStartInfo) {
-	span := r.startSpan(i.Waited, i.Attempt)
+func (r *Recorder) refreshStart(ctx context.Context, i serviceuser.RefreshStartInfo) {
+	span := r.startSpan(ctx, i.Waited, i.Attempt)
+	key := pendingKey{serviceuser.SourceFromContext(ctx), i.Attempt}
 	r.mu.Lock()
-	old := r.pending
-	r.pending = span
+	old := r.pending[key]
+	r.pending[key] = span
 	r.mu.Unlock()
-	if old != nil { // the Recorder is shared by sources: the older span can only be ended here
+	if old != nil { // a start whose end never came: it can only be ended here
 		old.End()
 	}
 }
 
-func (r *Recorder) refreshDone(i serviceuser.RefreshDoneInfo) {
-	ctx := context.Background()
+func (r *Recorder) refreshDone(ctx context.Context, i serviceuser.RefreshDoneInfo) {
 	d := describe.Err(i.Err)
 	mode := keyMode.String(describe.Mode(i.Waited))
 	outcome := keyOutcome.String(describe.Outcome(i.Err))
-	r.refreshes.Add(ctx, 1, metric.WithAttributes(outcome, mode))
+	span := r.endSpan(ctx, i, d, outcome)
+	ctx = trace.ContextWithSpan(ctx, span) // exemplars point at the request's span
+	r.refreshes.Add(ctx, 1, metric.WithAttributes(append(errAttrs(d), outcome, mode)...))
 	r.refreshDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(append(errType(d), outcome, mode)...))
-	if i.Err != nil {
-		r.refreshErrors.Add(ctx, 1, metric.WithAttributes(append(errAttrs(d), mode)...))
-	} else {
+	if i.Err == nil {
 		r.expiry.Set(i.Expiry)
 	}
-	r.endSpan(i, d, outcome)
 }
 
-// startSpan opens the span of a token request.
-func (r *Recorder) startSpan(waited bool, attempt int, opts ...trace.SpanStartOption) trace.Span {
+// startSpan opens the span of a token request: a child of the span in ctx
+// when callers wait for it (ctx then carries the waiting caller's), else a
+// root span linked to the span in ctx, if any (a refresh ahead of expiry
+// belongs to no caller's trace).
+func (r *Recorder) startSpan(ctx context.Context, waited bool, attempt int, opts ...trace.SpanStartOption) trace.Span {
 	opts = append(opts, trace.WithAttributes(keyMode.String(describe.Mode(waited)), keyAttempt.Int(attempt)))
-	_, span := r.tracer.Start(context.Background(), SpanName, opts...)
+	if !waited {
+		opts = append(opts, trace.WithNewRoot())
+		if link := trace.LinkFromContext(ctx); link.SpanContext.IsValid() {
+			opts = append(opts, trace.WithLinks(link))
+		}
+	}
+	_, span := r.tracer.Start(ctx, SpanName, opts...)
 	return span
 }
 
-// endSpan ends the token request's span: the one RefreshStart opened, or one
-// spanning i.Duration when none is open (hooks set after the start).
-func (r *Recorder) endSpan(i serviceuser.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) {
+// endSpan ends the token request's span and returns it: the one
+// RefreshStart opened for the same source and attempt, or one spanning
+// i.Duration when none is open (hooks set after the start).
+func (r *Recorder) endSpan(ctx context.Context, i serviceuser.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) trace.Span {
 	now := time.Now()
+	key := pendingKey{serviceuser.SourceFromContext(ctx), i.Attempt}
 	r.mu.Lock()
-	span := r.pending
-	r.pending = nil
+	span := r.pending[key]
+	delete(r.pending, key)
 	r.mu.Unlock()
 	if span == nil {
-		span = r.startSpan(i.Waited, i.Attempt, trace.WithTimestamp(now.Add(-i.Duration)))
+		span = r.startSpan(ctx, i.Waited, i.Attempt, trace.WithTimestamp(now.Add(-i.Duration)))
 	}
 	span.SetAttributes(outcome)
 	if i.Err != nil {
@@ -84,28 +94,27 @@ func (r *Recorder) endSpan(i serviceuser.RefreshDoneInfo, d describe.Detail, out
 		span.SetAttributes(keyExpiry.String(i.Expiry.UTC().Format(time.RFC3339Nano)))
 	}
 	span.End(trace.WithTimestamp(now))
+	return span
 }
 
-func (r *Recorder) tokenRejected(i serviceuser.TokenRejectedInfo) {
-	r.rejections.Add(context.Background(), 1, metric.WithAttributes(
+func (r *Recorder) tokenRejected(ctx context.Context, i serviceuser.TokenRejectedInfo) {
+	r.rejections.Add(ctx, 1, metric.WithAttributes(
 		semconv.HTTPResponseStatusCode(i.StatusCode), keyDropped.Bool(i.Dropped), keyRetried.Bool(i.Retried)))
 }
 
-func (r *Recorder) credentialReloaded(i serviceuser.CredentialReloadedInfo) {
+func (r *Recorder) credentialReloaded(ctx context.Context, i serviceuser.CredentialReloadedInfo) {
 	d := describe.Err(i.Err)
-	r.reloads.Add(context.Background(), 1, metric.WithAttributes(
+	r.reloads.Add(ctx, 1, metric.WithAttributes(
 		append(errType(d), keyOutcome.String(describe.ReloadOutcome(i.Err)))...))
 }
 
-func (r *Recorder) discoveryDone(i serviceuser.DiscoveryDoneInfo) {
-	ctx := context.Background()
+func (r *Recorder) discoveryDone(ctx context.Context, i serviceuser.DiscoveryDoneInfo) {
 	outcome := keyOutcome.String(describe.Outcome(i.Err))
 	r.discoveries.Add(ctx, 1, metric.WithAttributes(append(errType(describe.Err(i.Err)), outcome)...))
 	r.discoveryDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(outcome))
 }
 
-func (r *Recorder) introspectionDone(i serviceuser.IntrospectionDoneInfo) {
-	ctx := context.Background()
+func (r *Recorder) introspectionDone(ctx context.Context, i serviceuser.IntrospectionDoneInfo) {
 	base := []attribute.KeyValue{keyOutcome.String(describe.Outcome(i.Err)), keyCacheHit.Bool(i.CacheHit)}
 	count := append(errType(describe.Err(i.Err)), base...)
 	if i.Err == nil {

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-serviceuser/serviceuser"
 	serviceuserotel "github.com/go-serviceuser/serviceuser/serviceuserotel"
@@ -21,6 +22,7 @@ type rig struct {
 	hooks  *serviceuser.Hooks
 	reader *sdkmetric.ManualReader
 	spans  *tracetest.SpanRecorder
+	tracer trace.Tracer // of the same provider: a caller's spans
 }
 
 func newRig(t *testing.T) *rig {
@@ -36,7 +38,7 @@ func newRig(t *testing.T) *rig {
 		require.NoError(t, mp.Shutdown(context.Background()))
 		require.NoError(t, tp.Shutdown(context.Background()))
 	})
-	return &rig{rec: rec, hooks: rec.Hooks(), reader: reader, spans: spans}
+	return &rig{rec: rec, hooks: rec.Hooks(), reader: reader, spans: spans, tracer: tp.Tracer("caller")}
 }
 
 // collect reads every metric, by name.

@@ -12,7 +12,6 @@ import (
 type instruments struct {
 	refreshes             metric.Int64Counter
 	refreshDuration       metric.Float64Histogram
-	refreshErrors         metric.Int64Counter
 	remaining             metric.Float64ObservableGauge
 	rejections            metric.Int64Counter
 	reloads               metric.Int64Counter
@@ -37,9 +36,9 @@ func (in *instruments) init(m metric.Meter) error {
 		keep(err)
 		return h
 	}
-	in.refreshes = counter("serviceuser.token.refreshes", "{refresh}", "Token requests that ended, by outcome and mode.")
+	in.refreshes = counter("serviceuser.token.refreshes", "{refresh}",
+		"Token requests that ended, by outcome and mode; failed ones also by error type, endpoint, HTTP status and OAuth error code.")
 	in.refreshDuration = seconds("serviceuser.token.refresh.duration", "Duration of token requests.")
-	in.refreshErrors = counter("serviceuser.token.refresh.errors", "{error}", "Token requests that failed, by error type, endpoint, HTTP status and OAuth error code.")
 	in.rejections = counter("serviceuser.token.rejections", "{rejection}", "API answers refusing a token the transport sent.")
 	in.reloads = counter("serviceuser.credential.reloads", "{reload}", "Changes of a watched credential file, used (ok) or refused.")
 	in.discoveries = counter("serviceuser.discovery.fetches", "{fetch}", "Fetches of the discovery document.")

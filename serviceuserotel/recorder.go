@@ -2,6 +2,8 @@ package serviceuserotel
 
 import (
 	"context"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,8 +15,50 @@ import (
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
-// ScopeName is the instrumentation scope of the meter and tracer.
+// ScopeName is the instrumentation scope of the meter and tracer; the
+// scope's version is this module's (see moduleVersion).
 const ScopeName = "github.com/go-serviceuser/serviceuser/serviceuserotel"
+
+// releaseVersion is this module's version where the build does not tell it
+// (a module built from a directory, or this module's own tests). Keep it
+// equal to the module's latest release.
+const releaseVersion = "v0.1.0"
+
+// moduleVersion is the version of this module in the running program, as
+// its build recorded it, else releaseVersion.
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return releaseVersion
+	}
+	return versionIn(bi)
+}
+
+// versionIn is this module's version in bi: the main module's, or that of
+// the dependency (or of what replaces it), when it is a version and not
+// "(devel)" or a directory; releaseVersion otherwise.
+func versionIn(bi *debug.BuildInfo) string {
+	m := &bi.Main
+	if m.Path != ScopeName {
+		m = nil
+		for _, d := range bi.Deps {
+			if d.Path == ScopeName {
+				m = d
+				break
+			}
+		}
+	}
+	if m == nil {
+		return releaseVersion
+	}
+	if m.Replace != nil {
+		m = m.Replace
+	}
+	if !strings.HasPrefix(m.Version, "v") {
+		return releaseVersion
+	}
+	return m.Version
+}
 
 // SpanName is the name of the span of each token request.
 const SpanName = "serviceuser.token.refresh"
@@ -39,10 +83,11 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(o *options) { o.tracers = tp }
 }
 
-// Recorder turns the events of one token source (and of introspectors, if
-// wanted) into metrics and spans. Give its Hooks to ONE token source: a
-// source runs at most one token request at a time, and the Recorder keeps
-// one open span for it. Its methods are safe for concurrent use.
+// Recorder turns the events of token sources and introspectors into
+// metrics and spans. One Recorder serves any number of sources: it keeps the
+// span of each source's token request under way apart from the others' (by
+// serviceuser.SourceFromContext), so that each span ends with its own
+// request. Its methods are safe for concurrent use.
 type Recorder struct {
 	instruments
 	tracer trace.Tracer
@@ -51,7 +96,14 @@ type Recorder struct {
 	hooks  *serviceuser.Hooks
 
 	mu      sync.Mutex
-	pending trace.Span // the span of the token request under way
+	pending map[pendingKey]trace.Span // the spans of the token requests under way
+}
+
+// pendingKey names a token request under way: a source makes one at a
+// time, and its RefreshStart and RefreshDone share the attempt number.
+type pendingKey struct {
+	source  *serviceuser.TokenSource // nil for events outside a token source
+	attempt int
 }
 
 // New makes a Recorder. It fails only when the MeterProvider refuses an
@@ -67,8 +119,9 @@ func New(opts ...Option) (*Recorder, error) {
 	if o.tracers == nil {
 		o.tracers = otel.GetTracerProvider()
 	}
-	r := &Recorder{tracer: o.tracers.Tracer(ScopeName)}
-	meter := o.meters.Meter(ScopeName)
+	version := moduleVersion()
+	r := &Recorder{tracer: o.tracers.Tracer(ScopeName, trace.WithInstrumentationVersion(version)), pending: map[pendingKey]trace.Span{}}
+	meter := o.meters.Meter(ScopeName, metric.WithInstrumentationVersion(version))
 	if err := r.instruments.init(meter); err != nil {
 		return nil, err
 	}
@@ -88,21 +141,22 @@ func New(opts ...Option) (*Recorder, error) {
 	return r, nil
 }
 
-// Hooks returns the hooks to set on one token source's config (and on
-// introspectors' configs); the same value on every call. Combine them with
-// others with serviceuser.JoinHooks.
+// Hooks returns the hooks to set on token sources' and introspectors'
+// configs; the same value on every call. Combine them with others with
+// serviceuser.JoinHooks.
 func (r *Recorder) Hooks() *serviceuser.Hooks { return r.hooks }
 
 // Close stops the remaining lifetime gauge, so that the MeterProvider no
-// longer refers to the Recorder, and ends a span left open by a token
-// request that never ended. Events after Close are still counted.
+// longer refers to the Recorder, and ends the spans left open by token
+// requests that never ended. Events after Close are still counted.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
-	if r.pending != nil {
-		r.pending.End()
-		r.pending = nil
-	}
+	open := r.pending
+	r.pending = map[pendingKey]trace.Span{}
 	r.mu.Unlock()
+	for _, span := range open {
+		span.End()
+	}
 	return r.reg.Unregister()
 }
 

@@ -34,17 +34,17 @@ var (
 func TestRefreshIsCountedTimedAndTraced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		r.hooks.RefreshStart(serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
+		r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
 		time.Sleep(250 * time.Millisecond)
 		expiry := time.Now().Add(time.Hour)
-		r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond, Expiry: expiry})
+		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond, Expiry: expiry})
 
 		ms := r.collect(t)
 		n, found := counter(t, ms, "serviceuser.token.refreshes", ok, waited)
 		require.True(t, found)
 		assert.Equal(t, int64(1), n)
 		assert.Equal(t, "{refresh}", ms["serviceuser.token.refreshes"].Unit)
-		assert.Equal(t, 0, points(t, ms, "serviceuser.token.refresh.errors"))
+		assert.Equal(t, 1, points(t, ms, "serviceuser.token.refreshes"), "a success has no error attributes")
 		dp := histogram(t, ms, "serviceuser.token.refresh.duration", ok, waited)
 		assert.Equal(t, uint64(1), dp.Count)
 		assert.InDelta(t, 0.25, dp.Sum, 1e-9)
@@ -80,19 +80,18 @@ func TestFailedRefreshRecordsTheErrorsKindNotItsText(t *testing.T) {
 			StatusCode: 500, Code: "server_error", Description: "Errors.Internal", Endpoint: serviceuser.EndpointToken,
 			Err: &oauth2.RetrieveError{ErrorCode: "server_error"},
 		})
-		r.hooks.RefreshStart(serviceuser.RefreshStartInfo{Attempt: 2})
+		r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Attempt: 2})
 		time.Sleep(time.Second)
 		next := time.Now().Add(4 * time.Second)
-		r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Attempt: 2, Duration: time.Second, Err: err, NextAttempt: next})
+		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Attempt: 2, Duration: time.Second, Err: err, NextAttempt: next})
 
 		ms := r.collect(t)
-		n, _ := counter(t, ms, "serviceuser.token.refreshes", failed, ahead)
-		assert.Equal(t, int64(1), n)
-		n, found := counter(t, ms, "serviceuser.token.refresh.errors", ahead, tokType,
+		n, found := counter(t, ms, "serviceuser.token.refreshes", failed, ahead, tokType,
 			attribute.String("serviceuser.endpoint", "token"), attribute.Int("http.response.status_code", 500),
 			attribute.String("serviceuser.error.code", "server_error"))
-		require.True(t, found, "%+v", ms["serviceuser.token.refresh.errors"].Data)
+		require.True(t, found, "%+v", ms["serviceuser.token.refreshes"].Data)
 		assert.Equal(t, int64(1), n)
+		assert.Equal(t, 1, points(t, ms, "serviceuser.token.refreshes"))
 		assert.Equal(t, uint64(1), histogram(t, ms, "serviceuser.token.refresh.duration", failed, ahead, tokType).Count)
 		_, found = gauge(t, ms)
 		assert.False(t, found, "no token, no remaining lifetime")
@@ -113,17 +112,17 @@ func TestOutOfTheOrdinaryErrorsAreNamedByType(t *testing.T) {
 		errors.New("dial tcp: connection refused"),
 		&serviceuser.TokenError{StatusCode: 400, Code: "Errors.Something.Custom"},
 	} {
-		r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Err: err})
+		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: err})
 	}
 	ms := r.collect(t)
 	for _, attrs := range [][]attribute.KeyValue{
-		{waited, attribute.String("error.type", "serviceuser.ErrClosed")},
-		{waited, attribute.String("error.type", "*errors.errorString")},
-		{waited, tokType, attribute.String("serviceuser.endpoint", "token"), attribute.Int("http.response.status_code", 400),
+		{failed, waited, attribute.String("error.type", "serviceuser.ErrClosed")},
+		{failed, waited, attribute.String("error.type", "*errors.errorString")},
+		{failed, waited, tokType, attribute.String("serviceuser.endpoint", "token"), attribute.Int("http.response.status_code", 400),
 			attribute.String("serviceuser.error.code", "other")},
 	} {
-		n, found := counter(t, ms, "serviceuser.token.refresh.errors", attrs...)
-		assert.True(t, found, "%v in %+v", attrs, ms["serviceuser.token.refresh.errors"].Data)
+		n, found := counter(t, ms, "serviceuser.token.refreshes", attrs...)
+		assert.True(t, found, "%v in %+v", attrs, ms["serviceuser.token.refreshes"].Data)
 		assert.Equal(t, int64(1), n)
 	}
 }
@@ -131,7 +130,7 @@ func TestOutOfTheOrdinaryErrorsAreNamedByType(t *testing.T) {
 func TestRefreshDoneWithoutStartStillMakesASpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 3 * time.Second, Expiry: time.Now().Add(time.Minute)})
+		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 3 * time.Second, Expiry: time.Now().Add(time.Minute)})
 		spans := r.spans.Ended()
 		require.Len(t, spans, 1)
 		assert.Equal(t, 3*time.Second, spans[0].EndTime().Sub(spans[0].StartTime()))
@@ -140,10 +139,10 @@ func TestRefreshDoneWithoutStartStillMakesASpan(t *testing.T) {
 
 func TestCloseEndsAnOpenSpanAndStopsTheGauge(t *testing.T) {
 	r := newRig(t)
-	r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
+	r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
 	_, found := gauge(t, r.collect(t))
 	require.True(t, found)
-	r.hooks.RefreshStart(serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
+	r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
 	assert.Len(t, r.spans.Started(), 2)
 	assert.Len(t, r.spans.Ended(), 1)
 
@@ -155,9 +154,9 @@ func TestCloseEndsAnOpenSpanAndStopsTheGauge(t *testing.T) {
 
 func TestTokenRejections(t *testing.T) {
 	r := newRig(t)
-	r.hooks.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	r.hooks.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	r.hooks.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401})
+	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401})
 	ms := r.collect(t)
 	status := attribute.Int("http.response.status_code", 401)
 	n, _ := counter(t, ms, "serviceuser.token.rejections", status,
@@ -170,8 +169,8 @@ func TestTokenRejections(t *testing.T) {
 
 func TestCredentialReloads(t *testing.T) {
 	r := newRig(t)
-	r.hooks.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
-	r.hooks.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json",
+	r.hooks.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
+	r.hooks.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json",
 		Err: &serviceuser.KeyFileError{Field: "key", Problem: "not a PEM block"}})
 	ms := r.collect(t)
 	n, _ := counter(t, ms, "serviceuser.credential.reloads", ok)
@@ -183,8 +182,8 @@ func TestCredentialReloads(t *testing.T) {
 
 func TestDiscovery(t *testing.T) {
 	r := newRig(t)
-	r.hooks.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
-	r.hooks.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 5 * time.Millisecond,
+	r.hooks.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
+	r.hooks.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 5 * time.Millisecond,
 		Err: &serviceuser.DiscoveryError{URL: "https://z.example/.well-known/openid-configuration", StatusCode: 503, Problem: "HTTP 503"}})
 	ms := r.collect(t)
 	n, _ := counter(t, ms, "serviceuser.discovery.fetches", ok)
@@ -198,11 +197,11 @@ func TestDiscovery(t *testing.T) {
 func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
 	r := newRig(t)
 	for range 3 {
-		r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
+		r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
 	}
-	r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: true, Duration: 40 * time.Millisecond})
-	r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
-	r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Duration: 10 * time.Millisecond,
+	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: true, Duration: 40 * time.Millisecond})
+	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
+	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Duration: 10 * time.Millisecond,
 		Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
 
 	ms := r.collect(t)
@@ -231,8 +230,8 @@ func TestEventsFromManyGoroutinesAreAllCounted(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				r.hooks.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
-				r.hooks.RefreshDone(serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
+				r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
+				r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
 			}
 		})
 	}

@@ -22,7 +22,7 @@ func TestNoAttributeHoldsASecret(t *testing.T) {
 	var seen []string
 	add := func(set attribute.Set) {
 		for _, kv := range set.ToSlice() {
-			seen = append(seen, string(kv.Key)+"="+kv.Value.Emit())
+			seen = append(seen, string(kv.Key)+"="+kv.Value.String())
 		}
 	}
 	for _, m := range r.collect(t) {

@@ -198,6 +198,18 @@ func TestClientCredentialsKnobs(t *testing.T) {
 	assert.Equal(t, 1, s.IssuedTokens())
 }
 
+func TestZitadelWrongSecret(t *testing.T) {
+	s := newServer(t)
+	u, secret := s.NewServiceUserWithSecret()
+	for _, req := range []secretRequest{withBasic(u.Username, secret+"x"), withFormSecret(u.Username, "x")} {
+		r := req.post(t, s)
+		require.Equal(t, http.StatusBadRequest, r.status)
+		assert.Equal(t, `{"error":"invalid_request","error_description":"Errors.User.Machine.Secret.Invalid"}`, r.raw)
+		assert.Empty(t, r.header.Get("WWW-Authenticate"))
+		assert.ErrorIs(t, lastRejection(t, s), ErrInvalidClient)
+	}
+}
+
 func TestSetClientSecret(t *testing.T) {
 	s := newServer(t)
 	u, old := s.NewServiceUserWithSecret()
@@ -233,29 +245,17 @@ func TestPersonalAccessToken(t *testing.T) {
 }
 
 func TestPersonalAccessTokenExpiry(t *testing.T) {
-	s := newServer(t)
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s.SetNow(func() time.Time { return now })
-	u, _ := s.NewServiceUserWithSecret()
-	pat := s.NewPersonalAccessToken(u.UserID, now.Add(time.Hour))
-	forever := s.NewPersonalAccessToken(u.UserID, time.Time{})
-	require.Equal(t, http.StatusOK, userinfo(t, s, pat).status)
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		u, _ := s.NewServiceUserWithSecret()
+		pat := s.NewPersonalAccessToken(u.UserID, now.Add(time.Hour))
+		forever := s.NewPersonalAccessToken(u.UserID, time.Time{})
+		require.Equal(t, http.StatusOK, userinfo(t, s, pat).status)
 
-	s.SetNow(func() time.Time { return now.Add(time.Hour) })
-	assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, pat).status)
-	s.SetNow(func() time.Time { return now.AddDate(100, 0, 0) })
-	assert.Equal(t, http.StatusOK, userinfo(t, s, forever).status)
-	assert.Panics(t, func() { s.NewPersonalAccessToken("nobody", time.Time{}) })
-}
-
-func TestDiscoveryListsAuthMethods(t *testing.T) {
-	s := newServer(t)
-	req, err := http.NewRequest(http.MethodGet, s.Issuer()+discoveryPath, nil)
-	require.NoError(t, err)
-	r := do(t, s, req)
-	require.Equal(t, http.StatusOK, r.status)
-	assert.Subset(t, r.json["grant_types_supported"], []any{GrantTypeClientCredentials, GrantTypeJWTBearer})
-	assert.Subset(t, r.json["token_endpoint_auth_methods_supported"],
-		[]any{"client_secret_basic", "client_secret_post", "private_key_jwt"})
-	assert.Equal(t, s.IntrospectionURL(), r.json["introspection_endpoint"])
+		sleepUntil(t, now.Add(time.Hour))
+		assert.Equal(t, http.StatusUnauthorized, userinfo(t, s, pat).status)
+		sleepUntil(t, now.AddDate(100, 0, 0))
+		assert.Equal(t, http.StatusOK, userinfo(t, s, forever).status)
+		assert.Panics(t, func() { s.NewPersonalAccessToken("nobody", time.Time{}) })
+	})
 }

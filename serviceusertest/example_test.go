@@ -30,7 +30,7 @@ func ExampleInProcess() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(srv.Issuer(), tok.Expiry.Sub(time.Now()).Round(time.Hour))
+	fmt.Println(srv.Issuer(), time.Until(tok.Expiry).Round(time.Hour))
 	// In a bubble, time.Sleep(11 * time.Hour) brings the token into its
 	// refresh window: ts.Token() still returns it and refreshes in the
 	// background; after synctest.Wait(), srv.IssuedTokens() is 2.

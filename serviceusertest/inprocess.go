@@ -26,8 +26,7 @@ const inProcessHost = "127.0.0.1:1"
 // With no goroutine blocked on a socket, such a server works inside a
 // testing/synctest bubble, where time.Now is the bubble's fake clock:
 // time.Sleep moves the server's clock and the client's together, instantly
-// and exactly, with no need for SetNow. SetLatency and Hang faults wait on
-// that clock too.
+// and exactly. SetLatency and Hang faults wait on that clock too.
 func InProcess() Option {
 	return func(s *Server) { s.inProcess = true }
 }

@@ -10,7 +10,7 @@ import (
 var ErrNotProjected = errors.New("not projected yet")
 
 // SetProjectionDelay makes the server answer like ZITADEL reading from
-// projections that trail writes by d, on the server clock (SetNow,
+// projections that trail writes by d, on the server clock (see
 // SetClockOffset): for d after a service user key, an application key, a
 // client secret or a personal access token is made, it is refused with the
 // answer for an unknown one (key: 500 Errors.Internal; application key: an

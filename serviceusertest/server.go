@@ -92,7 +92,6 @@ type Server struct {
 	tokenLifetime time.Duration
 	latency       time.Duration
 	clockOffset   time.Duration
-	now           func() time.Time
 	legacyErrors  bool
 	faults        []Fault
 
@@ -130,7 +129,6 @@ func NewServer(opts ...Option) *Server {
 		apps:          map[string][]string{},
 		orgs:          map[string]*organization{},
 		tokenLifetime: DefaultTokenLifetime,
-		now:           time.Now,
 	}
 	for _, o := range opts {
 		o(s)
@@ -142,7 +140,7 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// dated sets every answer's Date header from the server's clock (SetNow,
+// dated sets every answer's Date header from the server's clock (see
 // SetClockOffset), as a real server's Date shows its own clock: clients
 // measure clock drift from it.
 func (s *Server) dated(next http.Handler) http.Handler {
@@ -233,25 +231,13 @@ func (s *Server) SetClockOffset(d time.Duration) {
 	s.clockOffset = d
 }
 
-// SetNow replaces the server's clock source, for tests driven by a fake
-// clock. The clock offset still applies on top. Nil restores time.Now.
-// Inside a testing/synctest bubble (see InProcess) time.Now already is the
-// bubble's fake clock, and SetNow is not needed.
-func (s *Server) SetNow(now func() time.Time) {
-	if now == nil {
-		now = time.Now
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
-// clock returns the server's current time: clock source plus offset.
+// clock returns the server's current time: the clock (a synctest bubble's
+// fake one, for an in-process server in a bubble) plus the offset.
 func (s *Server) clock() time.Time {
 	s.mu.Lock()
-	now, offset := s.now, s.clockOffset
+	offset := s.clockOffset
 	s.mu.Unlock()
-	return now().Add(offset)
+	return time.Now().Add(offset)
 }
 
 // SetLegacyErrors selects how rejected assertions are answered. Off (the

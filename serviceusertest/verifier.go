@@ -29,7 +29,7 @@ var ErrUserNotFound = errors.New("user not found")
 // WithAssertionVerifier replaces the server's assertion checks by v. The
 // server still checks the token request around the assertion, refuses a
 // subject that is not one of its users or is deactivated, and issues, counts
-// and records as usual. v reads its own clock: the server clock (SetNow,
+// and records as usual. v reads its own clock: the server clock (see
 // SetClockOffset) reaches it only through the keys' expiry and projection
 // delay, which KeyLookup applies. A nil v keeps the server's own checks.
 func WithAssertionVerifier(v AssertionVerifier) Option {

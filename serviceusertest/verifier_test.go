@@ -118,23 +118,23 @@ func TestAssertionVerifierSeesOnlyWellFormedRequests(t *testing.T) {
 }
 
 func TestLookupKey(t *testing.T) {
-	s := newServer(t)
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	stopClock(s, now)
-	u, other := s.NewServiceUser(), s.NewServiceUser()
+	inBubble(t, func(t *testing.T, s *Server) {
+		now := time.Now()
+		u, other := s.NewServiceUser(), s.NewServiceUser()
 
-	_, err := s.LookupKey(u.KeyID, u.UserID)
-	require.NoError(t, err)
-	_, err = s.LookupKey(u.KeyID, other.UserID)
-	assert.ErrorIs(t, err, ErrKeyNotFound, "a key is looked up by (kid, iss)")
-	_, err = s.LookupKey("123", u.UserID)
-	assert.ErrorIs(t, err, ErrKeyNotFound)
+		_, err := s.LookupKey(u.KeyID, u.UserID)
+		require.NoError(t, err)
+		_, err = s.LookupKey(u.KeyID, other.UserID)
+		assert.ErrorIs(t, err, ErrKeyNotFound, "a key is looked up by (kid, iss)")
+		_, err = s.LookupKey("123", u.UserID)
+		assert.ErrorIs(t, err, ErrKeyNotFound)
 
-	s.SetKeyExpiry(other.KeyID, now)
-	_, err = s.LookupKey(other.KeyID, other.UserID)
-	assert.ErrorIs(t, err, ErrKeyExpired)
+		s.SetKeyExpiry(other.KeyID, now)
+		_, err = s.LookupKey(other.KeyID, other.UserID)
+		assert.ErrorIs(t, err, ErrKeyExpired)
 
-	s.RevokeKey(u.KeyID)
-	_, err = s.LookupKey(u.KeyID, u.UserID)
-	assert.ErrorIs(t, err, ErrKeyRevoked)
+		s.RevokeKey(u.KeyID)
+		_, err = s.LookupKey(u.KeyID, u.UserID)
+		assert.ErrorIs(t, err, ErrKeyRevoked)
+	})
 }

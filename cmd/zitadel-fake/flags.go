@@ -57,9 +57,11 @@ Variables printed:
   ZITADEL_FAKE_ADMIN          base URL of the admin endpoint (unless -admin "")
   ZITADEL_FAKE_PID            the process to signal
 
-zitadel-token takes its credential from $ZITADEL_KEY, $ZITADEL_CLIENT_ID or
-$ZITADEL_PAT and refuses several at once: with these variables, name the one
-to use, as in zitadel-token token -key "$ZITADEL_KEY".
+With these variables, zitadel-token uses the key file ($ZITADEL_KEY): a
+client id without $ZITADEL_CLIENT_SECRET is no credential of its own. Name
+another credential with flags, as in
+  zitadel-token token -client-id "$ZITADEL_CLIENT_ID" -client-secret-file "$ZITADEL_CLIENT_SECRET_FILE"
+  zitadel-token token -pat-file "$ZITADEL_PAT_FILE"
 
 Admin endpoint (on its own listener, never on the issuer's; answers JSON):
   POST /admin/latency?d=200ms           delay each token request

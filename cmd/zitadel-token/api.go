@@ -9,11 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-
-	"golang.org/x/oauth2"
-
-	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/printable"
 )
 
 // maxAPIAnswer bounds the answer api reads and prints.
@@ -23,27 +18,44 @@ const maxAPIAnswer = 64 << 20
 // services take messages of 4 MiB by default.
 const maxAPIBody = 16 << 20
 
-// runAPI sends one authenticated request to the instance and prints the
+// apiOptions are the flags of api.
+type apiOptions struct {
+	tokenFlags
+	noCache bool
+	method  string
+	data    string
+	orgID   string
+}
+
+func (o *apiOptions) define(fs *flagSet) {
+	o.tokenFlags.define(fs)
+	fs.boolVar(&o.noCache, "no-cache")
+	fs.stringVar(&o.method, "X", "")
+	fs.stringVar(&o.data, "d", "")
+	fs.stringVar(&o.orgID, "org", "")
+}
+
+// run sends one authenticated request to the instance and prints the
 // answer, JSON pretty-printed. A status other than 2xx is an *apiError
 // after the answer is printed, so that a script sees both.
-func runAPI(ctx context.Context, o *options, stdout io.Writer) error {
-	path, err := apiPath(o.operands)
+func (o *apiOptions) run(ctx context.Context, x *invocation, stdout io.Writer) error {
+	path, err := apiPath(x.operands)
 	if err != nil {
 		return err
 	}
-	req, err := o.apiRequest(ctx, path)
+	req, err := o.apiRequest(ctx, path, x.stdin)
 	if err != nil {
 		return err
 	}
-	cred, err := loadCredential(o, true)
+	cred, err := o.loadCredential(x, true)
 	if err != nil {
 		return err
 	}
-	tok, err := obtainToken(ctx, o, cred, o.scopeValues())
+	tok, err := o.obtainToken(ctx, cred, o.scopeValues(), o.noCache)
 	if err != nil {
 		return err
 	}
-	status, body, err := o.send(req, tok)
+	status, body, err := o.send(req, tok, o.orgID)
 	if err != nil {
 		return err
 	}
@@ -68,8 +80,8 @@ func apiPath(operands []string) (string, error) {
 
 // apiRequest builds the request from -X, -d and PATH; the token is added
 // when it is sent.
-func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, error) {
-	body, err := o.apiBody(ctx)
+func (o *apiOptions) apiRequest(ctx context.Context, path string, stdin io.Reader) (*http.Request, error) {
+	body, err := o.apiBody(ctx, stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +107,7 @@ func (o *options) apiRequest(ctx context.Context, path string) (*http.Request, e
 // apiBody returns -d's body: the value itself, a file's content (@FILE) or
 // standard input (@-); nil without -d. A body over maxAPIBody is refused
 // rather than sent cut short.
-func (o *options) apiBody(ctx context.Context) ([]byte, error) {
+func (o *apiOptions) apiBody(ctx context.Context, stdin io.Reader) ([]byte, error) {
 	name, isFile := strings.CutPrefix(o.data, "@")
 	var data []byte
 	var err error
@@ -105,7 +117,7 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	case !isFile:
 		return []byte(o.data), nil
 	case name == "-":
-		if data, err = readContext(ctx, io.LimitReader(o.stdin, maxAPIBody+1)); err != nil {
+		if data, err = readContext(ctx, io.LimitReader(stdin, maxAPIBody+1)); err != nil {
 			return nil, fmt.Errorf("reading the body from standard input: %w", err)
 		}
 	default:
@@ -124,31 +136,6 @@ func (o *options) apiBody(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
-// authClient sends requests with the source's tokens over the tool's
-// transport, by the route of -address and -H, acting on -org when given;
-// the plain http opt-in covers a -userinfo-url or an issuer on plain http.
-func (o *options) authClient(ts oauth2.TokenSource) *http.Client {
-	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: ts, Base: o.route(), OrgID: o.orgID, InsecureAllowPlainHTTPAnyHost: o.allowPlainHTTP}}
-}
-
-// send sends req with tok over the tool's transport and reads the answer,
-// which must not be larger than maxAPIAnswer: an answer cut short is never
-// taken for the whole.
-func (o *options) send(req *http.Request, tok *oauth2.Token) (int, []byte, error) {
-	resp, err := o.authClient(oauth2.StaticTokenSource(tok)).Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer+1))
-	if err == nil && len(body) > maxAPIAnswer {
-		err = fmt.Errorf("the answer (HTTP %d) is larger than %d MiB, more than the tool reads: not printed",
-			resp.StatusCode, maxAPIAnswer>>20)
-	}
-	return resp.StatusCode, body, err
-}
-
 // printAnswer prints a JSON answer indented, with the control characters
 // in its strings escaped (\u001b): it decodes to the same values. Anything
 // else is printed as it came, like curl does, so that an answer saved to a
@@ -159,9 +146,9 @@ func printAnswer(w io.Writer, body []byte) error {
 	out := body
 	switch {
 	case json.Indent(&indented, bytes.TrimSpace(body), "", "  ") == nil:
-		out = printable.JSON(indented.Bytes())
+		out = printableJSON(indented.Bytes())
 	case isTerminal(w):
-		out = []byte(printable.Text(string(body)))
+		out = []byte(printableText(string(body)))
 	}
 	if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n")) {
 		out = append(out[:len(out):len(out)], '\n')
@@ -184,19 +171,15 @@ func (e *apiError) Error() string {
 	return msg
 }
 
-// exitCode is 5 for a server error, 4 for any other refusal.
-func (e *apiError) exitCode() int {
-	if e.status >= 500 {
-		return exitNetwork
-	}
-	return exitRefused
-}
-
 // apiStatus returns nil for 2xx, otherwise an *apiError saying what
-// usually causes the answer.
-func (o *options) apiStatus(status int, body []byte) error {
-	if status >= 200 && status < 300 {
+// usually causes the answer, with exit code 5 for a server error, 4 for
+// any other refusal.
+func (o *apiOptions) apiStatus(status int, body []byte) error {
+	switch {
+	case status >= 200 && status < 300:
 		return nil
+	case status >= 500:
+		return withCode(exitNetwork, &apiError{status: status, hint: o.apiHint(status, body, o.orgID)})
 	}
-	return &apiError{status: status, hint: o.apiHint(status, body)}
+	return withCode(exitRefused, &apiError{status: status, hint: o.apiHint(status, body, o.orgID)})
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -44,12 +43,12 @@ type cachedFile struct {
 }
 
 // tokenCache returns the cache of tokens of cred for scopes, or nil when
-// there is none: with -no-cache, for a personal access token (it makes no
-// request, and copying it to a file would only spread it), or without a
-// private cache directory.
-func (o *options) tokenCache(cred *credential, scopes []string) *tokenCache {
-	base := userCacheDir(o.env)
-	if o.noCache || cred.mode == modePAT || base == "" {
+// there is none: with noCache (-no-cache), for a personal access token (it
+// makes no request, and copying it to a file would only spread it), or
+// without a private cache directory.
+func (o *tokenFlags) tokenCache(cred *credential, scopes []string, noCache bool) *tokenCache {
+	base := userCacheDir()
+	if noCache || cred.mode == modePAT || base == "" {
 		return nil
 	}
 	// -address and -H are not in the key: the token is the instance's,
@@ -63,29 +62,11 @@ func (o *options) tokenCache(cred *credential, scopes []string) *tokenCache {
 	return &tokenCache{dir: dir, path: filepath.Join(dir, key+".json"), key: key}
 }
 
-// userCacheDir is os.UserCacheDir read from the tool's environment, or ""
-// when it is not an absolute path.
-func userCacheDir(env func(string) (string, bool)) string {
-	get := func(name string) string { v, _ := env(name); return v }
-	var dir string
-	switch runtime.GOOS {
-	case "windows":
-		dir = get("LocalAppData")
-	case "darwin", "ios":
-		if h := get("HOME"); h != "" {
-			dir = filepath.Join(h, "Library", "Caches")
-		}
-	case "plan9":
-		if h := get("home"); h != "" {
-			dir = filepath.Join(h, "lib", "cache")
-		}
-	default:
-		dir = get("XDG_CACHE_HOME")
-		if h := get("HOME"); !filepath.IsAbs(dir) && h != "" {
-			dir = filepath.Join(h, ".cache")
-		}
-	}
-	if !filepath.IsAbs(dir) {
+// userCacheDir is os.UserCacheDir, or "" when there is none or it is not an
+// absolute path.
+func userCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil || !filepath.IsAbs(dir) {
 		return ""
 	}
 	return dir

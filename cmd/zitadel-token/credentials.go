@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
+	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/envvalue"
-	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // Environment variables of the other two ways to authenticate. The secret and
@@ -39,12 +33,14 @@ type credential struct {
 	mode  string
 	id    string // key id, client id, or "" for a personal access token
 	token func(ctx context.Context, scopes []string) (*oauth2.Token, error)
-	key   *serviceuser.KeyFile // key mode only
 }
+
+// hasEnv reports whether the environment variable name holds a value.
+func hasEnv(name string) bool { return strings.TrimSpace(os.Getenv(name)) != "" }
 
 // authMode picks the way to authenticate: from the flags when some are
 // given, otherwise from the one credential the environment holds.
-func (o *options) authMode() (string, error) {
+func (o *credentialFlags) authMode() (string, error) {
 	var given []string
 	if o.keyPath != "" || o.keyEnv != "" {
 		given = append(given, modeKey)
@@ -56,7 +52,7 @@ func (o *options) authMode() (string, error) {
 		given = append(given, modePAT)
 	}
 	if len(given) == 0 {
-		given = o.envModes()
+		given = envModes()
 	}
 	switch len(given) {
 	case 0:
@@ -68,21 +64,32 @@ func (o *options) authMode() (string, error) {
 	return "", usageErrorf("give one credential: -key or -key-env, -client-id, or -pat-file (and the matching variables), not several")
 }
 
-// envModes lists the credentials the environment holds.
-func (o *options) envModes() []string {
+// envModes lists the credentials the environment holds. $ZITADEL_CLIENT_ID
+// without $ZITADEL_CLIENT_SECRET is a login name, not a credential: next to
+// $ZITADEL_KEY, as zitadel-fake prints them, the key is the one credential.
+// Alone, it stands for the client credential, whose error names the
+// missing secret.
+func envModes() []string {
 	var modes []string
-	for _, m := range []struct{ env, mode string }{{envKey, modeKey}, {envClientID, modeClient}, {envPAT, modePAT}} {
-		if o.hasEnv(m.env) {
-			modes = append(modes, m.mode)
-		}
+	if hasEnv(envKey) {
+		modes = append(modes, modeKey)
+	}
+	if hasEnv(envClientID) && hasEnv(envClientSecret) {
+		modes = append(modes, modeClient)
+	}
+	if hasEnv(envPAT) {
+		modes = append(modes, modePAT)
+	}
+	if len(modes) == 0 && hasEnv(envClientID) {
+		modes = append(modes, modeClient)
 	}
 	return modes
 }
 
-// loadCredential checks the flags of the subcommands that call ZITADEL and
+// loadCredential checks the flags of the subcommands that get a token and
 // loads the credential. needIssuer is false where a personal access token
 // is enough on its own (token).
-func loadCredential(o *options, needIssuer bool) (*credential, error) {
+func (o *tokenFlags) loadCredential(x *invocation, needIssuer bool) (*credential, error) {
 	if o.timeout <= 0 {
 		return nil, usageErrorf("-timeout must be positive")
 	}
@@ -90,8 +97,10 @@ func loadCredential(o *options, needIssuer bool) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (mode != modePAT || needIssuer) && strings.TrimSpace(o.issuer) == "" {
-		return nil, usageErrorf("missing -issuer (or $%s)", envIssuer)
+	if mode != modePAT || needIssuer {
+		if err := o.requireIssuer(); err != nil {
+			return nil, err
+		}
 	}
 	if strings.TrimSpace(o.issuer) != "" { // else a personal access token is printed: no request
 		if err := o.checkRoute(); err != nil {
@@ -100,30 +109,24 @@ func loadCredential(o *options, needIssuer bool) (*credential, error) {
 	}
 	switch mode {
 	case modeKey:
-		return keyCredential(o)
+		return o.keyCredential()
 	case modeClient:
-		return clientCredential(o)
+		return o.clientCredential(x)
 	}
-	return patCredential(o)
+	return o.patCredential(x)
 }
 
-func keyCredential(o *options) (*credential, error) {
-	if err := checkRequired(o, true); err != nil {
-		return nil, err
-	}
-	key, err := loadKey(o)
+func (o *tokenFlags) keyCredential() (*credential, error) {
+	key, err := o.loadValidKey()
 	if err != nil {
 		return nil, err
 	}
-	if err := key.CheckExpiry(time.Now()); err != nil {
-		return nil, err
-	}
-	return newKeyCredential(o, key), nil
+	return o.newKeyCredential(key), nil
 }
 
 // newKeyCredential makes the credential of a loaded service user key.
-func newKeyCredential(o *options, key *serviceuser.KeyFile) *credential {
-	c := &credential{mode: modeKey, id: key.UserID + "/" + key.KeyID, key: key}
+func (o *tokenFlags) newKeyCredential(key *serviceuser.KeyFile) *credential {
+	c := &credential{mode: modeKey, id: key.UserID + "/" + key.KeyID}
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: scopes, TokenURL: o.tokenURL,
 			Timeout: o.timeout, HTTPClient: o.watch.client(),
@@ -133,11 +136,10 @@ func newKeyCredential(o *options, key *serviceuser.KeyFile) *credential {
 	return c
 }
 
-func clientCredential(o *options) (*credential, error) {
+func (o *tokenFlags) clientCredential(x *invocation) (*credential, error) {
 	id := o.clientID
 	if id == "" {
-		id, _ = o.env(envClientID)
-		id = strings.TrimSpace(id)
+		id = strings.TrimSpace(os.Getenv(envClientID))
 	}
 	if id == "" {
 		return nil, usageErrorf("missing -client-id (or $%s): the machine user's login name", envClientID)
@@ -146,7 +148,7 @@ func clientCredential(o *options) (*credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.secrets = append(o.secrets, string(secret))
+	x.hide(string(secret))
 	c := &credential{mode: modeClient, id: id}
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.ClientCredentialsConfig{ClientID: id, ClientSecret: secret, Issuer: o.issuer,
@@ -158,12 +160,12 @@ func clientCredential(o *options) (*credential, error) {
 }
 
 // clientSecret reads the secret from -client-secret-file or $ZITADEL_CLIENT_SECRET.
-func (o *options) clientSecret() (serviceuser.Secret, error) {
+func (o *credentialFlags) clientSecret() (serviceuser.Secret, error) {
 	if o.clientSecretFile != "" {
 		return readSecretFile(o.clientSecretFile)
 	}
-	v, _ := o.env(envClientSecret)
-	if v = strings.TrimSpace(v); v == "" {
+	v := strings.TrimSpace(os.Getenv(envClientSecret))
+	if v == "" {
 		return "", usageErrorf("missing client secret: give -client-secret-file or set $%s", envClientSecret)
 	}
 	return serviceuser.Secret(v), nil
@@ -178,19 +180,23 @@ func readSecretFile(path string) (serviceuser.Secret, error) {
 	}
 	w, err := serviceuser.WatchSecretFile(path)
 	if err != nil {
-		return "", fmt.Errorf("-client-secret-file: %w", err)
+		return "", withCode(exitKey, fmt.Errorf("-client-secret-file: %w", err))
 	}
-	return w.CurrentSecret()
+	s, err := w.CurrentSecret()
+	if err != nil {
+		return "", withCode(exitKey, err)
+	}
+	return s, nil
 }
 
-func patCredential(o *options) (*credential, error) {
+func (o *tokenFlags) patCredential(x *invocation) (*credential, error) {
 	pat, err := o.pat()
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitKey, err)
 	}
-	o.secrets = append(o.secrets, string(pat))
+	x.hide(string(pat))
 	if err := (serviceuser.PATConfig{PAT: pat}).Validate(); err != nil {
-		return nil, &keyError{err}
+		return nil, withCode(exitKey, err)
 	}
 	c := &credential{mode: modePAT}
 	c.token = func(ctx context.Context, _ []string) (*oauth2.Token, error) {
@@ -199,140 +205,10 @@ func patCredential(o *options) (*credential, error) {
 	return c, nil
 }
 
-// pat reads the personal access token from -pat-file or $ZITADEL_PAT. The
-// variable is read through o.env (serviceuser.PATFromEnv reads the process's
-// own environment), with the same trimming.
-func (o *options) pat() (serviceuser.Secret, error) {
+// pat reads the personal access token from -pat-file or $ZITADEL_PAT.
+func (o *credentialFlags) pat() (serviceuser.Secret, error) {
 	if o.patFile != "" {
 		return serviceuser.ReadPAT(o.patFile)
 	}
-	v, _ := o.env(envPAT)
-	return serviceuser.Secret(envvalue.Clean(v)), nil
-}
-
-// checkRequired reports a missing or doubled key source, and a missing
-// issuer when one is needed, before anything is read.
-func checkRequired(o *options, needIssuer bool) error {
-	switch {
-	case o.keyPath != "" && o.keyEnv != "":
-		return usageErrorf("give -key or -key-env, not both")
-	case o.keyPath == "" && o.keyEnv == "" && !o.hasEnv(envKey):
-		return usageErrorf("missing -key (or -key-env, or $%s)", envKey)
-	case needIssuer && strings.TrimSpace(o.issuer) == "":
-		return usageErrorf("missing -issuer (or $%s)", envIssuer)
-	}
-	return nil
-}
-
-// hasEnv reports whether the environment variable name holds a value.
-func (o *options) hasEnv(name string) bool {
-	v, ok := o.env(name)
-	return ok && strings.TrimSpace(v) != ""
-}
-
-// loadKey reads the key file named by -key or held in the -key-env variable
-// ($ZITADEL_KEY when neither is given).
-func loadKey(o *options) (*serviceuser.KeyFile, error) {
-	if o.keyPath == "" && o.keyEnv == "" {
-		o.keyEnv = envKey
-	}
-	if o.keyPath != "" {
-		if !looksLikePath(o.keyPath) {
-			return nil, usageErrorf("-key takes the path of a key file; to pass its JSON, put it in an environment variable and use -key-env")
-		}
-		return readKey("the file given as -key", o.keyPath)
-	}
-	return keyFromEnv(o.env, o.keyEnv)
-}
-
-// keyFromEnv loads the key from the variable name, which holds the key
-// file's JSON or a path to it.
-func keyFromEnv(env func(string) (string, bool), name string) (*serviceuser.KeyFile, error) {
-	if !validEnvName(name) {
-		return nil, usageErrorf("-key-env takes the name of an environment variable, not its value")
-	}
-	value, _ := env(name)
-	value = envvalue.Clean(value) // as the library's KeyFileFromEnv cleans it
-	switch {
-	case value == "":
-		return nil, usageErrorf("environment variable %s is not set", name)
-	case strings.HasPrefix(value, "{"):
-		return serviceuser.ParseKeyFile([]byte(value))
-	case strings.Contains(value, pemBegin):
-		return nil, pemKeyError("environment variable "+name, []byte(value))
-	case !looksLikePath(value):
-		return nil, &keyError{fmt.Errorf("environment variable %s holds neither a key file's JSON nor a path", name)}
-	}
-	return readKey("the file named by environment variable "+name, value)
-}
-
-// readKey reads the key file at path, which what names (such as "the file given as -key");
-// failures to read it count as key problems.
-func readKey(what, path string) (*serviceuser.KeyFile, error) {
-	key, err := serviceuser.ReadKeyFile(path)
-	switch {
-	case err == nil:
-		return key, nil
-	case !errors.Is(err, serviceuser.ErrInvalidKeyFile):
-		return nil, &keyError{err}
-	}
-	if data := peekRegularFile(path, maxKeyPeek); bytes.Contains(data, []byte(pemBegin)) {
-		return nil, pemKeyError(what, data)
-	}
-	return nil, err
-}
-
-// pemBegin starts a PEM block.
-const pemBegin = "-----BEGIN "
-
-// maxKeyPeek bounds what is read again of a refused key file: the size
-// limit of a key file.
-const maxKeyPeek = 64 << 10
-
-// pemKeyError says what to do with PEM text given where the JSON key file
-// belongs. ZITADEL's key file holds the PEM key with its ids, which the
-// JSON grant needs; the message never repeats the text.
-func pemKeyError(what string, data []byte) error {
-	block, _ := pem.Decode(data)
-	if block == nil || !strings.HasSuffix(block.Type, "PRIVATE KEY") {
-		return &keyError{fmt.Errorf("%s holds PEM text that is not a private key, where a ZITADEL key file (JSON) "+
-			"belongs: download the key file as JSON from the console (the service user's Keys; for introspect, "+
-			"the API application's)", what)}
-	}
-	return &keyError{fmt.Errorf("%s holds a PEM private key, not a ZITADEL key file: the tool needs the key file (JSON), "+
-		"which holds the key with its key id and user id; download it as JSON from the console (the service user's "+
-		"Keys; for introspect, the API application's). A Go program can use a PEM key with its ids through "+
-		"serviceuser.NewSignerKey", what)}
-}
-
-// peekRegularFile returns at most max bytes of the file at path, or nil
-// when it is not a regular file (a named pipe swapped in is not waited for).
-func peekRegularFile(path string, max int64) []byte {
-	f, _, err := regularfile.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	data, _ := io.ReadAll(io.LimitReader(f, max))
-	return data
-}
-
-// looksLikePath rejects values that are key material rather than a path,
-// so that an error about the path never repeats them.
-func looksLikePath(s string) bool {
-	t := strings.TrimSpace(s)
-	return len(t) <= 4096 && !strings.HasPrefix(t, "{") && !strings.ContainsAny(t, "\n\r") &&
-		!strings.Contains(t, "PRIVATE KEY")
-}
-
-func validEnvName(name string) bool {
-	if name == "" || len(name) > 256 {
-		return false
-	}
-	for _, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
+	return serviceuser.PATFromEnv(envPAT)
 }

@@ -122,3 +122,27 @@ func TestCredentialErrors(t *testing.T) {
 	r := f.run(t, nil, "userinfo", "-pat-file", f.patPath, "-issuer", iss)
 	checkCode(t, r, exitRefused)
 }
+
+// TestZitadelFakeVariables checks the variables zitadel-fake prints for
+// eval: they hold one credential, the key file, since $ZITADEL_CLIENT_ID
+// without $ZITADEL_CLIENT_SECRET is a login name, not a credential. A
+// client id with its secret next to a key is still two credentials.
+func TestZitadelFakeVariables(t *testing.T) {
+	f := newSecretFixture(t)
+	env := map[string]string{envIssuer: f.srv.Issuer(), envKey: f.keyPath, envClientID: f.clientID,
+		"ZITADEL_CLIENT_SECRET_FILE": f.secretPath, "ZITADEL_PAT_FILE": f.patPath}
+	checkTokenWorks(t, f.fixture, f.printedToken(t, env, "token"))
+
+	env[envClientSecret] = f.secret
+	r := f.run(t, env, "token")
+	checkCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "give one credential") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+
+	r = f.run(t, map[string]string{envIssuer: f.srv.Issuer(), envClientID: f.clientID}, "token")
+	checkCode(t, r, exitUsage)
+	if !strings.Contains(r.stderr, "missing client secret") {
+		t.Errorf("a client id alone: stderr %q does not name the missing secret", r.stderr)
+	}
+}

@@ -198,8 +198,7 @@ func TestAPIPlainTextAnswer(t *testing.T) {
 
 	var tty terminal
 	var stderr strings.Builder
-	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
-	code := run(t.Context(), []string{"api", "/assets/v1/x"}, strings.NewReader(""), &tty, &stderr, lookup)
+	code := run(t.Context(), []string{"api", "/assets/v1/x"}, strings.NewReader(""), &tty, &stderr)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}

@@ -2,9 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
 )
 
 // bodyWatch is the transport of every request the tool sends. It notes a
@@ -32,13 +37,9 @@ func (w *bodyWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 // client returns an HTTP client that sends through the watch.
 func (w *bodyWatch) client() *http.Client { return &http.Client{Transport: w} }
 
-// classify marks err as a cut-off answer when a body read failed.
-func (w *bodyWatch) classify(err error) error {
-	if err != nil && w.cut.Load() {
-		return &cutOffError{err}
-	}
-	return err
-}
+// cutOff reports whether an answer was cut off while its body was read,
+// as the connection dropped or timed out.
+func (w *bodyWatch) cutOff() bool { return w.cut.Load() }
 
 // close releases the idle connections of the watch's transport.
 func (w *bodyWatch) close() {
@@ -60,9 +61,31 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// cutOffError is an answer that ended before its body did: the connection
-// dropped or timed out while the body was read.
-type cutOffError struct{ err error }
+// authClient sends requests with the source's tokens over the tool's
+// transport, by the route of -address and -H, acting on the organization
+// orgID (-org) when given; the plain http opt-in covers a -userinfo-url or
+// an issuer on plain http.
+func (o *zitadelFlags) authClient(ts oauth2.TokenSource, orgID string) *http.Client {
+	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
+		Source: ts, Base: o.route(), OrgID: orgID, InsecureAllowPlainHTTPAnyHost: o.allowPlainHTTP}}
+}
 
-func (e *cutOffError) Error() string { return e.err.Error() }
-func (e *cutOffError) Unwrap() error { return e.err }
+// send sends req with tok over the tool's transport, acting on orgID, and
+// reads the answer, which must not be larger than maxAPIAnswer: an answer
+// cut short is never taken for the whole.
+func (o *zitadelFlags) send(req *http.Request, tok *oauth2.Token, orgID string) (int, []byte, error) {
+	resp, err := o.authClient(oauth2.StaticTokenSource(tok), orgID).Do(req)
+	if err != nil {
+		return 0, nil, classified(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIAnswer+1))
+	if err != nil {
+		return 0, nil, classified(err)
+	}
+	if len(body) > maxAPIAnswer {
+		return 0, nil, fmt.Errorf("the answer (HTTP %d) is larger than %d MiB, more than the tool reads: not printed",
+			resp.StatusCode, maxAPIAnswer>>20)
+	}
+	return resp.StatusCode, body, nil
+}

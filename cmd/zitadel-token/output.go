@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-serviceuser/serviceuser/internal/printable"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // What the tool prints of a server's answers (claims, ids, subjects, error
-// texts) goes through package printable, so that no control character a
+// texts) goes through printableLine and printableJSON (printable.go), so that no control character a
 // server sends reaches the terminal raw: an ESC or a CR in an org id could
 // otherwise turn a FAIL line of doctor into an ok one. JSON output is
 // escaped within its strings and decodes to the same values; api's answers
@@ -24,7 +23,7 @@ import (
 const maxShown = 200
 
 // shown is a server's value as a line may repeat it: shortened, escaped.
-func shown(s string) string { return printable.Line(redact.Truncate(s, maxShown)) }
+func shown(s string) string { return printableLine(redact.Truncate(s, maxShown)) }
 
 // quoted is shown in double quotes, Go-escaped.
 func quoted(s string) string { return strconv.Quote(redact.Truncate(s, maxShown)) }
@@ -44,7 +43,7 @@ func errorText(err error) string {
 		}
 		msg = next
 	}
-	return printable.Line(msg)
+	return printableLine(msg)
 }
 
 // writeJSON prints v as JSON with its unsafe characters escaped.
@@ -53,7 +52,7 @@ func writeJSON(w io.Writer, v any) error {
 	if err := json.NewEncoder(&b).Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(printable.JSON(b.Bytes()))
+	_, err := w.Write(printableJSON(b.Bytes()))
 	return err
 }
 

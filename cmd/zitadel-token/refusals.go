@@ -45,8 +45,9 @@ func answerText(body []byte) string {
 	return redact.Truncate(string(body), maxAnswerText)
 }
 
-// apiHint says what usually causes an API answer of status with body.
-func (o *options) apiHint(status int, body []byte) string {
+// apiHint says what usually causes an API answer of status with body, to
+// a call acting on the organization orgID (-org) when given.
+func (o *tokenFlags) apiHint(status int, body []byte, orgID string) string {
 	text := answerText(body)
 	scopes := o.scopeValues()
 	switch {
@@ -57,11 +58,11 @@ func (o *options) apiHint(status int, body []byte) string {
 	case status == http.StatusUnauthorized:
 		return "the token was refused: it expired, was revoked, or the user was deactivated"
 	case status == http.StatusNotFound && strings.Contains(text, zitadelNoMembership):
-		return `the user has no manager role (ZITADEL: "membership not found")` + o.inOrg() +
+		return `the user has no manager role (ZITADEL: "membership not found")` + inOrg(orgID) +
 			": grant it a manager role, such as ORG_OWNER, in the console"
 	case status == http.StatusForbidden && strings.Contains(text, zitadelNoPermission):
 		return `the user's manager role lacks the permission for this call (ZITADEL: "No matching permissions found")` +
-			o.inOrg() + ": grant it a role that has it, such as ORG_OWNER, in the console"
+			inOrg(orgID) + ": grant it a role that has it, such as ORG_OWNER, in the console"
 	case status == http.StatusForbidden:
 		return "the user lacks a role for this call: grant it a manager role (such as ORG_OWNER) in the console"
 	case status == http.StatusNotFound:
@@ -71,11 +72,11 @@ func (o *options) apiHint(status int, body []byte) string {
 }
 
 // inOrg names the organization a role is missing in, when -org chose it.
-func (o *options) inOrg() string {
-	if o.orgID == "" {
+func inOrg(orgID string) string {
+	if orgID == "" {
 		return ""
 	}
-	return " in the organization " + quoted(o.orgID) + " that -org names"
+	return " in the organization " + quoted(orgID) + " that -org names"
 }
 
 // Parts of ZITADEL's "Instance not found" text: the host it was asked for
@@ -90,7 +91,7 @@ var (
 // names the host it was asked for and its own domain: -issuer's host must
 // be that domain. Without -address, the usual cause is an internal address
 // given as -issuer.
-func (o *options) instanceNotFound(text string) string {
+func (o *zitadelFlags) instanceNotFound(text string) string {
 	issuer, _ := url.Parse(o.issuerBase())
 	asked := ""
 	if issuer != nil {
@@ -143,7 +144,7 @@ func (e *explainedError) Unwrap() error { return e.err }
 
 // explain puts ZITADEL's "Instance not found", in a library error, in the
 // tool's words; other errors are returned as they are.
-func (o *options) explain(err error) error {
+func (o *zitadelFlags) explain(err error) error {
 	var de *serviceuser.DiscoveryError
 	var te *serviceuser.TokenError
 	switch {
@@ -158,3 +159,18 @@ func (o *options) explain(err error) error {
 	}
 	return err
 }
+
+// requestFailed is the error of a request to ZITADEL, explained and
+// classified: "no answer" when an answer was cut off while its body was
+// read, since the library then reports the status of an answer that never
+// arrived whole.
+func (o *zitadelFlags) requestFailed(err error) error {
+	err = o.explain(err)
+	if o.watch.cutOff() {
+		return withCode(exitNetwork, err)
+	}
+	return classified(err)
+}
+
+// refused is an unusable answer from an endpoint the tool calls itself.
+func refused(msg string) error { return withCode(exitRefused, errors.New(msg)) }

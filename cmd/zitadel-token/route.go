@@ -2,9 +2,7 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/go-serviceuser/serviceuser"
@@ -46,34 +44,11 @@ func (h *headerList) Set(v string) error {
 	return nil
 }
 
-func defineHeader(fs *flag.FlagSet, o *options, name, usage string) { fs.Var(&o.headers, name, usage) }
-
-// applyRouteEnv fills -address and the plain http opt-in from the
-// environment when the subcommand takes them and they were not given.
-func (o *options) applyRouteEnv(fs *flag.FlagSet) error {
-	if fs.Lookup("address") != nil && o.address == "" {
-		o.address, _ = o.env(envAddress)
-		o.address = strings.TrimSpace(o.address)
-	}
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == flagInsecurePlainHTTP })
-	v, _ := o.env(envInsecurePlainHTTP)
-	if fs.Lookup(flagInsecurePlainHTTP) == nil || given || strings.TrimSpace(v) == "" {
-		return nil
-	}
-	on, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		return usageErrorf("$%s must be 1 (or true) to allow plain http, or 0 (false)", envInsecurePlainHTTP)
-	}
-	o.allowPlainHTTP = on
-	return nil
-}
-
 // checkRoute checks -issuer, -address, -H and the plain http opt-in by the
 // library's own rules, before any request: a cached token spares the token
 // request whose config would check them, while the tool's own requests
 // (discovery, userinfo, api) still go out.
-func (o *options) checkRoute() error {
+func (o *zitadelFlags) checkRoute() error {
 	if o.headers.malformed != "" {
 		return usageErrorf("%s", o.headers.malformed)
 	}
@@ -97,7 +72,7 @@ func (o *options) checkRoute() error {
 
 // zitadelRoute is -address, -H and the plain http opt-in as the library's
 // configs take them.
-func (o *options) zitadelRoute() serviceuser.Route {
+func (o *zitadelFlags) zitadelRoute() serviceuser.Route {
 	return serviceuser.Route{Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 }
 
@@ -105,7 +80,7 @@ func (o *options) zitadelRoute() serviceuser.Route {
 // (userinfo, api, doctor's checks): o.watch, behind the library's route
 // (-address, -H), so that they go where the library's own requests go.
 // checkRoute has accepted the route.
-func (o *options) route() http.RoundTripper {
+func (o *zitadelFlags) route() http.RoundTripper {
 	if rt, err := o.zitadelRoute().Transport(o.issuer, o.watch); err == nil {
 		return rt
 	}

@@ -80,3 +80,24 @@ func exitWhenStuck(ctx context.Context, stderr io.Writer) {
 		})
 	})
 }
+
+// readContext reads r to its end, or returns when ctx is done: a terminal
+// that nobody types into must not keep Ctrl-C from ending the tool. The
+// abandoned read ends with the process.
+func readContext(ctx context.Context, r io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := io.ReadAll(r)
+		done <- result{data, err}
+	}()
+	select {
+	case res := <-done:
+		return res.data, res.err
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}

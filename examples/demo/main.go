@@ -70,7 +70,7 @@ func run(ctx context.Context, stdout io.Writer) error {
 	// Hooks count the token requests the source makes: the same count for
 	// a real instance as for the fake.
 	var requests atomic.Int64
-	hooks := &serviceuser.Hooks{RefreshDone: func(serviceuser.RefreshDoneInfo) { requests.Add(1) }}
+	hooks := &serviceuser.Hooks{RefreshDone: func(context.Context, serviceuser.RefreshDoneInfo) { requests.Add(1) }}
 	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: hooks}.TokenSource(ctx)
 	defer ts.Close()
 	tok, err := ts.TokenContext(ctx)

@@ -1,9 +1,11 @@
-// Package answer reads the error answers of ZITADEL's endpoints into neutral
-// data, credentials removed; package serviceuser turns it into a TokenError
-// with a hint.
+// Package answer makes the token and introspection requests to ZITADEL and
+// reads their error answers into an Error, credentials removed and a hint
+// added: the fields of serviceuser.TokenError, which packages serviceuser
+// and introspection convert it to.
 package answer
 
 import (
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -14,6 +16,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/hint"
+	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -23,21 +27,41 @@ const maxRetryAfter = time.Hour
 
 // Bounds on what an error keeps of an answer. Every text an answer puts into
 // an error is one line (see redact.Line) and bounded: MaxCode for the error
-// code, maxKept for the description and the error_uri of the
-// *oauth2.RetrieveError, maxExcerpt for a line of plain text or the status.
+// code, MaxDescription for the Error's description, maxKept for the
+// description and the error_uri of the *oauth2.RetrieveError (hints look at
+// all of it), maxExcerpt for a line of plain text or the status.
 const (
-	MaxCode    = 100
-	maxKept    = 2 << 10
-	maxExcerpt = 200
+	MaxCode        = 100
+	MaxDescription = 300
+	maxKept        = 2 << 10
+	maxExcerpt     = 200
 )
 
 // Answer is an endpoint's answer, body read, with what building its error needs.
 type Answer struct {
-	Endpoint string // serviceuser's EndpointToken, EndpointUserinfo or EndpointIntrospection
+	Endpoint string // hint.EndpointToken, hint.EndpointUserinfo or hint.EndpointIntrospection
 	Grant    string // the token request's grant type; "" for other endpoints
 	Resp     *http.Response
 	Body     []byte
 	Secrets  []string // removed from anything the error keeps
+	// Sent is when the request was sent: a token's lifetime counts from
+	// then, and a Retry-After date and the server's Date header are read
+	// against it. Zero means when the answer is read.
+	Sent time.Time
+}
+
+// Post sends f to endpoint (hint.EndpointToken or
+// hint.EndpointIntrospection) with c, bounded as httpcall says: the one
+// request path of token requests and introspection. It returns the answer,
+// with secrets to remove from any error made of it, or, when there was no
+// usable answer, the endpoint's *Error.
+func Post(ctx context.Context, c *httpcall.Caller, endpoint string, f httpcall.Form, secrets []string) (Answer, *Error) {
+	sent := time.Now().Round(0) // the wall clock: lifetimes and dates are compared with it
+	resp, body, err := c.PostForm(ctx, f)
+	if err != nil {
+		return Answer{}, Network(endpoint, resp, err)
+	}
+	return Answer{Endpoint: endpoint, Grant: f.Values.Get("grant_type"), Resp: resp, Body: body, Secrets: secrets, Sent: sent}, nil
 }
 
 // Fields are the error members of an OAuth answer (RFC 6749 section 5.2).
@@ -48,30 +72,25 @@ type Fields struct {
 }
 
 // Error is what a failed request says, without credentials: the fields of
-// serviceuser.TokenError but the hint.
+// serviceuser.TokenError, in its order, so that a *Error converts to a
+// *serviceuser.TokenError (the conversion fails to compile when they differ).
+// See there for what each means.
 type Error struct {
-	Endpoint, Grant string
-	StatusCode      int
+	StatusCode int
 	// Code is one line of at most MaxCode bytes.
 	Code string
-	// Description is redacted and one line, not shortened to what
-	// serviceuser.TokenError keeps: hints look at all of it.
+	// Description is one line of at most MaxDescription bytes.
 	Description string
 	RetryAfter  time.Duration
+	Hint        string
 	Err         error
-	// Date is the answer's Date header (the server's clock) and Now when
-	// the request was sent, for a hint about clock drift.
-	Date string
-	Now  time.Time
-	// Answered is true when the endpoint's answer was read, so that a hint
-	// may explain it.
-	Answered bool
+	Endpoint    string
 }
 
 // Error reads the answer, whose error members are f, into an *Error whose
-// Err is an *oauth2.RetrieveError. tokens are what the answer may still
-// carry, removed too; description, when set, replaces the server's (for a
-// malformed success answer); now reads a Retry-After date.
+// Err is an *oauth2.RetrieveError and whose Hint explains it. tokens are
+// what the answer may still carry, removed too; description, when set,
+// replaces the server's (for a malformed success answer).
 //
 // The code, description and error_uri, in the Error and in the
 // RetrieveError alike, are one line each and bounded, so that neither
@@ -79,7 +98,11 @@ type Error struct {
 // log line or fill a log; a code or description as ZITADEL sends them is
 // unchanged. The RetrieveError's Body is the body as sent, credentials
 // removed and at most 2 KiB, for code that parses it.
-func (a Answer) Error(f Fields, tokens []string, description string, now time.Time) *Error {
+func (a Answer) Error(f Fields, tokens []string, description string) *Error {
+	now := a.Sent
+	if now.IsZero() {
+		now = time.Now()
+	}
 	secrets := append(a.Secrets[:len(a.Secrets):len(a.Secrets)], tokens...)
 	code, desc := f.Error, f.ErrorDescription
 	if description != "" {
@@ -100,9 +123,10 @@ func (a Answer) Error(f Fields, tokens []string, description string, now time.Ti
 		ErrorDescription: desc,
 		ErrorURI:         redact.Line(redact.String(f.ErrorURI, secrets...), maxKept),
 	}
-	return &Error{Endpoint: a.Endpoint, Grant: a.Grant, StatusCode: a.Resp.StatusCode, Code: code, Description: desc,
-		RetryAfter: ParseRetryAfter(a.Resp.Header.Get("Retry-After"), now), Err: re,
-		Date: a.Resp.Header.Get("Date"), Now: now, Answered: true}
+	h := hint.For(hint.Answer{Endpoint: a.Endpoint, Grant: a.Grant, StatusCode: a.Resp.StatusCode, Code: code, Description: desc,
+		Date: a.Resp.Header.Get("Date"), Sent: now})
+	return &Error{StatusCode: a.Resp.StatusCode, Code: code, Description: redact.Line(desc, MaxDescription),
+		RetryAfter: ParseRetryAfter(a.Resp.Header.Get("Retry-After"), now), Hint: h, Err: re, Endpoint: a.Endpoint}
 }
 
 // Parse reads an error answer of any endpoint; a body that is not an OAuth
@@ -114,16 +138,17 @@ func (a Answer) Parse() *Error {
 		IDToken     string `json:"id_token"`
 	}
 	_ = json.Unmarshal(a.Body, &v)
-	return a.Error(v.Fields, []string{v.AccessToken, v.IDToken}, "", time.Now())
+	return a.Error(v.Fields, []string{v.AccessToken, v.IDToken}, "")
 }
 
 // Network is the error of a request that got no usable answer: none at all
-// (resp is nil) or one whose body could not be read.
+// (resp is nil) or one whose body could not be read. It has no hint: there
+// is no answer to explain.
 func Network(endpoint string, resp *http.Response, err error) *Error {
 	if resp == nil {
 		return &Error{Endpoint: endpoint, Err: err}
 	}
-	return &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: redact.Line(err.Error(), maxKept),
+	return &Error{Endpoint: endpoint, StatusCode: resp.StatusCode, Description: redact.Line(err.Error(), MaxDescription),
 		Err: &oauth2.RetrieveError{Response: WithoutRequest(resp)}}
 }
 

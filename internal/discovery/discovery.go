@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/hint"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
@@ -29,18 +30,21 @@ type Endpoints struct {
 }
 
 // Error is a document that could not be fetched or used: the fields of
-// serviceuser.DiscoveryError, which converts from it.
+// serviceuser.DiscoveryError, in its order, so that a *Error converts to a
+// *serviceuser.DiscoveryError (the conversion fails to compile when they
+// differ). See there for what each means.
 type Error struct {
 	URL        string
 	StatusCode int
 	Problem    string
 	Err        error
-	// OtherIssuer is true when the document describes another issuer.
-	OtherIssuer bool
-	// Text is the plain-text answer to a request that did not get 200, for
-	// a hint; "" otherwise.
-	Text string
+	// OtherIssuer is the issuer the document names instead of the one
+	// asked for, redacted and one line; "" otherwise.
+	OtherIssuer string
 }
+
+// maxIssuer bounds the issuer of another instance kept in an Error.
+const maxIssuer = 100
 
 // Fetch fetches {issuer}/.well-known/openid-configuration with c and checks
 // that it describes issuer (normalized) and names usable endpoints.
@@ -60,9 +64,12 @@ func Fetch(ctx context.Context, c *httpcall.Caller, issuer string) (*Endpoints, 
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := fail(fmt.Sprintf("HTTP %d", resp.StatusCode))
-		e.Text = answer.TextExcerpt(resp, body)
-		if strings.Contains(e.Text, "Instance not found") { // other bodies, which a proxy may fill with anything, are left out
-			e.Problem += ": " + redact.String(e.Text)
+		text := answer.TextExcerpt(resp, body)
+		if strings.Contains(text, "Instance not found") { // other bodies, which a proxy may fill with anything, are left out
+			e.Problem += ": " + redact.String(text)
+		}
+		if h := hint.For(hint.Answer{StatusCode: resp.StatusCode, Description: text}); h != "" {
+			e.Problem += " (" + h + ")"
 		}
 		return nil, e
 	}
@@ -71,8 +78,10 @@ func Fetch(ctx context.Context, c *httpcall.Caller, issuer string) (*Endpoints, 
 		return nil, fail("not a JSON document")
 	}
 	if ep.Issuer != issuer {
-		e := fail(fmt.Sprintf("document names issuer %q, not %q", redact.URL(ep.Issuer, 100), redact.URL(issuer, 100)))
-		e.OtherIssuer = ep.Issuer != "" // a JSON page without an issuer is not ZITADEL's yet
+		e := fail(fmt.Sprintf("document names issuer %q, not %q", redact.URL(ep.Issuer, maxIssuer), redact.URL(issuer, maxIssuer)))
+		if ep.Issuer != "" { // a JSON page without an issuer is not ZITADEL's yet
+			e.OtherIssuer = redact.Line(redact.URL(ep.Issuer, maxIssuer), maxIssuer)
+		}
 		return nil, e
 	}
 	if err := ep.check(c.AllowPlainHTTP); err != nil {
@@ -112,8 +121,8 @@ func (ep *Endpoints) check(allowPlainHTTP bool) error {
 type Cache struct {
 	caller *httpcall.Caller
 	issuer string
-	wrap   func(*Error) error                  // what callers get for a failure
-	done   func(took time.Duration, err error) // told of each fetch
+	wrap   func(*Error) error                                       // what callers get for a failure
+	done   func(ctx context.Context, took time.Duration, err error) // told of each fetch, with its ctx
 	// sem admits one discovery request at a time; unlike a mutex, a caller
 	// whose context ends stops waiting for it.
 	sem chan struct{}
@@ -122,8 +131,8 @@ type Cache struct {
 
 // NewCache returns a cache of issuer's endpoints, fetched with c. wrap turns
 // a failure into the error callers get; done, if not nil, is told of each
-// fetch, with that error.
-func NewCache(c *httpcall.Caller, issuer string, wrap func(*Error) error, done func(time.Duration, error)) *Cache {
+// fetch, with the ctx of the caller that made it and that error.
+func NewCache(c *httpcall.Caller, issuer string, wrap func(*Error) error, done func(context.Context, time.Duration, error)) *Cache {
 	return &Cache{caller: c, issuer: issuer, wrap: wrap, done: done, sem: make(chan struct{}, 1)}
 }
 
@@ -148,7 +157,7 @@ func (d *Cache) Endpoints(ctx context.Context) (*Endpoints, error) {
 		err = d.wrap(de)
 	}
 	if d.done != nil {
-		d.done(time.Since(start), err)
+		d.done(ctx, time.Since(start), err)
 	}
 	if err != nil {
 		return nil, err

@@ -212,12 +212,12 @@ func parseAddress(raw string) (*url.URL, error) {
 
 // reservedHeaders are set by the library; an extra header may not replace them.
 var reservedHeaders = map[string]string{
-	"Authorization":           "carries the token the library sends",
-	"Proxy-Authorization":     "would reach ZITADEL, not the proxy, over https; put a proxy's credentials in the HTTP client's transport (its Proxy URL or ProxyConnectHeader)",
-	"Content-Type":            "is set by the library for the requests it makes",
-	"Content-Length":          "is set by the library for the requests it makes",
-	"Host":                    "names the address a request goes to; set Address instead",
-	"X-Zitadel-Instance-Host": "is set by the library to the issuer's host when Address is set; set Address instead",
+	"Authorization":       "carries the token the library sends",
+	"Proxy-Authorization": "would reach ZITADEL, not the proxy, over https; put a proxy's credentials in the HTTP client's transport (its Proxy URL or ProxyConnectHeader)",
+	"Content-Type":        "is set by the library for the requests it makes",
+	"Content-Length":      "is set by the library for the requests it makes",
+	"Host":                "names the address a request goes to; set Address instead",
+	http.CanonicalHeaderKey(HeaderInstanceHost): "is set by the library to the issuer's host when Address is set; set Address instead",
 }
 
 // checkHeader refuses extra headers that are reserved or malformed. Its

@@ -7,9 +7,9 @@
 //
 // With namespace "serviceuser" (the default):
 //
-//	serviceuser_token_refreshes_total{outcome,mode}                  token requests (ok or error; waited or ahead)
+//	serviceuser_token_refreshes_total{outcome,mode,error_type,endpoint,status_code,code}
+//	                                                                 token requests (ok or error; waited or ahead)
 //	serviceuser_token_refresh_duration_seconds{outcome,mode,error_type}
-//	serviceuser_token_refresh_errors_total{mode,error_type,endpoint,status_code,code}
 //	serviceuser_token_remaining_lifetime_seconds                     the last token's expiry minus now
 //	serviceuser_token_rejections_total{status_code,dropped,retried}  API answers refusing a token
 //	serviceuser_credential_reloads_total{outcome,error_type}         ok or refused
@@ -29,6 +29,7 @@
 package serviceuserprom
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -46,7 +47,6 @@ import (
 type Collector struct {
 	refreshes             *prometheus.CounterVec
 	refreshDuration       *prometheus.HistogramVec
-	refreshErrors         *prometheus.CounterVec
 	rejections            *prometheus.CounterVec
 	reloads               *prometheus.CounterVec
 	discoveries           *prometheus.CounterVec
@@ -74,10 +74,10 @@ func New(namespace string) *Collector {
 		}, labels)
 	}
 	c := &Collector{
-		refreshes:       counter("token_refreshes_total", "Token requests that ended, by outcome and mode (waited or ahead).", "outcome", "mode"),
-		refreshDuration: seconds("token_refresh_duration_seconds", "Duration of token requests.", "outcome", "mode", "error_type"),
-		refreshErrors: counter("token_refresh_errors_total", "Token requests that failed, by error type, endpoint, HTTP status and OAuth error code.",
-			"mode", "error_type", "endpoint", "status_code", "code"),
+		refreshes: counter("token_refreshes_total",
+			"Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.",
+			"outcome", "mode", "error_type", "endpoint", "status_code", "code"),
+		refreshDuration:   seconds("token_refresh_duration_seconds", "Duration of token requests.", "outcome", "mode", "error_type"),
 		rejections:        counter("token_rejections_total", "API answers refusing a token the transport sent.", "status_code", "dropped", "retried"),
 		reloads:           counter("credential_reloads_total", "Changes of a watched credential file, used (ok) or refused.", "outcome", "error_type"),
 		discoveries:       counter("discovery_fetches_total", "Fetches of the discovery document.", "outcome", "error_type"),
@@ -106,7 +106,7 @@ func (c *Collector) Hooks() *serviceuser.Hooks { return c.hooks }
 // collectors are the Collector's metric vectors.
 func (c *Collector) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		c.refreshes, c.refreshDuration, c.refreshErrors, c.rejections, c.reloads,
+		c.refreshes, c.refreshDuration, c.rejections, c.reloads,
 		c.discoveries, c.discoveryDuration, c.introspections, c.introspectionDuration,
 	}
 }
@@ -130,33 +130,31 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *Collector) refreshDone(i serviceuser.RefreshDoneInfo) {
+func (c *Collector) refreshDone(_ context.Context, i serviceuser.RefreshDoneInfo) {
 	d := describe.Err(i.Err)
 	outcome, mode := describe.Outcome(i.Err), describe.Mode(i.Waited)
-	c.refreshes.WithLabelValues(outcome, mode).Inc()
+	c.refreshes.WithLabelValues(outcome, mode, d.Type, d.Endpoint, status(d.StatusCode), d.Code).Inc()
 	c.refreshDuration.WithLabelValues(outcome, mode, d.Type).Observe(i.Duration.Seconds())
-	if i.Err != nil {
-		c.refreshErrors.WithLabelValues(mode, d.Type, d.Endpoint, status(d.StatusCode), d.Code).Inc()
-		return
+	if i.Err == nil {
+		c.expiry.Set(i.Expiry)
 	}
-	c.expiry.Set(i.Expiry)
 }
 
-func (c *Collector) tokenRejected(i serviceuser.TokenRejectedInfo) {
+func (c *Collector) tokenRejected(_ context.Context, i serviceuser.TokenRejectedInfo) {
 	c.rejections.WithLabelValues(status(i.StatusCode), strconv.FormatBool(i.Dropped), strconv.FormatBool(i.Retried)).Inc()
 }
 
-func (c *Collector) credentialReloaded(i serviceuser.CredentialReloadedInfo) {
+func (c *Collector) credentialReloaded(_ context.Context, i serviceuser.CredentialReloadedInfo) {
 	c.reloads.WithLabelValues(describe.ReloadOutcome(i.Err), describe.ErrType(i.Err)).Inc()
 }
 
-func (c *Collector) discoveryDone(i serviceuser.DiscoveryDoneInfo) {
+func (c *Collector) discoveryDone(_ context.Context, i serviceuser.DiscoveryDoneInfo) {
 	outcome := describe.Outcome(i.Err)
 	c.discoveries.WithLabelValues(outcome, describe.ErrType(i.Err)).Inc()
 	c.discoveryDuration.WithLabelValues(outcome).Observe(i.Duration.Seconds())
 }
 
-func (c *Collector) introspectionDone(i serviceuser.IntrospectionDoneInfo) {
+func (c *Collector) introspectionDone(_ context.Context, i serviceuser.IntrospectionDoneInfo) {
 	outcome, hit := describe.Outcome(i.Err), strconv.FormatBool(i.CacheHit)
 	active := ""
 	if i.Err == nil {

@@ -1,6 +1,7 @@
 package serviceuserprom_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -62,16 +63,16 @@ func TestRefreshIsCountedAndTimed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := serviceuserprom.New("")
 		compare(t, c, "", "serviceuser_token_remaining_lifetime_seconds") // absent before the first token
-		c.Hooks().RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond,
+		c.Hooks().RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond,
 			Expiry: time.Now().Add(time.Hour)})
 		compare(t, c, `
-# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
 # TYPE serviceuser_token_refreshes_total counter
-serviceuser_token_refreshes_total{mode="waited",outcome="ok"} 1
+serviceuser_token_refreshes_total{code="",endpoint="",error_type="",mode="waited",outcome="ok",status_code=""} 1
 # HELP serviceuser_token_remaining_lifetime_seconds Time left until the last token obtained expires; absent before the first token.
 # TYPE serviceuser_token_remaining_lifetime_seconds gauge
 serviceuser_token_remaining_lifetime_seconds 3600
-`, "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds", "serviceuser_token_refresh_errors_total")
+`, "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds")
 		h := histogram(t, c, "serviceuser_token_refresh_duration_seconds", map[string]string{"mode": "waited", "outcome": "ok"})
 		assert.Equal(t, uint64(1), h.GetSampleCount())
 		assert.InDelta(t, 0.25, h.GetSampleSum(), 1e-9)
@@ -100,21 +101,17 @@ func gaugeValue(t *testing.T, c *serviceuserprom.Collector) float64 {
 func TestFailedRefreshesByKind(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
-	h.RefreshDone(serviceuser.RefreshDoneInfo{Duration: time.Second,
+	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Duration: time.Second,
 		Err: &serviceuser.TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"}})
-	h.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "Errors.User.NotActive"}})
-	h.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Err: errors.New("dial tcp: connection refused")})
+	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "Errors.User.NotActive"}})
+	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: errors.New("dial tcp: connection refused")})
 	compare(t, c, `
-# HELP serviceuser_token_refresh_errors_total Token requests that failed, by error type, endpoint, HTTP status and OAuth error code.
-# TYPE serviceuser_token_refresh_errors_total counter
-serviceuser_token_refresh_errors_total{code="",endpoint="",error_type="*errors.errorString",mode="waited",status_code=""} 1
-serviceuser_token_refresh_errors_total{code="other",endpoint="token",error_type="*serviceuser.TokenError",mode="waited",status_code="400"} 1
-serviceuser_token_refresh_errors_total{code="server_error",endpoint="token",error_type="*serviceuser.TokenError",mode="ahead",status_code="500"} 1
-# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
 # TYPE serviceuser_token_refreshes_total counter
-serviceuser_token_refreshes_total{mode="ahead",outcome="error"} 1
-serviceuser_token_refreshes_total{mode="waited",outcome="error"} 2
-`, "serviceuser_token_refresh_errors_total", "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds")
+serviceuser_token_refreshes_total{code="",endpoint="",error_type="*errors.errorString",mode="waited",outcome="error",status_code=""} 1
+serviceuser_token_refreshes_total{code="other",endpoint="token",error_type="*serviceuser.TokenError",mode="waited",outcome="error",status_code="400"} 1
+serviceuser_token_refreshes_total{code="server_error",endpoint="token",error_type="*serviceuser.TokenError",mode="ahead",outcome="error",status_code="500"} 1
+`, "serviceuser_token_refreshes_total", "serviceuser_token_remaining_lifetime_seconds")
 	hist := histogram(t, c, "serviceuser_token_refresh_duration_seconds",
 		map[string]string{"mode": "ahead", "outcome": "error", "error_type": "*serviceuser.TokenError"})
 	assert.InDelta(t, 1, hist.GetSampleSum(), 1e-9)
@@ -123,12 +120,12 @@ serviceuser_token_refreshes_total{mode="waited",outcome="error"} 2
 func TestRejectionsReloadsAndDiscovery(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
-	h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401})
-	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
-	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
-	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
-	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Err: &serviceuser.DiscoveryError{StatusCode: 503}})
+	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401})
+	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
+	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
+	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
+	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Err: &serviceuser.DiscoveryError{StatusCode: 503}})
 	compare(t, c, `
 # HELP serviceuser_credential_reloads_total Changes of a watched credential file, used (ok) or refused.
 # TYPE serviceuser_credential_reloads_total counter
@@ -150,10 +147,10 @@ func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
 	for range 3 {
-		h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
+		h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
 	}
-	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
-	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
+	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
+	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
 	compare(t, c, `
 # HELP serviceuser_introspections_total Introspect calls, by outcome, whether the cache answered and whether the token is active.
 # TYPE serviceuser_introspections_total counter
@@ -176,7 +173,7 @@ func TestNamesFollowPrometheusConventions(t *testing.T) {
 	assert.Positive(t, n)
 	families, err := registry(t, c).Gather()
 	require.NoError(t, err)
-	assert.Len(t, families, 10, "every metric, the gauge included")
+	assert.Len(t, families, 9, "every metric, the gauge included")
 	for _, f := range families {
 		assert.True(t, strings.HasPrefix(f.GetName(), "myapp_"), f.GetName())
 	}
@@ -188,4 +185,25 @@ func registry(t *testing.T, c prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(c))
 	return reg
+}
+
+// TestAFailedRefreshIsCountedOnce: one failed token request adds one to one
+// series of one counter, so that summing the failures counts it once.
+func TestAFailedRefreshIsCountedOnce(t *testing.T) {
+	c := serviceuserprom.New("")
+	c.Hooks().RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "invalid_grant"}})
+	families, err := registry(t, c).Gather()
+	require.NoError(t, err)
+	var failures []string
+	for _, f := range families {
+		if f.GetType() != dto.MetricType_COUNTER {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if l := labelMap(m); l["outcome"] == "error" || l["error_type"] != "" {
+				failures = append(failures, f.GetName())
+			}
+		}
+	}
+	assert.Equal(t, []string{"serviceuser_token_refreshes_total"}, failures)
 }

@@ -28,13 +28,13 @@ func TestATokenSourceIsCollected(t *testing.T) {
 		require.Equal(t, 1, z.TokenRequests())
 
 		compare(t, c, `
-# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
 # TYPE serviceuser_token_refreshes_total counter
-serviceuser_token_refreshes_total{mode="waited",outcome="ok"} 1
+serviceuser_token_refreshes_total{code="",endpoint="",error_type="",mode="waited",outcome="ok",status_code=""} 1
 # HELP serviceuser_discovery_fetches_total Fetches of the discovery document.
 # TYPE serviceuser_discovery_fetches_total counter
 serviceuser_discovery_fetches_total{error_type="",outcome="ok"} 1
-`, "serviceuser_token_refreshes_total", "serviceuser_discovery_fetches_total", "serviceuser_token_refresh_errors_total")
+`, "serviceuser_token_refreshes_total", "serviceuser_discovery_fetches_total")
 		h := histogram(t, c, "serviceuser_token_refresh_duration_seconds", map[string]string{"mode": "waited", "outcome": "ok"})
 		assert.Equal(t, uint64(1), h.GetSampleCount())
 		left := gaugeValue(t, c)

@@ -36,9 +36,9 @@ func ExampleNew() {
 	}
 
 	err = testutil.GatherAndCompare(registry, strings.NewReader(`
-# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead).
+# HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
 # TYPE serviceuser_token_refreshes_total counter
-serviceuser_token_refreshes_total{mode="waited",outcome="ok"} 1
+serviceuser_token_refreshes_total{code="",endpoint="",error_type="",mode="waited",outcome="ok",status_code=""} 1
 # HELP serviceuser_discovery_fetches_total Fetches of the discovery document.
 # TYPE serviceuser_discovery_fetches_total counter
 serviceuser_discovery_fetches_total{error_type="",outcome="ok"} 1
@@ -54,7 +54,7 @@ func ExampleCollector_Hooks() {
 	for _, name := range []string{"billing", "reports"} {
 		c := serviceuserprom.New("")
 		prometheus.WrapRegistererWith(prometheus.Labels{"source": name}, registry).MustRegister(c)
-		c.Hooks().TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+		c.Hooks().TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
 	}
 	n, err := testutil.GatherAndCount(registry, "serviceuser_token_rejections_total")
 	fmt.Println(n, err)

@@ -35,27 +35,27 @@ func Errors(secret string) []error {
 func FeedEverything(h *serviceuser.Hooks, secret string) {
 	h = serviceuser.JoinHooks(h, &noop) // every callback set
 	now := time.Now()
-	h.RefreshStart(serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
-	h.RefreshDone(serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: time.Second, Expiry: now.Add(time.Hour)})
-	h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Duration: time.Millisecond})
-	h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret})
-	h.TokenRejected(serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true})
-	h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
+	h.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
+	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: time.Second, Expiry: now.Add(time.Hour)})
+	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Duration: time.Millisecond})
+	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret})
+	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true})
+	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
 	for i, err := range Errors(secret) {
-		h.RefreshStart(serviceuser.RefreshStartInfo{Attempt: i + 1})
-		h.RefreshDone(serviceuser.RefreshDoneInfo{Attempt: i + 1, Duration: time.Second, Err: err, NextAttempt: now.Add(time.Second)})
-		h.DiscoveryDone(serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Err: err})
-		h.CredentialReloaded(serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret, Err: err})
-		h.IntrospectionDone(serviceuser.IntrospectionDoneInfo{Err: err})
+		h.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Attempt: i + 1})
+		h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Attempt: i + 1, Duration: time.Second, Err: err, NextAttempt: now.Add(time.Second)})
+		h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Err: err})
+		h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret, Err: err})
+		h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Err: err})
 	}
 }
 
 // noop sets every callback, so that joined hooks have them all.
 var noop = serviceuser.Hooks{
-	DiscoveryDone:      func(serviceuser.DiscoveryDoneInfo) {},
-	RefreshStart:       func(serviceuser.RefreshStartInfo) {},
-	RefreshDone:        func(serviceuser.RefreshDoneInfo) {},
-	TokenRejected:      func(serviceuser.TokenRejectedInfo) {},
-	CredentialReloaded: func(serviceuser.CredentialReloadedInfo) {},
-	IntrospectionDone:  func(serviceuser.IntrospectionDoneInfo) {},
+	DiscoveryDone:      func(context.Context, serviceuser.DiscoveryDoneInfo) {},
+	RefreshStart:       func(context.Context, serviceuser.RefreshStartInfo) {},
+	RefreshDone:        func(context.Context, serviceuser.RefreshDoneInfo) {},
+	TokenRejected:      func(context.Context, serviceuser.TokenRejectedInfo) {},
+	CredentialReloaded: func(context.Context, serviceuser.CredentialReloadedInfo) {},
+	IntrospectionDone:  func(context.Context, serviceuser.IntrospectionDoneInfo) {},
 }

@@ -1,8 +1,9 @@
-// Package printable escapes text that came from a server or a file before it
-// is printed: a raw control character in a claim, an id or an error text
-// could move the cursor, erase a line, retitle the window or reorder the
-// text around it, and so make a terminal show what was never printed.
-package printable
+package main
+
+// Escaping of text that came from a server or a file before it is printed:
+// a raw control character in a claim, an id or an error text could move the
+// cursor, erase a line, retitle the window or reorder the text around it,
+// and so make a terminal show what was never printed.
 
 import (
 	"strconv"
@@ -12,23 +13,24 @@ import (
 	"unicode/utf8"
 )
 
-// Unsafe reports whether r must not reach a terminal raw: C0 and C1
+// unsafeRune reports whether r must not reach a terminal raw: C0 and C1
 // controls (ESC, CR, BEL, CSI, ...), DEL, format characters (bidi overrides
 // and isolates, zero-width characters, the byte order mark), line and
 // paragraph separators, private-use and unassigned code points. Letters,
 // marks, digits, punctuation, symbols and spaces are safe.
-func Unsafe(r rune) bool { return !unicode.IsGraphic(r) }
+func unsafeRune(r rune) bool { return !unicode.IsGraphic(r) }
 
-// Line returns s with every unsafe character escaped as in a Go string
+// printableLine returns s with every unsafe character escaped as in a Go string
 // literal (\x1b, \r, \n, \u202e) and every byte that is not UTF-8 as \xNN:
 // one line that shows what was received. Text without such characters is
 // returned as it is.
-func Line(s string) string { return escape(s, false) }
+func printableLine(s string) string { return escapeUnsafe(s, false) }
 
-// Text is Line for text of several lines: line feeds and tabs are kept.
-func Text(s string) string { return escape(s, true) }
+// printableText is printableLine for text of several lines: line feeds and
+// tabs are kept.
+func printableText(s string) string { return escapeUnsafe(s, true) }
 
-func escape(s string, layout bool) string {
+func escapeUnsafe(s string, layout bool) string {
 	i := unsafeIndex(s, layout)
 	if i < 0 {
 		return s
@@ -43,7 +45,7 @@ func escape(s string, layout bool) string {
 			b.WriteString(`\x`)
 			b.WriteByte(hexDigits[s[0]>>4])
 			b.WriteByte(hexDigits[s[0]&0xf])
-		case keep(r, layout):
+		case keepRune(r, layout):
 			b.WriteString(s[:size])
 		default:
 			q := strconv.QuoteRune(r)
@@ -62,7 +64,7 @@ func unsafeIndex(s string, layout bool) int {
 				return i
 			}
 		}
-		if !keep(r, layout) {
+		if !keepRune(r, layout) {
 			return i
 		}
 	}
@@ -71,17 +73,17 @@ func unsafeIndex(s string, layout bool) int {
 
 const hexDigits = "0123456789abcdef"
 
-func keep(r rune, layout bool) bool {
-	return !Unsafe(r) || layout && (r == '\n' || r == '\t')
+func keepRune(r rune, layout bool) bool {
+	return !unsafeRune(r) || layout && (r == '\n' || r == '\t')
 }
 
-// JSON returns JSON text with its unsafe characters written as \uXXXX
+// printableJSON returns JSON text with its unsafe characters written as \uXXXX
 // escapes (surrogate pairs above U+FFFF), which decode to the same values,
 // and bytes that are not UTF-8 as \ufffd. In valid JSON such characters can
 // only stand inside strings; line feeds and tabs, which stand between values
 // of indented JSON, are kept. JSON without such characters is returned as
 // it is.
-func JSON(data []byte) []byte {
+func printableJSON(data []byte) []byte {
 	s := string(data)
 	i := unsafeIndex(s, true)
 	if i < 0 {
@@ -94,7 +96,7 @@ func JSON(data []byte) []byte {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			out = append(out, `\ufffd`...)
-		case keep(r, true):
+		case keepRune(r, true):
 			out = append(out, s[:size]...)
 		case r > 0xffff:
 			hi, lo := utf16.EncodeRune(r)

@@ -1,15 +1,9 @@
-package printable
+package main
 
 import (
 	"encoding/json"
 	"testing"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 func TestLineAndText(t *testing.T) {
 	for _, c := range []struct{ in, line, text string }{
@@ -27,11 +21,11 @@ func TestLineAndText(t *testing.T) {
 		{"nbsp\u00a0ok", "nbsp\u00a0ok", "nbsp\u00a0ok"},
 		{"", "", ""},
 	} {
-		if got := Line(c.in); got != c.line {
-			t.Errorf("Line(%q) = %q, want %q", c.in, got, c.line)
+		if got := printableLine(c.in); got != c.line {
+			t.Errorf("printableLine(%q) = %q, want %q", c.in, got, c.line)
 		}
-		if got := Text(c.in); got != c.text {
-			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.text)
+		if got := printableText(c.in); got != c.text {
+			t.Errorf("printableText(%q) = %q, want %q", c.in, got, c.text)
 		}
 	}
 }
@@ -42,9 +36,9 @@ func TestJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := JSON(data)
+	got := printableJSON(data)
 	for _, b := range string(got) {
-		if Unsafe(b) && b != '\n' && b != '\t' {
+		if unsafeRune(b) && b != '\n' && b != '\t' {
 			t.Fatalf("JSON left %q in %s", b, got)
 		}
 	}
@@ -55,11 +49,11 @@ func TestJSON(t *testing.T) {
 	if back["k\u202e"] != value {
 		t.Errorf("escaped JSON decodes to %q, want %q", back, value)
 	}
-	if got := string(JSON([]byte("\"\xff\""))); got != `"\ufffd"` {
+	if got := string(printableJSON([]byte("\"\xff\""))); got != `"\ufffd"` {
 		t.Errorf("invalid UTF-8: %s", got)
 	}
 	plain := []byte(`{"a": "b"}`)
-	if got := JSON(plain); &got[0] != &plain[0] {
+	if got := printableJSON(plain); &got[0] != &plain[0] {
 		t.Error("JSON copied text that needs no escape")
 	}
 }

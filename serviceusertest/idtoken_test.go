@@ -1,0 +1,54 @@
+package serviceusertest
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestZitadelTokenResponse(t *testing.T) {
+	s := newServer(t)
+	u := s.NewServiceUser()
+	r := grantWithScope(t, s, u, time.Now(), "openid")
+	tok := requireIssued(t, r)
+	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
+	assert.Equal(t, []string{"access_token", "expires_in", "id_token", "token_type"}, fields(r.json), "no scope member")
+	assert.Len(t, tok, 86)
+	assert.Equal(t, "Bearer", r.json["token_type"])
+	assert.Equal(t, float64(43199), r.json["expires_in"])
+
+	claims := verifyIDToken(t, s, r.json["id_token"].(string))
+	assert.Equal(t, s.Issuer(), claims["iss"])
+	assert.Equal(t, u.UserID, claims["sub"])
+	assert.Equal(t, []any{u.Username}, claims["aud"])
+	assert.Equal(t, leftHalfHash(tok), claims["at_hash"])
+	assert.NotContains(t, claims, "name", "name needs the profile scope")
+
+	noOpenID := grantWithScope(t, s, u, time.Now(), "profile")
+	requireIssued(t, noOpenID)
+	assert.NotContains(t, noOpenID.json, "id_token", "an ID token only with openid")
+}
+
+// verifyIDToken checks idToken's signature with the server's published key
+// and returns its claims.
+func verifyIDToken(t *testing.T, s *Server, idToken string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.Issuer()+keysPath, nil)
+	require.NoError(t, err)
+	var set jose.JSONWebKeySet
+	require.NoError(t, json.Unmarshal([]byte(do(t, s, req).raw), &set))
+	require.Len(t, set.Keys, 1)
+	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
+	require.NoError(t, err)
+	require.Equal(t, set.Keys[0].KeyID, jws.Signatures[0].Header.KeyID)
+	payload, err := jws.Verify(set.Keys[0].Key)
+	require.NoError(t, err)
+	var claims map[string]any
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	return claims
+}
