@@ -154,3 +154,23 @@ func TestPanickingRotationIsContained(t *testing.T) {
 		assert.Error(t, ts.Ready())
 	})
 }
+
+// TestRotationToNoKey: a source of the user's own that rotates to no key
+// gets the config's "missing" error and a reload event, not a panic.
+func TestRotationToNoKey(t *testing.T) {
+	srv := serviceusertest.NewServer(serviceusertest.InProcess())
+	defer srv.Close()
+	key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
+	require.NoError(t, err)
+	src := &vaultKey{key: key}
+	rec := &reloads{}
+	cfg := serviceuser.Config{Key: src, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}
+	ts := cfg.TokenSource(context.Background())
+	defer ts.Close()
+	src.rotated(nil)
+	_, err = ts.Token()
+	var ce *serviceuser.ConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "Key", ce.Field)
+	assert.Equal(t, []serviceuser.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key"}}, rec.seen())
+}

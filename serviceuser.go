@@ -136,7 +136,7 @@ func (c Config) grant() (grant, error) {
 	if _, err := assertion.Lifetime(c.AssertionLifetime); err != nil {
 		return nil, c.settings().fieldError("AssertionLifetime", err)
 	}
-	use := newCredentialUse(c.Key, c.Key.CurrentKey, func(kf *KeyFile) string { return kf.KeyID }, c.Hooks)
+	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, c.Hooks)
 	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err
@@ -153,6 +153,14 @@ func (c Config) keyError(key *KeyFile) error {
 		return c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", key.Type, KeyTypeServiceAccount))
 	}
 	return nil
+}
+
+// keyID names key in events; a source may hand out none.
+func keyID(key *KeyFile) string {
+	if key == nil {
+		return ""
+	}
+	return key.KeyID
 }
 
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
