@@ -46,7 +46,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	extra := http.Header{"x-zitadel-public-host": {"auth.example.com"}}
 	ctx := context.Background()
 
-	cfg := serviceuser.Config{Key: key, Issuer: issuer, Address: address, Header: extra, HTTPClient: hc,
+	cfg := serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc,
 		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI, app.AudienceScope()}}
 	require.NoError(t, cfg.Validate())
 	ts := cfg.TokenSource(ctx)
@@ -62,16 +62,16 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 	cc := serviceuser.ClientCredentialsConfig{ClientID: secretUser.Username, ClientSecret: serviceuser.Secret(secret),
-		Issuer: issuer, Address: address, Header: extra, HTTPClient: hc}
+		Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc}
 	_, err = cc.Token(ctx)
 	require.NoError(t, err)
 
-	patCfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat), Issuer: issuer, Address: address, Header: extra, HTTPClient: hc}
+	patCfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat), Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc}
 	info, err = serviceuser.FetchUserinfo(ctx, patCfg.Client(ctx), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
-	in, err := introspection.Config{Key: appKey, Issuer: issuer, Address: address, Header: extra, HTTPClient: hc}.NewIntrospector(ctx)
+	in, err := introspection.Config{Key: appKey, Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc}.NewIntrospector(ctx)
 	require.NoError(t, err)
 	result, err := in.Introspect(ctx, tok.AccessToken)
 	require.NoError(t, err)
@@ -99,8 +99,8 @@ func TestAddressLeavesOtherOriginsAlone(t *testing.T) {
 	require.NoError(t, err)
 	sent := passthrough()
 	sent.serve("api.example.com", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
-	cfg := serviceuser.Config{Key: key, Issuer: issuer, Address: address, HTTPClient: &http.Client{Transport: sent},
-		Header: http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}}}
+	cfg := serviceuser.Config{Key: key, Issuer: issuer, HTTPClient: &http.Client{Transport: sent},
+		Route: serviceuser.Route{Address: address, Header: http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}}}}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
 
@@ -134,22 +134,23 @@ func TestAddressLeavesOtherOriginsAlone(t *testing.T) {
 
 // TestPlainHTTPAddressNeedsOptIn: an in-cluster plain-http address is refused
 // with ErrInsecureURL, before any request, by every config, unless
-// InsecureAllowPlainHTTP is set.
+// Route.InsecureAllowPlainHTTP is set.
 func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 	key, appKey := fakeKeys(t)
 	counter := &countingTransport{}
 	hc := &http.Client{Transport: counter}
-	const issuer, address = "https://auth.example.com", "http://zitadel.zitadel.svc:8080"
+	const issuer = "https://auth.example.com"
+	route := serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080"}
 	ctx := context.Background()
 	configs := map[string]interface{ Validate() error }{
-		"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Address: address, HTTPClient: hc},
-		"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Address: address, HTTPClient: hc},
-		"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Address: address, HTTPClient: hc},
-		"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Address: address, HTTPClient: hc},
+		"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Route: route, HTTPClient: hc},
+		"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: issuer, Route: route, HTTPClient: hc},
+		"PATConfig":               serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), Issuer: issuer, Route: route, HTTPClient: hc},
+		"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Route: route, HTTPClient: hc},
 	}
 	for name, cfg := range configs {
 		t.Run(name, func(t *testing.T) {
-			requireInsecureURLRefusal(t, cfg.Validate(), name+".Address")
+			requireInsecureURLRefusal(t, cfg.Validate(), name+".Route.Address")
 			switch c := cfg.(type) {
 			case interface {
 				TokenSource(context.Context) *serviceuser.TokenSource
@@ -191,14 +192,14 @@ func clusterZitadel(t *testing.T) *recorder {
 	}))
 }
 
-// TestPlainHTTPAddressWithOptIn: with InsecureAllowPlainHTTP, a public https
+// TestPlainHTTPAddressWithOptIn: with Route.InsecureAllowPlainHTTP, a public https
 // issuer is reached at a plain-http in-cluster address; Client may send the
 // token over plain http to that address, and to no other host.
 func TestPlainHTTPAddressWithOptIn(t *testing.T) {
 	key, _ := fakeKeys(t)
 	zitadel := clusterZitadel(t)
-	cfg := serviceuser.Config{Key: key, Issuer: "https://auth.example.com", Address: "http://zitadel.zitadel.svc:8080/",
-		InsecureAllowPlainHTTP: true, HTTPClient: zitadel.client()}
+	cfg := serviceuser.Config{Key: key, Issuer: "https://auth.example.com", HTTPClient: zitadel.client(),
+		Route: serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080/", InsecureAllowPlainHTTP: true}}
 	require.NoError(t, cfg.Validate())
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
@@ -244,22 +245,22 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 	const issuer = "https://auth.example.com"
 	for _, h := range bad {
 		configs := map[string]interface{ Validate() error }{
-			"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Header: h},
-			"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: issuer, Header: h},
-			"PATConfig":               serviceuser.PATConfig{PAT: "pat-token-value", Issuer: issuer, Header: h},
-			"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Header: h},
+			"Config":                  serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Header: h}},
+			"ClientCredentialsConfig": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: issuer, Route: serviceuser.Route{Header: h}},
+			"PATConfig":               serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), Issuer: issuer, Route: serviceuser.Route{Header: h}},
+			"introspection.Config":    introspection.Config{Key: appKey, Issuer: issuer, Route: serviceuser.Route{Header: h}},
 		}
 		for name, cfg := range configs {
 			err := cfg.Validate()
 			var ce *serviceuser.ConfigError
 			if assert.ErrorAs(t, err, &ce, "%s %v", name, h) {
-				assert.Equal(t, name+".Header", ce.Config+"."+ce.Field)
+				assert.Equal(t, name+".Route.Header", ce.Config+"."+ce.Field)
 				assert.NotContains(t, err.Error(), value)
 			}
 		}
 	}
 	ok := http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}, "X-Request-Source": {"billing"}}
-	assert.NoError(t, serviceuser.Config{Key: key, Issuer: issuer, Header: ok}.Validate())
+	assert.NoError(t, serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Header: ok}}.Validate())
 }
 
 // TestAddressAndHeaderNeedAnIssuer: a PATConfig, whose Issuer is otherwise
@@ -267,9 +268,9 @@ func TestHeaderCannotOverrideLibraryHeaders(t *testing.T) {
 // be an origin.
 func TestAddressAndHeaderNeedAnIssuer(t *testing.T) {
 	for name, cfg := range map[string]serviceuser.PATConfig{
-		"Address": {PAT: "pat-token-value", Address: "https://zitadel.internal"},
-		"Header":  {PAT: "pat-token-value", Header: http.Header{"X-A": {"b"}}},
-		"opt-in":  {PAT: "pat-token-value", InsecureAllowPlainHTTP: true},
+		"Address": {PAT: serviceuser.Secret("pat-token-value"), Route: serviceuser.Route{Address: "https://zitadel.internal"}},
+		"Header":  {PAT: serviceuser.Secret("pat-token-value"), Route: serviceuser.Route{Header: http.Header{"X-A": {"b"}}}},
+		"opt-in":  {PAT: serviceuser.Secret("pat-token-value"), Route: serviceuser.Route{InsecureAllowPlainHTTP: true}},
 	} {
 		var ce *serviceuser.ConfigError
 		require.ErrorAs(t, cfg.Validate(), &ce, name)
@@ -278,7 +279,79 @@ func TestAddressAndHeaderNeedAnIssuer(t *testing.T) {
 	key, _ := fakeKeys(t)
 	for _, address := range []string{"https://zitadel.internal/base", "https://zitadel.internal?x=1", "zitadel.internal:8080", "ftp://zitadel.internal"} {
 		var ce *serviceuser.ConfigError
-		require.ErrorAs(t, serviceuser.Config{Key: key, Issuer: "https://auth.example.com", Address: address}.Validate(), &ce, address)
-		assert.Equal(t, "Address", ce.Field, address)
+		require.ErrorAs(t, serviceuser.Config{Key: key, Issuer: "https://auth.example.com", Route: serviceuser.Route{Address: address}}.Validate(), &ce, address)
+		assert.Equal(t, "Route.Address", ce.Field, address)
+	}
+}
+
+// TestDiscoverByRoute: Discover takes a Route, so the in-cluster address
+// that a config uses reaches discovery too; the document names the public
+// issuer. A route that cannot work is refused before any request.
+func TestDiscoverByRoute(t *testing.T) {
+	srv, issuer, address := inClusterFake(t)
+	sent := passthrough()
+	route := serviceuser.Route{Address: address, Header: http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}}}
+
+	ep, err := serviceuser.Discover(context.Background(), issuer, route, sent.client())
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(ep.TokenURL, issuer+"/"), ep.TokenURL)
+	require.Len(t, sent.requests(), 1)
+	r := sent.requests()[0]
+	assert.Equal(t, srv.ListenerHost(), r.URL.Host)
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), r.Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, "auth.example.com", r.Header.Get("X-Zitadel-Public-Host"))
+
+	counter := &countingTransport{}
+	_, err = serviceuser.Discover(context.Background(), "https://auth.example.com",
+		serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080"}, &http.Client{Transport: counter})
+	requireInsecureURLRefusal(t, err, ".route.Address")
+	assert.Zero(t, counter.n)
+}
+
+// TestRouteTransport: Route.Transport puts a route under requests of the
+// caller's own: those to the issuer's origin go to the address and name the
+// instance, others pass untouched; it refuses what a config refuses, naming
+// the field, and gives back base when the route changes nothing.
+func TestRouteTransport(t *testing.T) {
+	srv, issuer, address := inClusterFake(t)
+	sent := passthrough()
+	sent.serve("api.example.com", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	rt, err := serviceuser.Route{Address: address, Header: http.Header{"X-A": {"b"}}}.Transport(issuer, sent)
+	require.NoError(t, err)
+	client := &http.Client{Transport: rt}
+	for _, u := range []string{issuer + "/.well-known/openid-configuration", "https://api.example.com/v1"} {
+		resp, err := client.Get(u)
+		require.NoError(t, err, u)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, u)
+	}
+	seen := sent.requests()
+	require.Len(t, seen, 2)
+	assert.Equal(t, srv.ListenerHost(), seen[0].URL.Host)
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), seen[0].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, "b", seen[0].Header.Get("X-A"))
+	assert.Equal(t, "api.example.com", seen[1].URL.Host)
+	assert.Empty(t, seen[1].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Empty(t, seen[1].Header.Get("X-A"))
+
+	same, err := serviceuser.Route{}.Transport("", sent)
+	require.NoError(t, err)
+	assert.Same(t, sent, same.(*recorder), "a route that changes nothing gives back base")
+
+	for _, tc := range []struct {
+		issuer string
+		route  serviceuser.Route
+		field  string
+	}{
+		{"https://auth.example.com", serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080"}, "Address"},
+		{"https://auth.example.com", serviceuser.Route{Header: http.Header{"Authorization": {"x"}}}, "Header"},
+		{"", serviceuser.Route{Address: "https://zitadel.internal"}, "issuer"},
+		{"http://auth.example.com", serviceuser.Route{}, "issuer"},
+	} {
+		_, err := tc.route.Transport(tc.issuer, nil)
+		var ce *serviceuser.ConfigError
+		require.ErrorAs(t, err, &ce, tc.field)
+		assert.Equal(t, "Route", ce.Config)
+		assert.Equal(t, tc.field, ce.Field)
 	}
 }

@@ -69,18 +69,23 @@ func signError(err error) error {
 
 // SignAssertion signs one RFC 7523 assertion with key for audience (the
 // issuer, such as "https://my-instance.zitadel.cloud"; trailing slashes are
-// dropped, as ZITADEL's issuer has none), valid for lifetime
-// (MaxAssertionLifetime when zero, at least two minutes). The key may be a
-// service user's (the assertion is then a JWT bearer grant) or an API
-// application's (a client assertion, as introspection.Introspector sends).
+// dropped, as ZITADEL's issuer has none), valid for lifetime:
+// MaxAssertionLifetime when zero; another must be from two minutes to one
+// hour (a *ConfigError otherwise). The key may be a service user's (the
+// assertion is then a JWT bearer grant) or an API application's (a client
+// assertion, as introspection.Introspector sends).
 //
 // The audience must be an absolute https or http URL without user info.
 // An http audience is accepted for any host: SignAssertion sends nothing,
 // and whoever sends the assertion applies the rule for plain http (a
-// config's InsecureAllowPlainHTTP). A TokenSource signs its own assertions.
+// config's Route.InsecureAllowPlainHTTP). A TokenSource signs its own
+// assertions.
 func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (string, error) {
 	if key == nil {
 		return "", &ConfigError{Field: "key", Problem: "missing"}
+	}
+	if _, err := assertion.Lifetime(lifetime); err != nil {
+		return "", &ConfigError{Field: "lifetime", Problem: err.Error()}
 	}
 	aud, err := urlpolicy.NormalizeIssuer(audience, true)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
 // ClientCredentialsConfig obtains tokens for a machine user that has a client
@@ -16,31 +18,24 @@ import (
 type ClientCredentialsConfig struct {
 	// ClientID is the machine user's login name.
 	ClientID string
-	// ClientSecret is the secret ZITADEL generated for the machine user.
-	ClientSecret Secret
-	// ClientSecretSource, when set instead of ClientSecret, supplies the
-	// secret before every token request, such as a file read again when the
-	// secret is rotated (see WatchSecretFile).
-	ClientSecretSource SecretSource
-	// Issuer, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Address,
-	// InsecureAllowPlainHTTP, Header, Hooks, RefreshAhead and ExpiryMargin
-	// mean what they mean in Config.
-	Issuer                 string
-	Scopes                 []string
-	TokenURL               string
-	HTTPClient             *http.Client
-	Timeout                time.Duration
-	OrgID                  string
-	Address                string
-	InsecureAllowPlainHTTP bool
-	Header                 http.Header
-	Hooks                  *Hooks
-	RefreshAhead           time.Duration
-	ExpiryMargin           time.Duration
+	// ClientSecret supplies the secret ZITADEL generated for the machine
+	// user: a Secret never changes; a *SecretWatcher (WatchSecretFile), or
+	// a source of your own, may hand out a new one under a running token
+	// source (see RotatingSource). It is asked before every token request.
+	ClientSecret SecretSource
+	// Issuer, Route, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Hooks,
+	// RefreshAhead and ExpiryMargin mean what they mean in Config.
+	Issuer       string
+	Route        Route
+	Scopes       []string
+	TokenURL     string
+	HTTPClient   *http.Client
+	Timeout      time.Duration
+	OrgID        string
+	Hooks        *Hooks
+	RefreshAhead time.Duration
+	ExpiryMargin time.Duration
 }
-
-// GrantTypeClientCredentials is the OAuth 2.0 client credentials grant.
-const GrantTypeClientCredentials = "client_credentials"
 
 // TokenSource returns a caching token source; see Config.TokenSource.
 func (c ClientCredentialsConfig) TokenSource(ctx context.Context) *TokenSource {
@@ -59,14 +54,13 @@ func (c ClientCredentialsConfig) Token(ctx context.Context) (*oauth2.Token, erro
 
 // Validate reports the first problem that would keep the config from working.
 func (c ClientCredentialsConfig) Validate() error {
-	_, err := c.settings().grant(c.grant)
+	_, _, err := c.settings().grant(c.grant)
 	return err
 }
 
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
@@ -74,13 +68,11 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	switch {
 	case c.ClientID == "":
 		return nil, c.settings().configError("ClientID", "missing (the machine user's login name)")
-	case c.ClientSecret != "" && c.ClientSecretSource != nil:
-		return nil, c.settings().configError("ClientSecretSource", "set ClientSecret or ClientSecretSource, not both")
+	case c.ClientSecret == nil:
+		return nil, c.secretError("")
 	}
-	g := &secretGrant{id: c.ClientID, current: fixedSupply(c.ClientSecret.CurrentSecret), check: c.secretError}
-	if c.ClientSecretSource != nil {
-		g.current, g.changed = secretSupply(c.ClientSecretSource, c.Hooks)
-	}
+	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, c.Hooks)
+	g := &secretGrant{id: c.ClientID, current: use.take, changed: use.changed, check: c.secretError}
 	if _, err := g.secret(context.Background()); err != nil {
 		return nil, err
 	}
@@ -100,16 +92,16 @@ func (c ClientCredentialsConfig) secretError(secret Secret) error {
 type secretGrant struct {
 	id      string
 	current func(context.Context) (Secret, error)
-	changed func() bool // nil unless the secret comes from a watched file
+	changed func() bool // reports a secret the last request did not use
 	check   func(Secret) error
 }
 
-func (g *secretGrant) tokenRequest(ctx context.Context, _ *Endpoints, _ time.Time) (tokenRequest, error) {
+func (g *secretGrant) tokenRequest(ctx context.Context, _ *discovery.Endpoints, _ time.Time) (tokenRequest, error) {
 	secret, err := g.secret(ctx)
 	if err != nil {
 		return tokenRequest{}, err
 	}
-	form := url.Values{"grant_type": {GrantTypeClientCredentials}}
+	form := url.Values{"grant_type": {grantTypeClientCredentials}}
 	return tokenRequest{form: form, basicUser: g.id, basicPassword: secret,
 		secrets: []string{secret, url.QueryEscape(secret)}}, nil
 }
@@ -123,6 +115,5 @@ func (g *secretGrant) secret(ctx context.Context) (string, error) {
 	return string(secret), err
 }
 
-// credentialChanged reports a watched secret file that holds a secret the
-// last request did not use.
-func (g *secretGrant) credentialChanged() bool { return g.changed != nil && g.changed() }
+// credentialChanged reports a secret the last request did not use.
+func (g *secretGrant) credentialChanged() bool { return g.changed() }

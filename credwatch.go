@@ -1,7 +1,6 @@
 package serviceuser
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"os"
@@ -33,7 +32,6 @@ type fileWatch[T any] struct {
 	path, kind string
 	parse      func(data []byte) (T, error)
 	accept     func(cur, next T) error
-	describe   func(T) string // the key id reported to hooks, or ""
 
 	mu       sync.Mutex
 	state    watchState[T]
@@ -41,14 +39,13 @@ type fileWatch[T any] struct {
 	polledAt time.Time
 }
 
-// watchState is what a poll returns: the credential in use and the counts
-// by which each user of the watch tells what is new since it last looked.
+// watchState is what a poll returns: the credential in use, the count by
+// which each user of the watch tells a new one (see Rotation.Changes), and
+// why the latest reload was refused.
 type watchState[T any] struct {
-	cur    T
-	gen    uint64                 // credentials taken after the first
-	events uint64                 // reloads, taken or refused
-	last   CredentialReloadedInfo // the latest reload
-	err    error                  // why the latest reload was refused; nil when taken
+	cur T
+	gen uint64 // credentials taken after the first
+	err error  // why the latest reload was refused; nil when taken
 }
 
 // timestampTick bounds how coarsely file systems keep modification times
@@ -134,7 +131,6 @@ func (w *fileWatch[T]) reload() {
 	}
 	w.state.cur, w.state.err = next, nil
 	w.state.gen++
-	w.record(nil)
 }
 
 // refuse keeps the credential in use and records why the file was refused;
@@ -145,7 +141,6 @@ func (w *fileWatch[T]) refuse(cause error) {
 		return
 	}
 	w.state.err = err
-	w.record(err)
 }
 
 // refusal is the error for a refused file: a *CredentialError that names the
@@ -164,18 +159,6 @@ func (w *fileWatch[T]) refusal(cause error) error {
 	return e
 }
 
-// record counts a reload for the hooks of every user of the watch.
-func (w *fileWatch[T]) record(err error) {
-	w.state.events++
-	w.state.last = CredentialReloadedInfo{Err: err}
-	if showablePath(w.path) {
-		w.state.last.Path = w.path
-	}
-	if w.describe != nil {
-		w.state.last.KeyID = w.describe(w.state.cur)
-	}
-}
-
 // peek returns the state without looking at the file.
 func (w *fileWatch[T]) peek() watchState[T] {
 	w.mu.Lock()
@@ -183,45 +166,13 @@ func (w *fileWatch[T]) peek() watchState[T] {
 	return w.state
 }
 
-// watchUse follows a watch for one token source: which credential its last
-// request used, and which reloads its hooks have been told about.
-type watchUse[T any] struct {
-	w     *fileWatch[T]
-	hooks *Hooks
-
-	mu       sync.Mutex
-	used     uint64 // the generation the last request used
-	reported uint64 // reloads passed to hooks
-}
-
-// newWatchUse follows w from its present state: earlier reloads are not
-// reported.
-func newWatchUse[T any](w *fileWatch[T], hooks *Hooks) *watchUse[T] {
-	s := w.peek()
-	return &watchUse[T]{w: w, hooks: hooks, used: s.gen, reported: s.events}
-}
-
-// take returns the credential for a request, after looking at the file, and
-// tells the hooks about a reload they have not heard of, with the request's
-// ctx.
-func (u *watchUse[T]) take(ctx context.Context) (T, error) {
-	s := u.w.poll(true)
-	u.mu.Lock()
-	u.used = s.gen
-	tell := s.events != u.reported
-	u.reported = s.events
-	u.mu.Unlock()
-	if tell {
-		u.hooks.credentialReloaded(ctx, s.last)
+// rotation looks at the file (at most once per pollInterval) and reports
+// the state as a Rotation.
+func (w *fileWatch[T]) rotation() Rotation {
+	st := w.poll(false)
+	r := Rotation{Changes: st.gen, Err: st.err}
+	if showablePath(w.path) {
+		r.Path = w.path
 	}
-	return s.cur, nil
-}
-
-// changed looks at the file (at most once per pollInterval) and reports
-// whether it holds a credential the last request did not use.
-func (u *watchUse[T]) changed() bool {
-	s := u.w.poll(false)
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return s.gen != u.used
+	return r
 }

@@ -7,31 +7,35 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
+	iroute "github.com/go-serviceuser/serviceuser/internal/route"
 )
 
-// Endpoints are the ZITADEL endpoints a client uses, from OIDC discovery.
+// Endpoints are the ZITADEL endpoints of an issuer that its discovery
+// document names and the library uses.
 type Endpoints struct {
-	Issuer           string `json:"issuer"`
-	TokenURL         string `json:"token_endpoint"`
-	UserinfoURL      string `json:"userinfo_endpoint"`
-	IntrospectionURL string `json:"introspection_endpoint"`
-	RevocationURL    string `json:"revocation_endpoint"`
-	JWKSURL          string `json:"jwks_uri"`
+	// TokenURL is the token endpoint: configs send their token requests there.
+	TokenURL string
+	// UserinfoURL is the userinfo endpoint, for FetchUserinfo.
+	UserinfoURL string
 }
 
-// Discover fetches {issuer}/.well-known/openid-configuration with client (nil
-// means a default client) and checks that it describes issuer.
-func Discover(ctx context.Context, issuer string, client *http.Client) (*Endpoints, error) {
-	iss, err := urlpolicy.NormalizeIssuer(issuer, false)
-	if err != nil {
-		return nil, &ConfigError{Field: "issuer", Problem: err.Error()}
+// Discover fetches {issuer}/.well-known/openid-configuration by route, with
+// client (nil means a client of the library's own, closed afterwards), and
+// checks that it describes issuer and names endpoints the route may send
+// credentials to. An issuer or route that cannot work is a *ConfigError
+// naming "issuer" or the route's field ("route.Address").
+func Discover(ctx context.Context, issuer string, route Route, client *http.Client) (*Endpoints, error) {
+	r, p := iroute.Parse(issuer, iroute.Spec(route), false)
+	if p != nil {
+		return nil, routeError("", "issuer", "route.", p)
 	}
-	ep, de := discovery.Fetch(ctx, httpcall.New(client, 0), iss)
+	c := r.Caller(client, 0)
+	defer c.CloseIdle()
+	ep, de := discovery.Fetch(ctx, c, r.Issuer())
 	if de != nil {
 		return nil, discoveryError(de)
 	}
-	return (*Endpoints)(ep), nil
+	return &Endpoints{TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL}, nil
 }
 
 // discoveryError is the *DiscoveryError of a failed discovery: a
@@ -41,12 +45,9 @@ func discoveryError(e *discovery.Error) error { return (*DiscoveryError)(e) }
 // discover returns the endpoints func of a pipeline: issuer's discovery
 // document, fetched with c once, told to hooks with the ctx of the token
 // request that needed it.
-func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*Endpoints, error) {
+func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*discovery.Endpoints, error) {
 	cache := discovery.NewCache(c, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
 		hooks.discoveryDone(ctx, DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 	})
-	return func(ctx context.Context) (*Endpoints, error) {
-		ep, err := cache.Endpoints(ctx)
-		return (*Endpoints)(ep), err
-	}
+	return cache.Endpoints
 }

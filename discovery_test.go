@@ -130,7 +130,7 @@ func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 	for _, member := range []string{"token_endpoint", "introspection_endpoint", "userinfo_endpoint"} {
 		t.Run(member, func(t *testing.T) {
 			rt := newInProcess(fakeZitadel(serveDoc(map[string]any{member: "http://example.com/leak"})))
-			_, err := Discover(context.Background(), fakeIssuer, rt.client())
+			_, err := Discover(context.Background(), fakeIssuer, Route{}, rt.client())
 			var de *DiscoveryError
 			require.ErrorAs(t, err, &de)
 			assert.ErrorContains(t, err, member)
@@ -156,7 +156,7 @@ func TestDiscoveryRefusesUnusableTokenEndpoint(t *testing.T) {
 		"ftp":          "ftp://zitadel.example/token",
 	} {
 		rt := newInProcess(fakeZitadel(serveDoc(map[string]any{"token_endpoint": value})))
-		_, err := Discover(context.Background(), fakeIssuer, rt.client())
+		_, err := Discover(context.Background(), fakeIssuer, Route{}, rt.client())
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de, name)
 		assert.False(t, de.Permanent(), name)
@@ -179,7 +179,7 @@ func TestDiscoveryOnlyAnotherIssuerIsPermanent(t *testing.T) {
 		"issuer not a string":   {serveDoc(map[string]any{"issuer": 7}), false},
 		"no issuer in document": {serveDoc(map[string]any{"issuer": nil}), false},
 	} {
-		_, err := Discover(context.Background(), fakeIssuer, newInProcess(fakeZitadel(tc.answer)).client())
+		_, err := Discover(context.Background(), fakeIssuer, Route{}, newInProcess(fakeZitadel(tc.answer)).client())
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de, name)
 		assert.Equal(t, tc.permanent, de.Permanent(), "%s: %v", name, err)

@@ -32,7 +32,7 @@
 //
 // The other side, an API checking the tokens its callers send, is package
 // [github.com/go-serviceuser/serviceuser/introspection], with an API
-// application's key (or [NewApplicationSignerKey]). ZITADEL answers
+// application's key (from a key file or [NewSignerKey]). ZITADEL answers
 // {"active":false} both for a token whose audience lacks the API's project
 // (callers must request [ScopeProjectAudience] with the project's id) and for
 // a wrong or deleted API application key: the answer cannot tell the two
@@ -60,13 +60,17 @@
 //
 // # Rotation
 //
-// A credential mounted as a file can be replaced under a running source:
-// [WatchKeyFile] gives a [KeySource] for [Config.KeySource] that reads the key
-// file again when it changes (a Kubernetes Secret update, a file renamed
-// into place or rewritten), and [WatchSecretFile] does the same for
-// [ClientCredentialsConfig.ClientSecretSource] and [PATConfig.PATSource]. A
-// file that is not a valid credential never replaces the one in use; the
-// cached token is served throughout, and a new credential ends the backoff.
+// Each config has one field for its credential, of an interface type:
+// [Config.Key] is a [KeySource], [ClientCredentialsConfig.ClientSecret] and
+// [PATConfig.PAT] are [SecretSource]s. A *KeyFile or a [Secret] is a
+// credential that never changes. A credential mounted as a file can be
+// replaced under a running source: [WatchKeyFile] gives a [KeyWatcher] that
+// reads the key file again when it changes (a Kubernetes Secret update, a
+// file renamed into place or rewritten), and [WatchSecretFile] does the same
+// for secrets. A file that is not a valid credential never replaces the one
+// in use; the cached token is served throughout, and a new credential ends
+// the backoff. A source of your own (a secret manager, a KMS) gets the same
+// by implementing [RotatingSource], as the watchers do.
 //
 // # Errors
 //
@@ -108,11 +112,14 @@
 //
 // # In a cluster
 //
-// Config.Address sends every request for the issuer's origin to an internal
+// A [Route] says how requests reach the issuer when not straight at its URL:
+// its Address sends every request for the issuer's origin to an internal
 // address (such as http://zitadel.zitadel.svc:8080) with the
 // x-zitadel-instance-host header, while Issuer stays the public identity;
-// InsecureAllowPlainHTTP allows plain http to a host that is not loopback,
-// and Header adds headers for proxies. Every config has these fields.
+// InsecureAllowPlainHTTP allows plain http to ZITADEL on a host that is not
+// loopback, and Header adds headers for proxies. Every config has a Route,
+// as has introspection.Config; [Discover] takes one, and [Route.Transport]
+// puts one under requests of your own.
 //
 // # Observing a source
 //

@@ -14,8 +14,9 @@ import (
 
 // ErrInsecureURL is matched (with errors.Is) by every refusal of a URL that
 // would carry a credential over plain http to a host that is not loopback: a
-// configured URL, a discovered endpoint, a Transport's request. Set
-// InsecureAllowPlainHTTP (on the config or the Transport) to allow it. Its
+// configured URL, a discovered endpoint, a Transport's request. Set a
+// config's Route.InsecureAllowPlainHTTP (for ZITADEL's origins) or
+// Transport.InsecureAllowPlainHTTPAnyHost (for any host) to allow it. Its
 // text is "serviceuser: refusing to send a token over plain http".
 var ErrInsecureURL = urlpolicy.ErrInsecureURL
 
@@ -284,7 +285,7 @@ func (e *KeyFileError) Unwrap() error { return e.Err }
 func (e *KeyFileError) Is(target error) bool { return target == ErrInvalidKeyFile }
 
 // SignerError reports that the crypto.Signer of a key made by NewSignerKey
-// or NewApplicationSignerKey could not sign an assertion: it returned an
+// could not sign an assertion: it returned an
 // error (Err), panicked, or returned a signature its public key does not
 // verify. A token source retries it with backoff, as a network error.
 type SignerError struct {

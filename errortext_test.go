@@ -163,7 +163,7 @@ func TestDiscoveryErrorTextIsOneBoundedLine(t *testing.T) {
 				_, _ = w.Write([]byte(a.body))
 			}))
 			t.Cleanup(srv.Close)
-			_, err := serviceuser.Discover(context.Background(), srv.URL, nil)
+			_, err := serviceuser.Discover(context.Background(), srv.URL, serviceuser.Route{}, nil)
 			var de *serviceuser.DiscoveryError
 			require.ErrorAs(t, err, &de)
 			assert.Contains(t, err.Error(), "Instance not found", "the answer is still shown")

@@ -16,7 +16,7 @@ import (
 // would be "https://auth.example.com" and
 // "http://zitadel.zitadel.svc:8080" (with InsecureAllowPlainHTTP, for a
 // network you control).
-func ExampleConfig_address() {
+func ExampleRoute() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
 	_, port, _ := strings.Cut(zitadel.ListenerHost(), ":")
@@ -28,9 +28,9 @@ func ExampleConfig_address() {
 	}
 
 	cfg := serviceuser.Config{
-		Key:     key,
-		Issuer:  "http://localhost:" + port,         // the public identity: the assertion's audience
-		Address: "http://" + zitadel.ListenerHost(), // where requests go
+		Key:    key,
+		Issuer: "http://localhost:" + port,                                     // the public identity: the assertion's audience
+		Route:  serviceuser.Route{Address: "http://" + zitadel.ListenerHost()}, // where requests go
 	}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
@@ -42,7 +42,7 @@ func ExampleConfig_address() {
 
 	// Without Address, requests to the internal address name a host that is
 	// not the instance's domain, and ZITADEL does not find the instance.
-	cfg.Issuer, cfg.Address = "http://"+zitadel.ListenerHost(), ""
+	cfg.Issuer, cfg.Route = "http://"+zitadel.ListenerHost(), serviceuser.Route{}
 	_, err = cfg.Token(context.Background())
 	fmt.Println("without Address:", strings.Contains(err.Error(), "Instance not found"))
 	// Output:

@@ -19,7 +19,7 @@ func ExampleTokenError() {
 
 	ts := serviceuser.ClientCredentialsConfig{
 		ClientID:     user.Username,
-		ClientSecret: "not the secret",
+		ClientSecret: serviceuser.Secret("not the secret"),
 		Issuer:       zitadel.Issuer(),
 	}.TokenSource(context.Background())
 	defer ts.Close()

@@ -61,7 +61,7 @@ func ExampleFetchUserinfo() {
 		log.Fatal(err)
 	}
 	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", "profile"}}
-	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, nil)
+	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, serviceuser.Route{}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

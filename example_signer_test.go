@@ -37,7 +37,7 @@ func ExampleNewSignerKey() {
 	user := zitadel.NewServiceUser()
 	keyID := zitadel.AddKey(user.UserID, signer.Public())
 
-	key, err := serviceuser.NewSignerKey(signer, keyID, user.UserID)
+	key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{KeyID: keyID, UserID: user.UserID})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -19,14 +19,18 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 )
 
-// GrantTypeJWTBearer is the RFC 7523 section 2.1 grant type,
-// "urn:ietf:params:oauth:grant-type:jwt-bearer". (The similar
-// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" is not a grant type.)
-const GrantTypeJWTBearer = assertion.GrantType
+// Grant types the library sends: RFC 7523 section 2.1's JWT bearer grant
+// (the similar "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" is
+// not a grant type) and OAuth 2.0's client credentials grant.
+const (
+	grantTypeJWTBearer         = assertion.GrantType
+	grantTypeClientCredentials = "client_credentials"
+)
 
-// FallbackTokenLifetime is the lifetime assumed for a token whose response
-// has no expires_in: finite, so that such a token is refreshed, not kept forever.
-const FallbackTokenLifetime = 15 * time.Minute
+// fallbackTokenLifetime is the lifetime assumed for a token whose response
+// has no expires_in: finite, so that such a token is refreshed, not kept
+// forever. TokenSource's doc names it.
+const fallbackTokenLifetime = 15 * time.Minute
 
 // maxTokenLifetime caps expires_in: refreshing earlier than needed is harmless,
 // trusting an absurd value is not.
@@ -117,7 +121,7 @@ func parseTokenResponse(a answer.Answer) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, fail(err.Error())
 	}
-	lifetime := FallbackTokenLifetime
+	lifetime := fallbackTokenLifetime
 	if tr.ExpiresIn.set && tr.ExpiresIn.seconds > 0 {
 		lifetime = time.Duration(tr.ExpiresIn.seconds) * time.Second
 	}

@@ -48,11 +48,11 @@ func FuzzNewSignerKey(f *testing.F) {
 	f.Add("", strings.Repeat("9", 300), true)
 	signer := struct{ crypto.Signer }{testRSAKey()} // not an *rsa.PrivateKey
 	f.Fuzz(func(t *testing.T, keyID, subject string, app bool) {
-		newKey := NewSignerKey
+		id := KeyFile{KeyID: keyID, UserID: subject}
 		if app {
-			newKey = NewApplicationSignerKey
+			id = KeyFile{Type: KeyTypeApplication, KeyID: keyID, ClientID: subject}
 		}
-		kf, err := newKey(signer, keyID, subject)
+		kf, err := NewSignerKey(signer, id)
 		if err != nil {
 			var kfe *KeyFileError
 			if kf != nil || !errors.As(err, &kfe) || strings.Contains(err.Error(), "\n") || len(err.Error()) > 300 {

@@ -175,5 +175,5 @@ func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
 
 // parseResponse parses a token endpoint answer as the exchange does.
 func parseResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
-	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: GrantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
+	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: grantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
 }

@@ -44,7 +44,7 @@ func TestSmallClockDriftIsNotNamed(t *testing.T) {
 		_, err := cfg.Token(t.Context())
 		require.NoError(t, err)
 
-		srv.RevokeKey(cfg.Key.KeyID) // refused for another reason
+		srv.RevokeKey(cfg.Key.(*serviceuser.KeyFile).KeyID) // refused for another reason
 		_, err = cfg.Token(t.Context())
 		var te *serviceuser.TokenError
 		require.ErrorAs(t, err, &te)

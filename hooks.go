@@ -54,10 +54,11 @@ type Hooks struct {
 	RefreshDone func(ctx context.Context, info RefreshDoneInfo)
 	// TokenRejected follows an API's 401 for a token a Transport sent.
 	TokenRejected func(ctx context.Context, info TokenRejectedInfo)
-	// CredentialReloaded follows each change of a watched credential file
-	// (WatchKeyFile, WatchSecretFile), told at the token source's next
-	// token request after it is seen: the new credential is in use, or it
-	// was refused (Err) and the old one stays.
+	// CredentialReloaded follows each rotation a RotatingSource reports (a
+	// watched credential file of WatchKeyFile or WatchSecretFile, or a
+	// source of your own), told at the token source's next token request
+	// after it is seen: the new credential is in use, or it was refused
+	// (Err) and the old one stays.
 	CredentialReloaded func(ctx context.Context, info CredentialReloadedInfo)
 	// IntrospectionDone follows each Introspect call that returned an answer
 	// or an error.
@@ -118,11 +119,11 @@ type TokenRejectedInfo struct {
 	Retried bool
 }
 
-// CredentialReloadedInfo describes a change of a watched credential file.
+// CredentialReloadedInfo describes a rotation of a credential source.
 type CredentialReloadedInfo struct {
-	Path  string
-	KeyID string // the key id now in use, for key files
-	Err   error  // why the new file was refused; nil when it is in use
+	Path  string // the source's Rotation.Path: a watched file's path
+	KeyID string // the key id now in use, for key sources
+	Err   error  // why the new credential was refused; nil when it is in use
 }
 
 // IntrospectionDoneInfo describes an Introspect call.

@@ -241,7 +241,7 @@ func TestCredentialReloadedCarriesTheRequestsContext(t *testing.T) {
 		hooks := &serviceuser.Hooks{CredentialReloaded: func(ctx context.Context, i serviceuser.CredentialReloadedInfo) {
 			reloads = append(reloads, reload{ctx.Value(ctxKey("caller")), serviceuser.SourceFromContext(ctx), i.KeyID})
 		}}
-		ts := serviceuser.Config{KeySource: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.TokenSource(t.Context())
+		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.TokenSource(t.Context())
 		defer ts.Close()
 		first, err := ts.Token()
 		require.NoError(t, err)

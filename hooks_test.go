@@ -168,7 +168,7 @@ func TestReadyFollowsTheCache(t *testing.T) {
 		fmt.Fprint(w, `{"access_token":"at-1","token_type":"Bearer","expires_in":3600}`)
 	}))
 	defer endpoint.Close()
-	ts := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: endpoint.URL,
+	ts := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: endpoint.URL,
 		TokenURL: endpoint.URL + "/oauth/v2/token"}.TokenSource(t.Context())
 	defer ts.Close()
 
@@ -181,7 +181,7 @@ func TestReadyFollowsTheCache(t *testing.T) {
 	ts.Invalidate(tok) // younger than 10 s: kept, still ready
 	assert.NoError(t, ts.Ready())
 
-	failing := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: endpoint.URL,
+	failing := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: endpoint.URL,
 		TokenURL: endpoint.URL + "/oauth/v2/token"}.TokenSource(t.Context())
 	defer failing.Close()
 	_, err = failing.Token()

@@ -21,8 +21,8 @@ const (
 // KeyFile is a parsed and validated ZITADEL key file, or a key whose private
 // half is held by a crypto.Signer such as a KMS (see NewSignerKey).
 //
-// The private key is never printed: String, GoString, Format and LogValue
-// show the identifiers and the key's kind only. It is held in a closure so that
+// The private key is never printed: String, Format (every fmt verb,
+// %#v included) and LogValue show the identifiers and the key's kind only. It is held in a closure so that
 // reflection-based printers (fmt on unexported fields, spew) cannot reach it.
 type KeyFile struct {
 	// Type is KeyTypeServiceAccount or KeyTypeApplication.
@@ -152,15 +152,11 @@ func parseExpiration(s string) (time.Time, error) {
 	return t, nil
 }
 
-// Expired reports whether the key's expiration date is at or before now.
-func (kf KeyFile) Expired(now time.Time) bool {
-	return !kf.ExpirationDate.IsZero() && !now.Before(kf.ExpirationDate)
-}
-
 // CheckExpiry returns an error wrapping ErrKeyExpired if the key has expired
-// at now, so that no request is made with a key ZITADEL would refuse.
+// at now (its ExpirationDate is at or before now), so that no request is
+// made with a key ZITADEL would refuse; nil otherwise.
 func (kf KeyFile) CheckExpiry(now time.Time) error {
-	if kf.Expired(now) {
+	if !kf.ExpirationDate.IsZero() && !now.Before(kf.ExpirationDate) {
 		return fmt.Errorf("%w: key %s expired at %s", ErrKeyExpired, printableID(kf.KeyID), kf.ExpirationDate.UTC().Format(time.RFC3339))
 	}
 	return nil

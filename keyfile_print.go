@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 
@@ -46,17 +45,8 @@ func printableID(id string) string {
 	return strconv.Quote(truncate(id, 40))
 }
 
-// GoString is String: %#v must not reveal the key either.
-func (kf KeyFile) GoString() string { return kf.String() }
-
 // Format prints String for every verb, so no fmt verb reveals the key.
-func (kf KeyFile) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", kf.String())
-		return
-	}
-	io.WriteString(f, kf.String())
-}
+func (kf KeyFile) Format(f fmt.State, verb rune) { redact.Format(f, verb, kf.String()) }
 
 // LogValue makes slog log the identifiers only.
 func (kf KeyFile) LogValue() slog.Value {

@@ -65,13 +65,13 @@ func TestParseKeyFileExpiration(t *testing.T) {
 	kf, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), map[string]any{"expirationDate": "2030-05-01T10:00:00Z"}))
 	require.NoError(t, err)
 	assert.Equal(t, time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC), kf.ExpirationDate)
-	assert.False(t, kf.Expired(time.Date(2030, 5, 1, 9, 59, 59, 0, time.UTC)))
-	assert.True(t, kf.Expired(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)))
+	assert.NoError(t, kf.CheckExpiry(time.Date(2030, 5, 1, 9, 59, 59, 0, time.UTC)))
+	assert.ErrorIs(t, kf.CheckExpiry(time.Date(2030, 5, 1, 10, 0, 0, 0, time.UTC)), ErrKeyExpired)
 
 	never, err := ParseKeyFile(keyFileJSON(pkcs1PEM(), nil))
 	require.NoError(t, err)
 	assert.True(t, never.ExpirationDate.IsZero(), "9999-12-31 means no expiry")
-	assert.False(t, never.Expired(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)))
+	assert.NoError(t, never.CheckExpiry(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)))
 }
 
 func ecSEC1PEM(k *ecdsa.PrivateKey) string {

@@ -36,7 +36,7 @@ func TestClientCredentials(t *testing.T) {
 	}
 	assert.Equal(t, 2, srv.TokenRequests(), "cached like the key-based source")
 
-	cfg.ClientSecret = "wrong"
+	cfg.ClientSecret = serviceuser.Secret("wrong")
 	_, err = tokenSourceOf(t, cfg).Token()
 	var te *serviceuser.TokenError
 	require.ErrorAs(t, err, &te)
@@ -57,9 +57,9 @@ func tokenSourceOf(t *testing.T, cfg interface {
 
 func TestClientCredentialsConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]serviceuser.ClientCredentialsConfig{
-		"no client id": {ClientSecret: "s", Issuer: "https://z.example.com"},
+		"no client id": {ClientSecret: serviceuser.Secret("s"), Issuer: "https://z.example.com"},
 		"no secret":    {ClientID: "c", Issuer: "https://z.example.com"},
-		"no issuer":    {ClientID: "c", ClientSecret: "s"},
+		"no issuer":    {ClientID: "c", ClientSecret: serviceuser.Secret("s")},
 	} {
 		var ce *serviceuser.ConfigError
 		assert.ErrorAs(t, cfg.Validate(), &ce, name)
@@ -116,7 +116,7 @@ func TestOrgIDHeader(t *testing.T) {
 	var got string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(serviceuser.HeaderOrgID) }))
 	defer api.Close()
-	c := serviceuser.PATConfig{PAT: "pat-token-value", OrgID: "org-42"}.Client(context.Background())
+	c := serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), OrgID: "org-42"}.Client(context.Background())
 	resp, err := c.Get(api.URL)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -72,23 +72,23 @@ func TestOneShotTokenReturnsAtDeadline(t *testing.T) {
 	cases := map[string]func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error){
 		"Config, slow signer": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
 			user := srv.NewServiceUser()
-			key, err := serviceuser.NewSignerKey(slowSigner{user.PrivateKey}, user.KeyID, user.UserID)
+			key, err := serviceuser.NewSignerKey(slowSigner{user.PrivateKey}, serviceuser.KeyFile{KeyID: user.KeyID, UserID: user.UserID})
 			require.NoError(t, err)
 			return serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: hc}.Token
 		},
 		"Config, slow KeySource": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
 			key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 			require.NoError(t, err)
-			return serviceuser.Config{KeySource: slowKey{key}, Issuer: srv.Issuer(), HTTPClient: hc}.Token
+			return serviceuser.Config{Key: slowKey{key}, Issuer: srv.Issuer(), HTTPClient: hc}.Token
 		},
 		"ClientCredentialsConfig, slow SecretSource": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
 			user, secret := srv.NewServiceUserWithSecret()
-			return serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecretSource: slowSecret{serviceuser.Secret(secret)},
+			return serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecret: slowSecret{serviceuser.Secret(secret)},
 				Issuer: srv.Issuer(), HTTPClient: hc}.Token
 		},
-		"PATConfig, slow PATSource": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
+		"PATConfig, slow SecretSource": func(srv *serviceusertest.Server, hc *http.Client) func(context.Context) (*oauth2.Token, error) {
 			pat := srv.NewPersonalAccessToken(srv.NewServiceUser().UserID, time.Time{})
-			return serviceuser.PATConfig{PATSource: slowSecret{serviceuser.Secret(pat)}}.Token
+			return serviceuser.PATConfig{PAT: slowSecret{serviceuser.Secret(pat)}}.Token
 		},
 	}
 	for name, setup := range cases {

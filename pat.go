@@ -10,43 +10,41 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/redact"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
 // in the console for a machine user. It cannot be renewed, so a 401 from the
 // server is returned as ErrPATRejected rather than retried.
 type PATConfig struct {
-	// PAT is the personal access token (see ReadPAT and PATFromEnv).
-	PAT Secret
-	// PATSource, when set instead of PAT, supplies the token, such as a file
-	// read again when the token is rotated (see WatchSecretFile). A token
-	// source then looks at it at least every 30 s (and before that when the
-	// source is in backoff), so an old token should be deleted no sooner
-	// than that after the new one is written.
-	PATSource SecretSource
+	// PAT supplies the personal access token: a Secret (see ReadPAT and
+	// PATFromEnv) is a token that never changes. Any other source, such as
+	// a *SecretWatcher (WatchSecretFile) or one of your own, may hand out a
+	// new token (rotation): a token source then asks it again at least every
+	// 30 s (and before that while it backs off, when the source is a
+	// RotatingSource), so an old token should be deleted no sooner than
+	// that after the new one is handed out.
+	PAT SecretSource
 	// Expiry is when the token expires, as set in the console; zero means
-	// never. It cannot be set with PATSource, whose tokens each have their own.
+	// never. It is for a Secret only: the tokens of another source each
+	// have their own.
 	Expiry time.Time
 	// HTTPClient's transport sends the API requests; nil means
 	// http.DefaultTransport (or the client ctx carries under oauth2.HTTPClient).
 	HTTPClient *http.Client
 	// OrgID, when set, is sent as the x-zitadel-orgid header.
 	OrgID string
-	// Issuer is the ZITADEL instance; it is needed only with Address, Header
-	// or InsecureAllowPlainHTTP, which apply to requests to its origin.
+	// Issuer is the ZITADEL instance; it is needed only with Route, which
+	// applies to requests to its origin.
 	Issuer string
-	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
-	// Config, for API requests through Client.
-	Address                string
-	InsecureAllowPlainHTTP bool
-	Header                 http.Header
-	Hooks                  *Hooks
+	// Route means what it means in Config, for API requests through Client.
+	Route Route
+	// Hooks, when set, are told of tokens an API refused and of rotation.
+	Hooks *Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
 // checks it again; the check makes no request. patWatchRecheck is the same
-// for a PAT from a PATSource, which may be rotated.
+// for a PAT from a source that may rotate it.
 const (
 	patRecheck      = 24 * time.Hour
 	patWatchRecheck = 30 * time.Second
@@ -56,11 +54,12 @@ const (
 // It makes no request; ctx only supplies values, as in Config.TokenSource.
 func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	s := c.settings()
-	api := s.apiClient(s.httpClient(ctx))
+	r, _ := s.check() // a config that cannot work fails at every token; its API requests get no route
+	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
-	current, changed := c.supply()
-	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, current) }, api)
-	ts.credentialChanged = changed
+	use := c.use()
+	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }, api)
+	ts.credentialChanged = use.changed
 	return ts
 }
 
@@ -71,13 +70,12 @@ func (c PATConfig) Client(ctx context.Context) *http.Client {
 }
 
 // Token returns the token, as long as it has not expired. It returns ctx's
-// error once ctx ends, even while PATSource is still answering.
+// error once ctx ends, even while a source of your own is still answering.
 func (c PATConfig) Token(ctx context.Context) (*oauth2.Token, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	current, _ := c.supply()
-	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(ctx, current) })
+	return withinContext(ctx, func() (*oauth2.Token, error) { return c.token(ctx, c.use().take) })
 }
 
 // token returns the token current supplies, checked, with the expiry to
@@ -89,7 +87,7 @@ func (c PATConfig) token(ctx context.Context, current func(context.Context) (Sec
 	}
 	expiry := c.Expiry
 	switch {
-	case c.PATSource != nil:
+	case !c.fixed():
 		expiry = time.Now().Add(patWatchRecheck)
 	case expiry.IsZero():
 		expiry = time.Now().Add(patRecheck)
@@ -99,30 +97,32 @@ func (c PATConfig) token(ctx context.Context, current func(context.Context) (Sec
 	return &oauth2.Token{AccessToken: string(pat), TokenType: "Bearer", Expiry: expiry}, nil
 }
 
-// supply is how the token is obtained for each use and, for a watched file,
-// how a change is noticed (nil otherwise).
-func (c PATConfig) supply() (current func(context.Context) (Secret, error), changed func() bool) {
-	if c.PATSource == nil {
-		return fixedSupply(c.PAT.CurrentSecret), nil
+// use follows the PAT's source for one token source.
+func (c PATConfig) use() *credentialUse[Secret] {
+	current := func() (Secret, error) { return "", nil } // no source: refused as missing
+	if c.PAT != nil {
+		current = c.PAT.CurrentSecret
 	}
-	return secretSupply(c.PATSource, c.Hooks)
+	return newCredentialUse(c.PAT, current, nil, c.Hooks)
+}
+
+// fixed reports a PAT that cannot change: a Secret, or none.
+func (c PATConfig) fixed() bool {
+	_, ok := c.PAT.(Secret)
+	return ok || c.PAT == nil
 }
 
 // Validate reports a token that cannot work.
 func (c PATConfig) Validate() error {
-	current, _ := c.supply()
-	_, err := c.checked(context.Background(), current)
+	_, err := c.checked(context.Background(), c.use().take)
 	return err
 }
 
 // checked returns the token current supplies once the config is checked.
 func (c PATConfig) checked(ctx context.Context, current func(context.Context) (Secret, error)) (Secret, error) {
 	s := c.settings()
-	switch {
-	case c.PAT != "" && c.PATSource != nil:
-		return "", s.configError("PATSource", "set PAT or PATSource, not both")
-	case c.PATSource != nil && !c.Expiry.IsZero():
-		return "", s.configError("Expiry", "not used with PATSource: each token it supplies has its own")
+	if !c.fixed() && !c.Expiry.IsZero() {
+		return "", s.configError("Expiry", "for a fixed PAT (a Secret) only: each token another source supplies has its own")
 	}
 	pat, err := current(ctx)
 	switch {
@@ -134,20 +134,15 @@ func (c PATConfig) checked(ctx context.Context, current func(context.Context) (S
 	if _, err := checkPAT(string(pat), ""); err != nil {
 		return "", s.configError("PAT", err.Error())
 	}
-	if err := s.validateRoute(); err != nil {
+	if _, err := s.check(); err != nil {
 		return "", err
-	}
-	if c.Issuer != "" {
-		if _, err := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
-			return "", s.fieldError("Issuer", err)
-		}
 	}
 	return pat, nil
 }
 
 func (c PATConfig) settings() settings {
-	return settings{config: "PATConfig", issuer: c.Issuer, client: c.HTTPClient, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks}
+	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
+		route: c.Route, hooks: c.Hooks}
 }
 
 // patKind names personal access tokens in errors.

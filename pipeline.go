@@ -8,9 +8,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // grant is one way of getting a token at the token endpoint. It only builds
@@ -20,27 +20,27 @@ type grant interface {
 	// tokenRequest builds the request to ep's token endpoint at now, for a
 	// request with ctx (a reloaded credential is told to hooks with it);
 	// the pipeline adds the scope.
-	tokenRequest(ctx context.Context, ep *Endpoints, now time.Time) (tokenRequest, error)
+	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
 // request, then the exchange.
 type pipeline struct {
 	call      *httpcall.Caller
-	endpoints func(context.Context) (*Endpoints, error)
+	endpoints func(context.Context) (*discovery.Endpoints, error)
 	scope     string
 	grant     grant
 }
 
-// newPipeline connects validated settings to g, over client (nil: a client of
-// the library's own, whose connections closeIdle ends).
-func (s settings) newPipeline(client *http.Client, g grant) *pipeline {
-	issuer, _ := urlpolicy.NormalizeIssuer(s.issuer, s.allowPlainHTTP)
-	call := route.Caller(client, s.timeout, s.routeOptions())
+// newPipeline connects checked settings, whose route is r, to g, over client
+// (nil: a client of the library's own, whose connections closeIdle ends).
+func (s settings) newPipeline(client *http.Client, r *route.Route, g grant) *pipeline {
+	issuer := r.Issuer()
+	call := r.Caller(client, s.timeout)
 	p := &pipeline{call: call, scope: s.scope(), grant: g}
 	if s.tokenURL != "" {
-		ep := &Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
-		p.endpoints = func(context.Context) (*Endpoints, error) { return ep, nil }
+		ep := &discovery.Endpoints{Issuer: issuer, TokenURL: s.tokenURL}
+		p.endpoints = func(context.Context) (*discovery.Endpoints, error) { return ep, nil }
 	} else {
 		p.endpoints = discover(call, issuer, s.hooks)
 	}
@@ -72,17 +72,16 @@ type grantBuilder func() (grant, error)
 // yields a source whose every call returns the config's error.
 func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSource {
 	client := s.httpClient(ctx)
-	api := s.apiClient(client)
-	g, err := s.grant(build)
+	g, r, err := s.grant(build)
 	if err != nil {
-		return newTokenSource(ctx, failing(err), api)
+		return newTokenSource(ctx, failing(err), s.apiClient(client, nil))
 	}
-	p := s.newPipeline(client, g)
-	ts := newTokenSource(ctx, p.fetch, api)
+	p := s.newPipeline(client, r, g)
+	ts := newTokenSource(ctx, p.fetch, s.apiClient(client, r))
 	ts.timing = s.timing
 	ts.closeIdle = p.call.CloseIdle
 	ts.waitBudget = s.timeout
-	if w, ok := g.(watchedCredential); ok {
+	if w, ok := g.(changingCredential); ok {
 		ts.credentialChanged = w.credentialChanged
 	}
 	return ts
@@ -94,11 +93,11 @@ func (s settings) token(ctx context.Context, build grantBuilder) (*oauth2.Token,
 		ctx = context.Background()
 	}
 	return withinContext(ctx, func() (*oauth2.Token, error) {
-		g, err := s.grant(build)
+		g, r, err := s.grant(build)
 		if err != nil {
 			return nil, err
 		}
-		p := s.newPipeline(s.httpClient(ctx), g)
+		p := s.newPipeline(s.httpClient(ctx), r, g)
 		defer p.call.CloseIdle()
 		return p.fetch(ctx)
 	})
@@ -129,13 +128,18 @@ func withinContext[T any](ctx context.Context, get func() (T, error)) (T, error)
 	}
 }
 
-// grant checks the shared settings, then the config's own fields.
-func (s settings) grant(build grantBuilder) (grant, error) {
+// grant checks the config's own fields, then the shared settings, and
+// returns the grant and the route its requests take.
+func (s settings) grant(build grantBuilder) (grant, *route.Route, error) {
 	g, err := build()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g, s.validate()
+	r, err := s.check()
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, r, nil
 }
 
 // failing is a fetchFunc for a configuration that cannot work.

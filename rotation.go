@@ -3,16 +3,19 @@ package serviceuser
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
-// KeySource supplies the key Config signs its assertions with (see
-// Config.KeySource). The token source asks for it before every token
-// request, so a source may hand out a new key at any time (rotation) and the
-// next request uses it. *KeyFile (a key that never changes) and *KeyWatcher
-// (a key file read again when it changes) implement it.
+// KeySource supplies the key Config signs its assertions with (Config.Key).
+// The token source asks for it before every token request, so a source may
+// hand out a new key at any time (rotation) and the next request uses it.
+// *KeyFile (a key that never changes) and *KeyWatcher (a key file read again
+// when it changes) implement it; a source of your own (a secret manager, a
+// KMS) may too, and should implement RotatingSource when its key changes.
 type KeySource interface {
 	// CurrentKey returns the key for the next assertion.
 	CurrentKey() (*KeyFile, error)
@@ -22,9 +25,10 @@ type KeySource interface {
 func (kf *KeyFile) CurrentKey() (*KeyFile, error) { return kf, nil }
 
 // SecretSource supplies a client secret (ClientCredentialsConfig) or a
-// personal access token (PATConfig) that may change under a running token
-// source. *SecretWatcher (a file read again when it changes) and Secret (a
-// secret that never changes) implement it.
+// personal access token (PATConfig). Secret (a secret that never changes)
+// and *SecretWatcher (a file read again when it changes) implement it; a
+// source of your own may too, and should implement RotatingSource when its
+// secret changes.
 type SecretSource interface {
 	// CurrentSecret returns the secret for the next request.
 	CurrentSecret() (Secret, error)
@@ -33,10 +37,41 @@ type SecretSource interface {
 // CurrentSecret returns s: a Secret is a SecretSource that never changes.
 func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 
+// RotatingSource is the optional interface of a KeySource or SecretSource
+// whose credential can change under a running token source (rotation).
+// KeyWatcher and SecretWatcher implement it, and so may a source of your
+// own. A token source asks its source's Rotation after each credential it
+// takes for a token request and, while it backs off after failures, when a
+// caller asks it for a token. A change of Rotation.Changes since the last
+// request means a new credential: it ends the backoff at once, with the
+// quick retries a credential ZITADEL has not projected yet needs; and each
+// change of Changes or Err is told to Hooks.CredentialReloaded once, at the
+// next token request.
+type RotatingSource interface {
+	// Rotation reports the source's rotations so far. It may be called
+	// while the token source holds its lock: it must return at once (no
+	// network request) and be safe for concurrent use.
+	Rotation() Rotation
+}
+
+// Rotation is what a RotatingSource reports.
+type Rotation struct {
+	// Changes counts the times the source has started handing out another
+	// credential: it grows by one with each.
+	Changes uint64
+	// Path names where the credential comes from, such as a file's path,
+	// for CredentialReloadedInfo.Path; never the credential itself. It may
+	// be empty.
+	Path string
+	// Err is why the latest attempt to change the credential failed, the
+	// one in use staying; nil when the latest change was taken.
+	Err error
+}
+
 // KeyWatcher is a key file that is read again when it changes, so that a key
 // rotated by replacing a mounted file (a Kubernetes Secret update, a new
 // file renamed into place, or the file rewritten) is used without a restart.
-// Set it as Config.KeySource.
+// Set it as Config.Key.
 //
 // The file is looked at (one os.Stat) before every token request, and, at
 // most once a second, while the token source is in backoff; it is read only
@@ -46,8 +81,8 @@ func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 // valid key file of the same type whose key has not expired: a half-written,
 // malformed or expired file, or an application key in place of a service
 // user key, leaves the key in use as it is. Both outcomes are reported by the
-// config's Hooks.CredentialReloaded; a refusal also by LastError. A new key
-// ends the token source's backoff at once, and the cached token is served
+// config's Hooks.CredentialReloaded; a refusal also by Rotation's Err. A new
+// key ends the token source's backoff at once, and the cached token is served
 // throughout. It is safe for concurrent use; one KeyWatcher may serve several
 // configs.
 type KeyWatcher struct{ w *fileWatch[*KeyFile] }
@@ -59,7 +94,7 @@ func WatchKeyFile(path string) (*KeyWatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.accept, w.describe = acceptKey, func(kf *KeyFile) string { return kf.KeyID }
+	w.accept = acceptKey
 	return &KeyWatcher{w: w}, nil
 }
 
@@ -73,7 +108,7 @@ func acceptKey(cur, next *KeyFile) error {
 
 // CurrentKey looks at the file, reads it again if it changed, and returns
 // the key in use: the last valid one. The error is always nil; a refused
-// file is reported by LastError.
+// file is reported by Rotation's Err.
 func (kw *KeyWatcher) CurrentKey() (*KeyFile, error) {
 	if kw == nil {
 		return nil, nil
@@ -81,33 +116,30 @@ func (kw *KeyWatcher) CurrentKey() (*KeyFile, error) {
 	return kw.w.poll(true).cur, nil
 }
 
-// LastError returns why the latest change of the file was refused (a
-// *CredentialError), or nil when the file's current content is in use.
-func (kw *KeyWatcher) LastError() error {
+// Rotation reports the keys taken after the first, the file's path when it
+// is plainly a path, and why the latest change of the file was refused (a
+// *CredentialError), if it was. It looks at the file at most once a second.
+func (kw *KeyWatcher) Rotation() Rotation {
 	if kw == nil {
-		return nil
+		return Rotation{}
 	}
-	return kw.w.peek().err
+	return kw.w.rotation()
 }
 
-// String names the file and the key in use, never the key itself.
-func (kw *KeyWatcher) String() string {
-	if kw == nil {
-		return "serviceuser.KeyWatcher(nil)"
+// Format names the file and the key in use, never the key itself, for
+// every verb.
+func (kw *KeyWatcher) Format(f fmt.State, verb rune) {
+	text := "serviceuser.KeyWatcher(nil)"
+	if kw != nil {
+		text = "serviceuser.KeyWatcher{" + watchedPath(kw.w.path) + " " + kw.w.peek().cur.String() + "}"
 	}
-	return "serviceuser.KeyWatcher{" + watchedPath(kw.w.path) + " " + kw.w.peek().cur.String() + "}"
+	redact.Format(f, verb, text)
 }
-
-// GoString is String: %#v must not reveal the key either.
-func (kw *KeyWatcher) GoString() string { return kw.String() }
-
-// Format prints String for every verb.
-func (kw *KeyWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, kw.String()) }
 
 // SecretWatcher is a file holding a client secret or a personal access
 // token that is read again when it changes, as KeyWatcher does for key
-// files: set it as ClientCredentialsConfig.ClientSecretSource or
-// PATConfig.PATSource. A changed file is taken only when it holds a usable
+// files: set it as ClientCredentialsConfig.ClientSecret or PATConfig.PAT. A
+// changed file is taken only when it holds a usable
 // secret (surrounding white space is removed; an empty file, or one with
 // inner white space or control characters, is refused).
 type SecretWatcher struct{ w *fileWatch[Secret] }
@@ -136,7 +168,7 @@ func parseSecretFile(data []byte) (Secret, error) {
 
 // CurrentSecret looks at the file, reads it again if it changed, and returns
 // the secret in use: the last valid one. The error is always nil; a refused
-// file is reported by LastError.
+// file is reported by Rotation's Err.
 func (sw *SecretWatcher) CurrentSecret() (Secret, error) {
 	if sw == nil {
 		return "", nil
@@ -144,28 +176,22 @@ func (sw *SecretWatcher) CurrentSecret() (Secret, error) {
 	return sw.w.poll(true).cur, nil
 }
 
-// LastError returns why the latest change of the file was refused (a
-// *CredentialError), or nil when the file's current content is in use.
-func (sw *SecretWatcher) LastError() error {
+// Rotation is KeyWatcher.Rotation for the secret file.
+func (sw *SecretWatcher) Rotation() Rotation {
 	if sw == nil {
-		return nil
+		return Rotation{}
 	}
-	return sw.w.peek().err
+	return sw.w.rotation()
 }
 
-// String names the file, never the secret.
-func (sw *SecretWatcher) String() string {
-	if sw == nil {
-		return "serviceuser.SecretWatcher(nil)"
+// Format names the file, never the secret, for every verb.
+func (sw *SecretWatcher) Format(f fmt.State, verb rune) {
+	text := "serviceuser.SecretWatcher(nil)"
+	if sw != nil {
+		text = "serviceuser.SecretWatcher{" + watchedPath(sw.w.path) + " secret=" + redacted + "}"
 	}
-	return "serviceuser.SecretWatcher{" + watchedPath(sw.w.path) + " secret=" + redacted + "}"
+	redact.Format(f, verb, text)
 }
-
-// GoString is String: %#v must not reveal the secret either.
-func (sw *SecretWatcher) GoString() string { return sw.String() }
-
-// Format prints String for every verb.
-func (sw *SecretWatcher) Format(f fmt.State, verb rune) { redact.Format(f, verb, sw.String()) }
 
 // watchedPath shows path when it is plainly a path.
 func watchedPath(path string) string {
@@ -175,33 +201,89 @@ func watchedPath(path string) string {
 	return "path=" + redacted
 }
 
-// keySupply is how a key grant gets the key for each request (given the
-// request's ctx, which a watched file's reload is told to hooks with) and,
-// for a watched file, learns that it changed (nil otherwise).
-func keySupply(src KeySource, hooks *Hooks) (current func(context.Context) (*KeyFile, error), changed func() bool) {
-	if kw, ok := src.(*KeyWatcher); ok && kw != nil {
-		u := newWatchUse(kw.w, hooks)
-		return u.take, u.changed
+// credentialUse follows a credential source for one token source: it takes
+// the credential for each token request and, when the source is a
+// RotatingSource, tells the hooks of its rotations and reports a credential
+// the last request did not use.
+type credentialUse[T any] struct {
+	current  func() (T, error)
+	rotating RotatingSource // nil: the credential does not change
+	describe func(T) string // the key id for events; nil for secrets
+	hooks    *Hooks
+
+	mu       sync.Mutex
+	used     uint64 // Changes when the last request took its credential
+	reported Rotation
+}
+
+// newCredentialUse follows src, whose credential current returns, from its
+// present state: earlier rotations are not reported.
+func newCredentialUse[T any](src any, current func() (T, error), describe func(T) string, hooks *Hooks) *credentialUse[T] {
+	u := &credentialUse[T]{current: current, describe: describe, hooks: hooks}
+	if r, ok := src.(RotatingSource); ok {
+		u.rotating = r
+		u.reported, _ = rotationOf(r)
+		u.used = u.reported.Changes
 	}
-	return fixedSupply(src.CurrentKey), nil
+	return u
 }
 
-// secretSupply is keySupply for secrets.
-func secretSupply(src SecretSource, hooks *Hooks) (current func(context.Context) (Secret, error), changed func() bool) {
-	if sw, ok := src.(*SecretWatcher); ok && sw != nil {
-		u := newWatchUse(sw.w, hooks)
-		return u.take, u.changed
+// take returns the credential for a request, and tells the hooks about a
+// rotation they have not heard of, with the request's ctx.
+func (u *credentialUse[T]) take(ctx context.Context) (T, error) {
+	cur, err := u.current()
+	if err != nil || u.rotating == nil {
+		return cur, err
 	}
-	return fixedSupply(src.CurrentSecret), nil
+	r, ok := rotationOf(u.rotating)
+	if !ok {
+		return cur, nil
+	}
+	u.mu.Lock()
+	u.used = r.Changes
+	tell := r.Changes != u.reported.Changes || !sameError(r.Err, u.reported.Err)
+	u.reported = r
+	u.mu.Unlock()
+	if tell {
+		info := CredentialReloadedInfo{Path: r.Path, Err: r.Err}
+		if u.describe != nil {
+			info.KeyID = u.describe(cur)
+		}
+		u.hooks.credentialReloaded(ctx, info)
+	}
+	return cur, nil
 }
 
-// fixedSupply is the supply of a source that tells hooks nothing.
-func fixedSupply[T any](current func() (T, error)) func(context.Context) (T, error) {
-	return func(context.Context) (T, error) { return current() }
+// changed reports whether the source hands out a credential the last
+// request did not use.
+func (u *credentialUse[T]) changed() bool {
+	if u.rotating == nil {
+		return false
+	}
+	r, ok := rotationOf(u.rotating)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return ok && r.Changes != u.used
 }
 
-// watchedCredential is a grant whose credential may change under a running
+// rotationOf asks src, which is not the library's; a panic counts as no
+// answer (false), and never reaches the token source's lock.
+func rotationOf(src RotatingSource) (Rotation, bool) {
+	r, err := contain.Call("credential source's Rotation", func() (Rotation, error) { return src.Rotation(), nil })
+	return r, err == nil
+}
+
+// sameError reports errors with the same text, or both nil: a refusal
+// repeated with an equal error is not a new one.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Error() == b.Error()
+}
+
+// changingCredential is a grant whose credential may change under a running
 // token source (see TokenSource.credentialChanged).
-type watchedCredential interface {
+type changingCredential interface {
 	credentialChanged() bool
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -185,7 +186,7 @@ func newRotationSetup(t *testing.T, rotate func(*testing.T, string, []byte) moun
 	r.watcher, err = serviceuser.WatchKeyFile(r.file.path)
 	require.NoError(t, err)
 	r.kids = &kidRecorder{base: r.srv.Transport()}
-	cfg := serviceuser.Config{KeySource: r.watcher, Issuer: r.srv.Issuer(), HTTPClient: &http.Client{Transport: r.kids}, Hooks: r.reloads.hooks()}
+	cfg := serviceuser.Config{Key: r.watcher, Issuer: r.srv.Issuer(), HTTPClient: &http.Client{Transport: r.kids}, Hooks: r.reloads.hooks()}
 	r.ts = cfg.TokenSource(context.Background())
 	t.Cleanup(func() { r.ts.Close() })
 	_, err = r.ts.Token()
@@ -245,7 +246,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 				for _, kid := range after {
 					assert.Equal(t, newKID, kid, "every request after the rotation is signed with the new key")
 				}
-				assert.NoError(t, r.watcher.LastError())
+				assert.NoError(t, r.watcher.Rotation().Err)
 				require.NotEmpty(t, r.reloads.seen())
 				last := r.reloads.seen()[len(r.reloads.seen())-1]
 				assert.Equal(t, newKID, last.KeyID)
@@ -257,7 +258,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 
 // TestBadKeyFileKeepsKey writes files that must not replace a good key
 // mid-rotation: the old key stays in use, the refusal is reported by the
-// hook and LastError, and a good file written next is taken.
+// hook and Rotation's Err, and a good file written next is taken.
 func TestBadKeyFileKeepsKey(t *testing.T) {
 	bad := map[string]struct {
 		data func(*testing.T, *serviceusertest.Server, *serviceusertest.ServiceUser) []byte
@@ -287,7 +288,7 @@ func TestBadKeyFileKeepsKey(t *testing.T) {
 				kids := r.kids.sent()
 				assert.Greater(t, len(kids), 1, "refreshed after the bad file was written")
 				assert.Equal(t, r.user.KeyID, kids[len(kids)-1], "the old key stays in use")
-				err := r.watcher.LastError()
+				err := r.watcher.Rotation().Err
 				var ce *serviceuser.CredentialError
 				require.ErrorAs(t, err, &ce)
 				assert.ErrorIs(t, err, tc.is)
@@ -304,7 +305,7 @@ func TestBadKeyFileKeepsKey(t *testing.T) {
 				assert.Zero(t, done(), "caller errors")
 				kids = r.kids.sent()
 				assert.Equal(t, newKID, kids[len(kids)-1], "a good file is taken")
-				assert.NoError(t, r.watcher.LastError())
+				assert.NoError(t, r.watcher.Rotation().Err)
 			})
 		})
 	}
@@ -371,7 +372,7 @@ func TestSecretFileRotation(t *testing.T) {
 		sw, err := serviceuser.WatchSecretFile(file.path)
 		require.NoError(t, err)
 		rec := &reloads{}
-		ts := serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecretSource: sw,
+		ts := serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecret: sw,
 			Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
 		defer ts.Close()
 		done := callers(t, ts, 50)
@@ -379,7 +380,7 @@ func TestSecretFileRotation(t *testing.T) {
 
 		file.replace(t, []byte("a bad secret"))
 		time.Sleep(5 * time.Minute)
-		assert.Error(t, sw.LastError(), "a secret with white space is refused")
+		assert.Error(t, sw.Rotation().Err, "a secret with white space is refused")
 		assert.Empty(t, srv.Rejections(), "the old secret stays in use")
 
 		srv.SetClientSecret(user.Username, "new-secret")
@@ -387,7 +388,7 @@ func TestSecretFileRotation(t *testing.T) {
 		time.Sleep(10 * time.Minute)
 		assert.Zero(t, done(), "caller errors")
 		assert.Empty(t, srv.Rejections())
-		assert.NoError(t, sw.LastError())
+		assert.NoError(t, sw.Rotation().Err)
 		assert.Len(t, rec.seen(), 2, "one refusal, one reload")
 		assert.Greater(t, srv.IssuedTokens(), 3, "tokens were issued with the new secret")
 	})
@@ -404,7 +405,7 @@ func TestPATFileRotation(t *testing.T) {
 		file := rotations["rename into place"](t, t.TempDir(), []byte(oldPAT))
 		sw, err := serviceuser.WatchSecretFile(file.path)
 		require.NoError(t, err)
-		ts := serviceuser.PATConfig{PATSource: sw, HTTPClient: srv.Client()}.TokenSource(context.Background())
+		ts := serviceuser.PATConfig{PAT: sw, HTTPClient: srv.Client()}.TokenSource(context.Background())
 		defer ts.Close()
 		tok, err := ts.Token()
 		require.NoError(t, err)
@@ -415,7 +416,7 @@ func TestPATFileRotation(t *testing.T) {
 		tok, err = ts.Token()
 		require.NoError(t, err)
 		assert.Equal(t, oldPAT, tok.AccessToken, "an empty file is refused")
-		assert.Error(t, sw.LastError())
+		assert.Error(t, sw.Rotation().Err)
 
 		newPAT := srv.NewPersonalAccessToken(user.UserID, time.Time{})
 		file.replace(t, []byte(newPAT+"\n"))
@@ -432,7 +433,8 @@ func TestPATFileRotation(t *testing.T) {
 }
 
 // TestWatchErrors shows WatchKeyFile and WatchSecretFile failing like
-// ReadKeyFile and ReadPAT, and configs refusing two credentials at once.
+// ReadKeyFile and ReadPAT, and PATConfig refusing an Expiry for a PAT that
+// may rotate.
 func TestWatchErrors(t *testing.T) {
 	dir := t.TempDir()
 	_, err := serviceuser.WatchKeyFile(filepath.Join(dir, "missing.json"))
@@ -451,16 +453,11 @@ func TestWatchErrors(t *testing.T) {
 	sw, err := serviceuser.WatchSecretFile(secret)
 	require.NoError(t, err)
 	var cfgErr *serviceuser.ConfigError
-	err = serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecret: "x", ClientSecretSource: sw, Issuer: "https://z.example.com"}.Validate()
-	require.ErrorAs(t, err, &cfgErr)
-	assert.Equal(t, "ClientSecretSource", cfgErr.Field)
-	err = serviceuser.PATConfig{PAT: "x", PATSource: sw}.Validate()
-	require.ErrorAs(t, err, &cfgErr)
-	assert.Equal(t, "PATSource", cfgErr.Field)
-	err = serviceuser.PATConfig{PATSource: sw, Expiry: time.Now()}.Validate()
+	err = serviceuser.PATConfig{PAT: sw, Expiry: time.Now()}.Validate()
 	require.ErrorAs(t, err, &cfgErr)
 	assert.Equal(t, "Expiry", cfgErr.Field)
-	assert.NoError(t, serviceuser.PATConfig{PATSource: sw}.Validate())
+	assert.NoError(t, serviceuser.PATConfig{PAT: sw}.Validate())
+	assert.NoError(t, serviceuser.PATConfig{PAT: serviceuser.Secret("x"), Expiry: time.Now().Add(time.Hour)}.Validate())
 	assert.NotContains(t, printed(sw), "s3cret")
 
 	srv := serviceusertest.NewServer(serviceusertest.InProcess())
@@ -470,7 +467,7 @@ func TestWatchErrors(t *testing.T) {
 	kw, err := serviceuser.WatchKeyFile(keyPath)
 	require.NoError(t, err)
 	assert.NotContains(t, printed(kw), "PRIVATE")
-	assert.NotContains(t, printed(serviceuser.Config{KeySource: kw}), "PRIVATE")
+	assert.NotContains(t, printed(serviceuser.Config{Key: kw}), "PRIVATE")
 }
 
 // TestNewSourceHearsOnlyLaterReloads makes a token source from a watcher
@@ -485,10 +482,10 @@ func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
 		file.replace(t, []byte("{"))
 		_, err = kw.CurrentKey()
 		require.NoError(t, err)
-		require.Error(t, kw.LastError())
+		require.Error(t, kw.Rotation().Err)
 
 		rec := &reloads{}
-		ts := serviceuser.Config{KeySource: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
+		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: rec.hooks()}.TokenSource(context.Background())
 		defer ts.Close()
 		_, err = ts.Token()
 		require.NoError(t, err)
@@ -552,15 +549,15 @@ func TestNilWatchers(t *testing.T) {
 	var kw *serviceuser.KeyWatcher
 	var sw *serviceuser.SecretWatcher
 	assert.NotPanics(t, func() {
-		assert.NoError(t, kw.LastError())
-		assert.NoError(t, sw.LastError())
-		assert.Contains(t, kw.String(), "nil")
-		assert.Contains(t, sw.String(), "nil")
+		assert.NoError(t, kw.Rotation().Err)
+		assert.NoError(t, sw.Rotation().Err)
+		assert.Contains(t, fmt.Sprint(kw), "nil")
+		assert.Contains(t, fmt.Sprint(sw), "nil")
 	})
 	var ce *serviceuser.ConfigError
-	assert.ErrorAs(t, serviceuser.Config{KeySource: kw, Issuer: "https://z.example.com"}.Validate(), &ce)
-	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecretSource: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
-	assert.ErrorAs(t, serviceuser.PATConfig{PATSource: sw}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.Config{Key: kw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecret: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
+	assert.ErrorAs(t, serviceuser.PATConfig{PAT: sw}.Validate(), &ce)
 }
 
 // TestRewriteWithinATimestampTickIsSeen: a file rewritten in place with a
@@ -580,5 +577,5 @@ func TestRewriteWithinATimestampTickIsSeen(t *testing.T) {
 	secret, err := sw.CurrentSecret()
 	require.NoError(t, err)
 	assert.Equal(t, "secret-two", string(secret))
-	assert.NoError(t, sw.LastError())
+	assert.NoError(t, sw.Rotation().Err)
 }

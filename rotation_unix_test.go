@@ -39,7 +39,7 @@ func TestWatchedFileBecomesAPipe(t *testing.T) {
 	require.False(t, caught, "the watcher opened the pipe, and blocked until a writer came")
 	assert.Equal(t, "s3cret-in-use", string(secret))
 	var ce *serviceuser.CredentialError
-	require.ErrorAs(t, sw.LastError(), &ce)
+	require.ErrorAs(t, sw.Rotation().Err, &ce)
 	assert.Contains(t, ce.Error(), "not a regular file")
 }
 

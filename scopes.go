@@ -10,8 +10,9 @@ const (
 	ScopeUserResourceOwner = "urn:zitadel:iam:user:resourceowner"
 )
 
-// DefaultScopes are requested when Config.Scopes is empty: ZITADEL requires at least one.
-var DefaultScopes = []string{"openid"}
+// DefaultScopes returns the scopes requested when a config's Scopes is
+// empty ("openid": ZITADEL requires at least one), in a new slice each time.
+func DefaultScopes() []string { return []string{"openid"} }
 
 // ScopeProjectAudience puts the project projectID into the token's audience,
 // for calling your own APIs that check it.

@@ -23,21 +23,15 @@ var errGobSecret = errors.New("serviceuser: a Secret is not gob-encoded; send st
 // String returns "[redacted]"; use string(s) for the value.
 func (Secret) String() string { return redacted }
 
-// GoString returns "[redacted]".
-func (Secret) GoString() string { return redacted }
-
-// Format prints "[redacted]" for every verb.
+// Format prints "[redacted]" for every verb, %#v included.
 func (Secret) Format(f fmt.State, verb rune) { redact.Format(f, verb, redacted) }
 
 // LogValue makes slog log "[redacted]".
 func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// MarshalJSON writes "[redacted]": JSON loggers and dumps of configs must not
-// reveal the secret either.
-func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
-
-// MarshalText returns "[redacted]", for encoding/xml, YAML encoders and
-// every other encoder that uses encoding.TextMarshaler.
+// MarshalText returns "[redacted]", for encoding/json (JSON loggers and
+// dumps of configs), encoding/xml, YAML encoders and every other encoder
+// that uses encoding.TextMarshaler.
 func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // GobEncode refuses: gob would otherwise send the raw value, and a redacted

@@ -172,7 +172,7 @@ func TestEchoedAuthorizationCredentialsRedacted(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, "refused request with Authorization: %s and Authorization: Bearer xyz-echoed", r.Header.Get("Authorization"))
 	})
-	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: sentinelSecret, Issuer: srv.URL, TokenURL: srv.URL}
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: srv.URL, TokenURL: srv.URL}
 	_, err := tokenSourceOf(t, cfg).Token()
 	require.Error(t, err)
 	basic := base64.StdEncoding.EncodeToString([]byte("svc:" + sentinelSecret))
@@ -190,7 +190,7 @@ func TestFormEncodedTokenResponseRedacted(t *testing.T) {
 		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
 		io.WriteString(w, "access_token="+sentinelToken+"&token_type=bearer&refresh_token="+sentinelRefresh+"&client_assertion=SENTINEL-CA-33")
 	})
-	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "secret-1234567", Issuer: srv.URL, TokenURL: srv.URL}
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret("secret-1234567"), Issuer: srv.URL, TokenURL: srv.URL}
 	_, err := tokenSourceOf(t, cfg).Token()
 	var re *oauth2.RetrieveError
 	require.ErrorAs(t, err, &re)
@@ -203,7 +203,7 @@ func TestFormEncodedTokenResponseRedacted(t *testing.T) {
 }
 
 func TestPATSourceNeverPrintsToken(t *testing.T) {
-	ts := serviceuser.PATConfig{PAT: sentinelPAT}.TokenSource(context.Background())
+	ts := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}.TokenSource(context.Background())
 	for _, v := range []any{ts, &serviceuser.Transport{Source: ts}, serviceuser.Transport{Source: ts}} {
 		out := printed(v)
 		for _, verb := range []string{"%x", "%X", "%d"} {
@@ -393,7 +393,7 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 		"JWT bearer grant": {"/token", jwtGrant},
 		"discovery":        {"/.well-known/openid-configuration", jwtGrant},
 		"client credentials": {"/token", func(t *testing.T, e *echoEndpoint) (error, []any) {
-			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc-user", ClientSecret: sentinelSecret, Issuer: e.URL}
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc-user", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: e.URL}
 			ts := tokenSourceOf(t, cfg)
 			_, err := ts.Token()
 			return err, []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &serviceuser.Transport{Source: ts}}
@@ -407,7 +407,7 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 			return err, []any{ts, tr, *tr}
 		}},
 		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
-			cfg := serviceuser.PATConfig{PAT: sentinelPAT}
+			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}
 			c := cfg.Client(context.Background())
 			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
 			ts := cfg.TokenSource(context.Background())
@@ -483,17 +483,17 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 	key := mustKey(t, userFile)
 	configs := map[string]func() (error, []any){
 		"client credentials without ClientID": func() (error, []any) {
-			cfg := serviceuser.ClientCredentialsConfig{ClientSecret: sentinelSecret, Issuer: srv.Issuer()}
+			cfg := serviceuser.ClientCredentialsConfig{ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: srv.Issuer()}
 			_, err := tokenSourceOf(t, cfg).Token()
 			return err, []any{cfg, cfg.Validate()}
 		},
 		"client credentials over plain http": func() (error, []any) {
-			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: sentinelSecret, Issuer: "http://zitadel.example.com"}
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: "http://zitadel.example.com"}
 			_, err := tokenSourceOf(t, cfg).Token()
 			return err, []any{cfg}
 		},
 		"PAT expired": func() (error, []any) {
-			cfg := serviceuser.PATConfig{PAT: sentinelPAT, Expiry: time.Unix(1, 0)}
+			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT), Expiry: time.Unix(1, 0)}
 			_, err := cfg.TokenSource(context.Background()).Token()
 			return err, []any{cfg, cfg.TokenSource(context.Background())}
 		},
@@ -503,16 +503,16 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 			return err, []any{cfg}
 		},
 		"Address with a password": func() (error, []any) {
-			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}}
 			_, err := tokenSource(t, cfg).Token()
 			return err, []any{cfg.Validate()}
 		},
 		"Address with a token as user": func() (error, []any) {
-			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}
+			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}}
 			return cfg.Validate(), nil
 		},
 		"plain http Issuer with a password": func() (error, []any) {
-			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: "s", Issuer: "http://svc:" + sentinelSecret + "@zitadel.example.com"}
+			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret("s"), Issuer: "http://svc:" + sentinelSecret + "@zitadel.example.com"}
 			return cfg.Validate(), nil
 		},
 		"https Issuer with a password": func() (error, []any) {
@@ -669,7 +669,7 @@ func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
 	})
 	for name, src := range map[string]oauth2.TokenSource{
 		"static": oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken}),
-		"PAT":    serviceuser.PATConfig{PAT: sentinelToken}.TokenSource(context.Background()),
+		"PAT":    serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelToken)}.TokenSource(context.Background()),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}

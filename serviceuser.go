@@ -9,61 +9,34 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/assertion"
+	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
-// grant (RFC 7523 section 2.1). Its zero value is not usable: Key (or
-// KeySource) and Issuer are required.
+// grant (RFC 7523 section 2.1). Its zero value is not usable: Key and Issuer
+// are required.
 type Config struct {
-	// Key is the service user's key file (see ReadKeyFile, ParseKeyFile,
-	// KeyFileFromEnv). It must be of type "serviceaccount".
-	Key *KeyFile
-
-	// KeySource, when set instead of Key, supplies the key before every
-	// token request, so that a key rotated under a running token source is
-	// used by the next request: such as a key file read again when it
-	// changes (see WatchKeyFile). It is also asked once when the token
+	// Key supplies the service user's key, of type "serviceaccount": a
+	// *KeyFile (see ReadKeyFile, ParseKeyFile, KeyFileFromEnv, NewSignerKey)
+	// is a key that never changes; a *KeyWatcher (WatchKeyFile), or a source
+	// of your own, may hand out a new key under a running token source
+	// (rotation), which the next token request uses (see RotatingSource).
+	// It is asked before every token request, and once when the token
 	// source is made, to check the key.
-	KeySource KeySource
+	Key KeySource
 
 	// Issuer is the ZITADEL instance, such as "https://my-instance.zitadel.cloud":
-	// its public identity, even when requests go to Address. A trailing slash
-	// is removed: the assertion's audience must equal the issuer exactly. It
-	// must be https, or http to a loopback host, unless InsecureAllowPlainHTTP
-	// is set.
+	// its public identity, even when requests go to Route.Address. A
+	// trailing slash is removed: the assertion's audience must equal the
+	// issuer exactly. It must be https, or http to a loopback host, unless
+	// Route.InsecureAllowPlainHTTP is set.
 	Issuer string
 
-	// Address, when set, is the base URL requests are sent to, such as
-	// http://zitadel.zitadel.svc:8080, when it differs from Issuer: a scheme
-	// and a host[:port]. Every request to the issuer's origin (discovery, the
-	// token endpoint and the endpoints discovery names, which name the
-	// issuer's host, and API requests through Client) goes there instead,
-	// with the x-zitadel-instance-host header set to the issuer's host, by
-	// which ZITADEL picks the instance. Requests to other origins are
-	// untouched. Issuer stays the assertion's audience and what discovery
-	// must name. Plain http to a host that is not loopback needs
-	// InsecureAllowPlainHTTP.
-	Address string
-
-	// InsecureAllowPlainHTTP allows plain http to hosts that are not
-	// loopback, for Issuer, Address, TokenURL and the discovered endpoints,
-	// and lets Client send tokens over plain http to the issuer's and the
-	// address's origins (no others). Anyone on the path can then steal the
-	// credentials and tokens: use it only inside a network you control, such
-	// as a cluster whose service mesh encrypts traffic.
-	InsecureAllowPlainHTTP bool
-
-	// Header holds extra headers for the requests to ZITADEL: discovery,
-	// token requests, and API requests through Client to the issuer's (or
-	// Address's) origin; such as a proxy's headers or ZITADEL's
-	// x-zitadel-public-host. A header the request already has is not
-	// replaced. Authorization, Proxy-Authorization, Content-Type,
-	// Content-Length, Host and x-zitadel-instance-host are refused (set
-	// Address for the last two). The values are not treated as secrets
-	// (printing the config shows them): a proxy's credentials belong in the
-	// HTTP client's transport, whose Proxy URL or ProxyConnectHeader reach the
-	// proxy, where a request's header reaches ZITADEL over https.
-	Header http.Header
+	// Route is how requests reach the issuer when not straight at its URL:
+	// an in-cluster address, extra headers, plain http (see Route).
+	Route Route
 
 	// Hooks, when set, are called as the source works (see Hooks).
 	Hooks *Hooks
@@ -73,15 +46,16 @@ type Config struct {
 	// and AWS's ExpiryWindow. Zero: 15–25 % of the token's lifetime, jittered
 	// so that a fleet does not refresh in step (wider for a source's first
 	// token). A set value is used as is, capped at half the token's remaining
-	// service time.
+	// service time. It is never negative.
 	RefreshAhead time.Duration
 
 	// ExpiryMargin is how long before its expiry a token stops being served,
 	// for clocks and requests in flight. Zero: 10 s, at most a tenth of the
 	// token's lifetime. A set value is capped at half the token's lifetime.
+	// It is never negative.
 	ExpiryMargin time.Duration
 
-	// Scopes to request; DefaultScopes when empty. Add ScopeZitadelAPI to call
+	// Scopes to request; DefaultScopes() when empty. Add ScopeZitadelAPI to call
 	// ZITADEL's own APIs.
 	Scopes []string
 
@@ -97,11 +71,18 @@ type Config struct {
 	// and http.DefaultTransport for API requests.
 	HTTPClient *http.Client
 
-	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero.
+	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero,
+	// and never negative. It also bounds the quick retries of a refresh
+	// that callers wait for (no valid token is cached): none starts once
+	// Timeout has passed since the refresh began, and the callers then get
+	// its error while the source backs off. The requests of the last retry
+	// have their own Timeout, so a caller's wait is best bounded by its
+	// context (TokenSource.TokenContext).
 	Timeout time.Duration
 
 	// AssertionLifetime is how long each signed assertion is valid:
-	// MaxAssertionLifetime (one hour) when zero, and at least two minutes.
+	// MaxAssertionLifetime (one hour) when zero; a set value must be from
+	// two minutes to one hour.
 	AssertionLifetime time.Duration
 
 	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that
@@ -129,36 +110,34 @@ func (c Config) Client(ctx context.Context) *http.Client {
 // Token makes one token request, without caching: for tools that need one
 // token. ctx bounds the call (and Timeout each request to ZITADEL): when it
 // ends, Token returns its error at once, even while a signer (NewSignerKey)
-// or KeySource is still working, and sends no request afterwards.
+// or a KeySource of your own is still working, and sends no request afterwards.
 func (c Config) Token(ctx context.Context) (*oauth2.Token, error) {
 	return c.settings().token(ctx, c.grant)
 }
 
 // Validate reports the first problem that would keep the Config from working.
 func (c Config) Validate() error {
-	_, err := c.settings().grant(c.grant)
+	_, _, err := c.settings().grant(c.grant)
 	return err
 }
 
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID,
-		address: c.Address, header: c.Header, allowPlainHTTP: c.InsecureAllowPlainHTTP, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
 // grant checks the key and builds its signer, once per key for all token
 // requests.
 func (c Config) grant() (grant, error) {
-	src := KeySource(c.Key)
-	if c.KeySource != nil {
-		if c.Key != nil {
-			return nil, c.settings().configError("KeySource", "set Key or KeySource, not both")
-		}
-		src = c.KeySource
+	if c.Key == nil {
+		return nil, c.keyError(nil)
 	}
-	current, changed := keySupply(src, c.Hooks)
-	g := &keyGrant{current: current, changed: changed, lifetime: c.AssertionLifetime, check: c.keyError}
+	if _, err := assertion.Lifetime(c.AssertionLifetime); err != nil {
+		return nil, c.settings().fieldError("AssertionLifetime", err)
+	}
+	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, c.Hooks)
+	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err
 	}
@@ -176,11 +155,19 @@ func (c Config) keyError(key *KeyFile) error {
 	return nil
 }
 
+// keyID names key in events; a source may hand out none.
+func keyID(key *KeyFile) string {
+	if key == nil {
+		return ""
+	}
+	return key.KeyID
+}
+
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
 // signed with the source's current key.
 type keyGrant struct {
 	current  func(context.Context) (*KeyFile, error)
-	changed  func() bool // nil unless the key comes from a watched file
+	changed  func() bool // reports a key the last request did not use
 	lifetime time.Duration
 	check    func(*KeyFile) error
 
@@ -189,7 +176,7 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ctx context.Context, ep *Endpoints, now time.Time) (tokenRequest, error) {
+func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
 	key, signer, err := g.keyAndSigner(ctx)
 	if err != nil {
 		return tokenRequest{}, err
@@ -201,7 +188,7 @@ func (g *keyGrant) tokenRequest(ctx context.Context, ep *Endpoints, now time.Tim
 	if err != nil {
 		return tokenRequest{}, err
 	}
-	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {assertion}}
+	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {assertion}}
 	return tokenRequest{form: form, secrets: []string{assertion}}, nil
 }
 
@@ -227,6 +214,5 @@ func (g *keyGrant) keyAndSigner(ctx context.Context) (*KeyFile, *assertionSigner
 	return g.key, g.signer, nil
 }
 
-// credentialChanged reports a watched key file that holds a key the last
-// request did not use.
-func (g *keyGrant) credentialChanged() bool { return g.changed != nil && g.changed() }
+// credentialChanged reports a key the last request did not use.
+func (g *keyGrant) credentialChanged() bool { return g.changed() }

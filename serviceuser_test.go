@@ -123,7 +123,7 @@ func TestRequestShape(t *testing.T) {
 	_, err := tokenSource(t, cfg).Token()
 	require.NoError(t, err)
 	assert.Equal(t, "application/x-www-form-urlencoded", contentType)
-	assert.Equal(t, serviceuser.GrantTypeJWTBearer, form.Get("grant_type"))
+	assert.Equal(t, serviceusertest.GrantTypeJWTBearer, form.Get("grant_type"))
 	assert.Equal(t, "urn:ietf:params:oauth:grant-type:jwt-bearer", form.Get("grant_type"))
 	assert.Equal(t, "openid", form.Get("scope"), "default scope")
 	assert.Len(t, strings.Split(form.Get("assertion"), "."), 3)
@@ -149,7 +149,7 @@ func TestServerRejections(t *testing.T) {
 		reason  string
 	}{
 		"unknown kid": {func(s *serviceusertest.Server, u *serviceusertest.ServiceUser, c *serviceuser.Config) {
-			c.Key.KeyID = "999"
+			c.Key.(*serviceuser.KeyFile).KeyID = "999"
 		}, "key"},
 		"revoked key": {func(s *serviceusertest.Server, u *serviceusertest.ServiceUser, c *serviceuser.Config) {
 			s.RevokeKey(u.KeyID)
@@ -167,7 +167,7 @@ func TestServerRejections(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			srv, user, cfg := setup(t, serviceusertest.KeyRSA)
-			key := *cfg.Key
+			key := *cfg.Key.(*serviceuser.KeyFile)
 			cfg.Key = &key
 			tc.arrange(srv, user, &cfg)
 			_, err := tokenSource(t, cfg).Token()
@@ -187,7 +187,7 @@ func TestServerRejections(t *testing.T) {
 
 func TestLocallyExpiredKeyMakesNoRequest(t *testing.T) {
 	srv, _, cfg := setup(t, serviceusertest.KeyRSA)
-	key := *cfg.Key
+	key := *cfg.Key.(*serviceuser.KeyFile)
 	key.ExpirationDate = time.Now().Add(-time.Minute)
 	cfg.Key = &key
 	_, err := tokenSource(t, cfg).Token()
@@ -197,12 +197,12 @@ func TestLocallyExpiredKeyMakesNoRequest(t *testing.T) {
 
 func TestConfigErrorsMakeNoRequest(t *testing.T) {
 	srv, _, good := setup(t, serviceusertest.KeyRSA)
-	app := *good.Key
+	app := *good.Key.(*serviceuser.KeyFile)
 	app.Type = serviceuser.KeyTypeApplication
 	cases := map[string]func(*serviceuser.Config){
 		"no key":          func(c *serviceuser.Config) { c.Key = nil },
-		"nil key source":  func(c *serviceuser.Config) { c.Key, c.KeySource = nil, (*serviceuser.KeyWatcher)(nil) },
-		"key and source":  func(c *serviceuser.Config) { c.KeySource = c.Key },
+		"nil key file":    func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyFile)(nil) },
+		"nil key watcher": func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyWatcher)(nil) },
 		"zero key":        func(c *serviceuser.Config) { c.Key = &serviceuser.KeyFile{} },
 		"application key": func(c *serviceuser.Config) { c.Key = &app },
 		"no issuer":       func(c *serviceuser.Config) { c.Issuer = "" },
@@ -249,7 +249,7 @@ func TestDiscoveryIssuerMustMatch(t *testing.T) {
 	assert.False(t, de.Permanent(), "a redirect is not followed, and may be a proxy not ready yet")
 	assert.Equal(t, 0, srv.TokenRequests())
 
-	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", nil)
+	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, srv.TokenURL(), ep.TokenURL)
 	assert.Equal(t, srv.UserinfoURL(), ep.UserinfoURL)

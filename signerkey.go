@@ -14,13 +14,16 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
-// NewSignerKey returns a service user key whose private key stays in signer,
-// such as a key held by a cloud KMS or an HSM: the private key never exists
-// in this process. Its public key must be registered with the service user
-// in ZITADEL, which lets users add their own public keys; keyID is the id
-// ZITADEL gave that key and userID the service user's id. The key is used
-// like one from ParseKeyFile (Config.Key, SignAssertion); set ExpirationDate
-// if the registered key expires.
+// NewSignerKey returns a key whose private key stays in signer, such as a
+// key held by a cloud KMS or an HSM: the private key never exists in this
+// process. id names the key as a key file would: for a service user's key
+// (Type KeyTypeServiceAccount, or empty), KeyID is the id ZITADEL gave the
+// public key registered with the service user (ZITADEL lets users add their
+// own public keys) and UserID the service user's id; for an API
+// application's key (Type KeyTypeApplication), which authenticates an
+// introspection.Introspector, KeyID and ClientID. Set ExpirationDate if the
+// registered key expires. The key is used like one from ParseKeyFile
+// (Config.Key, introspection.Config.Key, SignAssertion).
 //
 // signer.Public must give an RSA key of at least 2048 bits: ZITADEL verifies
 // only RSA keys registered for users. Public is called once, here. Sign is
@@ -30,20 +33,14 @@ import (
 // When it fails, panics or returns a signature its public key does not
 // verify, the token request fails with a *SignerError.
 //
-// Errors are *KeyFileError values, with the ids checked as in ParseKeyFile and
-// problems with the signer reported for the field "key".
-func NewSignerKey(signer crypto.Signer, keyID, userID string) (*KeyFile, error) {
-	return newSignerKey(KeyFile{Type: KeyTypeServiceAccount, KeyID: keyID, UserID: userID}, signer)
-}
-
-// NewApplicationSignerKey is NewSignerKey for an API application's key (type
-// "application"), which authenticates an introspection.Introspector:
-// clientID is the application's client id.
-func NewApplicationSignerKey(signer crypto.Signer, keyID, clientID string) (*KeyFile, error) {
-	return newSignerKey(KeyFile{Type: KeyTypeApplication, KeyID: keyID, ClientID: clientID}, signer)
-}
-
-func newSignerKey(kf KeyFile, signer crypto.Signer) (*KeyFile, error) {
+// Errors are *KeyFileError values, with the type and ids checked as in
+// ParseKeyFile and problems with the signer reported for the field "key".
+func NewSignerKey(signer crypto.Signer, id KeyFile) (*KeyFile, error) {
+	kf := KeyFile{Type: id.Type, KeyID: id.KeyID, UserID: id.UserID, AppID: id.AppID, ClientID: id.ClientID,
+		ExpirationDate: id.ExpirationDate} // never id's private key
+	if kf.Type == "" {
+		kf.Type = KeyTypeServiceAccount
+	}
 	if err := kf.checkIdentity(); err != nil {
 		return nil, err
 	}

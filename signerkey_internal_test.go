@@ -9,7 +9,7 @@ import (
 // BenchmarkAssertionSign compares signing with a key in memory and with the
 // same key behind an opaque crypto.Signer (which also verifies each signature).
 func BenchmarkAssertionSign(b *testing.B) {
-	signerKey, err := NewSignerKey(struct{ crypto.Signer }{testRSAKey()}, "kid-1", "user-1")
+	signerKey, err := NewSignerKey(struct{ crypto.Signer }{testRSAKey()}, KeyFile{KeyID: "kid-1", UserID: "user-1"})
 	if err != nil {
 		b.Fatal(err)
 	}

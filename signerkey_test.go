@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
@@ -82,7 +83,7 @@ func signerKeySetup(t *testing.T) (*serviceusertest.Server, *kmsSigner, *service
 	signer := &kmsSigner{key: signerRSAKey()}
 	user := srv.NewServiceUser()
 	keyID := srv.AddKey(user.UserID, signer.Public())
-	key, err := serviceuser.NewSignerKey(signer, keyID, user.UserID)
+	key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{KeyID: keyID, UserID: user.UserID})
 	require.NoError(t, err)
 	return srv, signer, key, user.UserID
 }
@@ -124,7 +125,7 @@ func TestApplicationSignerKeyAuthenticatesIntrospection(t *testing.T) {
 	t.Cleanup(srv.Close)
 	app := srv.NewApplication()
 	signer := &kmsSigner{key: app.PrivateKey.(*rsa.PrivateKey)}
-	key, err := serviceuser.NewApplicationSignerKey(signer, app.KeyID, app.ClientID)
+	key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{Type: serviceuser.KeyTypeApplication, KeyID: app.KeyID, ClientID: app.ClientID})
 	require.NoError(t, err)
 	assert.Equal(t, serviceuser.KeyTypeApplication, key.Type)
 	in, err := introspection.Config{Key: key, Issuer: srv.Issuer()}.NewIntrospector(context.Background())
@@ -160,7 +161,7 @@ func TestNewSignerKeyRefusesUnusableSigners(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			key, err := serviceuser.NewSignerKey(tc.signer, tc.keyID, tc.userID)
+			key, err := serviceuser.NewSignerKey(tc.signer, serviceuser.KeyFile{KeyID: tc.keyID, UserID: tc.userID})
 			assert.Nil(t, key)
 			var kfe *serviceuser.KeyFileError
 			require.ErrorAs(t, err, &kfe)
@@ -170,8 +171,10 @@ func TestNewSignerKeyRefusesUnusableSigners(t *testing.T) {
 			assert.NotContains(t, err.Error(), "\n")
 		})
 	}
-	_, err := serviceuser.NewApplicationSignerKey(good, "kid", "")
+	_, err := serviceuser.NewSignerKey(good, serviceuser.KeyFile{Type: serviceuser.KeyTypeApplication, KeyID: "kid", UserID: "user"})
 	assert.ErrorContains(t, err, "field clientId: missing")
+	_, err = serviceuser.NewSignerKey(good, serviceuser.KeyFile{Type: "service", KeyID: "kid", UserID: "user"})
+	assert.ErrorContains(t, err, "field type")
 }
 
 // signerFailure runs one token request with a signer whose Sign is sign and
@@ -246,4 +249,19 @@ func TestSignerKeyPrinting(t *testing.T) {
 	assert.Contains(t, out, "RSA-2048 (external signer) [redacted]")
 	assert.NotContains(t, out, signer.key.D.String()[:20])
 	assert.NotContains(t, out, signer.key.Primes[0].String()[:20])
+}
+
+// TestSignerKeyTakesItsIdentityFromID: NewSignerKey takes the type, ids and
+// expiration date of the key file it is given, and a key past that date
+// makes no request.
+func TestSignerKeyTakesItsIdentityFromID(t *testing.T) {
+	srv, signer, _, userID := signerKeySetup(t)
+	expired := time.Now().Add(-time.Minute).Truncate(time.Second)
+	key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{KeyID: "kid", UserID: userID, ExpirationDate: expired})
+	require.NoError(t, err)
+	assert.Equal(t, serviceuser.KeyTypeServiceAccount, key.Type, "an empty type is a service user's key")
+	assert.Equal(t, expired, key.ExpirationDate)
+	_, err = serviceuser.Config{Key: key, Issuer: srv.Issuer()}.Token(t.Context())
+	assert.ErrorIs(t, err, serviceuser.ErrKeyExpired)
+	assert.Zero(t, srv.TokenRequests())
 }

@@ -31,7 +31,7 @@ func TestTimingCappedByLifetime(t *testing.T) {
 }
 
 func TestTimingValidated(t *testing.T) {
-	cfg := ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "https://z.example", RefreshAhead: -time.Second}
+	cfg := ClientCredentialsConfig{ClientID: "u", ClientSecret: Secret("s"), Issuer: "https://z.example", RefreshAhead: -time.Second}
 	assert.ErrorContains(t, cfg.Validate(), "ClientCredentialsConfig.RefreshAhead: negative")
 	cfg.RefreshAhead, cfg.ExpiryMargin = 0, -time.Second
 	assert.ErrorContains(t, cfg.Validate(), "ClientCredentialsConfig.ExpiryMargin: negative")

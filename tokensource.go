@@ -49,6 +49,10 @@ type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
 // values too (a trace span, say), never with its deadline or cancellation,
 // as Introspect does; its hooks get the same context (see Hooks).
 //
+// A token whose response has no expires_in (or 0) is taken to last 15
+// minutes, and a longer expires_in than a week is cut to a week: a token is
+// always refreshed, never kept forever.
+//
 // A token response is taken only when its access_token is an RFC 6750
 // b64token (letters, digits and -._~+/, then = padding), the form an
 // Authorization header can carry, as ZITADEL's tokens are; any other is
@@ -253,14 +257,10 @@ func (ts *TokenSource) LastError() error {
 	return ts.lastErr
 }
 
-// String describes the source without its token.
-func (ts *TokenSource) String() string { return "serviceuser.TokenSource{token: " + redacted + "}" }
-
-// GoString is String: %#v must not reveal the token either.
-func (ts *TokenSource) GoString() string { return ts.String() }
-
-// Format prints String for every verb.
-func (ts *TokenSource) Format(f fmt.State, verb rune) { redact.Format(f, verb, ts.String()) }
+// Format describes the source without its token, for every verb.
+func (ts *TokenSource) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "serviceuser.TokenSource{token: "+redacted+"}")
+}
 
 // Close stops a refresh in flight and waits until no goroutine of the source
 // is left, then closes the keep-alive connections of the transport the

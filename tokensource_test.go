@@ -717,7 +717,7 @@ func TestFreshSecretWorksOnFirstCall(t *testing.T) {
 			}
 			zitadelAnswer(w, http.StatusOK, "", "")
 		})
-		cfg := ClientCredentialsConfig{ClientID: "machine", ClientSecret: "s3cret", Issuer: "https://zitadel.example.com",
+		cfg := ClientCredentialsConfig{ClientID: "machine", ClientSecret: Secret("s3cret"), Issuer: "https://zitadel.example.com",
 			TokenURL: "https://zitadel.example.com/oauth/v2/token", HTTPClient: newInProcess(h).client()}
 		ts := cfg.TokenSource(context.Background())
 		defer ts.Close()

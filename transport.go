@@ -19,7 +19,9 @@ import (
 // Transport is an http.RoundTripper that sends a bearer token from Source
 // with each request, like oauth2.Transport, with these differences:
 //   - a token is sent only over https, or over http to a loopback host,
-//     unless InsecureAllowPlainHTTP is set;
+//     unless InsecureAllowPlainHTTPAnyHost is set (or, for a token source's
+//     Client, its config's Route.InsecureAllowPlainHTTP, for ZITADEL's
+//     origins);
 //   - a redirect to another host gets no token;
 //   - the request's context bounds the wait for a token, when Source is a
 //     ContextTokenSource (as *TokenSource is);
@@ -41,9 +43,11 @@ type Transport struct {
 	// OrgID, when set, is sent as the x-zitadel-orgid header, which makes
 	// ZITADEL's APIs act on that organization.
 	OrgID string
-	// InsecureAllowPlainHTTP lets tokens travel unencrypted to any host.
-	// Anyone on the path can then steal them: use it only on networks you control.
-	InsecureAllowPlainHTTP bool
+	// InsecureAllowPlainHTTPAnyHost lets tokens travel unencrypted to any
+	// host, unlike Route.InsecureAllowPlainHTTP, which covers ZITADEL's
+	// origins only. Anyone on the path can then steal them: use it only on
+	// networks you control.
+	InsecureAllowPlainHTTPAnyHost bool
 	// RejectedError, when set, is returned for a 401 that blames the token,
 	// instead of dropping it and retrying: for a token that cannot be
 	// renewed, such as a personal access token (ErrPATRejected).
@@ -51,7 +55,7 @@ type Transport struct {
 	// Hooks, when set, are told of every 401 that blames a token.
 	Hooks *Hooks
 
-	zitadel *route.Route // set by TokenSource.Client: the config's opt-in covers ZITADEL's origins
+	zitadel *route.Route // set by TokenSource.Client: the config's Route's opt-in covers ZITADEL's origins
 }
 
 // ContextTokenSource is a token source whose wait a context can bound: the
@@ -70,8 +74,8 @@ type Invalidator interface {
 
 // Client returns an *http.Client that sends this source's tokens with every
 // request (see Transport), over the transport of the HTTP client of the config
-// that made the source, with its OrgID, and with its Address, Header and
-// InsecureAllowPlainHTTP for requests to the issuer's origin. Clients made
+// that made the source, with its OrgID, and by its Route for requests to the
+// issuer's origin. Clients made
 // this way share the source's cache; closing the source is up to its owner.
 func (ts *TokenSource) Client() *http.Client {
 	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID,
@@ -182,8 +186,8 @@ func (t *Transport) authorize(req *http.Request) (*oauth2.Token, error) {
 	if t.Source == nil {
 		return nil, errors.New("serviceuser: Transport.Source is nil")
 	}
-	if !t.InsecureAllowPlainHTTP && !t.zitadel.AllowsPlainHTTP(req.URL) && req.URL.Scheme != "https" && !urlpolicy.IsLoopback(req.URL.Hostname()) {
-		return nil, fmt.Errorf("%w to %s (use https, or set InsecureAllowPlainHTTP for a network you control)", ErrInsecureURL, req.URL.Host)
+	if !t.InsecureAllowPlainHTTPAnyHost && !t.zitadel.AllowsPlainHTTP(req.URL) && req.URL.Scheme != "https" && !urlpolicy.IsLoopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("%w to %s (use https; on a network you control, set the config's Route.InsecureAllowPlainHTTP for ZITADEL, or Transport.InsecureAllowPlainHTTPAnyHost)", ErrInsecureURL, req.URL.Host)
 	}
 	if cts, ok := t.Source.(ContextTokenSource); ok {
 		return cts.TokenContext(req.Context())
@@ -219,15 +223,10 @@ func closeBody(req *http.Request) {
 	}
 }
 
-// String describes the transport by the types of its Source and Base: a
-// token source's fields may hold a token, which %s and %q would print.
-func (t Transport) String() string {
-	return fmt.Sprintf("serviceuser.Transport{Source: %T, Base: %T, OrgID: %q, InsecureAllowPlainHTTP: %t}",
-		t.Source, t.Base, t.OrgID, t.InsecureAllowPlainHTTP)
+// Format describes the transport, for every verb, by the types of its Source
+// and Base: a token source's fields may hold a token, which %s and %q would
+// print.
+func (t Transport) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, fmt.Sprintf("serviceuser.Transport{Source: %T, Base: %T, OrgID: %q, InsecureAllowPlainHTTPAnyHost: %t}",
+		t.Source, t.Base, t.OrgID, t.InsecureAllowPlainHTTPAnyHost))
 }
-
-// GoString is String.
-func (t Transport) GoString() string { return t.String() }
-
-// Format prints String for every verb.
-func (t Transport) Format(f fmt.State, verb rune) { redact.Format(f, verb, t.String()) }

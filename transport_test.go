@@ -67,7 +67,7 @@ func TestTransportRefusesPlainHTTPToRemoteHosts(t *testing.T) {
 		assert.NoError(t, err, host)
 	}
 	req, _ = http.NewRequest(http.MethodGet, "http://api.example.com/x", nil)
-	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"}), InsecureAllowPlainHTTP: true}).authorize(req)
+	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"}), InsecureAllowPlainHTTPAnyHost: true}).authorize(req)
 	assert.NoError(t, err)
 }
 
@@ -128,7 +128,7 @@ func TestRedirectWithinIssuerOriginKeepsToken(t *testing.T) {
 	for name, address := range map[string]string{"without Address": "", "with Address": "https://zitadel.internal:8443"} {
 		t.Run(name, func(t *testing.T) {
 			reached = nil
-			cfg := Config{Key: testKeyFile(t), Issuer: public, Address: address, HTTPClient: newInProcess(http.HandlerFunc(zitadel)).client()}
+			cfg := Config{Key: testKeyFile(t), Issuer: public, Route: Route{Address: address}, HTTPClient: newInProcess(http.HandlerFunc(zitadel)).client()}
 			ts := cfg.TokenSource(context.Background())
 			defer ts.Close()
 			c := ts.Client()

@@ -97,7 +97,7 @@ func wrapTestSource(t *testing.T, key *serviceuser.KeyFile, ep *heldTokenEndpoin
 func wrapTestKey(t *testing.T) *serviceuser.KeyFile {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	key, err := serviceuser.NewSignerKey(priv, "key-1", "user-1")
+	key, err := serviceuser.NewSignerKey(priv, serviceuser.KeyFile{KeyID: "key-1", UserID: "user-1"})
 	require.NoError(t, err)
 	return key
 }

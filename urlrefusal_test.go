@@ -42,7 +42,7 @@ func TestInsecureURLRefusalsMatchErrInsecureURL(t *testing.T) {
 	configs := map[string]func() error{
 		"Config.Issuer":                  serviceuser.Config{Key: key, Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
 		"Config.TokenURL":                serviceuser.Config{Key: key, Issuer: "https://zitadel.example.com", TokenURL: "http://zitadel.example.com/oauth/v2/token", HTTPClient: hc}.Validate,
-		"ClientCredentialsConfig.Issuer": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: "s", Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
+		"ClientCredentialsConfig.Issuer": serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: "http://zitadel.example.com", HTTPClient: hc}.Validate,
 		"introspection.Config.IntrospectionURL": introspection.Config{Key: appKey, Issuer: "https://zitadel.example.com",
 			IntrospectionURL: "http://zitadel.example.com/oauth/v2/introspect", HTTPClient: hc}.Validate,
 	}

@@ -104,7 +104,7 @@ func (e *rowEnv) sign(alg jose.SignatureAlgorithm, key any, kid string, payload 
 func (e *rowEnv) rs256(c assertionClaims) string { return e.sign(jose.RS256, e.rsaKey, e.keyID, c) }
 
 func bearerForm(assertion string) url.Values {
-	return url.Values{"grant_type": {serviceuser.GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {"openid"}}
+	return url.Values{"grant_type": {serviceusertest.GrantTypeJWTBearer}, "assertion": {assertion}, "scope": {"openid"}}
 }
 
 func (e *rowEnv) good(c assertionClaims) url.Values { return bearerForm(e.rs256(c)) }
@@ -553,9 +553,9 @@ func TestDecisionTableNoticesALenientChecker(t *testing.T) {
 // zitadel/oidc's, and shows that the referee refuses the client-assertion URN
 // (which an old tutorial shows as a grant type) for an otherwise good request.
 func TestRefereeRejectsBrokenGrantType(t *testing.T) {
-	require.Equal(t, string(oidc.GrantTypeBearer), serviceuser.GrantTypeJWTBearer)
 	require.Equal(t, string(oidc.GrantTypeBearer), serviceusertest.GrantTypeJWTBearer)
-	require.NotEqual(t, oidc.ClientAssertionTypeJWTAssertion, serviceuser.GrantTypeJWTBearer)
+	require.Equal(t, string(oidc.GrantTypeBearer), serviceusertest.GrantTypeJWTBearer)
+	require.NotEqual(t, oidc.ClientAssertionTypeJWTAssertion, serviceusertest.GrantTypeJWTBearer)
 
 	ref := newReferee(t)
 	_, pemKey := keyKinds[0].make(t)
@@ -581,7 +581,7 @@ func TestRefereeRejectsBrokenGrantType(t *testing.T) {
 	assert.Equal(t, string(oidc.UnsupportedGrantType), e.Error)
 	assert.Zero(t, ref.IssuedTokens())
 
-	status, e = post(serviceuser.GrantTypeJWTBearer)
+	status, e = post(serviceusertest.GrantTypeJWTBearer)
 	assert.Equal(t, http.StatusOK, status, "%+v", e)
 	assert.Equal(t, 1, ref.IssuedTokens())
 }

@@ -19,7 +19,7 @@ func TestSignerKeyAccepted(t *testing.T) {
 	for _, srv := range libraryServers {
 		t.Run(srv.name, func(t *testing.T) {
 			ref, keys := srv.start(t)
-			key, err := serviceuser.NewSignerKey(signer, randomID(t), randomID(t))
+			key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{KeyID: randomID(t), UserID: randomID(t)})
 			require.NoError(t, err)
 			key = enrolKey(keys, key)
 			cfg := serviceuser.Config{Key: key, Issuer: ref.Issuer(), Scopes: []string{oidc.ScopeOpenID}}

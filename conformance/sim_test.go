@@ -184,7 +184,7 @@ func (t simTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func simSource(ctx context.Context, e *simEndpoint) *serviceuser.TokenSource {
 	cfg := serviceuser.ClientCredentialsConfig{
 		ClientID:     "sim-machine-user",
-		ClientSecret: "sim-secret",
+		ClientSecret: serviceuser.Secret("sim-secret"),
 		Issuer:       simIssuer,
 		TokenURL:     simTokenURL,
 		HTTPClient:   &http.Client{Transport: simTransport{handler: e}},

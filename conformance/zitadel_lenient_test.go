@@ -124,7 +124,7 @@ func TestBlankScope(t *testing.T) {
 		}
 		a, err := serviceuser.SignAssertion(k, issuer, 0)
 		require.NoError(t, err)
-		f := url.Values{"grant_type": {serviceuser.GrantTypeJWTBearer}, "assertion": {a}}
+		f := url.Values{"grant_type": {serviceusertest.GrantTypeJWTBearer}, "assertion": {a}}
 		if scope != nil {
 			f.Set("scope", *scope)
 		}

@@ -38,10 +38,12 @@ func TestServerAcceptsActiveTokenAndHandsOverResult(t *testing.T) {
 
 	_, results := a.seen()
 	require.Len(t, results, 2, "unary and stream handlers")
+	key, err := cfg.Key.CurrentKey()
+	require.NoError(t, err)
 	for _, r := range results {
 		require.NotNil(t, r)
 		assert.True(t, r.Active)
-		assert.Equal(t, cfg.Key.UserID, r.Subject)
+		assert.Equal(t, key.UserID, r.Subject)
 	}
 }
 

@@ -61,7 +61,7 @@ func (a *assertionRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestClientAssertionReused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		signer := &countingSigner{PrivateKey: testRSAKey()}
-		key, err := serviceuser.NewApplicationSignerKey(signer, "kid-1", "client-1")
+		key, err := serviceuser.NewSignerKey(signer, serviceuser.KeyFile{Type: serviceuser.KeyTypeApplication, KeyID: "kid-1", ClientID: "client-1"})
 		require.NoError(t, err)
 		rec := &assertionRecorder{assertions: map[string]int{}}
 		mux := http.NewServeMux()
@@ -130,7 +130,7 @@ func TestClientAssertionForPlainHTTPIssuer(t *testing.T) {
 		audience = assertionAudience(t, r.FormValue("client_assertion"))
 		io.WriteString(w, `{"active":true,"sub":"user-1"}`)
 	})
-	in, err := introspection.Config{Key: applicationKey(t), Issuer: issuer + "/", InsecureAllowPlainHTTP: true,
+	in, err := introspection.Config{Key: applicationKey(t), Issuer: issuer + "/", Route: serviceuser.Route{InsecureAllowPlainHTTP: true},
 		HTTPClient: newInProcess(mux).client()}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	r, err := in.Introspect(context.Background(), "a-token")

@@ -1,8 +1,8 @@
 // Package introspection is the resource-server side of ZITADEL service
 // users: a backend API checks the access tokens its callers send at
 // ZITADEL's introspection endpoint (RFC 7662), authenticated with an API
-// application's key (type "application", or
-// [serviceuser.NewApplicationSignerKey]) by RFC 7523 section 2.2 client
+// application's key (type "application", from a key file or
+// [serviceuser.NewSignerKey]) by RFC 7523 section 2.2 client
 // assertions.
 //
 // [Config.NewIntrospector] gives an [Introspector], whose
@@ -33,7 +33,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/route"
-	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
@@ -58,18 +57,17 @@ type Config struct {
 	Issuer string
 	// IntrospectionURL, when set, is used instead of discovery's.
 	IntrospectionURL string
-	// Address, InsecureAllowPlainHTTP and Header mean what they mean in
-	// serviceuser.Config, for discovery and introspection requests.
-	Address                string
-	InsecureAllowPlainHTTP bool
-	Header                 http.Header
+	// Route is how discovery and introspection requests reach the issuer
+	// when not straight at its URL (see serviceuser.Route).
+	Route serviceuser.Route
 	// Hooks, when set, are told of every Introspect call and discovery
 	// (see serviceuser.Hooks).
 	Hooks *serviceuser.Hooks
 	// HTTPClient sends the requests; nil means the one ctx carries under
 	// oauth2.HTTPClient, or else a client of the library's own.
 	HTTPClient *http.Client
-	// Timeout bounds each request; serviceuser.DefaultTimeout when zero.
+	// Timeout bounds each request; serviceuser.DefaultTimeout when zero,
+	// and never negative.
 	Timeout time.Duration
 	// CacheTTL bounds how long an active result is reused (never past the
 	// token's exp): a revoked token is accepted for at most this long. An
@@ -85,18 +83,30 @@ func (c Config) Validate() error {
 	if c.Key == nil || c.Key.PublicKey() == nil || c.Key.Type != serviceuser.KeyTypeApplication {
 		return configError("Key", "an API application key (type \"application\") is required", nil)
 	}
+	_, err := c.route()
+	return err
+}
+
+// route checks Issuer, Route and IntrospectionURL, and returns the route
+// every request takes.
+func (c Config) route() (*route.Route, error) {
+	r, p := route.Parse(c.Issuer, route.Spec(c.Route), false)
+	if p != nil {
+		field := p.Field
+		if field != "Issuer" {
+			field = "Route." + field
+		}
+		return nil, configError(field, p.Text, p.Err)
+	}
 	if c.IntrospectionURL != "" {
-		if err := urlpolicy.Check(c.IntrospectionURL, c.InsecureAllowPlainHTTP); err != nil {
-			return configError("IntrospectionURL", err.Error(), err)
+		if err := r.CheckURL(c.IntrospectionURL); err != nil {
+			return nil, configError("IntrospectionURL", err.Error(), err)
 		}
 	}
-	if _, err := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP); err != nil {
-		return configError("Issuer", err.Error(), err)
+	if c.Timeout < 0 {
+		return nil, configError("Timeout", "negative", nil)
 	}
-	if p := route.Validate(c.route()); p != nil {
-		return configError(p.Field, p.Text, p.Err)
-	}
-	return nil
+	return r, nil
 }
 
 // NewIntrospector checks the config and returns an Introspector. ctx
@@ -113,8 +123,9 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
 	}
-	issuer, _ := urlpolicy.NormalizeIssuer(c.Issuer, c.InsecureAllowPlainHTTP)
-	caller := route.Caller(c.httpClient(ctx), c.Timeout, c.route())
+	r, _ := c.route() // checked by Validate
+	issuer := r.Issuer()
+	caller := r.Caller(c.httpClient(ctx), c.Timeout)
 	cache := discovery.NewCache(caller, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
 		if c.Hooks != nil {
 			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
@@ -122,10 +133,6 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
 		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
-}
-
-func (c Config) route() route.Options {
-	return route.Options{Issuer: c.Issuer, Address: c.Address, Header: c.Header, AllowPlainHTTP: c.InsecureAllowPlainHTTP}
 }
 
 // httpClient is HTTPClient, or the client ctx carries, or nil, as in

@@ -36,7 +36,7 @@ var testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
 // fakes below accept.
 func applicationKey(t *testing.T) *serviceuser.KeyFile {
 	t.Helper()
-	kf, err := serviceuser.NewApplicationSignerKey(testRSAKey(), "kid-1", "client-1")
+	kf, err := serviceuser.NewSignerKey(testRSAKey(), serviceuser.KeyFile{Type: serviceuser.KeyTypeApplication, KeyID: "kid-1", ClientID: "client-1"})
 	require.NoError(t, err)
 	return kf
 }

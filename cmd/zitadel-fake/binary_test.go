@@ -55,7 +55,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc := serviceuser.ClientCredentialsConfig{ClientID: env[envClientID], ClientSecretSource: secret, Issuer: iss, HTTPClient: hc}
+	cc := serviceuser.ClientCredentialsConfig{ClientID: env[envClientID], ClientSecret: secret, Issuer: iss, HTTPClient: hc}
 	if _, err := cc.Token(ctx); err != nil {
 		t.Fatalf("token with the client secret: %v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -24,8 +25,8 @@ func (o *assertionOptions) define(fs *flagSet) {
 
 // run prints one signed JWT assertion for the key.
 func (o *assertionOptions) run(_ context.Context, _ *invocation, stdout io.Writer) error {
-	if o.lifetime <= 0 || o.lifetime > serviceuser.MaxAssertionLifetime {
-		return usageErrorf("-lifetime must be more than 0 and at most 1h")
+	if o.lifetime <= 0 {
+		return usageErrorf("-lifetime must be more than 0")
 	}
 	if err := o.check(); err != nil {
 		return err
@@ -38,6 +39,9 @@ func (o *assertionOptions) run(_ context.Context, _ *invocation, stdout io.Write
 		return err
 	}
 	jwt, err := serviceuser.SignAssertion(key, o.issuer, o.lifetime)
+	if ce := (*serviceuser.ConfigError)(nil); errors.As(err, &ce) && ce.Field == "lifetime" {
+		return usageErrorf("-lifetime %s", ce.Problem)
+	}
 	if err != nil {
 		return classified(err)
 	}

@@ -86,7 +86,7 @@ func exchangeAssertion(t *testing.T, f *fixture, jwt string) {
 
 func TestAssertionLifetimeOutOfRange(t *testing.T) {
 	f := newFixture(t)
-	for _, lifetime := range []string{"0s", "2h", "-1m"} {
+	for _, lifetime := range []string{"0s", "2h", "-1m", "1m"} {
 		r := f.run(t, nil, "assertion", "-key", f.keyPath, "-issuer", f.srv.Issuer(), "-lifetime", lifetime)
 		checkCode(t, r, exitUsage)
 	}

@@ -130,7 +130,7 @@ func (o *tokenFlags) newKeyCredential(key *serviceuser.KeyFile) *credential {
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.Config{Key: key, Issuer: o.issuer, Scopes: scopes, TokenURL: o.tokenURL,
 			Timeout: o.timeout, HTTPClient: o.watch.client(),
-			Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+			Route: o.zitadelRoute()}
 		return cfg.Token(ctx)
 	}
 	return c
@@ -153,7 +153,7 @@ func (o *tokenFlags) clientCredential(x *invocation) (*credential, error) {
 	c.token = func(ctx context.Context, scopes []string) (*oauth2.Token, error) {
 		cfg := serviceuser.ClientCredentialsConfig{ClientID: id, ClientSecret: secret, Issuer: o.issuer,
 			Scopes: scopes, TokenURL: o.tokenURL, Timeout: o.timeout, HTTPClient: o.watch.client(),
-			Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+			Route: o.zitadelRoute()}
 		return cfg.Token(ctx)
 	}
 	return c, nil

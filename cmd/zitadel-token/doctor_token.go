@@ -56,7 +56,7 @@ func (o *doctorOptions) checkKey(r *report) *credential {
 		r.line(statusFail, check, "this is a key of type %q: it checks tokens (introspect, -app-key), it cannot get one; "+
 			"download a key of the service user (type %q)", key.Type, serviceuser.KeyTypeServiceAccount)
 		return nil
-	case key.Expired(time.Now()):
+	case key.CheckExpiry(time.Now()) != nil:
 		r.line(statusFail, check, "key %s expired on %s: add a new key to the service user", key.KeyID,
 			key.ExpirationDate.UTC().Format(time.RFC3339))
 		return nil

@@ -157,5 +157,5 @@ func (o *tokenFlags) scopeValues() []string {
 	case o.defaultScopes != nil:
 		return slices.Clone(o.defaultScopes)
 	}
-	return slices.Clone(serviceuser.DefaultScopes)
+	return serviceuser.DefaultScopes()
 }

@@ -53,7 +53,7 @@ var flagTable = []flagSpec{
 	{"H", "'NAME: VALUE'", "extra header for the requests to ZITADEL, such as a proxy's; repeat it\n" +
 		"for more headers"},
 	{"json", "", "print JSON instead of text"},
-	{"lifetime", "D", "assertion lifetime, at most the default"},
+	{"lifetime", "D", "assertion lifetime, from 2m to the default"},
 }
 
 func lookupFlag(name string) *flagSpec {

@@ -97,10 +97,10 @@ func TestFlagDefaults(t *testing.T) {
 	if err := fs.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	if o.timeout != serviceuser.DefaultTimeout || !slices.Equal(o.scopeValues(), serviceuser.DefaultScopes) {
+	if o.timeout != serviceuser.DefaultTimeout || !slices.Equal(o.scopeValues(), serviceuser.DefaultScopes()) {
 		t.Errorf("timeout %s, scopes %q; want the library's defaults", o.timeout, o.scopeValues())
 	}
-	if fs.Lookup("scope").DefValue != strings.Join(serviceuser.DefaultScopes, " ") {
+	if fs.Lookup("scope").DefValue != strings.Join(serviceuser.DefaultScopes(), " ") {
 		t.Errorf("-scope shows default %q", fs.Lookup("scope").DefValue)
 	}
 	fs, opts = lookupCommand("assertion").flagSet(&invocation{})

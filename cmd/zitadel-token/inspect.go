@@ -55,7 +55,7 @@ type keySummary struct {
 func summarize(key *serviceuser.KeyFile) keySummary {
 	s := keySummary{Type: key.Type, KeyID: key.KeyID, UserID: key.UserID, AppID: key.AppID,
 		ClientID: key.ClientID, KeyKind: key.KeyDescription(), Expiration: "never",
-		Expired: key.Expired(time.Now())}
+		Expired: key.CheckExpiry(time.Now()) != nil}
 	if !key.ExpirationDate.IsZero() {
 		s.Expiration = key.ExpirationDate.UTC().Format(time.RFC3339)
 	}

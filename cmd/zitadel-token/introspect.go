@@ -99,7 +99,7 @@ func (o *introspectOptions) applicationKey() (*serviceuser.KeyFile, error) {
 func (o *zitadelFlags) introspector(ctx context.Context, key *serviceuser.KeyFile, introspectionURL string) (*introspection.Introspector, error) {
 	cfg := introspection.Config{Key: key, Issuer: o.issuer, IntrospectionURL: introspectionURL,
 		Timeout: o.timeout, CacheTTL: -1, HTTPClient: o.watch.client(),
-		Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
+		Route: o.zitadelRoute()}
 	in, err := cfg.NewIntrospector(ctx)
 	if err != nil {
 		return nil, o.requestFailed(err)

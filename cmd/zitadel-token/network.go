@@ -67,7 +67,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 // an issuer on plain http.
 func (o *zitadelFlags) authClient(ts oauth2.TokenSource, orgID string) *http.Client {
 	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
-		Source: ts, Base: o.route(), OrgID: orgID, InsecureAllowPlainHTTP: o.allowPlainHTTP}}
+		Source: ts, Base: o.route(), OrgID: orgID, InsecureAllowPlainHTTPAnyHost: o.allowPlainHTTP}}
 }
 
 // send sends req with tok over the tool's transport, acting on orgID, and

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // Environment variables of the route to ZITADEL.
@@ -48,19 +47,17 @@ func (h *headerList) Set(v string) error {
 // checkRoute checks -issuer, -address, -H and the plain http opt-in by the
 // library's own rules, before any request: a cached token spares the token
 // request whose config would check them, while the tool's own requests
-// (discovery, userinfo, api) still go out. PATConfig is the config whose
-// checks need no credential of a kind, hence the placeholder token.
+// (discovery, userinfo, api) still go out.
 func (o *zitadelFlags) checkRoute() error {
 	if o.headers.malformed != "" {
 		return usageErrorf("%s", o.headers.malformed)
 	}
-	err := serviceuser.PATConfig{PAT: "placeholder", Issuer: o.issuer, Address: o.address,
-		Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}.Validate()
+	_, err := o.zitadelRoute().Transport(o.issuer, nil)
 	var ce *serviceuser.ConfigError
 	if err == nil || !errors.As(err, &ce) {
 		return err
 	}
-	flagName := map[string]string{"Issuer": "-issuer", "Address": "-address", "Header": "-H"}[ce.Field]
+	flagName := map[string]string{"issuer": "-issuer", "Address": "-address", "Header": "-H"}[ce.Field]
 	if flagName == "" {
 		return err
 	}
@@ -73,19 +70,19 @@ func (o *zitadelFlags) checkRoute() error {
 	return usageErrorf("%s: %s", flagName, strings.ReplaceAll(ce.Problem, "set Address", "give -address"))
 }
 
-// routeOptions are -issuer, -address, -H and the plain http opt-in as the
-// library's configs take them.
-func (o *zitadelFlags) routeOptions() route.Options {
-	return route.Options{Issuer: o.issuer, Address: o.address, Header: o.headers.header, AllowPlainHTTP: o.allowPlainHTTP}
+// zitadelRoute is -address, -H and the plain http opt-in as the library's
+// configs take them.
+func (o *zitadelFlags) zitadelRoute() serviceuser.Route {
+	return serviceuser.Route{Address: o.address, Header: o.headers.header, InsecureAllowPlainHTTP: o.allowPlainHTTP}
 }
 
 // route returns the transport of the tool's own requests to ZITADEL
-// (discovery, userinfo, api, doctor's checks): o.watch, behind the library's
-// route (-address, -H) when one is asked for, so that they go where the
-// library's own requests go. checkRoute has accepted the route.
+// (userinfo, api, doctor's checks): o.watch, behind the library's route
+// (-address, -H), so that they go where the library's own requests go.
+// checkRoute has accepted the route.
 func (o *zitadelFlags) route() http.RoundTripper {
-	if r := route.New(o.watch, o.routeOptions(), false); r != nil {
-		return r
+	if rt, err := o.zitadelRoute().Transport(o.issuer, o.watch); err == nil {
+		return rt
 	}
 	return o.watch
 }

@@ -50,7 +50,7 @@ func (o *userinfoOptions) userinfoEndpoint(ctx context.Context) (string, error) 
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, &http.Client{Transport: o.route(), Timeout: o.timeout})
+	ep, err := serviceuser.Discover(ctx, o.issuer, o.zitadelRoute(), &http.Client{Transport: o.watch, Timeout: o.timeout})
 	if err != nil {
 		return "", o.requestFailed(err)
 	}

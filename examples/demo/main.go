@@ -121,7 +121,7 @@ func instance(say func(string, ...any)) (string, *serviceuser.KeyFile, func(), e
 // callUserinfo calls the userinfo endpoint, which discovery names, with the
 // token source's client: an API call that carries the cached token.
 func callUserinfo(ctx context.Context, ts *serviceuser.TokenSource, issuer string, say func(string, ...any)) error {
-	endpoints, err := serviceuser.Discover(ctx, issuer, nil)
+	endpoints, err := serviceuser.Discover(ctx, issuer, serviceuser.Route{}, nil)
 	if err != nil {
 		return err
 	}

@@ -29,16 +29,17 @@ const Backdate = 60 * time.Second
 // ours, after the backdating of "iat".
 const minLifetime = 2 * time.Minute
 
-// Lifetime maps 0 (and anything longer) to MaxLifetime and keeps others
-// within [2 min, MaxLifetime].
-func Lifetime(d time.Duration) time.Duration {
+// Lifetime maps 0 to MaxLifetime and refuses a lifetime outside
+// [2 min, MaxLifetime]: a shorter one would not outlast the backdating of
+// "iat" on a server whose clock runs ahead, a longer one ZITADEL refuses.
+func Lifetime(d time.Duration) (time.Duration, error) {
 	switch {
-	case d <= 0 || d > MaxLifetime:
-		return MaxLifetime
-	case d < minLifetime:
-		return minLifetime
+	case d == 0:
+		return MaxLifetime, nil
+	case d < minLifetime || d > MaxLifetime:
+		return 0, fmt.Errorf("%s is outside [%s, %s] (zero means %s)", d, minLifetime, MaxLifetime, MaxLifetime)
 	}
-	return d
+	return d, nil
 }
 
 // Signer signs assertions for one key. The go-jose signer is built once;
@@ -63,6 +64,10 @@ type claims struct {
 // an opaque signer) with algorithm alg, naming keyID in the "kid" header
 // and subject as "iss" and "sub"; lifetime goes through Lifetime.
 func New(alg jose.SignatureAlgorithm, key any, keyID, subject string, lifetime time.Duration) (*Signer, error) {
+	lifetime, err := Lifetime(lifetime)
+	if err != nil {
+		return nil, err
+	}
 	opts := (&jose.SignerOptions{}).WithType("JWT")
 	signer, err := jose.NewSigner(jose.SigningKey{
 		Algorithm: alg,
@@ -71,7 +76,7 @@ func New(alg jose.SignatureAlgorithm, key any, keyID, subject string, lifetime t
 	if err != nil {
 		return nil, fmt.Errorf("serviceuser: build signer: %w", err)
 	}
-	return &Signer{signer: signer, subject: subject, lifetime: Lifetime(lifetime)}, nil
+	return &Signer{signer: signer, subject: subject, lifetime: lifetime}, nil
 }
 
 // Sign returns a compact JWT for audience, issued at now less Backdate and

@@ -31,16 +31,22 @@ var testKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
+// TestLifetime: zero is the longest lifetime; one outside [2 min, 1 h] is
+// refused, never clamped.
 func TestLifetime(t *testing.T) {
 	for in, want := range map[time.Duration]time.Duration{
 		0:                MaxLifetime,
-		-time.Second:     MaxLifetime,
-		2 * time.Hour:    MaxLifetime,
-		time.Second:      2 * time.Minute,
+		2 * time.Minute:  2 * time.Minute,
 		10 * time.Minute: 10 * time.Minute,
 		MaxLifetime:      MaxLifetime,
 	} {
-		assert.Equal(t, want, Lifetime(in), in)
+		got, err := Lifetime(in)
+		assert.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []time.Duration{-time.Second, time.Second, 2*time.Minute - time.Second, MaxLifetime + time.Second, 2 * time.Hour} {
+		_, err := Lifetime(in)
+		assert.Error(t, err, in)
 	}
 }
 

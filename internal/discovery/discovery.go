@@ -18,9 +18,8 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// Endpoints are the fields of the document the library uses: the fields of
-// serviceuser.Endpoints, in its order, so that a *Endpoints converts to a
-// *serviceuser.Endpoints (the conversion fails to compile when they differ).
+// Endpoints are the fields of the document the library checks or uses;
+// serviceuser.Endpoints is built from it.
 type Endpoints struct {
 	Issuer           string `json:"issuer"`
 	TokenURL         string `json:"token_endpoint"`

@@ -1,5 +1,7 @@
-// Package route carries a config's route to ZITADEL (Address, Header,
-// InsecureAllowPlainHTTP) as a RoundTripper layer, and checks it.
+// Package route is the route to ZITADEL: an issuer and how requests reach
+// it (an address, extra headers, the plain-http opt-in), checked and parsed
+// once, and the RoundTripper layer that carries it. serviceuser.Route is
+// Spec's exported form; the two convert to each other.
 package route
 
 import (
@@ -20,81 +22,149 @@ import (
 // HeaderInstanceHost names the header by which ZITADEL picks the instance
 // when a request reaches it under another host name than the instance's
 // domain, as by an in-cluster address. The library sets it, to the issuer's
-// host, on every request it sends to a config's Address.
+// host, on every request it sends to a route's Address.
 const HeaderInstanceHost = "x-zitadel-instance-host"
 
-// Route is the RoundTripper layer between the library's requests and
-// the HTTP client's transport that carries a config's Address and Header:
-// requests to the issuer's origin go to the address instead, naming the
-// instance by HeaderInstanceHost, and requests to ZITADEL carry the extra
-// headers. Requests to other origins pass untouched, except that the token
-// pipeline's (everyRequest) all go to ZITADEL and carry the headers.
+// Spec is how requests reach the issuer: the fields of serviceuser.Route.
+type Spec struct {
+	Address                string
+	Header                 http.Header
+	InsecureAllowPlainHTTP bool
+}
+
+// empty reports a Spec that asks for nothing: requests go straight to the
+// issuer, over https or to a loopback host.
+func (s Spec) empty() bool {
+	return s.Address == "" && len(s.Header) == 0 && !s.InsecureAllowPlainHTTP
+}
+
+// Route is an issuer with its Spec, checked and parsed by Parse: what every
+// request to ZITADEL takes. The zero Route (no issuer, nothing asked) sends
+// requests as they are.
 type Route struct {
-	base           http.RoundTripper // nil: http.DefaultTransport
-	issuer         string            // the issuer's origin (see origin)
-	instanceHost   string            // the issuer's host[:port]
-	address        *url.URL          // where requests to the issuer go; nil: the issuer itself
-	header         http.Header       // canonical keys, checked by Validate
-	everyRequest   bool
-	allowPlainHTTP bool // the config's InsecureAllowPlainHTTP, for ZITADEL's origins only
+	issuer         string      // normalized: no trailing slash; "" when none was given
+	origin         string      // the issuer's origin (see origin)
+	instanceHost   string      // the issuer's host[:port]
+	address        *url.URL    // where requests to the issuer go; nil: the issuer itself
+	header         http.Header // canonical keys, checked
+	allowPlainHTTP bool        // the Spec's InsecureAllowPlainHTTP
 }
 
-// Options are a config's fields that make its route.
-type Options struct {
-	Issuer, Address string
-	Header          http.Header
-	AllowPlainHTTP  bool
+// Problem is a field that Parse refuses: "Issuer", "Address" or "Header".
+type Problem struct {
+	Field, Text string
+	Err         error // the cause, or nil
 }
 
-// New returns the route of o over base, or nil when o asks for none. o must
-// have passed Validate; others fail before any request, so nil is enough for
-// them. everyRequest is true for the token pipeline, whose requests all go
-// to ZITADEL.
-func New(base http.RoundTripper, o Options, everyRequest bool) *Route {
-	if o.Address == "" && len(o.Header) == 0 && !o.AllowPlainHTTP {
-		return nil
+// Parse checks issuer and s and returns their route. An empty issuer is
+// refused unless optional, and even then when s asks for anything: Address,
+// Header and the opt-in all apply to requests to the issuer's origin.
+func Parse(issuer string, s Spec, optional bool) (*Route, *Problem) {
+	if strings.TrimSpace(issuer) == "" && optional {
+		if !s.empty() {
+			return nil, &Problem{Field: "Issuer", Text: "missing: Address, Header and InsecureAllowPlainHTTP apply to requests to the issuer's origin"}
+		}
+		return &Route{}, nil
 	}
-	iss, err := url.Parse(strings.TrimSpace(o.Issuer))
-	if err != nil || iss.Host == "" {
-		return nil
+	iss, err := urlpolicy.NormalizeIssuer(issuer, s.InsecureAllowPlainHTTP)
+	if err != nil {
+		return nil, &Problem{Field: "Issuer", Text: err.Error(), Err: err}
 	}
-	r := &Route{base: base, issuer: origin(iss), instanceHost: iss.Host, everyRequest: everyRequest,
-		allowPlainHTTP: o.AllowPlainHTTP, header: http.Header{}}
-	for k, v := range o.Header {
-		k = http.CanonicalHeaderKey(k)
-		r.header[k] = append(r.header[k], v...)
+	u, err := url.Parse(iss)
+	if err != nil { // NormalizeIssuer has parsed it
+		return nil, &Problem{Field: "Issuer", Text: err.Error(), Err: err}
 	}
-	if o.Address != "" {
-		if r.address, err = parseAddress(o.Address); err != nil {
-			return nil
+	r := &Route{issuer: iss, origin: origin(u), instanceHost: u.Host, allowPlainHTTP: s.InsecureAllowPlainHTTP}
+	if s.Address != "" {
+		a, err := parseAddress(s.Address)
+		if err == nil {
+			err = urlpolicy.Check(a.String(), s.InsecureAllowPlainHTTP)
+		}
+		if err != nil {
+			return nil, &Problem{Field: "Address", Text: err.Error(), Err: err}
+		}
+		r.address = a
+	}
+	if err := checkHeader(s.Header); err != nil {
+		return nil, &Problem{Field: "Header", Text: err.Error(), Err: err}
+	}
+	if len(s.Header) > 0 {
+		r.header = http.Header{}
+		for k, v := range s.Header {
+			k = http.CanonicalHeaderKey(k)
+			r.header[k] = append(r.header[k], v...)
 		}
 	}
-	return r
+	return r, nil
 }
 
+// Issuer is the normalized issuer, or "" when none was given.
+func (r *Route) Issuer() string { return r.issuer }
+
+// CheckURL checks a URL that will carry a credential (a configured token or
+// introspection endpoint) by the URL policy, with the route's opt-in.
+func (r *Route) CheckURL(raw string) error { return urlpolicy.Check(raw, r.allowPlainHTTP) }
+
 // Caller returns a caller of its own (see httpcall.NewOwn) over client whose
-// every request takes o's route.
-func Caller(client *http.Client, timeout time.Duration, o Options) *httpcall.Caller {
+// every request takes the route: all of them go to ZITADEL.
+func (r *Route) Caller(client *http.Client, timeout time.Duration) *httpcall.Caller {
 	c := httpcall.NewOwn(client, timeout)
-	c.AllowPlainHTTP = o.AllowPlainHTTP
-	if r := New(c.Client.Transport, o, true); r != nil {
-		c.Client.Transport = r
-	}
+	c.AllowPlainHTTP = r.allowPlainHTTP
+	c.Client.Transport = r.layer(c.Client.Transport, true)
 	return c
+}
+
+// Transport returns base behind the route, for requests of which only those
+// to the issuer's (or the address's) origin are ZITADEL's; base itself when
+// the route changes no request. nil base means http.DefaultTransport.
+func (r *Route) Transport(base http.RoundTripper) http.RoundTripper { return r.layer(base, false) }
+
+func (r *Route) layer(base http.RoundTripper, everyRequest bool) http.RoundTripper {
+	if r.address == nil && len(r.header) == 0 {
+		return base
+	}
+	return &transport{route: r, base: base, everyRequest: everyRequest}
+}
+
+// AllowsPlainHTTP reports whether the route opted in to plain http and u is
+// ZITADEL's (the issuer's or the address's origin). r may be nil.
+func (r *Route) AllowsPlainHTTP(u *url.URL) bool {
+	if r == nil || !r.allowPlainHTTP {
+		return false
+	}
+	return r.toZitadel(u)
+}
+
+// toZitadel reports a URL of the issuer's or the address's origin.
+func (r *Route) toZitadel(u *url.URL) bool {
+	o := origin(u)
+	return (r.origin != "" && o == r.origin) || (r.address != nil && o == origin(r.address))
+}
+
+// transport is the RoundTripper layer between the library's requests and
+// the HTTP client's transport that carries a route: requests to the issuer's
+// origin go to the address instead, naming the instance by
+// HeaderInstanceHost, and requests to ZITADEL carry the extra headers.
+// Requests to other origins pass untouched, except that the token
+// pipeline's (everyRequest) all go to ZITADEL and carry the headers.
+type transport struct {
+	route        *Route
+	base         http.RoundTripper // nil: http.DefaultTransport
+	everyRequest bool
 }
 
 // RoundTrip sends req by the route. It does not modify req. The response's
 // Request is req, not the request rewritten to the address, as a transport
 // would report it: the caller judges a redirect (whether the token may
 // follow it) against the origin it asked for.
-func (r *Route) RoundTrip(req *http.Request) (*http.Response, error) {
-	toIssuer := origin(req.URL) == r.issuer
-	toAddress := r.address != nil && origin(req.URL) == origin(r.address)
-	if !toIssuer && !toAddress && !r.everyRequest {
-		return r.baseTransport().RoundTrip(req)
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := t.route
+	toZitadel := r.toZitadel(req.URL)
+	if !toZitadel && !t.everyRequest {
+		return t.baseTransport().RoundTrip(req)
 	}
 	out := req.Clone(req.Context())
-	if r.address != nil && (toIssuer || toAddress) {
+	if r.address != nil && toZitadel {
 		out.URL.Scheme, out.URL.Host, out.Host = r.address.Scheme, r.address.Host, ""
 		out.Header.Set(HeaderInstanceHost, r.instanceHost)
 	}
@@ -103,27 +173,18 @@ func (r *Route) RoundTrip(req *http.Request) (*http.Response, error) {
 			out.Header[k] = slices.Clone(v)
 		}
 	}
-	resp, err := r.baseTransport().RoundTrip(out)
+	resp, err := t.baseTransport().RoundTrip(out)
 	if resp != nil {
 		resp.Request = req
 	}
 	return resp, err
 }
 
-func (r *Route) baseTransport() http.RoundTripper {
-	if r.base != nil {
-		return r.base
+func (t *transport) baseTransport() http.RoundTripper {
+	if t.base != nil {
+		return t.base
 	}
 	return http.DefaultTransport
-}
-
-// AllowsPlainHTTP reports whether the config opted in to plain http and u is
-// ZITADEL's (the issuer's or the address's origin). r may be nil.
-func (r *Route) AllowsPlainHTTP(u *url.URL) bool {
-	if r == nil || !r.allowPlainHTTP {
-		return false
-	}
-	return origin(u) == r.issuer || (r.address != nil && origin(u) == origin(r.address))
 }
 
 // origin is scheme://host:port, lower case, with the scheme's default port
@@ -147,33 +208,6 @@ func parseAddress(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q must be a scheme and a host[:port] only, such as http://zitadel.zitadel.svc:8080", redact.URL(raw, 100))
 	}
 	return u, nil
-}
-
-// Problem is a field of the config that Validate refuses.
-type Problem struct {
-	Field, Text string
-	Err         error // the cause, or nil
-}
-
-// Validate checks Address, Header and InsecureAllowPlainHTTP, which all
-// apply to requests to the issuer's origin, so need an issuer.
-func Validate(o Options) *Problem {
-	if strings.TrimSpace(o.Issuer) == "" && (o.Address != "" || len(o.Header) > 0 || o.AllowPlainHTTP) {
-		return &Problem{Field: "Issuer", Text: "missing: Address, Header and InsecureAllowPlainHTTP apply to requests to the issuer's origin"}
-	}
-	if o.Address != "" {
-		u, err := parseAddress(o.Address)
-		if err == nil {
-			err = urlpolicy.Check(u.String(), o.AllowPlainHTTP)
-		}
-		if err != nil {
-			return &Problem{Field: "Address", Text: err.Error(), Err: err}
-		}
-	}
-	if err := checkHeader(o.Header); err != nil {
-		return &Problem{Field: "Header", Text: err.Error(), Err: err}
-	}
-	return nil
 }
 
 // reservedHeaders are set by the library; an extra header may not replace them.

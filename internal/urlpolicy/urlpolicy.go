@@ -1,6 +1,6 @@
 // Package urlpolicy is the one rule for which URLs may carry a credential (an
 // assertion, a client secret, a token): https, or http to a loopback host,
-// or plain http anywhere once a config's InsecureAllowPlainHTTP says so. It
+// or plain http anywhere once a config's Route.InsecureAllowPlainHTTP says so. It
 // applies to configured URLs and to those a discovery document names.
 package urlpolicy
 
@@ -57,7 +57,7 @@ type insecureURLError struct{ url string }
 
 func (e *insecureURLError) Error() string {
 	return fmt.Sprintf("%q uses plain http; only https (or http to a loopback host) may carry credentials, "+
-		"unless InsecureAllowPlainHTTP is set for a network you control", redact.URL(e.url, 100))
+		"unless Route.InsecureAllowPlainHTTP is set for a network you control", redact.URL(e.url, 100))
 }
 
 func (e *insecureURLError) Is(target error) bool { return target == ErrInsecureURL }
