@@ -254,10 +254,10 @@ func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// randomToken returns 86 random characters, as long as ZITADEL's opaque
-// access tokens.
+// randomToken returns 104 random characters, as long as the opaque access
+// tokens of ZITADEL v4.13.1.
 func randomToken() string {
-	b := make([]byte, 64)
+	b := make([]byte, 78)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
