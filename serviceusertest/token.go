@@ -23,6 +23,7 @@ const scopeMissing = "The scope of your request is missing. Please ensure some s
 // issuedToken is what the server remembers about an access token or a
 // personal access token.
 type issuedToken struct {
+	id       string // "jti"
 	userID   string
 	clientID string // the client that obtained it: the user's login name
 	scopes   []string
@@ -202,6 +203,7 @@ func (s *Server) newToken(userID string, scopes []string) *issuedToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return &issuedToken{
+		id:       s.newIDLocked(),
 		userID:   userID,
 		clientID: s.users[userID].username,
 		scopes:   scopes,
