@@ -40,37 +40,26 @@ func (s *Server) idSigner() *idTokenSigner {
 	return g
 }
 
-// idTokenClaims are the claims of ZITADEL's ID tokens for machine users,
-// with the userinfo claims the scopes allow.
-type idTokenClaims struct {
-	Issuer          string   `json:"iss"`
-	Audience        []string `json:"aud"`
-	Expiry          int64    `json:"exp"`
-	IssuedAt        int64    `json:"iat"`
-	AuthTime        int64    `json:"auth_time"`
-	AuthorizedParty string   `json:"azp"`
-	ClientID        string   `json:"client_id"`
-	AccessTokenHash string   `json:"at_hash"`
-	userinfoResponse
-}
-
-// idToken signs the ID token that comes with the access token t.
+// idToken signs the ID token that comes with the access token t: ZITADEL's
+// claims for machine users, with the userinfo claims the scopes allow.
 func (s *Server) idToken(t *issuedToken, accessToken string) string {
 	s.mu.Lock()
-	info := userClaims(s.users[t.userID], t.scopes)
+	c := s.userClaims(t)
 	s.mu.Unlock()
-	claims := idTokenClaims{
-		Issuer:           s.Issuer(),
-		Audience:         append([]string{t.clientID}, t.audience...),
-		Expiry:           t.expiry.Unix(),
-		IssuedAt:         t.issuedAt.Unix(),
-		AuthTime:         t.issuedAt.Unix(),
-		AuthorizedParty:  t.clientID,
-		ClientID:         t.clientID,
-		AccessTokenHash:  leftHalfHash(accessToken),
-		userinfoResponse: info,
-	}
-	payload, err := json.Marshal(claims)
+	c["iss"] = s.Issuer()
+	c["aud"] = append([]string{t.clientID}, t.audience...)
+	c["exp"] = t.expiry.Unix()
+	c["iat"] = t.issuedAt.Unix()
+	c["auth_time"] = t.issuedAt.Unix()
+	c["azp"] = t.clientID
+	c["client_id"] = t.clientID
+	c["at_hash"] = leftHalfHash(accessToken)
+	return s.sign(c)
+}
+
+// sign returns c as a JWT signed RS256 with the instance's signing key.
+func (s *Server) sign(c claims) string {
+	payload, err := json.Marshal(c)
 	if err != nil {
 		panic(fmt.Sprintf("serviceusertest: %v", err))
 	}

@@ -236,6 +236,7 @@ func (s *Server) introspect(token string, app *appKey) claims {
 	if slices.Contains(t.scopes, "profile") {
 		c["username"] = s.users[t.userID].username
 	}
+	s.addResourceOwner(c, t)
 	return c
 }
 
