@@ -237,6 +237,7 @@ func (s *Server) introspect(token string, app *appKey) claims {
 		c["username"] = s.users[t.userID].username
 	}
 	s.addResourceOwner(c, t)
+	s.addIntrospectedRoles(c, t, app.projectID)
 	return c
 }
 

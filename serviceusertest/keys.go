@@ -81,6 +81,7 @@ type user struct {
 	deactivated bool
 	life        lifespan // when it was made
 	membership  Membership
+	roles       map[string][]string // granted role keys by project ID, see GrantRole
 }
 
 // publicKey is a registered key as the server sees it.

@@ -11,8 +11,8 @@ const scopeResourceOwner = "urn:zitadel:iam:user:resourceowner"
 
 // userClaims returns the claims ZITADEL's userinfo and ID token carry for the
 // user of t: "sub" always, name and preferred_username with "profile",
-// email with "email", the user's organization with scopeResourceOwner;
-// s.mu must be held.
+// email with "email", the user's organization with scopeResourceOwner, the
+// roles in its audience with a role scope (see GrantRole); s.mu must be held.
 func (s *Server) userClaims(t *issuedToken) claims {
 	u := s.users[t.userID]
 	c := claims{"sub": u.id}
@@ -23,6 +23,7 @@ func (s *Server) userClaims(t *issuedToken) claims {
 		c["email"] = u.email
 	}
 	s.addResourceOwner(c, t)
+	s.addAudienceRoles(c, t)
 	return c
 }
 
