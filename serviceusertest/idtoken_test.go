@@ -2,7 +2,6 @@ package serviceusertest
 
 import (
 	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
@@ -34,19 +33,16 @@ func TestZitadelTokenResponse(t *testing.T) {
 	assert.NotContains(t, noOpenID.json, "id_token", "an ID token only with openid")
 }
 
-// verifyIDToken checks idToken's signature with the server's published key
-// and returns its claims.
+// verifyIDToken checks idToken's signature with the key its kid names in
+// the server's published key set, and returns its claims.
 func verifyIDToken(t *testing.T, s *Server, idToken string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.Issuer()+keysPath, nil)
-	require.NoError(t, err)
-	var set jose.JSONWebKeySet
-	require.NoError(t, json.Unmarshal([]byte(do(t, s, req).raw), &set))
-	require.Len(t, set.Keys, 1)
+	_, set := keySet(t, s)
+	keys := set.Key(signedBy(t, idToken))
+	require.Len(t, keys, 1, "the key set holds the signing key")
 	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
-	require.Equal(t, set.Keys[0].KeyID, jws.Signatures[0].Header.KeyID)
-	payload, err := jws.Verify(set.Keys[0].Key)
+	payload, err := jws.Verify(keys[0].Key)
 	require.NoError(t, err)
 	var claims map[string]any
 	require.NoError(t, json.Unmarshal(payload, &claims))

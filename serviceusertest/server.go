@@ -68,8 +68,7 @@ type Server struct {
 	inProcess bool             // InProcess
 	done      chan struct{}    // closed by Close to release waiting handlers
 	closeOnce sync.Once
-	ecKeys    bool // WithECKeys
-	signer    idTokenSigner
+	ecKeys    bool              // WithECKeys
 	verifier  AssertionVerifier // WithAssertionVerifier; nil: the server's own checks
 
 	mu     sync.Mutex
@@ -82,6 +81,8 @@ type Server struct {
 	appKeys map[string]*appKey         // by key ID
 	apps    map[string][]string        // client IDs by project ID
 	orgs    map[string]*organization   // by org ID
+
+	signing signingKeys // see RotateSigningKey
 
 	zitadelProject  string // the project ID of ZITADEL's own APIs
 	defaultOrg      string
@@ -134,6 +135,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.zitadelProject = s.newID()
+	s.signing = signingKeys{activeID: s.newID(), nextID: s.newID()}
 	s.defaultOrg = s.NewOrganization("ZITADEL")
 	s.handler = s.dated(s.checkInstance(s.routes()))
 	s.listen()
