@@ -21,7 +21,7 @@ func TestZitadelTokenResponse(t *testing.T) {
 	assert.Equal(t, "Bearer", r.json["token_type"])
 	assert.Equal(t, float64(43199), r.json["expires_in"])
 
-	claims := verifyIDToken(t, s, r.json["id_token"].(string))
+	claims := verifyJWT(t, s, r.json["id_token"].(string))
 	assert.Equal(t, s.Issuer(), claims["iss"])
 	assert.Equal(t, u.UserID, claims["sub"])
 	assert.Equal(t, []any{u.Username}, claims["aud"])
@@ -33,14 +33,15 @@ func TestZitadelTokenResponse(t *testing.T) {
 	assert.NotContains(t, noOpenID.json, "id_token", "an ID token only with openid")
 }
 
-// verifyIDToken checks idToken's signature with the key its kid names in
-// the server's published key set, and returns its claims.
-func verifyIDToken(t *testing.T, s *Server, idToken string) map[string]any {
+// verifyJWT checks the signature of a JWT the server signed (an ID token or
+// a JWT access token) with the key its kid names in the server's published
+// key set, and returns its claims.
+func verifyJWT(t *testing.T, s *Server, jwt string) map[string]any {
 	t.Helper()
 	_, set := keySet(t, s)
-	keys := set.Key(signedBy(t, idToken))
+	keys := set.Key(signedBy(t, jwt))
 	require.Len(t, keys, 1, "the key set holds the signing key")
-	jws, err := jose.ParseSignedCompact(idToken, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(jwt, []jose.SignatureAlgorithm{jose.RS256})
 	require.NoError(t, err)
 	payload, err := jws.Verify(keys[0].Key)
 	require.NoError(t, err)

@@ -82,6 +82,7 @@ type user struct {
 	life        lifespan // when it was made
 	membership  Membership
 	roles       map[string][]string // granted role keys by project ID, see GrantRole
+	jwt         bool                // SetJWTAccessTokens
 }
 
 // publicKey is a registered key as the server sees it.

@@ -49,6 +49,6 @@ func TestZitadelResourceOwnerClaims(t *testing.T) {
 		tok := requireIssued(t, r)
 		assert.Equal(t, wantOwner, ownerClaims(introspectOK(t, s, app, time.Now(), tok).json), "introspection, %s", scope)
 		assert.Equal(t, wantOwner, ownerClaims(userinfo(t, s, tok).json), "userinfo, %s", scope)
-		assert.Equal(t, wantOwner, ownerClaims(verifyIDToken(t, s, r.json["id_token"].(string))), "id_token, %s", scope)
+		assert.Equal(t, wantOwner, ownerClaims(verifyJWT(t, s, r.json["id_token"].(string))), "id_token, %s", scope)
 	}
 }

@@ -113,7 +113,7 @@ func TestZitadelUserinfoAndIDTokenRoles(t *testing.T) {
 		r := grantWithScope(t, s, u, time.Now(), scope)
 		tok := requireIssued(t, r)
 		assert.Equal(t, want, roleClaims(userinfo(t, s, tok).json), "userinfo, %s", scope)
-		assert.Equal(t, want, roleClaims(verifyIDToken(t, s, r.json["id_token"].(string))), "id_token, %s", scope)
+		assert.Equal(t, want, roleClaims(verifyJWT(t, s, r.json["id_token"].(string))), "id_token, %s", scope)
 	}
 }
 
