@@ -11,6 +11,12 @@
 // order and with the same wording as the checker ZITADEL runs, so a client
 // that passes here is accepted by a real server.
 //
+// For the resource-server side it answers introspection, userinfo and ID
+// tokens with the claims ZITADEL sends: project roles granted with
+// GrantRole, the user's organization with the resourceowner scope, JWT
+// access tokens for users switched with SetJWTAccessTokens, and a key set of
+// two signing keys at /oauth/v2/keys that RotateSigningKey rotates.
+//
 // Its answers are those measured on a real ZITADEL v4.13.1: status, error
 // code and description, content type and headers. Like ZITADEL it serves one
 // instance domain and answers 404 to requests for any other host; it mints
