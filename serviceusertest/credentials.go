@@ -210,7 +210,7 @@ func (s *Server) NewPersonalAccessToken(userID string, expiry time.Time) string 
 		panic(fmt.Sprintf("serviceusertest: NewPersonalAccessToken: unknown user %q", userID))
 	}
 	s.tokens[token] = &issuedToken{
-		userID: userID, clientID: u.username, scopes: slices.Clone(patScopes),
+		id: s.newIDLocked(), userID: userID, clientID: u.username, scopes: slices.Clone(patScopes),
 		audience: []string{s.zitadelProject}, issuedAt: now, expiry: expiry,
 		pat: true, life: lifespan{created: now},
 	}

@@ -20,6 +20,11 @@ func firstID() *big.Int {
 func (s *Server) newID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.newIDLocked()
+}
+
+// newIDLocked is newID with s.mu held.
+func (s *Server) newIDLocked() string {
 	s.nextID.Add(s.nextID, big.NewInt(1))
 	return s.nextID.String()
 }

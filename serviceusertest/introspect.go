@@ -59,20 +59,13 @@ type appKey struct {
 	life      lifespan
 }
 
-// introspection is an RFC 7662 answer; an inactive token gets only "active".
-type introspection struct {
-	Active    bool     `json:"active"`
-	Scope     string   `json:"scope,omitempty"`
-	ClientID  string   `json:"client_id,omitempty"`
-	TokenType string   `json:"token_type,omitempty"`
-	ExpiresAt int64    `json:"exp,omitempty"`
-	IssuedAt  int64    `json:"iat,omitempty"`
-	AuthTime  int64    `json:"auth_time,omitempty"`
-	Subject   string   `json:"sub,omitempty"`
-	Username  string   `json:"username,omitempty"`
-	Audience  []string `json:"aud,omitempty"`
-	Issuer    string   `json:"iss,omitempty"`
-}
+// claims is a JSON object of claims: an introspection answer, userinfo or a
+// JWT's payload.
+type claims map[string]any
+
+// inactive is the introspection answer for a token that is not active, or
+// for a client whose assertion failed: "active" only.
+func inactive() claims { return claims{"active": false} }
 
 // NewApplication registers an API application, in a new project, with a
 // fresh RSA-2048 key in PKCS#1 PEM, the kind ZITADEL generates.
@@ -161,7 +154,7 @@ func (s *Server) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 	case *requestError:
 		writeJSON(w, http.StatusBadRequest, oauthError{e.code, e.description})
 	case assertionRefused:
-		writeJSON(w, http.StatusOK, introspection{})
+		writeJSON(w, http.StatusOK, inactive())
 	}
 }
 
@@ -213,31 +206,39 @@ func (s *Server) authenticateApplication(r *http.Request) (*appKey, error) {
 }
 
 // introspect describes token as seen by the application app: active only if
-// the token's audience holds the application's project or client ID.
-func (s *Server) introspect(token string, app *appKey) introspection {
+// the token's audience holds the application's project or client ID. The
+// fields are those ZITADEL v4.13.1 sends, "username" only with "profile".
+func (s *Server) introspect(token string, app *appKey) claims {
 	t, ok := s.validToken(token)
 	if !ok {
-		return introspection{}
+		return inactive()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	aud := s.expandAudience(t.audience)
 	if !slices.Contains(aud, app.projectID) && !slices.Contains(aud, app.clientID) {
-		return introspection{}
+		return inactive()
 	}
-	return introspection{
-		Active:    true,
-		Scope:     strings.Join(t.scopes, " "),
-		ClientID:  t.clientID,
-		TokenType: "Bearer",
-		ExpiresAt: t.expiry.Unix(),
-		IssuedAt:  t.issuedAt.Unix(),
-		AuthTime:  t.issuedAt.Unix(),
-		Subject:   t.userID,
-		Username:  s.users[t.userID].username,
-		Audience:  aud,
-		Issuer:    "http://" + s.instanceHostLocked(),
+	c := claims{
+		"active":     true,
+		"scope":      strings.Join(t.scopes, " "),
+		"client_id":  t.clientID,
+		"token_type": "Bearer",
+		"exp":        t.expiry.Unix(),
+		"iat":        t.issuedAt.Unix(),
+		"nbf":        t.issuedAt.Unix(),
+		"auth_time":  t.issuedAt.Unix(),
+		"jti":        t.id,
+		"sub":        t.userID,
+		"aud":        aud,
+		"iss":        "http://" + s.instanceHostLocked(),
 	}
+	if slices.Contains(t.scopes, "profile") {
+		c["username"] = s.users[t.userID].username
+	}
+	s.addResourceOwner(c, t)
+	s.addIntrospectedRoles(c, t, app.projectID)
+	return c
 }
 
 // expandAudience lists each project with the client IDs of its applications,

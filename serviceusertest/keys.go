@@ -81,6 +81,8 @@ type user struct {
 	deactivated bool
 	life        lifespan // when it was made
 	membership  Membership
+	roles       map[string][]string // granted role keys by project ID, see GrantRole
+	jwt         bool                // SetJWTAccessTokens
 }
 
 // publicKey is a registered key as the server sees it.
@@ -115,17 +117,37 @@ func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
 	if kind == KeyEC && !s.ecKeys {
 		panic("serviceusertest: ZITADEL makes RSA keys only; start the server WithECKeys() to mint KeyEC")
 	}
-	signer, pemBytes := generateKey(kind)
 	u := s.addUser()
-	keyID := s.AddKey(u.id, signer.Public())
+	keyID, signer, file := s.addKeyFile(u.id, kind)
 	return &ServiceUser{
 		UserID:     u.id,
 		KeyID:      keyID,
 		Username:   u.username,
 		OrgID:      u.org,
-		KeyFile:    marshalKeyFile(keyID, u.id, pemBytes),
+		KeyFile:    file,
 		PrivateKey: signer,
 	}
+}
+
+// NewKey adds a fresh KeyRSA key to an existing user, as ZITADEL's console
+// or API does, and returns its key file; the new key's ID is the file's
+// "keyId". The user's other keys keep working. Like any new key it is
+// accepted only after the projection delay (see SetProjectionDelay). It
+// panics if the user is unknown.
+func (s *Server) NewKey(userID string) []byte {
+	s.mu.Lock()
+	s.mustUser("NewKey", userID) // before the slow key generation
+	s.mu.Unlock()
+	_, _, file := s.addKeyFile(userID, KeyRSA)
+	return file
+}
+
+// addKeyFile mints a key of the given kind for userID, registers it and
+// returns its ID, the private key and its key file.
+func (s *Server) addKeyFile(userID string, kind KeyKind) (string, crypto.Signer, []byte) {
+	signer, pemBytes := generateKey(kind)
+	keyID := s.AddKey(userID, signer.Public())
+	return keyID, signer, marshalKeyFile(keyID, userID, pemBytes)
 }
 
 func (s *Server) addUser() *user {

@@ -143,3 +143,42 @@ func TestApplicationKeyCannotGetTokens(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSignatureInvalid)
 	assert.ErrorIs(t, err, ErrKeyNotFound)
 }
+
+// withKeyFile returns u holding the key of file, a key file of u's.
+func withKeyFile(t *testing.T, u *ServiceUser, file []byte) *ServiceUser {
+	t.Helper()
+	var f keyFile
+	require.NoError(t, json.Unmarshal(file, &f))
+	require.Equal(t, u.UserID, f.UserID)
+	block, _ := pem.Decode([]byte(f.Key))
+	require.NotNil(t, block)
+	key, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	require.NoError(t, err)
+	c := *u
+	c.KeyID, c.KeyFile, c.PrivateKey = f.KeyID, file, key
+	return &c
+}
+
+// NewKey hands out a second key file for a user, laid out as ZITADEL writes
+// it; both keys then get tokens for that user.
+func TestNewKey(t *testing.T) {
+	s := newServer(t)
+	u := s.NewServiceUser()
+	second := withKeyFile(t, u, s.NewKey(u.UserID))
+
+	assert.NotEqual(t, u.KeyID, second.KeyID)
+	assert.Regexp(t, `^[1-9][0-9]{17}$`, second.KeyID)
+	assert.True(t, strings.HasPrefix(string(second.KeyFile), `{"type":"serviceaccount","keyId":"`+second.KeyID+`","key":"-----BEGIN RSA PRIVATE KEY-----\n`), string(second.KeyFile))
+	assert.True(t, strings.HasSuffix(string(second.KeyFile), `-----END RSA PRIVATE KEY-----\n","expirationDate":"9999-12-31T23:59:59Z","userId":"`+u.UserID+`"}`), string(second.KeyFile))
+	assert.Equal(t, 2048, second.PrivateKey.(*rsa.PrivateKey).N.BitLen())
+	assert.False(t, second.PrivateKey.(*rsa.PrivateKey).Equal(u.PrivateKey), "a fresh key")
+
+	for _, holder := range []*ServiceUser{second, u} {
+		tok := requireIssued(t, grant(t, s, signAs(t, holder, claimsFor(s, holder, time.Now()))))
+		assert.Equal(t, u.UserID, userinfo(t, s, tok).json["sub"])
+	}
+	s.RevokeKey(second.KeyID)
+	requireInternal(t, grant(t, s, signAs(t, second, claimsFor(s, second, time.Now()))))
+	assert.ErrorIs(t, lastRejection(t, s), ErrKeyRevoked)
+	assert.PanicsWithValue(t, `serviceusertest: NewKey: unknown user "nobody"`, func() { s.NewKey("nobody") })
+}

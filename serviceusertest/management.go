@@ -1,7 +1,6 @@
 package serviceusertest
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,6 +31,13 @@ func (s *Server) NewOrganization(name string) string {
 	defer s.mu.Unlock()
 	s.orgs[id] = &organization{id: id, name: name, created: now}
 	return id
+}
+
+// primaryDomainLocked is the organization's primary domain, its name as a
+// DNS label under the instance's host name, as ZITADEL names a new
+// organization's domain; s.mu must be held.
+func (s *Server) primaryDomainLocked(o *organization) string {
+	return strings.ToLower(strings.ReplaceAll(o.name, " ", "-")) + "." + hostname(s.instanceHostLocked())
 }
 
 // Membership is what a user's manager role lets it do at the Management API.
@@ -162,6 +168,10 @@ func (s *Server) serveMyOrg(w http.ResponseWriter, r *http.Request, t *issuedTok
 		id = s.users[t.userID].org
 	}
 	org, ok := s.orgs[id]
+	domain := ""
+	if ok {
+		domain = s.primaryDomainLocked(org)
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeJSON(w, http.StatusNotFound, grpcError{Code: grpcNotFound, Message: "Errors.Org.NotFound"})
@@ -173,6 +183,6 @@ func (s *Server) serveMyOrg(w http.ResponseWriter, r *http.Request, t *issuedTok
 		Details:       orgDetails{Sequence: "1", CreationDate: created, ChangeDate: created, ResourceOwner: org.id},
 		State:         "ORG_STATE_ACTIVE",
 		Name:          org.name,
-		PrimaryDomain: fmt.Sprintf("%s.%s", strings.ToLower(strings.ReplaceAll(org.name, " ", "-")), hostname(s.instanceHost())),
+		PrimaryDomain: domain,
 	}})
 }

@@ -1,8 +1,6 @@
 package serviceusertest
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"net/http"
 	"testing"
 	"time"
@@ -97,12 +95,8 @@ func TestUserProjectionLag(t *testing.T) {
 		// A new key of that user, now visible: only the key lags.
 		t1 := t0.Add(time.Second)
 		sleepUntil(t, t1)
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		require.NoError(t, err)
-		keyID := s.AddKey(u.UserID, key.Public())
-		withNewKey := *u
-		withNewKey.KeyID, withNewKey.PrivateKey = keyID, key
-		assertion = signAs(t, &withNewKey, claimsFor(s, &withNewKey, t1))
+		withNewKey := withKeyFile(t, u, s.NewKey(u.UserID))
+		assertion = signAs(t, withNewKey, claimsFor(s, withNewKey, t1))
 		for _, at := range []time.Duration{0, 19 * time.Millisecond} {
 			sleepUntil(t, t1.Add(at))
 			requireInternal(t, grant(t, s, assertion))

@@ -11,6 +11,12 @@
 // order and with the same wording as the checker ZITADEL runs, so a client
 // that passes here is accepted by a real server.
 //
+// For the resource-server side it answers introspection, userinfo and ID
+// tokens with the claims ZITADEL sends: project roles granted with
+// GrantRole, the user's organization with the resourceowner scope, JWT
+// access tokens for users switched with SetJWTAccessTokens, and a key set of
+// two signing keys at /oauth/v2/keys that RotateSigningKey rotates.
+//
 // Its answers are those measured on a real ZITADEL v4.13.1: status, error
 // code and description, content type and headers. Like ZITADEL it serves one
 // instance domain and answers 404 to requests for any other host; it mints
@@ -68,8 +74,7 @@ type Server struct {
 	inProcess bool             // InProcess
 	done      chan struct{}    // closed by Close to release waiting handlers
 	closeOnce sync.Once
-	ecKeys    bool // WithECKeys
-	signer    idTokenSigner
+	ecKeys    bool              // WithECKeys
 	verifier  AssertionVerifier // WithAssertionVerifier; nil: the server's own checks
 
 	mu     sync.Mutex
@@ -82,6 +87,8 @@ type Server struct {
 	appKeys map[string]*appKey         // by key ID
 	apps    map[string][]string        // client IDs by project ID
 	orgs    map[string]*organization   // by org ID
+
+	signing signingKeys // see RotateSigningKey
 
 	zitadelProject  string // the project ID of ZITADEL's own APIs
 	defaultOrg      string
@@ -134,6 +141,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	s.zitadelProject = s.newID()
+	s.signing = signingKeys{activeID: s.newID(), nextID: s.newID()}
 	s.defaultOrg = s.NewOrganization("ZITADEL")
 	s.handler = s.dated(s.checkInstance(s.routes()))
 	s.listen()

@@ -23,6 +23,7 @@ const scopeMissing = "The scope of your request is missing. Please ensure some s
 // issuedToken is what the server remembers about an access token or a
 // personal access token.
 type issuedToken struct {
+	id       string // "jti"
 	userID   string
 	clientID string // the client that obtained it: the user's login name
 	scopes   []string
@@ -30,6 +31,7 @@ type issuedToken struct {
 	issuedAt time.Time
 	expiry   time.Time
 	pat      bool     // a personal access token, read from projections
+	jwt      bool     // a JWT access token, see SetJWTAccessTokens
 	life     lifespan // revocation: deleted
 }
 
@@ -202,10 +204,12 @@ func (s *Server) newToken(userID string, scopes []string) *issuedToken {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return &issuedToken{
+		id:       s.newIDLocked(),
 		userID:   userID,
 		clientID: s.users[userID].username,
 		scopes:   scopes,
 		audience: s.audienceFor(scopes),
+		jwt:      s.users[userID].jwt,
 	}
 }
 
@@ -228,10 +232,9 @@ func (s *Server) audienceFor(scopes []string) []string {
 	return aud
 }
 
-// issue mints an opaque access token for t, and an ID token when "openid"
-// was asked, and answers with them.
+// issue mints an access token for t, opaque or a JWT as the user's setting
+// says, and an ID token when "openid" was asked, and answers with them.
 func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
-	token := randomToken()
 	now := s.clock()
 	s.mu.Lock()
 	lifetime := s.tokenLifetime
@@ -240,6 +243,12 @@ func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 		validity = DefaultTokenLifetime
 	}
 	t.issuedAt, t.expiry = now, now.Add(validity)
+	s.mu.Unlock()
+	token := randomToken()
+	if t.jwt {
+		token = s.accessTokenJWT(t)
+	}
+	s.mu.Lock()
 	s.tokens[token] = t
 	s.issuedTokens++
 	s.mu.Unlock()
@@ -254,10 +263,58 @@ func (s *Server) issue(w http.ResponseWriter, t *issuedToken) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// randomToken returns 86 random characters, as long as ZITADEL's opaque
-// access tokens.
+// SetJWTAccessTokens switches the access tokens the token endpoint issues to
+// the user, for the JWT profile and the client credentials grant alike,
+// between opaque ones (off, the default) and JWTs (on), as ZITADEL's
+// accessTokenType of a machine user does (ACCESS_TOKEN_TYPE_JWT). Tokens
+// already issued keep their kind; personal access tokens are always opaque.
+//
+// A JWT access token is signed RS256 with the instance's active signing key
+// (see RotateSigningKey), with the header {"alg":"RS256","kid":…,"typ":"JWT"}
+// and the claims iss, sub, aud, exp, iat, nbf, client_id (the user's login
+// name) and jti, but no scope: "aud" is the audience the scopes ask for (each
+// project with its applications' client IDs), or the user's login name alone
+// without an audience scope, and exp-iat is the token lifetime. It carries
+// roles only when asked with a role scope, as userinfo does (see GrantRole).
+// Introspection and userinfo answer for it as for an opaque token. Once
+// revoked (RevokeToken) it is inactive at introspection and refused by
+// userinfo, yet its signature still verifies against the key set until it
+// expires: only introspection sees a revocation.
+//
+// It panics if the user is unknown.
+func (s *Server) SetJWTAccessTokens(userID string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mustUser("SetJWTAccessTokens", userID).jwt = on
+}
+
+// accessTokenJWT signs the JWT access token t.
+func (s *Server) accessTokenJWT(t *issuedToken) string {
+	iss := s.Issuer()
+	s.mu.Lock()
+	aud := s.expandAudience(t.audience)
+	if len(aud) == 0 {
+		aud = []string{t.clientID}
+	}
+	c := claims{
+		"iss":       iss,
+		"sub":       t.userID,
+		"aud":       aud,
+		"exp":       t.expiry.Unix(),
+		"iat":       t.issuedAt.Unix(),
+		"nbf":       t.issuedAt.Unix(),
+		"client_id": t.clientID,
+		"jti":       t.id,
+	}
+	s.addAudienceRoles(c, t)
+	s.mu.Unlock()
+	return s.sign(c)
+}
+
+// randomToken returns 104 random characters, as long as the opaque access
+// tokens of ZITADEL v4.13.1.
 func randomToken() string {
-	b := make([]byte, 64)
+	b := make([]byte, 78)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}

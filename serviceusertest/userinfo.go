@@ -6,26 +6,38 @@ import (
 	"strings"
 )
 
-// userinfoResponse holds the claims ZITADEL returns for a machine user: "sub"
-// always, the others only with the scope that asks for them.
-type userinfoResponse struct {
-	Subject           string `json:"sub"`
-	Name              string `json:"name,omitempty"`
-	PreferredUsername string `json:"preferred_username,omitempty"`
-	Email             string `json:"email,omitempty"`
+// scopeResourceOwner asks for the user's organization in the claims.
+const scopeResourceOwner = "urn:zitadel:iam:user:resourceowner"
+
+// userClaims returns the claims ZITADEL's userinfo and ID token carry for the
+// user of t: "sub" always, name and preferred_username with "profile",
+// email with "email", the user's organization with scopeResourceOwner, the
+// roles in its audience with a role scope (see GrantRole); s.mu must be held.
+func (s *Server) userClaims(t *issuedToken) claims {
+	u := s.users[t.userID]
+	c := claims{"sub": u.id}
+	if slices.Contains(t.scopes, "profile") {
+		c["name"], c["preferred_username"] = u.name, u.username
+	}
+	if slices.Contains(t.scopes, "email") {
+		c["email"] = u.email
+	}
+	s.addResourceOwner(c, t)
+	s.addAudienceRoles(c, t)
+	return c
 }
 
-// userClaims returns u's claims that scopes allow: name and
-// preferred_username with "profile", email with "email".
-func userClaims(u *user, scopes []string) userinfoResponse {
-	c := userinfoResponse{Subject: u.id}
-	if slices.Contains(scopes, "profile") {
-		c.Name, c.PreferredUsername = u.name, u.username
+// addResourceOwner adds the organization of t's user to c when t was asked
+// with scopeResourceOwner, as introspection, userinfo and the ID token do;
+// s.mu must be held.
+func (s *Server) addResourceOwner(c claims, t *issuedToken) {
+	if !slices.Contains(t.scopes, scopeResourceOwner) {
+		return
 	}
-	if slices.Contains(scopes, "email") {
-		c.Email = u.email
-	}
-	return c
+	org := s.orgs[s.users[t.userID].org]
+	c[scopeResourceOwner+":id"] = org.id
+	c[scopeResourceOwner+":name"] = org.name
+	c[scopeResourceOwner+":primary_domain"] = s.primaryDomainLocked(org)
 }
 
 // serveUserinfo answers for a bearer token issued by this server, so tests
@@ -43,9 +55,9 @@ func (s *Server) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	claims := userClaims(s.users[t.userID], t.scopes)
+	c := s.userClaims(t)
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, claims)
+	writeJSON(w, http.StatusOK, c)
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header, or "".

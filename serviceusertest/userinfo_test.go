@@ -52,9 +52,11 @@ func TestDiscovery(t *testing.T) {
 	require.NoError(t, err)
 	var set struct{ Keys []map[string]any }
 	require.NoError(t, json.Unmarshal([]byte(do(t, s, keys).raw), &set))
-	require.Len(t, set.Keys, 1)
-	assert.Equal(t, "RSA", set.Keys[0]["kty"])
-	assert.Equal(t, "RS256", set.Keys[0]["alg"])
+	require.Len(t, set.Keys, 2, "the active key and the next")
+	for _, k := range set.Keys {
+		assert.Equal(t, "RSA", k["kty"])
+		assert.Equal(t, "RS256", k["alg"])
+	}
 }
 
 func TestDiscoveryListsAuthMethods(t *testing.T) {
