@@ -40,7 +40,7 @@ func ExampleIntrospector_Middleware() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	scopes := []string{"openid", serviceuser.ScopeProjectAudience(app.ProjectID)}
+	scopes := []string{"openid", "profile", serviceuser.ScopeProjectAudience(app.ProjectID)}
 	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background())
 	resp, err := caller.Get(api.URL)
 	if err != nil {

@@ -21,7 +21,7 @@ func introspectFixture(t *testing.T) (*fixture, *serviceusertest.Application, []
 	t.Helper()
 	f := newFixture(t)
 	app := f.srv.NewApplication()
-	f.scope = "openid " + app.AudienceScope() // introspection needs the API's project in the audience
+	f.scope = "openid profile " + app.AudienceScope() // introspection needs the API's project in the audience; profile adds the username
 	f.addPEM(t, app.KeyFile)
 	appPath := writeFile(t, "app.json", app.KeyFile)
 	return f, app, []string{"introspect", "-key", appPath, "-issuer", f.srv.Issuer()}
@@ -64,7 +64,7 @@ func TestIntrospect(t *testing.T) {
 			_, line, _ := strings.Cut(r.stdout, "\nexpires: ")
 			line, ended := strings.CutSuffix(line, "\n")
 			expires, err := time.Parse(time.RFC3339, line)
-			if !strings.HasPrefix(r.stdout, want+"scope: openid ") || !ended || err != nil || !strings.HasSuffix(line, "Z") ||
+			if !strings.HasPrefix(r.stdout, want+"scope: openid profile ") || !ended || err != nil || !strings.HasSuffix(line, "Z") ||
 				expires.Before(earliest) || expires.After(latest) || strings.Count(r.stdout, "\n") != 5 {
 				t.Errorf("stdout %q, want %q, a scope line and an expiry (UTC) from %v to %v", r.stdout, want, earliest, latest)
 			}
