@@ -35,8 +35,8 @@ func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 // config's opt-in) accepts http to any host.
 func Check(raw string, allowPlainHTTP bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", redact.URL(raw, 100))
+	if err != nil || u.Hostname() == "" { // "https://:443" has a Host but names none: Go would dial this machine
+		return fmt.Errorf("%q is not an absolute URL with a host", redact.URL(raw, 100))
 	}
 	switch {
 	case u.User != nil: // sent as Basic credentials, and echoed by errors that name the URL

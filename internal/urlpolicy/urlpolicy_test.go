@@ -119,6 +119,21 @@ func TestCheckRefusesWhatNoOptInAllows(t *testing.T) {
 	}
 }
 
+// TestCheckNeedsAHostName: a URL whose authority is only a port names no
+// host (Go would dial the local machine); it is refused like one without
+// an authority, whatever its scheme.
+func TestCheckNeedsAHostName(t *testing.T) {
+	for _, raw := range []string{"https://:443", "https://:8443/oauth/v2/token", "http://:8080"} {
+		for _, allow := range []bool{false, true} {
+			err := Check(raw, allow)
+			if assert.Error(t, err, "%s (opt-in %v)", raw, allow) {
+				assert.Contains(t, err.Error(), "not an absolute URL", raw)
+				assert.NotErrorIs(t, err, ErrInsecureURL, raw)
+			}
+		}
+	}
+}
+
 // TestCheckNeverEchoesUserInfo: a refusal names the URL without the
 // credentials it holds, also when the URL does not parse.
 func TestCheckNeverEchoesUserInfo(t *testing.T) {
@@ -195,7 +210,7 @@ func TestNormalizeIssuer(t *testing.T) {
 			assert.Equal(t, "missing", err.Error(), "%q", missing)
 		}
 	}
-	for _, bad := range []string{"zitadel.example.com", "ftp://zitadel.example.com", "https://u:p@zitadel.example.com", "https:///x"} {
+	for _, bad := range []string{"zitadel.example.com", "ftp://zitadel.example.com", "https://u:p@zitadel.example.com", "https:///x", "https://:443"} {
 		_, err := NormalizeIssuer(bad, true)
 		assert.Error(t, err, bad)
 	}
