@@ -63,8 +63,9 @@ func (e *insecureURLError) Error() string {
 func (e *insecureURLError) Is(target error) bool { return target == ErrInsecureURL }
 
 // IsLoopback reports a host name or address that does not leave the machine.
+// Host names are case-insensitive: LOCALHOST is localhost.
 func IsLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if host = strings.ToLower(host); host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -134,6 +134,15 @@ func TestCheckNeedsAHostName(t *testing.T) {
 	}
 }
 
+// TestCheckLoopbackNameIgnoresCase: host names are case-insensitive, so
+// LOCALHOST is as loopback as localhost.
+func TestCheckLoopbackNameIgnoresCase(t *testing.T) {
+	for _, raw := range []string{"http://LOCALHOST:8080", "http://LocalHost", "http://zitadel.LOCALHOST:8080"} {
+		assert.NoError(t, Check(raw, false), raw)
+	}
+	assert.ErrorIs(t, Check("http://LOCALHOST.evil.com", false), ErrInsecureURL)
+}
+
 // TestCheckNeverEchoesUserInfo: a refusal names the URL without the
 // credentials it holds, also when the URL does not parse.
 func TestCheckNeverEchoesUserInfo(t *testing.T) {
@@ -165,7 +174,7 @@ func TestInsecureURLErrorIsOnlyErrInsecureURL(t *testing.T) {
 // look-alikes that do not.
 func TestIsLoopback(t *testing.T) {
 	for host, want := range map[string]bool{
-		"localhost": true, "a.localhost": true, "a.b.localhost": true,
+		"localhost": true, "a.localhost": true, "a.b.localhost": true, "LOCALHOST": true, "Svc.LocalHost": true,
 		"127.0.0.1": true, "127.0.0.0": true, "127.255.255.255": true, "::1": true, "0:0:0:0:0:0:0:1": true, "::ffff:127.0.0.1": true,
 		"": false, "localhost.": false, ".localhost.": false, "localhost.evil.com": false, "evillocalhost": false, "127.0.0.1.nip.io": false,
 		"127.1": false, "128.0.0.1": false, "0.0.0.0": false, "::": false, "[::1]": false, "::1%lo": false, "10.0.0.1": false, "example.com": false,
