@@ -20,6 +20,9 @@ var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plai
 
 // NormalizeIssuer trims trailing slashes (ZITADEL's issuer has none and the
 // assertion's audience must match it exactly) and checks the URL by Check.
+// It refuses a query or fragment, even empty: an issuer has neither (OpenID
+// Connect Discovery 1.0, section 4.3), and the discovery URL appended to one
+// would be part of it.
 func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 	iss := strings.TrimRight(strings.TrimSpace(issuer), "/")
 	if iss == "" {
@@ -27,6 +30,9 @@ func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 	}
 	if err := Check(iss, allowPlainHTTP); err != nil {
 		return "", err
+	}
+	if strings.ContainsAny(iss, "?#") { // after Check, which parsed it: the first '?' or '#' starts a query or fragment
+		return "", fmt.Errorf("%q has a query or fragment; an issuer is a scheme, a host[:port] and at most a path", redact.URL(iss, 100))
 	}
 	return iss, nil
 }

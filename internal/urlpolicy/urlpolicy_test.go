@@ -2,6 +2,7 @@ package urlpolicy
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -223,4 +224,30 @@ func TestNormalizeIssuer(t *testing.T) {
 		_, err := NormalizeIssuer(bad, true)
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestNormalizeIssuerRefusesQueryAndFragment: an issuer is a scheme, host
+// and optional path (OpenID Connect Discovery 1.0, section 4.3): with a
+// query or fragment, the discovery URL built from it and the assertion's
+// audience would both be wrong, so it is refused before any request, even
+// when empty.
+func TestNormalizeIssuerRefusesQueryAndFragment(t *testing.T) {
+	for _, bad := range []string{
+		"https://zitadel.example.com?tenant=a",
+		"https://zitadel.example.com/?tenant=a",
+		"https://zitadel.example.com?",
+		"https://zitadel.example.com/#",
+		"https://zitadel.example.com#frag",
+		"https://example.com/zitadel#/",
+		"https://example.com/zitadel?x=1/",
+	} {
+		for _, allow := range []bool{false, true} {
+			_, err := NormalizeIssuer(bad, allow)
+			if assert.Error(t, err, bad) {
+				assert.True(t, strings.Contains(err.Error(), "query") || strings.Contains(err.Error(), "fragment"), "%s: %v", bad, err)
+			}
+		}
+	}
+	// Check itself accepts queries: token and introspection URLs may have them.
+	assert.NoError(t, Check("https://zitadel.example.com/oauth/v2/token?x=1", false))
 }
