@@ -223,6 +223,23 @@ func TestParseCopiesHeader(t *testing.T) {
 	assert.NotContains(t, got, "X-B")
 }
 
+// TestParseMergesHeaderSpellingsInOrder: two spellings of one header are
+// one header with both values, in the same order on every Parse.
+func TestParseMergesHeaderSpellingsInOrder(t *testing.T) {
+	spec := Spec{Header: http.Header{"x-a": {"1"}, "X-A": {"2"}, "X-a": {"3"}}}
+	var first []string
+	for i := range 50 {
+		base := &recorder{}
+		send(t, mustParse(t, issuer, spec).Transport(base), issuer)
+		got := base.requests()[0].Header["X-A"]
+		require.ElementsMatch(t, []string{"1", "2", "3"}, got)
+		if i == 0 {
+			first = got
+		}
+		require.Equal(t, first, got, "Parse %d merged the spellings in another order", i)
+	}
+}
+
 // TestTransportRewritesRequestsToIssuerOrigin: with Address, a request to
 // the issuer's origin, however spelled, goes to the address, names the
 // instance by HeaderInstanceHost and carries the extra headers, keeping its
