@@ -75,11 +75,11 @@ func signError(err error) error {
 // assertion is then a JWT bearer grant) or an API application's (a client
 // assertion, as introspection.Introspector sends).
 //
-// The audience must be an absolute https or http URL without user info.
-// An http audience is accepted for any host: SignAssertion sends nothing,
-// and whoever sends the assertion applies the rule for plain http (a
-// config's Route.InsecureAllowPlainHTTP). A TokenSource signs its own
-// assertions.
+// The audience must be an absolute https or http URL without user info,
+// query or fragment. An http audience is accepted for any host:
+// SignAssertion sends nothing, and whoever sends the assertion applies the
+// rule for plain http (a config's Route.InsecureAllowPlainHTTP). A
+// TokenSource signs its own assertions.
 func SignAssertion(key *KeyFile, audience string, lifetime time.Duration) (string, error) {
 	if key == nil {
 		return "", &ConfigError{Field: "key", Problem: "missing"}

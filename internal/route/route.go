@@ -90,9 +90,9 @@ func Parse(issuer string, s Spec, optional bool) (*Route, *Problem) {
 	}
 	if len(s.Header) > 0 {
 		r.header = http.Header{}
-		for k, v := range s.Header {
-			k = http.CanonicalHeaderKey(k)
-			r.header[k] = append(r.header[k], v...)
+		for _, k := range slices.Sorted(maps.Keys(s.Header)) { // sorted: spellings of one name merge in the same order every time
+			name := http.CanonicalHeaderKey(k)
+			r.header[name] = append(r.header[name], s.Header[k]...)
 		}
 	}
 	return r, nil

@@ -20,6 +20,9 @@ var ErrInsecureURL = errors.New("serviceuser: refusing to send a token over plai
 
 // NormalizeIssuer trims trailing slashes (ZITADEL's issuer has none and the
 // assertion's audience must match it exactly) and checks the URL by Check.
+// It refuses a query or fragment, even empty: an issuer has neither (OpenID
+// Connect Discovery 1.0, section 4.3), and the discovery URL appended to one
+// would be part of it.
 func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 	iss := strings.TrimRight(strings.TrimSpace(issuer), "/")
 	if iss == "" {
@@ -28,6 +31,9 @@ func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 	if err := Check(iss, allowPlainHTTP); err != nil {
 		return "", err
 	}
+	if strings.ContainsAny(iss, "?#") { // after Check, which parsed it: the first '?' or '#' starts a query or fragment
+		return "", fmt.Errorf("%q has a query or fragment; an issuer is a scheme, a host[:port] and at most a path", redact.URL(iss, 100))
+	}
 	return iss, nil
 }
 
@@ -35,8 +41,8 @@ func NormalizeIssuer(issuer string, allowPlainHTTP bool) (string, error) {
 // config's opt-in) accepts http to any host.
 func Check(raw string, allowPlainHTTP bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", redact.URL(raw, 100))
+	if err != nil || u.Hostname() == "" { // "https://:443" has a Host but names none: Go would dial this machine
+		return fmt.Errorf("%q is not an absolute URL with a host", redact.URL(raw, 100))
 	}
 	switch {
 	case u.User != nil: // sent as Basic credentials, and echoed by errors that name the URL
@@ -63,8 +69,9 @@ func (e *insecureURLError) Error() string {
 func (e *insecureURLError) Is(target error) bool { return target == ErrInsecureURL }
 
 // IsLoopback reports a host name or address that does not leave the machine.
+// Host names are case-insensitive: LOCALHOST is localhost.
 func IsLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if host = strings.ToLower(host); host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)
