@@ -164,6 +164,7 @@ func remoteHost(ctx context.Context, uri []string) (string, bool) {
 // written out here because this module may use only the library's exported
 // API, which has no use for exporting it.
 func isLoopback(host string) bool {
+	host = strings.ToLower(host) // host names are case-insensitive
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
