@@ -355,3 +355,12 @@ func TestRouteTransport(t *testing.T) {
 		assert.Equal(t, tc.field, ce.Field)
 	}
 }
+
+// TestRouteTransportNeverNil: a Route that changes no request with a nil
+// base returns http.DefaultTransport, as documented, not a nil RoundTripper
+// whose RoundTrip would panic.
+func TestRouteTransportNeverNil(t *testing.T) {
+	rt, err := serviceuser.Route{}.Transport("", nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.DefaultTransport, rt)
+}

@@ -70,6 +70,9 @@ func (r Route) Transport(issuer string, base http.RoundTripper) (http.RoundTripp
 	if p != nil {
 		return nil, routeError("Route", "issuer", "", p)
 	}
+	if base == nil {
+		base = http.DefaultTransport // returned as is when r changes nothing: never nil
+	}
 	return parsed.Transport(base), nil
 }
 
