@@ -11,7 +11,8 @@ import (
 // with an inactive one, gets 401 with a WWW-Authenticate challenge (RFC
 // 6750); when the introspection endpoint cannot be reached it gets 503,
 // since nothing is known of the token. It is Require with the zero
-// Requirement.
+// Requirement, so a Result already in the request's context (an outer
+// Middleware's) is used as it is.
 func (in *Introspector) Middleware(next http.Handler) http.Handler {
 	return in.Require(Requirement{}, next)
 }
