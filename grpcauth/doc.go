@@ -21,7 +21,10 @@
 // that ZITADEL's introspection endpoint reports active (see
 // introspection.Introspector), and hand the introspection result to the
 // handler through the context, where introspection.FromContext finds it, as
-// it does behind introspection's HTTP middleware.
+// it does behind introspection's HTTP middleware. RequireFor asks a method's
+// (or a whole service's) calls for roles, as an introspection.Requirement
+// (codes.PermissionDenied when an active token lacks them), and
+// PublicMethods lets calls without a token through.
 //
 // This is a separate module so that grpc never becomes a dependency of
 // programs that use the serviceuser library without it.

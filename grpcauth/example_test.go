@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	"google.golang.org/grpc/health/grpc_health_v1"
@@ -135,6 +136,87 @@ func ExampleUnaryServerInterceptor() {
 	// without a token: Unauthenticated
 	// called by the service user: true
 	// with a token: OK
+}
+
+// An API lets anyone ask for its health, and only callers with the role
+// "operator" in its project watch it.
+func ExampleRequireFor() {
+	ctx := context.Background()
+	zitadel := serviceusertest.NewServer() // stands in for https://my-instance.zitadel.cloud
+	defer zitadel.Close()
+	app := zitadel.NewApplication()
+	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// ProjectID: the project of the API application, whose roles count.
+	in, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer(), ProjectID: app.ProjectID}.NewIntrospector(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	methods := []grpcauth.ServerOption{
+		grpcauth.PublicMethods("/grpc.health.v1.Health/Check"),
+		grpcauth.RequireFor(introspection.RequireAnyRole("operator"), "/grpc.health.v1.Health/Watch"),
+	}
+	serverTLS, clientTLS, err := exampleTLS()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := grpc.NewServer(grpc.Creds(serverTLS),
+		grpc.UnaryInterceptor(grpcauth.UnaryServerInterceptor(in, methods...)),
+		grpc.StreamInterceptor(grpcauth.StreamServerInterceptor(in, methods...)))
+	defer srv.Stop()
+	addr, err := serveHealth(srv)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// Watch's first answer, for a caller with the given dial options.
+	watch := func(opts ...grpc.DialOption) codes.Code {
+		conn, err := grpc.NewClient(addr, append(opts, grpc.WithTransportCredentials(clientTLS))...)
+		if err != nil {
+			return codes.Unknown
+		}
+		defer conn.Close()
+		health := grpc_health_v1.NewHealthClient(conn)
+		if _, err := health.Check(ctx, &grpc_health_v1.HealthCheckRequest{}); err != nil {
+			return status.Code(err)
+		}
+		stream, err := health.Watch(ctx, &grpc_health_v1.HealthCheckRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return status.Code(err)
+	}
+	// A service user with a token for the API's project, as operator or not.
+	var sources []*serviceuser.TokenSource
+	defer func() {
+		for _, ts := range sources {
+			ts.Close()
+		}
+	}()
+	user := func(roles ...string) []grpc.DialOption {
+		u := zitadel.NewServiceUser()
+		zitadel.GrantRole(u.UserID, app.ProjectID, roles...)
+		key, err := serviceuser.ParseKeyFile(u.KeyFile)
+		if err != nil {
+			panic(err)
+		}
+		ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", app.AudienceScope()}}.TokenSource(ctx)
+		sources = append(sources, ts)
+		return grpcauth.Credentials{Source: ts}.DialOptions()
+	}
+	fmt.Println("anonymous:", watch())
+	fmt.Println("operator:", watch(user("operator")...))
+	fmt.Println("viewer:", watch(user("viewer")...))
+	// Output:
+	// anonymous: Unauthenticated
+	// operator: OK
+	// viewer: PermissionDenied
 }
 
 // exampleAPI is a running gRPC API of the examples.

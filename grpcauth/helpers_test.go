@@ -66,13 +66,15 @@ func newSource(t *testing.T, z *serviceusertest.Server) *serviceuser.TokenSource
 	return ts
 }
 
-// newIntrospector checks tokens at z with a new API application's key,
-// without a cache, so that a revoked token is refused at once.
+// newIntrospector checks tokens at z with the API application's key, and
+// reads the roles in its project, without a cache, so that a revoked token
+// is refused at once and a role granted counts at once.
 func newIntrospector(t *testing.T, z *serviceusertest.Server) *introspection.Introspector {
 	t.Helper()
-	key, err := serviceuser.ParseKeyFile(apiApp(z).KeyFile)
+	app := apiApp(z)
+	key, err := serviceuser.ParseKeyFile(app.KeyFile)
 	require.NoError(t, err)
-	in, err := introspection.Config{Key: key, Issuer: z.Issuer(), CacheTTL: -1}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: key, Issuer: z.Issuer(), ProjectID: app.ProjectID, CacheTTL: -1}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	return in
 }
@@ -90,15 +92,16 @@ type api struct {
 	results []*introspection.Result // FromContext in each authenticated handler
 }
 
-// startAPI starts an api checking tokens with in, over TLS when secure.
-func startAPI(t *testing.T, in grpcauth.Introspector, secure bool) *api {
+// startAPI starts an api checking tokens with in, and the methods' needs
+// with methods, over TLS when secure.
+func startAPI(t *testing.T, in grpcauth.Introspector, secure bool, methods ...grpcauth.ServerOption) *api {
 	t.Helper()
 	a := &api{}
 	seeUnary, seeStream := observe(a.see)
 	recordUnary, recordStream := observe(a.record)
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(seeUnary, grpcauth.UnaryServerInterceptor(in), recordUnary),
-		grpc.ChainStreamInterceptor(seeStream, grpcauth.StreamServerInterceptor(in), recordStream),
+		grpc.ChainUnaryInterceptor(seeUnary, grpcauth.UnaryServerInterceptor(in, methods...), recordUnary),
+		grpc.ChainStreamInterceptor(seeStream, grpcauth.StreamServerInterceptor(in, methods...), recordStream),
 	}
 	if secure {
 		serverTLS, clientTLS, err := exampleTLS()

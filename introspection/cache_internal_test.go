@@ -69,8 +69,8 @@ func TestCachedAnswersEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		in := testIntrospector()
 		in.store(hashOf("inactive"), &Result{})
-		in.store(hashOf("expiring"), &Result{Active: true, ExpiresAt: time.Now().Add(10 * time.Second).Unix()})
-		in.store(hashOf("long"), &Result{Active: true, ExpiresAt: time.Now().Add(time.Hour).Unix()})
+		in.store(hashOf("expiring"), &Result{Active: true, ExpiresAt: time.Now().Add(10 * time.Second)})
+		in.store(hashOf("long"), &Result{Active: true, ExpiresAt: time.Now().Add(time.Hour)})
 		in.store(hashOf("late"), &Result{})
 		in.store(hashOf("late"), &Result{Active: true})
 		kept := func(token string) bool { _, ok := in.cached(hashOf(token), time.Now()); return ok }
@@ -98,7 +98,7 @@ func TestExpiredActiveResultNotKept(t *testing.T) {
 			in.store(hashOf(fmt.Sprint("active-", i)), &Result{Active: true})
 		}
 		for i := range 10 {
-			in.store(hashOf(fmt.Sprint("expired-", i)), &Result{Active: true, ExpiresAt: time.Now().Add(-time.Second).Unix()})
+			in.store(hashOf(fmt.Sprint("expired-", i)), &Result{Active: true, ExpiresAt: time.Now().Add(-time.Second)})
 		}
 		assert.Equal(t, maxCached, in.active.len())
 		_, ok := in.cached(hashOf("active-0"), time.Now())

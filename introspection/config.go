@@ -9,7 +9,12 @@
 // [Introspector.Middleware] lets through requests with an active token and
 // hands the [Result] to the handler ([FromContext]); the gRPC server
 // interceptors of module grpcauth do the same, with the same [BearerToken]
-// rule and the same context. ZITADEL answers
+// rule and the same context. A Result carries the user's roles in the API's
+// project ([Result.Roles], see [Config.ProjectID]) and its organization;
+// [Introspector.Require] lets through only tokens that meet a
+// [Requirement] ([RequireAnyRole], [RequireAllRoles], [Requirement.InOrg])
+// and answers 403 to the others; [Introspector.Optional] serves requests
+// without a token too. ZITADEL answers
 // {"active":false} both for an inactive token and for a refused client
 // assertion: an application key that does not work looks like tokens that
 // do not. A token must carry the API's project in its audience
@@ -53,6 +58,16 @@ const configName = "introspection.Config"
 type Config struct {
 	// Key is the API application's key file.
 	Key *serviceuser.KeyFile
+	// ProjectID, when set, is the ID of the API application's project,
+	// whose roles Result.Roles holds: those of ZITADEL's claim
+	// "urn:zitadel:iam:org:project:{ProjectID}:roles". When empty, the
+	// roles are those of the claim "urn:zitadel:iam:org:project:roles",
+	// which ZITADEL fills with the roles in the project of the application
+	// that asks. Setting it makes a key of another project's application
+	// show no roles rather than that project's. The key file does not
+	// hold it: ZITADEL's console shows it as the Resource ID on the
+	// project's page, and the Management API as the project's "id".
+	ProjectID string
 	// Issuer is the ZITADEL instance; see serviceuser.Config.Issuer.
 	Issuer string
 	// IntrospectionURL, when set, is used instead of discovery's.
@@ -83,8 +98,22 @@ func (c Config) Validate() error {
 	if c.Key == nil || c.Key.PublicKey() == nil || c.Key.Type != serviceuser.KeyTypeApplication {
 		return configError("Key", "an API application key (type \"application\") is required", nil)
 	}
+	if c.ProjectID != "" && !isProjectID(c.ProjectID) {
+		return configError("ProjectID", "not a project's ID: give the ID alone, such as 289331442540658691, not a scope or claim", nil)
+	}
 	_, err := c.route()
 	return err
+}
+
+// isProjectID reports whether id can be a ZITADEL resource ID: letters,
+// digits, '-' and '_', as in no scope or claim, which hold ':'.
+func isProjectID(id string) bool {
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return len(id) <= 200
 }
 
 // route checks Issuer, Route and IntrospectionURL, and returns the route
@@ -131,7 +160,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
-	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,
+	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,
 		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
 }
 

@@ -60,3 +60,77 @@ func ExampleIntrospector_Middleware() {
 	// 200 true
 	// 401 Bearer
 }
+
+// An API lets anyone read, and only callers with the role "writer" in its
+// project write; a caller without it gets 403.
+func ExampleIntrospector_Require() {
+	zitadel := serviceusertest.NewServer()
+	defer zitadel.Close()
+	app := zitadel.NewApplication()
+	appKey, err := serviceuser.ParseKeyFile(app.KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// ProjectID: the project of the API application (the console shows it
+	// as the project's Resource ID).
+	in, err := introspection.Config{Key: appKey, Issuer: zitadel.Issuer(), ProjectID: app.ProjectID}.NewIntrospector(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /items", in.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := introspection.FromContext(r.Context()); ok && info.HasRole("writer") {
+			io.WriteString(w, "items, with drafts")
+			return
+		}
+		io.WriteString(w, "items")
+	})))
+	mux.Handle("POST /items", in.Require(introspection.RequireAnyRole("writer"), http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "saved")
+	})))
+	api := httptest.NewServer(mux)
+	defer api.Close()
+
+	// Two service users with tokens for the API's project; one is a writer.
+	client := func() (*http.Client, string) {
+		user := zitadel.NewServiceUser()
+		key, err := serviceuser.ParseKeyFile(user.KeyFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		scopes := []string{"openid", serviceuser.ScopeProjectAudience(app.ProjectID)}
+		return serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background()), user.UserID
+	}
+	writer, writerID := client()
+	zitadel.GrantRole(writerID, app.ProjectID, "writer")
+	reader, _ := client()
+
+	show := func(c *http.Client, method string) {
+		req, err := http.NewRequest(method, api.URL+"/items", nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		fmt.Printf("%s: %d %q", method, resp.StatusCode, body)
+		if challenge := resp.Header.Get("WWW-Authenticate"); challenge != "" {
+			fmt.Print(" ", challenge)
+		}
+		fmt.Println()
+	}
+	show(http.DefaultClient, http.MethodGet)
+	show(writer, http.MethodGet)
+	show(writer, http.MethodPost)
+	show(reader, http.MethodPost)
+	show(http.DefaultClient, http.MethodPost)
+	// Output:
+	// GET: 200 "items"
+	// GET: 200 "items, with drafts"
+	// POST: 200 "saved"
+	// POST: 403 "Forbidden\n" Bearer error="insufficient_scope"
+	// POST: 401 "Unauthorized\n" Bearer
+}

@@ -3,7 +3,6 @@ package introspection
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,6 +22,7 @@ import (
 // however many requests carry it at once. It is safe for concurrent use.
 type Introspector struct {
 	call      *httpcall.Caller
+	project   string // Config.ProjectID: whose roles Results carry
 	endpoints func(context.Context) (*discovery.Endpoints, error)
 	assertion *assertions
 	url       string
@@ -142,8 +142,8 @@ func (in *Introspector) store(key [32]byte, r *Result) {
 		return
 	}
 	until := now.Add(in.ttl)
-	if exp := time.Unix(r.ExpiresAt, 0); r.ExpiresAt != 0 && exp.Before(until) {
-		until = exp
+	if !r.ExpiresAt.IsZero() && r.ExpiresAt.Before(until) {
+		until = r.ExpiresAt
 	}
 	in.inactive.remove(key)
 	if !now.Before(until) {
@@ -174,15 +174,15 @@ func (in *Introspector) request(ctx context.Context, token string) (*Result, err
 	if failed != nil {
 		return nil, (*serviceuser.TokenError)(failed)
 	}
-	var r Result
-	if a.Resp.StatusCode != http.StatusOK || json.Unmarshal(a.Body, &r) != nil {
+	if a.Resp.StatusCode != http.StatusOK {
 		return nil, (*serviceuser.TokenError)(a.Parse())
 	}
-	if !r.Active {
-		// RFC 7662 has nothing said of an inactive token; what a server says
-		// anyway is neither handed on nor kept in the cache, where junk tokens
-		// would fill the inactive room with it.
-		return &Result{}, nil
+	// An inactive answer is read as nothing else: what a server says of such
+	// a token is neither handed on nor kept in the cache, where junk tokens
+	// would fill the inactive room with it.
+	r, err := decode(a.Body, in.project)
+	if err != nil {
+		return nil, (*serviceuser.TokenError)(a.Parse())
 	}
-	return &r, nil
+	return r, nil
 }

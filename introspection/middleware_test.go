@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // Two Authorization headers are ambiguous: a proxy in front may have
@@ -82,4 +83,134 @@ func TestResultContext(t *testing.T) {
 	assert.False(t, ok)
 	_, ok = introspection.FromContext(introspection.NewContext(context.Background(), nil))
 	assert.False(t, ok)
+}
+
+// serve sends a GET with the given Authorization values (none when empty)
+// to h and returns the recorded answer.
+func serve(h http.Handler, authorization ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, v := range authorization {
+		req.Header.Add("Authorization", v)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// subjectHandler writes the subject of the request's Result, or "anonymous".
+var subjectHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if info, ok := introspection.FromContext(r.Context()); ok {
+		io.WriteString(w, info.Subject)
+		return
+	}
+	io.WriteString(w, "anonymous")
+})
+
+// TestRequire: an active token with the role is let through; one without
+// gets 403 insufficient_scope; an inactive or missing token 401, and 503
+// when the endpoint cannot tell.
+func TestRequire(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	app := srv.NewApplication()
+	in := projectIntrospector(t, srv, app, app.ProjectID)
+	admin, adminToken := serviceUserToken(t, srv, app.AudienceScope())
+	srv.GrantRole(admin.UserID, app.ProjectID, "admin")
+	reader, readerToken := serviceUserToken(t, srv, app.AudienceScope())
+	srv.GrantRole(reader.UserID, app.ProjectID, "reader")
+	other := srv.NewOrganization("Other Org")
+
+	h := in.Require(introspection.RequireAnyRole("admin"), subjectHandler)
+	rec := serve(h, "Bearer "+adminToken)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, admin.UserID, rec.Body.String())
+
+	rec = serve(h, "Bearer "+readerToken)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	assert.Equal(t, `Bearer error="insufficient_scope"`, rec.Header().Get("WWW-Authenticate"))
+	assert.NotContains(t, rec.Body.String(), reader.UserID)
+
+	rec = serve(in.Require(introspection.RequireAnyRole("admin").InOrg(other), subjectHandler), "Bearer "+adminToken)
+	assert.Equal(t, http.StatusForbidden, rec.Code, "the role is held in the user's organization, not in the other")
+	rec = serve(in.Require(introspection.RequireAnyRole("admin").InOrg(admin.OrgID), subjectHandler), "Bearer "+adminToken)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	rec = serve(in.Require(introspection.RequireAllRoles("admin", "reader"), subjectHandler), "Bearer "+adminToken)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	srv.GrantRole(admin.UserID, app.ProjectID, "reader")
+	rec = serve(in.Require(introspection.RequireAllRoles("admin", "reader"), subjectHandler), "Bearer "+adminToken)
+	assert.Equal(t, http.StatusOK, rec.Code, "a grant counts at once")
+
+	rec = serve(h)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Equal(t, "Bearer", rec.Header().Get("WWW-Authenticate"))
+	rec = serve(h, "Bearer not-a-token")
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Equal(t, `Bearer error="invalid_token"`, rec.Header().Get("WWW-Authenticate"))
+	rec = serve(h, "Bearer "+adminToken, "Bearer "+adminToken)
+	assert.Equal(t, http.StatusUnauthorized, rec.Code, "several Authorization headers count as none")
+
+	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	rec = serve(h, "Bearer "+adminToken)
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
+}
+
+// Require inside Middleware (or Optional) checks the Result already in the
+// request's context: one introspection per request, not two.
+func TestRequireUsesResultInContext(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	app := srv.NewApplication()
+	in := projectIntrospector(t, srv, app, "") // no cache: every check asks
+	user, token := serviceUserToken(t, srv, app.AudienceScope())
+	srv.GrantRole(user.UserID, app.ProjectID, "admin")
+
+	for name, outer := range map[string]func(http.Handler) http.Handler{"Middleware": in.Middleware, "Optional": in.Optional} {
+		before := srv.IntrospectionRequests()
+		rec := serve(outer(in.Require(introspection.RequireAnyRole("admin"), subjectHandler)), "Bearer "+token)
+		assert.Equal(t, http.StatusOK, rec.Code, name)
+		assert.Equal(t, 1, srv.IntrospectionRequests()-before, name)
+	}
+	// Under Optional without a token, Require still asks for one.
+	rec := serve(in.Optional(in.Require(introspection.Requirement{}, subjectHandler)))
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+
+	// A Result put there by a handler's test counts as well.
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req = req.WithContext(introspection.NewContext(req.Context(), &introspection.Result{Active: true, Subject: "u1",
+		Roles: map[string]map[string]string{"admin": {"o1": "one.example"}}}))
+	rec = httptest.NewRecorder()
+	before := srv.IntrospectionRequests()
+	in.Require(introspection.RequireAnyRole("admin"), subjectHandler).ServeHTTP(rec, req)
+	assert.Equal(t, "u1", rec.Body.String())
+	assert.Equal(t, before, srv.IntrospectionRequests())
+}
+
+// TestOptional: a request without an Authorization header gets through with
+// no Result; one with a valid token with its Result; one with a token that
+// is not active, or with an Authorization that is no single bearer token,
+// gets 401 as behind Middleware; 503 when the endpoint cannot tell.
+func TestOptional(t *testing.T) {
+	srv, in, token, user, _ := introspectionSetup(t)
+	h := in.Optional(subjectHandler)
+
+	rec := serve(h)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "anonymous", rec.Body.String())
+	assert.Zero(t, srv.IntrospectionRequests())
+
+	rec = serve(h, "Bearer "+token)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, user.UserID, rec.Body.String())
+
+	for _, auth := range [][]string{{"Bearer not-a-token"}, {"Basic dXNlcjpwYXNz"}, {"Bearer " + token, "Bearer " + token}, {""}} {
+		rec = serve(h, auth...)
+		assert.Equal(t, http.StatusUnauthorized, rec.Code, "%q", auth)
+		assert.NotEqual(t, "anonymous", rec.Body.String())
+	}
+	assert.Equal(t, `Bearer error="invalid_token"`, serve(h, "Bearer not-a-token").Header().Get("WWW-Authenticate"))
+
+	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	rec = serve(h, "Bearer another-token")
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 }

@@ -3,44 +3,200 @@ package introspection
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
+	"time"
 )
 
-// Result is the answer of the introspection endpoint (RFC 7662). When Active
-// is false every other field is empty, whatever the server said.
+// Result is the answer of the introspection endpoint (RFC 7662) for one
+// token. When Active is false every other field is empty, whatever the
+// server said.
 type Result struct {
-	Active    bool     `json:"active"`
-	Subject   string   `json:"sub"`
-	ClientID  string   `json:"client_id"`
-	Username  string   `json:"username"`
-	Scope     string   `json:"scope"`
-	TokenType string   `json:"token_type"`
-	Issuer    string   `json:"iss"`
-	Audience  []string `json:"aud"`
-	ExpiresAt int64    `json:"exp"`
-	IssuedAt  int64    `json:"iat"`
+	// Active is whether the token is valid for this API.
+	Active bool
+	// Subject ("sub") is the user's ID.
+	Subject string
+	// ClientID ("client_id") is the client the token was issued to; for a
+	// service user, its user name.
+	ClientID string
+	// Username ("username") is the user's name; ZITADEL sends it only for a
+	// token asked with the "profile" scope.
+	Username string
+	// Scope ("scope") is the token's scopes, separated by spaces.
+	Scope string
+	// TokenType ("token_type") is "Bearer".
+	TokenType string
+	// Issuer ("iss") is the ZITADEL instance.
+	Issuer string
+	// Audience ("aud") is the projects and clients the token is for; ZITADEL
+	// sends a string or an array, both read into a list.
+	Audience []string
+	// JWTID ("jti") is the token's ID.
+	JWTID string
+	// ExpiresAt ("exp"), IssuedAt ("iat"), NotBefore ("nbf") and AuthTime
+	// ("auth_time") are zero when absent.
+	ExpiresAt, IssuedAt, NotBefore, AuthTime time.Time
+	// Actor ("act", RFC 8693) is the party acting for the subject, as sent;
+	// nil when absent.
+	Actor json.RawMessage
+	// ResourceOwner is the user's organization; ZITADEL sends it only for a
+	// token asked with the scope "urn:zitadel:iam:user:resourceowner"
+	// (serviceuser.ScopeUserResourceOwner). Zero otherwise.
+	ResourceOwner Organization
+	// Roles are the user's roles in the API's project: role key -> the IDs
+	// of the organizations in which the user holds it -> their primary
+	// domains. They come from the claim
+	// "urn:zitadel:iam:org:project:{Config.ProjectID}:roles", or without a
+	// ProjectID from "urn:zitadel:iam:org:project:roles", which ZITADEL fills
+	// with the roles in the project of the API application that asked. A
+	// token asked with role scopes ("urn:zitadel:iam:org:project:role:{key}")
+	// carries those roles only. See HasRole, HasRoleInOrg and Requirement.
+	Roles map[string]map[string]string
+	// Claims holds every member of the answer, those above included, as
+	// sent.
+	Claims map[string]json.RawMessage
 }
 
-// UnmarshalJSON accepts "aud" as a string or an array of strings.
+// Organization is a ZITADEL organization.
+type Organization struct {
+	// ID is the organization's ID.
+	ID string
+	// Name is its name.
+	Name string
+	// PrimaryDomain is its primary domain.
+	PrimaryDomain string
+}
+
+// Claims of ZITADEL's that the Result reads besides RFC 7662's.
+const (
+	// claimRoles holds the roles in the introspecting application's project.
+	claimRoles = "urn:zitadel:iam:org:project:roles"
+	// claimOwner + ":id", ":name", ":primary_domain" name the user's organization.
+	claimOwner = "urn:zitadel:iam:user:resourceowner"
+)
+
+// claimProjectRoles names the claim with the roles in the project projectID.
+func claimProjectRoles(projectID string) string {
+	return "urn:zitadel:iam:org:project:" + projectID + ":roles"
+}
+
+// UnmarshalJSON reads an introspection answer. Roles come from the claim
+// "urn:zitadel:iam:org:project:roles" (an Introspector with a
+// Config.ProjectID reads that project's claim instead). A member of a type
+// ZITADEL never sends is an error, except a malformed "aud", which is read
+// as no audience; an answer that is not active is read as nothing else.
 func (r *Result) UnmarshalJSON(data []byte) error {
-	type plain Result
-	var v struct {
-		*plain
-		Audience json.RawMessage `json:"aud"`
-	}
-	v.plain = (*plain)(r)
-	if err := json.Unmarshal(data, &v); err != nil {
+	d, err := decode(data, "")
+	if err != nil {
 		return err
 	}
-	var one string
-	if json.Unmarshal(v.Audience, &one) == nil {
-		r.Audience = []string{one}
-		return nil
-	}
-	r.Audience = nil
-	_ = json.Unmarshal(v.Audience, &r.Audience) // absent or malformed: no audience
+	*r = *d
 	return nil
 }
+
+// decode reads an introspection answer, the roles from projectID's claim
+// (the generic one when projectID is empty).
+func decode(data []byte, projectID string) (*Result, error) {
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(data, &claims); err != nil {
+		return nil, err
+	}
+	if claims == nil {
+		return nil, errors.New("introspection: the answer is null")
+	}
+	r := &Result{}
+	if err := field(claims, "active", &r.Active); err != nil || !r.Active {
+		// RFC 7662 has nothing said of an inactive token; what a server says
+		// anyway is not read, let alone handed on.
+		return &Result{}, err
+	}
+	r.Claims = claims
+	rolesClaim := claimRoles
+	if projectID != "" {
+		rolesClaim = claimProjectRoles(projectID)
+	}
+	for name, into := range map[string]any{
+		"sub": &r.Subject, "client_id": &r.ClientID, "username": &r.Username, "scope": &r.Scope,
+		"token_type": &r.TokenType, "iss": &r.Issuer, "jti": &r.JWTID,
+		claimOwner + ":id": &r.ResourceOwner.ID, claimOwner + ":name": &r.ResourceOwner.Name,
+		claimOwner + ":primary_domain": &r.ResourceOwner.PrimaryDomain,
+		rolesClaim:                     &r.Roles,
+	} {
+		if err := field(claims, name, into); err != nil {
+			return nil, err
+		}
+	}
+	for name, into := range map[string]*time.Time{"exp": &r.ExpiresAt, "iat": &r.IssuedAt, "nbf": &r.NotBefore, "auth_time": &r.AuthTime} {
+		t, err := numericDate(claims[name])
+		if err != nil {
+			return nil, fmt.Errorf("introspection: %q: %w", name, err)
+		}
+		*into = t
+	}
+	r.Audience = audience(claims["aud"])
+	if act := claims["act"]; !isNull(act) {
+		r.Actor = act
+	}
+	return r, nil
+}
+
+// field reads the member name of claims, if present, into v.
+func field(claims map[string]json.RawMessage, name string, v any) error {
+	raw, ok := claims[name]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("introspection: %q: %w", name, err)
+	}
+	return nil
+}
+
+// audience reads "aud", a string or an array of strings; absent or
+// malformed, it is no audience.
+func audience(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		return nil
+	}
+	return list
+}
+
+// maxNumericDate bounds the seconds a float64 date may hold, well inside
+// int64.
+const maxNumericDate = 1 << 53
+
+// numericDate reads a JWT NumericDate (RFC 7519): seconds since the epoch,
+// whole or not; absent or null is the zero time.
+func numericDate(raw json.RawMessage) (time.Time, error) {
+	if isNull(raw) {
+		return time.Time{}, nil
+	}
+	var n json.Number
+	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
+		return time.Time{}, errors.New("not a number")
+	}
+	if s, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
+		return time.Unix(s, 0), nil
+	}
+	f, err := n.Float64()
+	if err != nil || math.Abs(f) >= maxNumericDate {
+		return time.Time{}, errors.New("out of range")
+	}
+	s, frac := math.Modf(f)
+	return time.Unix(int64(s), int64(frac*1e9)), nil
+}
+
+// isNull reports whether raw is absent or JSON null.
+func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // clone is a copy of r for one caller: the cache and a shared request hold
 // the original, which a caller's changes must not reach.
@@ -50,6 +206,19 @@ func (r *Result) clone() *Result {
 	}
 	c := *r
 	c.Audience = slices.Clone(r.Audience)
+	c.Actor = slices.Clone(r.Actor)
+	if r.Roles != nil {
+		c.Roles = make(map[string]map[string]string, len(r.Roles))
+		for role, orgs := range r.Roles {
+			c.Roles[role] = maps.Clone(orgs)
+		}
+	}
+	if r.Claims != nil {
+		c.Claims = make(map[string]json.RawMessage, len(r.Claims))
+		for name, v := range r.Claims {
+			c.Claims[name] = slices.Clone(v)
+		}
+	}
 	return &c
 }
 

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // A handler that changes the Result it was given must not change what
@@ -63,5 +66,127 @@ func TestInactiveResultCarriesNothingElse(t *testing.T) {
 		r, err := in.Introspect(context.Background(), "revoked-token")
 		require.NoError(t, err)
 		assert.Equal(t, &introspection.Result{}, r)
+	}
+}
+
+// TestResultFields: every field ZITADEL's answer has reaches the Result, the
+// times as time.Time, the resource owner with the resourceowner scope, and
+// the answer's members, as sent, in Claims.
+func TestResultFields(t *testing.T) {
+	srv := serviceusertest.NewServer()
+	defer srv.Close()
+	app := srv.NewApplication()
+	before := time.Now().Truncate(time.Second)
+	user, token := serviceUserToken(t, srv, "profile", serviceuser.ScopeUserResourceOwner, app.AudienceScope())
+	r := introspect(t, projectIntrospector(t, srv, app, app.ProjectID), token)
+
+	require.True(t, r.Active)
+	assert.Equal(t, user.UserID, r.Subject)
+	assert.Equal(t, user.Username, r.Username)
+	assert.Equal(t, "Bearer", r.TokenType)
+	assert.NotEmpty(t, r.ClientID)
+	assert.Equal(t, srv.Issuer(), r.Issuer)
+	assert.Contains(t, r.Audience, app.ProjectID)
+	assert.Contains(t, r.Scope, serviceuser.ScopeUserResourceOwner)
+	assert.NotEmpty(t, r.JWTID)
+	for name, at := range map[string]time.Time{"iat": r.IssuedAt, "nbf": r.NotBefore, "auth_time": r.AuthTime} {
+		assert.False(t, at.Before(before), name)
+		assert.False(t, at.After(time.Now()), name)
+	}
+	assert.WithinDuration(t, r.IssuedAt.Add(12*time.Hour), r.ExpiresAt, time.Minute, "ZITADEL's default lifetime")
+	assert.Nil(t, r.Actor, "no act claim")
+
+	assert.Equal(t, user.OrgID, r.ResourceOwner.ID)
+	assert.Equal(t, "ZITADEL", r.ResourceOwner.Name)
+	assert.Contains(t, r.ResourceOwner.PrimaryDomain, "zitadel.")
+
+	for _, name := range []string{"active", "aud", "auth_time", "client_id", "exp", "iat", "iss", "jti", "nbf", "scope", "sub", "token_type", "username",
+		serviceuser.ScopeUserResourceOwner + ":id", serviceuser.ScopeUserResourceOwner + ":name", serviceuser.ScopeUserResourceOwner + ":primary_domain"} {
+		assert.Contains(t, r.Claims, name)
+	}
+	assert.JSONEq(t, `"`+user.UserID+`"`, string(r.Claims["sub"]))
+	var exp int64
+	require.NoError(t, json.Unmarshal(r.Claims["exp"], &exp))
+	assert.Equal(t, r.ExpiresAt.Unix(), exp)
+
+	// Without the resourceowner scope: no resource owner.
+	_, token = serviceUserToken(t, srv, app.AudienceScope())
+	r = introspect(t, projectIntrospector(t, srv, app, ""), token)
+	assert.Equal(t, introspection.Organization{}, r.ResourceOwner)
+	assert.NotContains(t, r.Claims, serviceuser.ScopeUserResourceOwner+":id")
+}
+
+// TestResultDecoding: what json.Unmarshal makes of answers a fake cannot
+// give: fractional and absent times, act, roles in the generic claim, and
+// members of the wrong type, which make the answer unreadable.
+func TestResultDecoding(t *testing.T) {
+	var r introspection.Result
+	require.NoError(t, json.Unmarshal([]byte(`{"active":true,"exp":1700000000.5,"iat":1700000000,"nbf":null,
+		"act":{"sub":"admin-1","act":{"sub":"admin-0"}},"jti":"j1","x-custom":[1,2],
+		"urn:zitadel:iam:org:project:roles":{"admin":{"o1":"one.example"}}}`), &r))
+	assert.Equal(t, time.Unix(1700000000, 5e8), r.ExpiresAt)
+	assert.Equal(t, time.Unix(1700000000, 0), r.IssuedAt)
+	assert.True(t, r.NotBefore.IsZero(), "null")
+	assert.True(t, r.AuthTime.IsZero(), "absent")
+	assert.JSONEq(t, `{"sub":"admin-1","act":{"sub":"admin-0"}}`, string(r.Actor))
+	assert.Equal(t, "j1", r.JWTID)
+	assert.JSONEq(t, `[1,2]`, string(r.Claims["x-custom"]))
+	assert.True(t, r.HasRoleInOrg("admin", "o1"))
+
+	for _, body := range []string{
+		`{"active":"true"}`,
+		`{"active":true,"exp":"1700000000"}`,
+		`{"active":true,"iat":1e300}`,
+		`{"active":true,"sub":7}`,
+		`{"active":true,"urn:zitadel:iam:user:resourceowner:id":7}`,
+		`{"active":true,"urn:zitadel:iam:org:project:roles":["admin"]}`,
+		`{"active":true,"urn:zitadel:iam:org:project:roles":{"admin":{"o1":1}}}`,
+		`[]`,
+	} {
+		var r introspection.Result
+		assert.Error(t, json.Unmarshal([]byte(body), &r), body)
+	}
+
+	// An inactive answer is read as nothing but inactive, whatever else it holds.
+	r = introspection.Result{Subject: "left over"}
+	require.NoError(t, json.Unmarshal([]byte(`{"active":false,"exp":"junk","sub":"user-1"}`), &r))
+	assert.Equal(t, introspection.Result{}, r)
+}
+
+// A malformed answer is a *serviceuser.TokenError, never a Result.
+func TestMalformedRolesAnswerIsAnError(t *testing.T) {
+	in := fixedAnswerIntrospector(t, roleAnswer(`,"urn:zitadel:iam:org:project:p1:roles":{"admin":"o1"}`), "p1")
+	r, err := in.Introspect(context.Background(), "token")
+	assert.Nil(t, r)
+	var te *serviceuser.TokenError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, serviceuser.EndpointIntrospection, te.Endpoint)
+}
+
+// Changing what a handler was given (roles, claims, act) changes nothing
+// for the next caller.
+func TestResultDeepCopies(t *testing.T) {
+	cfg := fixedAnswer(t, roleAnswer(`,"act":{"sub":"a"},"urn:zitadel:iam:org:project:roles":{"admin":{"o1":"one.example"}}`))
+	cfg.CacheTTL = 0
+	in, err := cfg.NewIntrospector(context.Background())
+	require.NoError(t, err)
+	first, err := in.Introspect(context.Background(), "token")
+	require.NoError(t, err)
+	first.Roles["admin"]["o2"] = "two.example"
+	first.Roles["owner"] = nil
+	first.Claims["sub"][1] = 'X'
+	first.Claims["new"] = nil
+	first.Actor[2] = 'X'
+	first.Audience[0] = "changed"
+
+	// The cache's copy is untouched, however often it is handed out.
+	for range 2 {
+		second, err := in.Introspect(context.Background(), "token")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]map[string]string{"admin": {"o1": "one.example"}}, second.Roles)
+		assert.JSONEq(t, `"user-1"`, string(second.Claims["sub"]))
+		assert.NotContains(t, second.Claims, "new")
+		assert.JSONEq(t, `{"sub":"a"}`, string(second.Actor))
+		assert.Equal(t, []string{"p1", "p2"}, second.Audience)
 	}
 }

@@ -137,10 +137,13 @@ func (o *introspectOptions) tokenToCheck(ctx context.Context, stdin io.Reader) (
 }
 
 // printIntrospection prints the answer's fields that are set, one per line,
-// or the whole answer as JSON.
+// or the whole answer as JSON, as ZITADEL sent it.
 func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error {
+	if asJSON && !r.Active {
+		return writeJSON(w, map[string]bool{"active": false})
+	}
 	if asJSON {
-		return writeJSON(w, r)
+		return writeJSON(w, r.Claims)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "active: %t\n", r.Active)
@@ -152,8 +155,8 @@ func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error
 	line("sub", printableLine(r.Subject))
 	line("username", printableLine(r.Username))
 	line("scope", printableLine(r.Scope))
-	if r.ExpiresAt != 0 {
-		line("expires", time.Unix(r.ExpiresAt, 0).UTC().Format(time.RFC3339))
+	if !r.ExpiresAt.IsZero() {
+		line("expires", r.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
