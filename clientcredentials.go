@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
@@ -32,7 +33,7 @@ type ClientCredentialsConfig struct {
 	HTTPClient   *http.Client
 	Timeout      time.Duration
 	OrgID        string
-	Hooks        *Hooks
+	Hooks        *hooks.Hooks
 	RefreshAhead time.Duration
 	ExpiryMargin time.Duration
 }
@@ -60,7 +61,7 @@ func (c ClientCredentialsConfig) Validate() error {
 
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
@@ -71,7 +72,7 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	case c.ClientSecret == nil:
 		return nil, c.secretError("")
 	}
-	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, c.Hooks)
+	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, (*hookSet)(c.Hooks))
 	g := &secretGrant{id: c.ClientID, current: use.take, changed: use.changed, check: c.secretError}
 	if _, err := g.secret(context.Background()); err != nil {
 		return nil, err

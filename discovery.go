@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	iroute "github.com/go-serviceuser/serviceuser/internal/route"
@@ -43,11 +44,11 @@ func Discover(ctx context.Context, issuer string, route Route, client *http.Clie
 func discoveryError(e *discovery.Error) error { return (*DiscoveryError)(e) }
 
 // discover returns the endpoints func of a pipeline: issuer's discovery
-// document, fetched with c once, told to hooks with the ctx of the token
+// document, fetched with c once, told to h with the ctx of the token
 // request that needed it.
-func discover(c *httpcall.Caller, issuer string, hooks *Hooks) func(context.Context) (*discovery.Endpoints, error) {
+func discover(c *httpcall.Caller, issuer string, h *hookSet) func(context.Context) (*discovery.Endpoints, error) {
 	cache := discovery.NewCache(c, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
-		hooks.discoveryDone(ctx, DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+		h.discoveryDone(ctx, hooks.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 	})
 	return cache.Endpoints
 }

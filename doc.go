@@ -123,14 +123,15 @@
 //
 // # Observing a source
 //
-// [Hooks] are optional callbacks, in the style of net/http/httptrace, for
-// discovery, each token request, tokens an API refused, reloaded credentials
-// and introspections; no event carries a secret. Each gets the context of
-// the work it tells of, with the waiting caller's values, and
-// [SourceFromContext] names the source. [SlogHooks] logs them,
-// [JoinHooks] combines several, and the module
-// github.com/go-serviceuser/serviceuser/serviceuserotel turns them into OpenTelemetry
-// and Prometheus metrics. [TokenSource.Ready] answers a readiness check
+// Each config's Hooks field takes optional callbacks of package
+// [github.com/go-serviceuser/serviceuser/hooks], in the style of
+// net/http/httptrace, for discovery, each token request, tokens an API
+// refused, reloaded credentials and introspections; no event carries a
+// secret. Each gets the context of the work it tells of, with the waiting
+// caller's values, and [SourceFromContext] names the source. hooks.Slog
+// logs them, hooks.Join combines several, and the module
+// github.com/go-serviceuser/serviceuser/serviceuserotel turns them into
+// OpenTelemetry and Prometheus metrics. [TokenSource.Ready] answers a readiness check
 // without a request. RefreshAhead and ExpiryMargin set when tokens are
 // refreshed and stop being served.
 //

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -35,8 +36,8 @@ func ExampleWatchKeyFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
-		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &hooks.Hooks{
+		CredentialReloaded: func(_ context.Context, i hooks.CredentialReloadedInfo) {
 			log.Printf("key file reloaded: %v", i.Err)
 		},
 	}}

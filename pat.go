@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -39,7 +40,7 @@ type PATConfig struct {
 	// Route means what it means in Config, for API requests through Client.
 	Route Route
 	// Hooks, when set, are told of tokens an API refused and of rotation.
-	Hooks *Hooks
+	Hooks *hooks.Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
@@ -103,7 +104,7 @@ func (c PATConfig) use() *credentialUse[Secret] {
 	if c.PAT != nil {
 		current = c.PAT.CurrentSecret
 	}
-	return newCredentialUse(c.PAT, current, nil, c.Hooks)
+	return newCredentialUse(c.PAT, current, nil, (*hookSet)(c.Hooks))
 }
 
 // fixed reports a PAT that cannot change: a Secret, or none.
@@ -142,7 +143,7 @@ func (c PATConfig) checked(ctx context.Context, current func(context.Context) (S
 
 func (c PATConfig) settings() settings {
 	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
-		route: c.Route, hooks: c.Hooks}
+		route: c.Route, hooks: (*hookSet)(c.Hooks)}
 }
 
 // patKind names personal access tokens in errors.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
@@ -45,7 +46,7 @@ func (s Secret) CurrentSecret() (Secret, error) { return s, nil }
 // caller asks it for a token. A change of Rotation.Changes since the last
 // request means a new credential: it ends the backoff at once, with the
 // quick retries a credential ZITADEL has not projected yet needs; and each
-// change of Changes or Err is told to Hooks.CredentialReloaded once, at the
+// change of Changes or Err is told to hooks.Hooks.CredentialReloaded once, at the
 // next token request.
 type RotatingSource interface {
 	// Rotation reports the source's rotations so far. It may be called
@@ -60,7 +61,7 @@ type Rotation struct {
 	// credential: it grows by one with each.
 	Changes uint64
 	// Path names where the credential comes from, such as a file's path,
-	// for CredentialReloadedInfo.Path; never the credential itself. It may
+	// for hooks.CredentialReloadedInfo.Path; never the credential itself. It may
 	// be empty.
 	Path string
 	// Err is why the latest attempt to change the credential failed, the
@@ -81,7 +82,7 @@ type Rotation struct {
 // valid key file of the same type whose key has not expired: a half-written,
 // malformed or expired file, or an application key in place of a service
 // user key, leaves the key in use as it is. Both outcomes are reported by the
-// config's Hooks.CredentialReloaded; a refusal also by Rotation's Err. A new
+// config's hooks.Hooks.CredentialReloaded; a refusal also by Rotation's Err. A new
 // key ends the token source's backoff at once, and the cached token is served
 // throughout. It is safe for concurrent use; one KeyWatcher may serve several
 // configs.
@@ -209,7 +210,7 @@ type credentialUse[T any] struct {
 	current  func() (T, error)
 	rotating RotatingSource // nil: the credential does not change
 	describe func(T) string // the key id for events; nil for secrets
-	hooks    *Hooks
+	hooks    *hookSet
 
 	mu       sync.Mutex
 	used     uint64 // Changes when the last request took its credential
@@ -218,8 +219,8 @@ type credentialUse[T any] struct {
 
 // newCredentialUse follows src, whose credential current returns, from its
 // present state: earlier rotations are not reported.
-func newCredentialUse[T any](src any, current func() (T, error), describe func(T) string, hooks *Hooks) *credentialUse[T] {
-	u := &credentialUse[T]{current: current, describe: describe, hooks: hooks}
+func newCredentialUse[T any](src any, current func() (T, error), describe func(T) string, h *hookSet) *credentialUse[T] {
+	u := &credentialUse[T]{current: current, describe: describe, hooks: h}
 	if r, ok := src.(RotatingSource); ok {
 		u.rotating = r
 		u.reported, _ = rotationOf(r)
@@ -245,7 +246,7 @@ func (u *credentialUse[T]) take(ctx context.Context) (T, error) {
 	u.reported = r
 	u.mu.Unlock()
 	if tell {
-		info := CredentialReloadedInfo{Path: r.Path, Err: r.Err}
+		info := hooks.CredentialReloadedInfo{Path: r.Path, Err: r.Err}
 		if u.describe != nil {
 			info.KeyID = u.describe(cur)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -146,21 +147,21 @@ func assertionKID(jws string) string {
 // reloads records CredentialReloaded events.
 type reloads struct {
 	mu     sync.Mutex
-	events []serviceuser.CredentialReloadedInfo
+	events []hooks.CredentialReloadedInfo
 }
 
-func (r *reloads) hooks() *serviceuser.Hooks {
-	return &serviceuser.Hooks{CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+func (r *reloads) hooks() *hooks.Hooks {
+	return &hooks.Hooks{CredentialReloaded: func(_ context.Context, i hooks.CredentialReloadedInfo) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.events = append(r.events, i)
 	}}
 }
 
-func (r *reloads) seen() []serviceuser.CredentialReloadedInfo {
+func (r *reloads) seen() []hooks.CredentialReloadedInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]serviceuser.CredentialReloadedInfo(nil), r.events...)
+	return append([]hooks.CredentialReloadedInfo(nil), r.events...)
 }
 
 // rotationSetup is a token source for a service user whose key file is

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
@@ -39,7 +40,7 @@ type Config struct {
 	Route Route
 
 	// Hooks, when set, are called as the source works (see Hooks).
-	Hooks *Hooks
+	Hooks *hooks.Hooks
 
 	// RefreshAhead is how long before a token stops being served its
 	// background refresh starts, like x/oauth2's ReuseTokenSourceWithExpiry
@@ -123,7 +124,7 @@ func (c Config) Validate() error {
 
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
@@ -136,7 +137,7 @@ func (c Config) grant() (grant, error) {
 	if _, err := assertion.Lifetime(c.AssertionLifetime); err != nil {
 		return nil, c.settings().fieldError("AssertionLifetime", err)
 	}
-	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, c.Hooks)
+	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, (*hookSet)(c.Hooks))
 	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err

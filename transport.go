@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
@@ -53,7 +55,7 @@ type Transport struct {
 	// renewed, such as a personal access token (ErrPATRejected).
 	RejectedError error
 	// Hooks, when set, are told of every 401 that blames a token.
-	Hooks *Hooks
+	Hooks *hooks.Hooks
 
 	zitadel *route.Route // set by TokenSource.Client: the config's Route's opt-in covers ZITADEL's origins
 }
@@ -79,7 +81,7 @@ type Invalidator interface {
 // this way share the source's cache; closing the source is up to its owner.
 func (ts *TokenSource) Client() *http.Client {
 	return &http.Client{Transport: &Transport{Source: ts, Base: ts.api.base, OrgID: ts.api.orgID,
-		RejectedError: ts.api.rejected, Hooks: ts.api.hooks, zitadel: ts.api.zitadel}}
+		RejectedError: ts.api.rejected, Hooks: (*hooks.Hooks)(ts.api.hooks), zitadel: ts.api.zitadel}}
 }
 
 // HeaderOrgID selects the organization a ZITADEL API call acts on.
@@ -101,18 +103,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.RejectedError != nil {
 		discard(resp)
-		t.tokenRejected(req, TokenRejectedInfo{StatusCode: resp.StatusCode})
+		t.tokenRejected(req, hooks.TokenRejectedInfo{})
 		return nil, t.RejectedError
 	}
 	out := t.retryWithNewToken(req, tok, resp)
 	_, dropped := t.Source.(Invalidator)
-	t.tokenRejected(req, TokenRejectedInfo{StatusCode: resp.StatusCode, Dropped: dropped, Retried: out != resp})
+	t.tokenRejected(req, hooks.TokenRejectedInfo{Dropped: dropped, Retried: out != resp})
 	return out, nil
 }
 
 // tokenRejected tells Hooks of a 401 to req, with req's context and, when
 // Source is a *TokenSource, that source (see SourceFromContext).
-func (t *Transport) tokenRejected(req *http.Request, i TokenRejectedInfo) {
+func (t *Transport) tokenRejected(req *http.Request, i hooks.TokenRejectedInfo) {
 	if t.Hooks == nil || t.Hooks.TokenRejected == nil {
 		return
 	}
@@ -120,7 +122,7 @@ func (t *Transport) tokenRejected(req *http.Request, i TokenRejectedInfo) {
 	if ts, ok := t.Source.(*TokenSource); ok {
 		ctx = context.WithValue(ctx, sourceKey{}, ts)
 	}
-	t.Hooks.tokenRejected(ctx, i)
+	contain.Hook(t.Hooks.TokenRejected, ctx, i)
 }
 
 // send sends r, which the caller owns, with tok.

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/route"
@@ -61,8 +62,8 @@ type Config struct {
 	// when not straight at its URL (see serviceuser.Route).
 	Route serviceuser.Route
 	// Hooks, when set, are told of every Introspect call and discovery
-	// (see serviceuser.Hooks).
-	Hooks *serviceuser.Hooks
+	// (see hooks.Hooks).
+	Hooks *hooks.Hooks
 	// HTTPClient sends the requests; nil means the one ctx carries under
 	// oauth2.HTTPClient, or else a client of the library's own.
 	HTTPClient *http.Client
@@ -128,7 +129,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	caller := r.Caller(c.httpClient(ctx), c.Timeout)
 	cache := discovery.NewCache(caller, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
 		if c.Hooks != nil {
-			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+			contain.Hook(c.Hooks.DiscoveryDone, ctx, hooks.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, ttl: ttl, hooks: c.Hooks,

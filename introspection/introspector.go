@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
@@ -27,7 +28,7 @@ type Introspector struct {
 	assertion *assertions
 	url       string
 	ttl       time.Duration
-	hooks     *serviceuser.Hooks
+	hooks     *hooks.Hooks
 
 	mu sync.Mutex
 	// active and inactive keep answers apart, so that inactive ones, which
@@ -62,7 +63,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
 	if h := in.hooks; h != nil {
-		contain.Hook(h.IntrospectionDone, ctx, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+		contain.Hook(h.IntrospectionDone, ctx, hooks.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
 }

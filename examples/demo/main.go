@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -70,8 +71,8 @@ func run(ctx context.Context, stdout io.Writer) error {
 	// Hooks count the token requests the source makes: the same count for
 	// a real instance as for the fake.
 	var requests atomic.Int64
-	hooks := &serviceuser.Hooks{RefreshDone: func(context.Context, serviceuser.RefreshDoneInfo) { requests.Add(1) }}
-	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: hooks}.TokenSource(ctx)
+	counting := &hooks.Hooks{RefreshDone: func(context.Context, hooks.RefreshDoneInfo) { requests.Add(1) }}
+	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: counting}.TokenSource(ctx)
 	defer ts.Close()
 	tok, err := ts.TokenContext(ctx)
 	if err != nil {
