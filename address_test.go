@@ -14,6 +14,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // inClusterFake is a fake ZITADEL whose instance domain is "localhost:PORT"
@@ -53,7 +54,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	defer ts.Close()
 	tok, err := ts.Token()
 	require.NoError(t, err)
-	info, err := serviceuser.FetchUserinfo(ctx, ts.Client(), srv.UserinfoURL())
+	info, err := userinfo.Fetch(ctx, ts.Client(), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 	resp, err := ts.Client().Get(srv.ManagementURL() + "/orgs/me")
@@ -67,7 +68,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	require.NoError(t, err)
 
 	patCfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat), Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc}
-	info, err = serviceuser.FetchUserinfo(ctx, patCfg.Client(ctx), srv.UserinfoURL())
+	info, err = userinfo.Fetch(ctx, patCfg.Client(ctx), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
@@ -284,7 +285,7 @@ func TestAddressAndHeaderNeedAnIssuer(t *testing.T) {
 	}
 }
 
-// TestDiscoverByRoute: Discover takes a Route, so the in-cluster address
+// TestDiscoverByRoute: userinfo.Discover takes a Route, so the in-cluster address
 // that a config uses reaches discovery too; the document names the public
 // issuer. A route that cannot work is refused before any request.
 func TestDiscoverByRoute(t *testing.T) {
@@ -292,7 +293,7 @@ func TestDiscoverByRoute(t *testing.T) {
 	sent := passthrough()
 	route := serviceuser.Route{Address: address, Header: http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}}}
 
-	ep, err := serviceuser.Discover(context.Background(), issuer, route, sent.client())
+	ep, err := userinfo.Discover(context.Background(), issuer, route, sent.client())
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(ep.TokenURL, issuer+"/"), ep.TokenURL)
 	require.Len(t, sent.requests(), 1)
@@ -302,7 +303,7 @@ func TestDiscoverByRoute(t *testing.T) {
 	assert.Equal(t, "auth.example.com", r.Header.Get("X-Zitadel-Public-Host"))
 
 	counter := &countingTransport{}
-	_, err = serviceuser.Discover(context.Background(), "https://auth.example.com",
+	_, err = userinfo.Discover(context.Background(), "https://auth.example.com",
 		serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080"}, &http.Client{Transport: counter})
 	requireInsecureURLRefusal(t, err, ".route.Address")
 	assert.Zero(t, counter.n)

@@ -2,42 +2,12 @@ package serviceuser
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	iroute "github.com/go-serviceuser/serviceuser/internal/route"
 )
-
-// Endpoints are the ZITADEL endpoints of an issuer that its discovery
-// document names and the library uses.
-type Endpoints struct {
-	// TokenURL is the token endpoint: configs send their token requests there.
-	TokenURL string
-	// UserinfoURL is the userinfo endpoint, for FetchUserinfo.
-	UserinfoURL string
-}
-
-// Discover fetches {issuer}/.well-known/openid-configuration by route, with
-// client (nil means a client of the library's own, closed afterwards), and
-// checks that it describes issuer and names endpoints the route may send
-// credentials to. An issuer or route that cannot work is a *ConfigError
-// naming "issuer" or the route's field ("route.Address").
-func Discover(ctx context.Context, issuer string, route Route, client *http.Client) (*Endpoints, error) {
-	r, p := iroute.Parse(issuer, iroute.Spec(route), false)
-	if p != nil {
-		return nil, routeError("", "issuer", "route.", p)
-	}
-	c := r.Caller(client, 0)
-	defer c.CloseIdle()
-	ep, de := discovery.Fetch(ctx, c, r.Issuer())
-	if de != nil {
-		return nil, discoveryError(de)
-	}
-	return &Endpoints{TokenURL: ep.TokenURL, UserinfoURL: ep.UserinfoURL}, nil
-}
 
 // discoveryError is the *DiscoveryError of a failed discovery: a
 // *discovery.Error has its fields.

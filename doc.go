@@ -118,7 +118,7 @@
 // x-zitadel-instance-host header, while Issuer stays the public identity;
 // InsecureAllowPlainHTTP allows plain http to ZITADEL on a host that is not
 // loopback, and Header adds headers for proxies. Every config has a Route,
-// as has introspection.Config; [Discover] takes one, and [Route.Transport]
+// as has introspection.Config; userinfo.Discover takes one, and [Route.Transport]
 // puts one under requests of your own.
 //
 // # Observing a source

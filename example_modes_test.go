@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 func ExampleClientCredentialsConfig() {
@@ -44,34 +45,12 @@ func ExamplePATConfig() {
 	pat := zitadel.NewPersonalAccessToken(user.UserID, time.Time{}) // made in the console
 
 	client := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}.Client(context.Background())
-	info, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), client, zitadel.UserinfoURL())
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(info.Subject == user.UserID)
 	// Output: true
-}
-
-func ExampleFetchUserinfo() {
-	zitadel := serviceusertest.NewServer()
-	defer zitadel.Close()
-	user := zitadel.NewServiceUser()
-	key, err := serviceuser.ParseKeyFile(user.KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", "profile"}}
-	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, serviceuser.Route{}, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	info, err := serviceuser.FetchUserinfo(context.Background(), cfg.Client(context.Background()), ep.UserinfoURL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(info.Subject == user.UserID, info.PreferredUsername == user.Username)
-	// Output: true true
 }
 
 // Calls to ZITADEL's Management API (REST) act on another organization when

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 	"golang.org/x/oauth2"
 )
 
@@ -48,7 +49,7 @@ func ExampleTransport() {
 	metered := &meteredSource{source: ts}
 	client := &http.Client{Transport: &serviceuser.Transport{Source: metered}}
 	for range 3 {
-		if _, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL()); err != nil {
+		if _, err := userinfo.Fetch(context.Background(), client, zitadel.UserinfoURL()); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 func TestClientCredentials(t *testing.T) {
@@ -24,7 +25,7 @@ func TestClientCredentials(t *testing.T) {
 		Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
 	}
 	require.NoError(t, cfg.Validate())
-	info, err := serviceuser.FetchUserinfo(context.Background(), client(t, cfg), srv.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), client(t, cfg), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
@@ -76,12 +77,12 @@ func TestPersonalAccessToken(t *testing.T) {
 	cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}
 	c := cfg.Client(context.Background())
 
-	info, err := serviceuser.FetchUserinfo(context.Background(), c, srv.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), c, srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
 	srv.RevokeToken(pat)
-	_, err = serviceuser.FetchUserinfo(context.Background(), c, srv.UserinfoURL())
+	_, err = userinfo.Fetch(context.Background(), c, srv.UserinfoURL())
 	assert.ErrorIs(t, err, serviceuser.ErrPATRejected)
 	assert.NotContains(t, fmt.Sprintf("%v %+v", err, cfg), pat)
 

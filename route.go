@@ -17,9 +17,9 @@ const HeaderInstanceHost = route.HeaderInstanceHost
 // issuer's URL: an internal address, extra headers, plain http. The zero
 // Route sends every request to the issuer itself, over https (or http to a
 // loopback host). Every config has one (Config.Route and the others, and
-// introspection.Config.Route), Discover takes one, and Transport puts one
-// under requests of your own. It applies to requests to the issuer's origin,
-// so it needs an issuer.
+// introspection.Config.Route), userinfo.Discover takes one, and Transport
+// puts one under requests of your own. It applies to requests to the
+// issuer's origin, so it needs an issuer.
 type Route struct {
 	// Address, when set, is the base URL requests are sent to, such as
 	// http://zitadel.zitadel.svc:8080, when it differs from the issuer: a
@@ -77,9 +77,5 @@ func (r Route) Transport(issuer string, base http.RoundTripper) (http.RoundTripp
 // route.Parse: the Route's fields are named with prefix, the issuer as
 // issuerField.
 func routeError(config, issuerField, prefix string, p *route.Problem) error {
-	field := prefix + p.Field
-	if p.Field == "Issuer" {
-		field = issuerField
-	}
-	return &ConfigError{Config: config, Field: field, Problem: p.Text, Err: p.Err}
+	return &ConfigError{Config: config, Field: p.Name(issuerField, prefix), Problem: p.Text, Err: p.Err}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 const sentinelToken = "SENTINEL-ACCESS-TOKEN-7f3a9c"
@@ -161,7 +162,7 @@ func TestUserinfoErrorRedactsSentToken(t *testing.T) {
 		fmt.Fprintf(w, `{"error":"access_denied","error_description":"token %s has no access"}`, token)
 	})
 	c := &http.Client{Transport: &serviceuser.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
-	_, err := serviceuser.FetchUserinfo(context.Background(), c, srv.URL)
+	_, err := userinfo.Fetch(context.Background(), c, srv.URL)
 	require.Error(t, err)
 	assert.NotContains(t, printed(err), sentinelToken)
 	assert.Contains(t, err.Error(), "access_denied")
@@ -403,13 +404,13 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 			ts := tokenSource(t, cfg)
 			tr := &serviceuser.Transport{Source: ts}
 			c := &http.Client{Transport: tr}
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
 			return err, []any{ts, tr, *tr}
 		}},
 		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
 			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}
 			c := cfg.Client(context.Background())
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
 			ts := cfg.TokenSource(context.Background())
 			return err, []any{cfg, &cfg, ts, serviceuser.Transport{Source: ts}, c.Transport}
 		}},
@@ -673,7 +674,7 @@ func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
+			_, err := userinfo.Fetch(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
 			var re *oauth2.RetrieveError
 			require.ErrorAs(t, err, &re)
 			assert.NotContains(t, printed(err)+string(re.Body), sentinelToken)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // setup starts a fake ZITADEL with one service user of the given key kind;
@@ -63,7 +64,8 @@ func client(t *testing.T, cfg interface {
 	return ts.Client()
 }
 
-func userinfo(t *testing.T, client *http.Client, url string) map[string]any {
+// userinfoClaims gets the claims of url, the userinfo endpoint, with client.
+func userinfoClaims(t *testing.T, client *http.Client, url string) map[string]any {
 	t.Helper()
 	resp, err := client.Get(url)
 	require.NoError(t, err)
@@ -82,7 +84,7 @@ func TestKeyFileToUserinfo(t *testing.T) {
 			srv, user, cfg := setup(t, kind)
 			c := client(t, cfg)
 			for range 3 {
-				claims := userinfo(t, c, srv.UserinfoURL())
+				claims := userinfoClaims(t, c, srv.UserinfoURL())
 				assert.Equal(t, user.UserID, claims["sub"])
 			}
 			assert.Equal(t, 1, srv.TokenRequests(), "the token is cached across requests")
@@ -249,7 +251,7 @@ func TestDiscoveryIssuerMustMatch(t *testing.T) {
 	assert.False(t, de.Permanent(), "a redirect is not followed, and may be a proxy not ready yet")
 	assert.Equal(t, 0, srv.TokenRequests())
 
-	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
+	ep, err := userinfo.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, srv.TokenURL(), ep.TokenURL)
 	assert.Equal(t, srv.UserinfoURL(), ep.UserinfoURL)
@@ -347,7 +349,7 @@ func TestNilContextMeansBackground(t *testing.T) {
 			defer ts.Close()
 			_, err := ts.Token()
 			require.NoError(t, err)
-			userinfo(t, c.Client(nilCtx), srv.UserinfoURL())
+			userinfoClaims(t, c.Client(nilCtx), srv.UserinfoURL())
 		})
 	}
 }

@@ -133,7 +133,7 @@ func (t *Transport) send(r *http.Request, tok *oauth2.Token) (*http.Response, er
 	}
 	resp, err := t.base().RoundTrip(r)
 	if resp != nil && resp.Request == nil {
-		resp.Request = r // as http.Transport does: callers learn what was sent (FetchUserinfo redacts its token)
+		resp.Request = r // as http.Transport does: callers learn what was sent (userinfo.Fetch redacts its token)
 	}
 	return resp, err
 }

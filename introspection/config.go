@@ -93,11 +93,7 @@ func (c Config) Validate() error {
 func (c Config) route() (*route.Route, error) {
 	r, p := route.Parse(c.Issuer, route.Spec(c.Route), false)
 	if p != nil {
-		field := p.Field
-		if field != "Issuer" {
-			field = "Route." + field
-		}
-		return nil, configError(field, p.Text, p.Err)
+		return nil, configError(p.Name("Issuer", "Route."), p.Text, p.Err)
 	}
 	if c.IntrospectionURL != "" {
 		if err := r.CheckURL(c.IntrospectionURL); err != nil {

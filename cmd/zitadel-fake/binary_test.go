@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // TestBinaryServesEveryCredential runs the built command as a user does and
@@ -64,7 +65,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := serviceuser.FetchUserinfo(ctx, serviceuser.PATConfig{PAT: pat, HTTPClient: hc}.Client(ctx), iss+"/oidc/v1/userinfo")
+	info, err := userinfo.Fetch(ctx, serviceuser.PATConfig{PAT: pat, HTTPClient: hc}.Client(ctx), iss+"/oidc/v1/userinfo")
 	if err != nil {
 		t.Fatalf("userinfo with the personal access token: %v", err)
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // The variables that name the instance and the key.
@@ -122,11 +123,11 @@ func instance(say func(string, ...any)) (string, *serviceuser.KeyFile, func(), e
 // callUserinfo calls the userinfo endpoint, which discovery names, with the
 // token source's client: an API call that carries the cached token.
 func callUserinfo(ctx context.Context, ts *serviceuser.TokenSource, issuer string, say func(string, ...any)) error {
-	endpoints, err := serviceuser.Discover(ctx, issuer, serviceuser.Route{}, nil)
+	endpoints, err := userinfo.Discover(ctx, issuer, serviceuser.Route{}, nil)
 	if err != nil {
 		return err
 	}
-	info, err := serviceuser.FetchUserinfo(ctx, ts.Client(), endpoints.UserinfoURL)
+	info, err := userinfo.Fetch(ctx, ts.Client(), endpoints.UserinfoURL)
 	if err != nil {
 		return err
 	}
