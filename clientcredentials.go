@@ -20,9 +20,10 @@ type ClientCredentialsConfig struct {
 	// ClientID is the machine user's login name.
 	ClientID string
 	// ClientSecret supplies the secret ZITADEL generated for the machine
-	// user: a Secret never changes; a *SecretWatcher (WatchSecretFile), or
-	// a source of your own, may hand out a new one under a running token
-	// source (see RotatingSource). It is asked before every token request.
+	// user: a Secret never changes; a *filewatch.SecretSource (a file read
+	// again when it changes), or a source of your own, may hand out a new
+	// one under a running token source (see RotatingSource). It is asked
+	// before every token request.
 	ClientSecret SecretSource
 	// Issuer, Route, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Hooks,
 	// RefreshAhead and ExpiryMargin mean what they mean in Config.

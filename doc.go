@@ -64,13 +64,14 @@
 // [Config.Key] is a [KeySource], [ClientCredentialsConfig.ClientSecret] and
 // [PATConfig.PAT] are [SecretSource]s. A *KeyFile or a [Secret] is a
 // credential that never changes. A credential mounted as a file can be
-// replaced under a running source: [WatchKeyFile] gives a [KeyWatcher] that
-// reads the key file again when it changes (a Kubernetes Secret update, a
-// file renamed into place or rewritten), and [WatchSecretFile] does the same
-// for secrets. A file that is not a valid credential never replaces the one
-// in use; the cached token is served throughout, and a new credential ends
-// the backoff. A source of your own (a secret manager, a KMS) gets the same
-// by implementing [RotatingSource], as the watchers do.
+// replaced under a running source: package
+// [github.com/go-serviceuser/serviceuser/filewatch] supplies key files and
+// secrets that are read again when they change (a Kubernetes Secret update,
+// a file renamed into place or rewritten). A file that is not a valid
+// credential never replaces the one in use; the cached token is served
+// throughout, and a new credential ends the backoff. A source of your own
+// (a secret manager, a KMS) gets the same by implementing [RotatingSource],
+// as the file watchers do.
 //
 // # Errors
 //

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
@@ -231,7 +232,7 @@ func TestCredentialReloadedCarriesTheRequestsContext(t *testing.T) {
 		srv.SetTokenLifetime(5 * time.Minute)
 		user := srv.NewServiceUser()
 		file := rotations["rewrite in place"](t, t.TempDir(), user.KeyFile)
-		kw, err := serviceuser.WatchKeyFile(file.path)
+		kw, err := filewatch.NewKeySource(file.path)
 		require.NoError(t, err)
 		type reload struct {
 			caller any

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // Key file types written by ZITADEL.
@@ -52,9 +54,6 @@ type rawKeyFile struct {
 	ClientID       string `json:"clientId"`
 }
 
-// keyFileKind names key files in errors.
-const keyFileKind = "key file"
-
 // ReadKeyFile reads and parses the key file at path. A UTF-8 byte order mark
 // is accepted; errors never repeat a value that is not plainly a path (see
 // CredentialError).
@@ -62,7 +61,7 @@ func ReadKeyFile(path string) (*KeyFile, error) { return readKeyFile(path, "") }
 
 // readKeyFile reads the key file at path, named by the variable env if any.
 func readKeyFile(path, env string) (*KeyFile, error) {
-	data, _, err := readCredentialFile(path, keyFileKind, env)
+	data, err := readCredentialFile(path, keyFileKind, env)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +116,9 @@ func decodeKeyFileJSON(data []byte) (*rawKeyFile, error) {
 	if len(data) > maxCredentialFileSize {
 		return nil, keyFileError("", fmt.Sprintf("larger than %d bytes", maxCredentialFileSize), nil)
 	}
-	data, utf16 := textEncoding(data)
+	data, utf16 := credfile.TextEncoding(data)
 	if utf16 {
-		return nil, keyFileError("", errUTF16, nil)
+		return nil, keyFileError("", credfile.ProblemUTF16, nil)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, keyFileError("", "empty", nil)

@@ -21,9 +21,10 @@ import (
 type Config struct {
 	// Key supplies the service user's key, of type "serviceaccount": a
 	// *KeyFile (see ReadKeyFile, ParseKeyFile, KeyFileFromEnv, NewSignerKey)
-	// is a key that never changes; a *KeyWatcher (WatchKeyFile), or a source
-	// of your own, may hand out a new key under a running token source
-	// (rotation), which the next token request uses (see RotatingSource).
+	// is a key that never changes; a *filewatch.KeySource (a key file read
+	// again when it changes), or a source of your own, may hand out a new
+	// key under a running token source (rotation), which the next token
+	// request uses (see RotatingSource).
 	// It is asked before every token request, and once when the token
 	// source is made, to check the key.
 	Key KeySource
@@ -149,7 +150,7 @@ func (c Config) grant() (grant, error) {
 func (c Config) keyError(key *KeyFile) error {
 	switch {
 	case key == nil || key.signer() == nil:
-		return c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile, KeyFileFromEnv or WatchKeyFile)")
+		return c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile, KeyFileFromEnv or filewatch.NewKeySource)")
 	case key.Type != KeyTypeServiceAccount:
 		return c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", key.Type, KeyTypeServiceAccount))
 	}

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -204,7 +205,7 @@ func TestConfigErrorsMakeNoRequest(t *testing.T) {
 	cases := map[string]func(*serviceuser.Config){
 		"no key":          func(c *serviceuser.Config) { c.Key = nil },
 		"nil key file":    func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyFile)(nil) },
-		"nil key watcher": func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyWatcher)(nil) },
+		"nil key watcher": func(c *serviceuser.Config) { c.Key = (*filewatch.KeySource)(nil) },
 		"zero key":        func(c *serviceuser.Config) { c.Key = &serviceuser.KeyFile{} },
 		"application key": func(c *serviceuser.Config) { c.Key = &app },
 		"no issuer":       func(c *serviceuser.Config) { c.Issuer = "" },

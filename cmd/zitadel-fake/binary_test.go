@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -52,7 +53,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 		t.Fatalf("token with the key file: %v", err)
 	}
 
-	secret, err := serviceuser.WatchSecretFile(env[envClientSecretFile])
+	secret, err := filewatch.NewSecretSource(env[envClientSecretFile])
 	if err != nil {
 		t.Fatal(err)
 	}
