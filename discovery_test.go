@@ -10,9 +10,10 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // pathCounter counts the requests a client sends through base, by path.

@@ -44,7 +44,7 @@
 // golang.org/x/oauth2: an *http.Client under oauth2.HTTPClient. Cancelling it
 // does not stop a source; [TokenSource.Close] does, and no goroutine of the
 // source outlives it. A request's own context bounds only that caller's wait
-// ([TokenSource.TokenContext]; [Transport] passes the request's context).
+// ([TokenSource.TokenContext]; a Client's request passes its context).
 // [Config.Client] makes a new source, and so a new cache, on each call: use it
 // for a client that lives as long as the program, and [TokenSource.Client] to
 // share one source between the token and clients.
@@ -103,12 +103,14 @@
 //
 // # Sending tokens
 //
-// [Transport] sends a token with each request, only over https or to a
-// loopback host, and drops a token the server refuses with 401 (sending the
-// request once more with a new one). It uses two capabilities of its Source,
-// [ContextTokenSource] and [Invalidator], which *TokenSource has: a decorator
-// around a source (for metrics, say) keeps them only if it forwards them. The
-// module github.com/go-serviceuser/serviceuser/grpcauth does the same for gRPC, on
+// [TokenSource.Client] sends a token with each request, only over https or
+// to a loopback host, and drops a token the server refuses with 401 (sending
+// the request once more with a new one). Package
+// [github.com/go-serviceuser/serviceuser/bearer] does the same for any
+// oauth2.TokenSource, such as a decorator around a *TokenSource (for
+// metrics, say), which keeps the context-bounded wait and the 401 handling
+// only if it forwards TokenContext and Invalidate. The module
+// github.com/go-serviceuser/serviceuser/grpcauth does the same for gRPC, on
 // the client and the server side.
 //
 // # In a cluster

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -60,7 +61,7 @@ func ExampleConfig_managementAPI() {
 	defer zitadel.Close()
 	management := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s %s org=%s bearer=%t", r.Method, r.URL.Path,
-			r.Header.Get(serviceuser.HeaderOrgID), len(r.Header.Get("Authorization")) > len("Bearer "))
+			r.Header.Get(bearer.HeaderOrgID), len(r.Header.Get("Authorization")) > len("Bearer "))
 	}))
 	defer management.Close()
 

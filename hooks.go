@@ -4,12 +4,14 @@ import (
 	"context"
 
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/internal/bearer"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 )
 
 // sourceKey is the context key under which hooks find the token source
-// whose work they observe.
-type sourceKey struct{}
+// whose work they observe: a refresh's context answers it, and a bearer
+// transport sets it for a rejected token.
+type sourceKey = bearer.SourceKey
 
 // SourceFromContext returns the token source whose work a callback of
 // [hooks.Hooks] observes, from the context the callback got: the same

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
@@ -87,7 +88,7 @@ func TestPanickingHooksAreContained(t *testing.T) {
 		rejecting := roundTripFunc(func(*http.Request) (*http.Response, error) {
 			return &http.Response{StatusCode: http.StatusUnauthorized, Body: http.NoBody, Header: http.Header{}}, nil
 		})
-		c := &http.Client{Transport: &serviceuser.Transport{Source: ts, Base: rejecting, Hooks: hk}}
+		c := &http.Client{Transport: &bearer.Transport{Source: ts, Base: rejecting, Hooks: hk}}
 		resp, err := c.Get("https://api.example.com/")
 		require.NoError(t, err)
 		resp.Body.Close()

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -115,7 +116,7 @@ func TestSecretNeverPrints(t *testing.T) {
 
 func TestOrgIDHeader(t *testing.T) {
 	var got string
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(serviceuser.HeaderOrgID) }))
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(bearer.HeaderOrgID) }))
 	defer api.Close()
 	c := serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), OrgID: "org-42"}.Client(context.Background())
 	resp, err := c.Get(api.URL)

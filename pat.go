@@ -64,7 +64,7 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 }
 
 // Client returns an *http.Client that sends the token with every request
-// (see Transport); a 401 answer becomes ErrPATRejected.
+// (see TokenSource.Client); a 401 answer becomes ErrPATRejected.
 func (c PATConfig) Client(ctx context.Context) *http.Client {
 	return c.TokenSource(ctx).Client()
 }

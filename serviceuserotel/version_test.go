@@ -6,13 +6,14 @@ import (
 	"runtime/debug"
 	"testing"
 
-	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/go-serviceuser/serviceuser/hooks"
 )
 
 // TestVersionComesFromTheBuild: the scope's version is the one the build

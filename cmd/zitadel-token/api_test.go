@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
 
 // orgOf decodes the organization of a /management/v1/orgs/me answer.
@@ -92,7 +93,7 @@ func newAPIRecorder(t *testing.T, status int) (*apiRecorder, string) {
 		body, _ := io.ReadAll(r.Body)
 		a.mu.Lock()
 		a.requests = append(a.requests, recorded{r.Method, r.URL.RequestURI(), string(body), r.Header.Get("Content-Type"),
-			r.Header.Get(serviceuser.HeaderOrgID), r.Header.Get("Authorization")})
+			r.Header.Get(bearer.HeaderOrgID), r.Header.Get("Authorization")})
 		a.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(a.status)

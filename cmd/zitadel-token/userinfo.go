@@ -5,8 +5,9 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/go-serviceuser/serviceuser/userinfo"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // userinfoOptions are the flags of userinfo.
