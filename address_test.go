@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -48,7 +49,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	ctx := context.Background()
 
 	cfg := serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc,
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI, app.AudienceScope()}}
+		Scopes: []string{"openid", scope.ZitadelAPI, app.AudienceScope()}}
 	require.NoError(t, cfg.Validate())
 	ts := cfg.TokenSource(ctx)
 	defer ts.Close()

@@ -34,7 +34,7 @@
 // [github.com/go-serviceuser/serviceuser/introspection], with an API
 // application's key (from a key file or [NewSignerKey]). ZITADEL answers
 // {"active":false} both for a token whose audience lacks the API's project
-// (callers must request [ScopeProjectAudience] with the project's id) and for
+// (callers must request scope.ProjectAudience with the project's id) and for
 // a wrong or deleted API application key: the answer cannot tell the two
 // apart, so check both when every token is inactive.
 //

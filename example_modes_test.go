@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -24,7 +25,7 @@ func ExampleClientCredentialsConfig() {
 		ClientID:     user.Username, // the machine user's login name
 		ClientSecret: serviceuser.Secret(secret),
 		Issuer:       zitadel.Issuer(),
-		Scopes:       []string{"openid", serviceuser.ScopeZitadelAPI},
+		Scopes:       []string{"openid", scope.ZitadelAPI},
 	}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
@@ -69,7 +70,7 @@ func ExampleConfig_managementAPI() {
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: zitadel.Issuer(),
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}, // required by the Management API
+		Scopes: []string{"openid", scope.ZitadelAPI}, // required by the Management API
 		OrgID:  "284371625019080714",
 	}
 	resp, err := cfg.Client(context.Background()).Post(management.URL+"/management/v1/users/_search", "application/json", nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -77,7 +78,7 @@ func TestSlogRecordsCarryTheOperationsContext(t *testing.T) {
 		h := newCtxRecords()
 		made := context.WithValue(t.Context(), ctxKey("source"), "made-with")
 		ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(),
-			Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}, Hooks: hooks.Slog(slog.New(h))}.TokenSource(made)
+			Scopes: []string{"openid", scope.ZitadelAPI}, Hooks: hooks.Slog(slog.New(h))}.TokenSource(made)
 		defer ts.Close()
 
 		caller, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey("caller"), "first caller"))
@@ -162,7 +163,7 @@ func TestHooksTellSourcesApart(t *testing.T) {
 			key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 			require.NoError(t, err)
 			ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk,
-				Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}.TokenSource(t.Context())
+				Scopes: []string{"openid", scope.ZitadelAPI}}.TokenSource(t.Context())
 			t.Cleanup(func() { ts.Close() })
 			return ts
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -110,7 +111,7 @@ func TestHooksSeeTokenRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events
 		srv, cfg := inProcessConfig(t, ev.hooks())
-		cfg.Scopes = []string{"openid", serviceuser.ScopeZitadelAPI}
+		cfg.Scopes = []string{"openid", scope.ZitadelAPI}
 		ts := cfg.TokenSource(t.Context())
 		defer ts.Close()
 		tok, err := ts.Token()

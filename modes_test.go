@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -23,7 +24,7 @@ func TestClientCredentials(t *testing.T) {
 	user, secret := srv.NewServiceUserWithSecret()
 	cfg := serviceuser.ClientCredentialsConfig{
 		ClientID: user.Username, ClientSecret: serviceuser.Secret(secret),
-		Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+		Issuer: srv.Issuer(), Scopes: []string{"openid", scope.ZitadelAPI},
 	}
 	require.NoError(t, cfg.Validate())
 	info, err := userinfo.Fetch(context.Background(), client(t, cfg), srv.UserinfoURL())
@@ -123,12 +124,6 @@ func TestOrgIDHeader(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "org-42", got)
-}
-
-func TestScopeHelpers(t *testing.T) {
-	assert.Equal(t, "urn:zitadel:iam:org:project:id:123:aud", serviceuser.ScopeProjectAudience("123"))
-	assert.Equal(t, "urn:zitadel:iam:org:id:456", serviceuser.ScopeOrganization("456"))
-	assert.Equal(t, "urn:zitadel:iam:org:project:role:admin", serviceuser.ScopeProjectRole("admin"))
 }
 
 func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {

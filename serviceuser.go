@@ -57,7 +57,8 @@ type Config struct {
 	// It is never negative.
 	ExpiryMargin time.Duration
 
-	// Scopes to request; DefaultScopes() when empty. Add ScopeZitadelAPI to call
+	// Scopes to request; DefaultScopes() when empty. Add scope.ZitadelAPI
+	// (package github.com/go-serviceuser/serviceuser/scope) to call
 	// ZITADEL's own APIs.
 	Scopes []string
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/filewatch"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -46,7 +47,7 @@ func configFor(t *testing.T, srv *serviceusertest.Server, user *serviceusertest.
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	require.NoError(t, err)
-	return serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}
+	return serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", scope.ZitadelAPI}}
 }
 
 func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -31,7 +32,7 @@ func source(t *testing.T, z *serviceusertest.Server, hk *hooks.Hooks) *serviceus
 	key, err := serviceuser.ParseKeyFile(z.NewServiceUser().KeyFile)
 	require.NoError(t, err)
 	ts := serviceuser.Config{Key: key, Issuer: z.Issuer(), HTTPClient: z.Client(), Hooks: hk,
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}.TokenSource(t.Context())
+		Scopes: []string{"openid", scope.ZitadelAPI}}.TokenSource(t.Context())
 	t.Cleanup(func() { require.NoError(t, ts.Close()) })
 	return ts
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
@@ -99,7 +100,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 func checkIntrospection(t *testing.T, env map[string]string, cfg serviceuser.Config, plain string, hc *http.Client) {
 	t.Helper()
 	ctx := context.Background()
-	cfg.Scopes = []string{"openid", serviceuser.ScopeProjectAudience(env[envProjectID])}
+	cfg.Scopes = []string{"openid", scope.ProjectAudience(env[envProjectID])}
 	withAudience, err := cfg.Token(ctx)
 	if err != nil {
 		t.Fatalf("token with the project's audience: %v", err)

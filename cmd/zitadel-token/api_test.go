@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 )
 
 // orgOf decodes the organization of a /management/v1/orgs/me answer.
@@ -59,7 +59,7 @@ func TestAPIRefused(t *testing.T) {
 	args := []string{"api", "-key", f.keyPath, "-issuer", f.srv.Issuer()}
 	r := f.run(t, nil, append(args, "-scope", "openid", "/management/v1/orgs/me")...)
 	checkCode(t, r, exitRefused)
-	if !strings.Contains(r.stderr, "HTTP 401") || !strings.Contains(r.stderr, serviceuser.ScopeZitadelAPI) {
+	if !strings.Contains(r.stderr, "HTTP 401") || !strings.Contains(r.stderr, scope.ZitadelAPI) {
 		t.Errorf("stderr %q names neither the status nor the missing scope", r.stderr)
 	}
 	if !strings.Contains(r.stdout, "Errors.Token.Invalid") {
