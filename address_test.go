@@ -126,7 +126,7 @@ func TestAddressLeavesOtherOriginsAlone(t *testing.T) {
 	}
 	require.NotNil(t, api)
 	assert.Equal(t, "https://api.example.com/v1/things", api.URL.String())
-	assert.Empty(t, api.Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Empty(t, api.Header.Get("x-zitadel-instance-host"))
 	assert.Empty(t, api.Header.Get("X-Zitadel-Public-Host"))
 	assert.True(t, strings.HasPrefix(api.Header.Get("Authorization"), "Bearer "), "Client sends the token to any https API")
 	require.NotNil(t, mgmt)
@@ -178,7 +178,7 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 func clusterZitadel(t *testing.T) *recorder {
 	const public = "https://auth.example.com"
 	return newRecorder(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(serviceuser.HeaderInstanceHost) != "auth.example.com" {
+		if r.Header.Get("x-zitadel-instance-host") != "auth.example.com" {
 			http.Error(w, "Instance not found.", http.StatusNotFound)
 			return
 		}
@@ -221,7 +221,7 @@ func TestPlainHTTPAddressWithOptIn(t *testing.T) {
 
 	for _, r := range zitadel.requests() {
 		assert.Equal(t, "http://zitadel.zitadel.svc:8080", r.URL.Scheme+"://"+r.URL.Host, r.URL.Path)
-		assert.Equal(t, "auth.example.com", r.Header.Get(serviceuser.HeaderInstanceHost), r.URL.Path)
+		assert.Equal(t, "auth.example.com", r.Header.Get("x-zitadel-instance-host"), r.URL.Path)
 	}
 	assert.Len(t, zitadel.requests(), 4)
 }
@@ -300,7 +300,7 @@ func TestDiscoverByRoute(t *testing.T) {
 	require.Len(t, sent.requests(), 1)
 	r := sent.requests()[0]
 	assert.Equal(t, srv.ListenerHost(), r.URL.Host)
-	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), r.Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), r.Header.Get("x-zitadel-instance-host"))
 	assert.Equal(t, "auth.example.com", r.Header.Get("X-Zitadel-Public-Host"))
 
 	counter := &countingTransport{}
@@ -330,10 +330,10 @@ func TestRouteTransport(t *testing.T) {
 	seen := sent.requests()
 	require.Len(t, seen, 2)
 	assert.Equal(t, srv.ListenerHost(), seen[0].URL.Host)
-	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), seen[0].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), seen[0].Header.Get("x-zitadel-instance-host"))
 	assert.Equal(t, "b", seen[0].Header.Get("X-A"))
 	assert.Equal(t, "api.example.com", seen[1].URL.Host)
-	assert.Empty(t, seen[1].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Empty(t, seen[1].Header.Get("x-zitadel-instance-host"))
 	assert.Empty(t, seen[1].Header.Get("X-A"))
 
 	same, err := serviceuser.Route{}.Transport("", sent)

@@ -243,9 +243,6 @@ func (e *CredentialError) Error() string {
 	return msg
 }
 
-// GoString is Error, so that %#v prints no more than %v.
-func (e *CredentialError) GoString() string { return e.Error() }
-
 // Unwrap returns the cause.
 func (e *CredentialError) Unwrap() error { return e.Err }
 

@@ -23,9 +23,10 @@ const (
 // KeyFile is a parsed and validated ZITADEL key file, or a key whose private
 // half is held by a crypto.Signer such as a KMS (see NewSignerKey).
 //
-// The private key is never printed: String, Format (every fmt verb,
-// %#v included) and LogValue show the identifiers and the key's kind only. It is held in a closure so that
-// reflection-based printers (fmt on unexported fields, spew) cannot reach it.
+// The private key is never printed: Format (every fmt verb, %#v included)
+// and LogValue show the identifiers and the key's kind only. It is held in a
+// closure so that reflection-based printers (fmt on unexported fields, spew)
+// cannot reach it.
 type KeyFile struct {
 	// Type is KeyTypeServiceAccount or KeyTypeApplication.
 	Type string

@@ -83,9 +83,9 @@ type Config struct {
 	// context (TokenSource.TokenContext).
 	Timeout time.Duration
 
-	// AssertionLifetime is how long each signed assertion is valid:
-	// MaxAssertionLifetime (one hour) when zero; a set value must be from
-	// two minutes to one hour.
+	// AssertionLifetime is how long each signed assertion is valid: one
+	// hour (the longest ZITADEL documents) when zero; a set value must be
+	// from two minutes to one hour.
 	AssertionLifetime time.Duration
 
 	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that

@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
@@ -45,7 +44,6 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 // packages that use them.
 func TestDocumentedValues(t *testing.T) {
 	assert.Equal(t, httpcall.DefaultTimeout, serviceuser.DefaultTimeout)
-	assert.Equal(t, route.HeaderInstanceHost, serviceuser.HeaderInstanceHost)
 	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
 }
 

@@ -37,16 +37,11 @@ type Introspector struct {
 	inFlight         map[[32]byte]*call
 }
 
-// String describes the introspector without the client assertion it keeps.
-func (in *Introspector) String() string {
-	return "introspection.Introspector{assertion: " + redact.Marker + "}"
+// Format describes the introspector without the client assertion it keeps,
+// for every verb (%v, %s, %#v...).
+func (in *Introspector) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "introspection.Introspector{assertion: "+redact.Marker+"}")
 }
-
-// GoString is String: %#v must not reveal the assertion either.
-func (in *Introspector) GoString() string { return in.String() }
-
-// Format prints String for every verb.
-func (in *Introspector) Format(f fmt.State, verb rune) { redact.Format(f, verb, in.String()) }
 
 // call is one introspection request, shared by everyone waiting for it.
 type call struct {
