@@ -13,6 +13,22 @@
 //	defer ts.Close()
 //	client := ts.Client() // sends ts's token: one cache for both
 //
+// Beside this package, each concern has a package of its own:
+//   - [github.com/go-serviceuser/serviceuser/scope]: ZITADEL's reserved
+//     scopes, for a config's Scopes;
+//   - [github.com/go-serviceuser/serviceuser/filewatch]: key files and
+//     secrets read again when they change;
+//   - [github.com/go-serviceuser/serviceuser/hooks]: callbacks for logs,
+//     metrics and traces;
+//   - [github.com/go-serviceuser/serviceuser/bearer]: the RoundTripper for a
+//     token source of your own;
+//   - [github.com/go-serviceuser/serviceuser/userinfo]: the userinfo
+//     endpoint, and discovery;
+//   - [github.com/go-serviceuser/serviceuser/introspection]: checking tokens
+//     on an API's side;
+//   - [github.com/go-serviceuser/serviceuser/serviceusertest]: a fake ZITADEL
+//     for tests.
+//
 // # Ways to get a token
 //
 // Each config has the same four methods: TokenSource (a caching source, such
