@@ -13,7 +13,9 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // inClusterFake is a fake ZITADEL whose instance domain is "localhost:PORT"
@@ -47,13 +49,13 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	ctx := context.Background()
 
 	cfg := serviceuser.Config{Key: key, Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc,
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI, app.AudienceScope()}}
+		Scopes: []string{"openid", scope.ZitadelAPI, app.AudienceScope()}}
 	require.NoError(t, cfg.Validate())
 	ts := cfg.TokenSource(ctx)
 	defer ts.Close()
 	tok, err := ts.Token()
 	require.NoError(t, err)
-	info, err := serviceuser.FetchUserinfo(ctx, ts.Client(), srv.UserinfoURL())
+	info, err := userinfo.Fetch(ctx, ts.Client(), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 	resp, err := ts.Client().Get(srv.ManagementURL() + "/orgs/me")
@@ -67,7 +69,7 @@ func TestAddressReachesInstanceByInternalAddress(t *testing.T) {
 	require.NoError(t, err)
 
 	patCfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat), Issuer: issuer, Route: serviceuser.Route{Address: address, Header: extra}, HTTPClient: hc}
-	info, err = serviceuser.FetchUserinfo(ctx, patCfg.Client(ctx), srv.UserinfoURL())
+	info, err = userinfo.Fetch(ctx, patCfg.Client(ctx), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
@@ -124,7 +126,7 @@ func TestAddressLeavesOtherOriginsAlone(t *testing.T) {
 	}
 	require.NotNil(t, api)
 	assert.Equal(t, "https://api.example.com/v1/things", api.URL.String())
-	assert.Empty(t, api.Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Empty(t, api.Header.Get("x-zitadel-instance-host"))
 	assert.Empty(t, api.Header.Get("X-Zitadel-Public-Host"))
 	assert.True(t, strings.HasPrefix(api.Header.Get("Authorization"), "Bearer "), "Client sends the token to any https API")
 	require.NotNil(t, mgmt)
@@ -176,7 +178,7 @@ func TestPlainHTTPAddressNeedsOptIn(t *testing.T) {
 func clusterZitadel(t *testing.T) *recorder {
 	const public = "https://auth.example.com"
 	return newRecorder(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(serviceuser.HeaderInstanceHost) != "auth.example.com" {
+		if r.Header.Get("x-zitadel-instance-host") != "auth.example.com" {
 			http.Error(w, "Instance not found.", http.StatusNotFound)
 			return
 		}
@@ -219,7 +221,7 @@ func TestPlainHTTPAddressWithOptIn(t *testing.T) {
 
 	for _, r := range zitadel.requests() {
 		assert.Equal(t, "http://zitadel.zitadel.svc:8080", r.URL.Scheme+"://"+r.URL.Host, r.URL.Path)
-		assert.Equal(t, "auth.example.com", r.Header.Get(serviceuser.HeaderInstanceHost), r.URL.Path)
+		assert.Equal(t, "auth.example.com", r.Header.Get("x-zitadel-instance-host"), r.URL.Path)
 	}
 	assert.Len(t, zitadel.requests(), 4)
 }
@@ -284,7 +286,7 @@ func TestAddressAndHeaderNeedAnIssuer(t *testing.T) {
 	}
 }
 
-// TestDiscoverByRoute: Discover takes a Route, so the in-cluster address
+// TestDiscoverByRoute: userinfo.Discover takes a Route, so the in-cluster address
 // that a config uses reaches discovery too; the document names the public
 // issuer. A route that cannot work is refused before any request.
 func TestDiscoverByRoute(t *testing.T) {
@@ -292,17 +294,17 @@ func TestDiscoverByRoute(t *testing.T) {
 	sent := passthrough()
 	route := serviceuser.Route{Address: address, Header: http.Header{"X-Zitadel-Public-Host": {"auth.example.com"}}}
 
-	ep, err := serviceuser.Discover(context.Background(), issuer, route, sent.client())
+	ep, err := userinfo.Discover(context.Background(), issuer, route, sent.client())
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(ep.TokenURL, issuer+"/"), ep.TokenURL)
 	require.Len(t, sent.requests(), 1)
 	r := sent.requests()[0]
 	assert.Equal(t, srv.ListenerHost(), r.URL.Host)
-	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), r.Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), r.Header.Get("x-zitadel-instance-host"))
 	assert.Equal(t, "auth.example.com", r.Header.Get("X-Zitadel-Public-Host"))
 
 	counter := &countingTransport{}
-	_, err = serviceuser.Discover(context.Background(), "https://auth.example.com",
+	_, err = userinfo.Discover(context.Background(), "https://auth.example.com",
 		serviceuser.Route{Address: "http://zitadel.zitadel.svc:8080"}, &http.Client{Transport: counter})
 	requireInsecureURLRefusal(t, err, ".route.Address")
 	assert.Zero(t, counter.n)
@@ -328,10 +330,10 @@ func TestRouteTransport(t *testing.T) {
 	seen := sent.requests()
 	require.Len(t, seen, 2)
 	assert.Equal(t, srv.ListenerHost(), seen[0].URL.Host)
-	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), seen[0].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Equal(t, strings.TrimPrefix(issuer, "http://"), seen[0].Header.Get("x-zitadel-instance-host"))
 	assert.Equal(t, "b", seen[0].Header.Get("X-A"))
 	assert.Equal(t, "api.example.com", seen[1].URL.Host)
-	assert.Empty(t, seen[1].Header.Get(serviceuser.HeaderInstanceHost))
+	assert.Empty(t, seen[1].Header.Get("x-zitadel-instance-host"))
 	assert.Empty(t, seen[1].Header.Get("X-A"))
 
 	same, err := serviceuser.Route{}.Transport("", sent)

@@ -14,9 +14,6 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
-// MaxAssertionLifetime is the longest assertion lifetime ZITADEL documents.
-const MaxAssertionLifetime = assertion.MaxLifetime
-
 // assertionSigner signs RFC 7523 JWT assertions with one key.
 type assertionSigner struct{ s *assertion.Signer }
 
@@ -49,7 +46,7 @@ func signatureKey(key *KeyFile) (jose.SignatureAlgorithm, any, error) {
 }
 
 // sign returns a compact JWT for the audience, issued at now (backdated) and
-// expiring at most MaxAssertionLifetime after its "iat".
+// expiring at most assertion.MaxLifetime after its "iat".
 func (a *assertionSigner) sign(audience string, now time.Time) (string, error) {
 	jwt, err := a.s.Sign(audience, now)
 	if err != nil {
@@ -69,9 +66,9 @@ func signError(err error) error {
 
 // SignAssertion signs one RFC 7523 assertion with key for audience (the
 // issuer, such as "https://my-instance.zitadel.cloud"; trailing slashes are
-// dropped, as ZITADEL's issuer has none), valid for lifetime:
-// MaxAssertionLifetime when zero; another must be from two minutes to one
-// hour (a *ConfigError otherwise). The key may be a service user's (the
+// dropped, as ZITADEL's issuer has none), valid for lifetime: one hour (the
+// longest ZITADEL documents) when zero; another must be from two minutes to
+// one hour (a *ConfigError otherwise). The key may be a service user's (the
 // assertion is then a JWT bearer grant) or an API application's (a client
 // assertion, as introspection.Introspector sends).
 //

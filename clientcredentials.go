@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
 
@@ -19,9 +20,10 @@ type ClientCredentialsConfig struct {
 	// ClientID is the machine user's login name.
 	ClientID string
 	// ClientSecret supplies the secret ZITADEL generated for the machine
-	// user: a Secret never changes; a *SecretWatcher (WatchSecretFile), or
-	// a source of your own, may hand out a new one under a running token
-	// source (see RotatingSource). It is asked before every token request.
+	// user: a Secret never changes; a *filewatch.SecretSource (a file read
+	// again when it changes), or a source of your own, may hand out a new
+	// one under a running token source (see RotatingSource). It is asked
+	// before every token request.
 	ClientSecret SecretSource
 	// Issuer, Route, Scopes, TokenURL, HTTPClient, Timeout, OrgID, Hooks,
 	// RefreshAhead and ExpiryMargin mean what they mean in Config.
@@ -32,7 +34,7 @@ type ClientCredentialsConfig struct {
 	HTTPClient   *http.Client
 	Timeout      time.Duration
 	OrgID        string
-	Hooks        *Hooks
+	Hooks        *hooks.Hooks
 	RefreshAhead time.Duration
 	ExpiryMargin time.Duration
 }
@@ -60,7 +62,7 @@ func (c ClientCredentialsConfig) Validate() error {
 
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
@@ -71,7 +73,7 @@ func (c ClientCredentialsConfig) grant() (grant, error) {
 	case c.ClientSecret == nil:
 		return nil, c.secretError("")
 	}
-	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, c.Hooks)
+	use := newCredentialUse(c.ClientSecret, c.ClientSecret.CurrentSecret, nil, (*hookSet)(c.Hooks))
 	g := &secretGrant{id: c.ClientID, current: use.take, changed: use.changed, check: c.secretError}
 	if _, err := g.secret(context.Background()); err != nil {
 		return nil, err

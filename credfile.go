@@ -1,220 +1,40 @@
 package serviceuser
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"strings"
-	"unicode"
-
-	"github.com/go-serviceuser/serviceuser/internal/envvalue"
-	"github.com/go-serviceuser/serviceuser/internal/redact"
-	"github.com/go-serviceuser/serviceuser/internal/regularfile"
+	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // Reading credentials (key files, personal access tokens) from files and
-// environment variables. Users often put a credential where a path belongs;
-// no error here may repeat it, so a value is shown only when it is plainly a
-// path.
+// environment variables is package credfile's, shared with package
+// filewatch; its errors become *CredentialError values here.
 
-// maxCredentialFileSize bounds what is read: a ZITADEL key file is about 2 KiB.
-const maxCredentialFileSize = 64 << 10
+// maxCredentialFileSize bounds a credential file and a key file's JSON.
+const maxCredentialFileSize = credfile.MaxSize
 
-// maxShownPath bounds a path repeated in an error.
-const maxShownPath = 200
+// keyFileKind and patKind name key files and personal access tokens in errors.
+const (
+	keyFileKind = credfile.KindKeyFile
+	patKind     = credfile.KindPAT
+)
 
-// utf8BOM is the byte order mark that Windows editors put before UTF-8 text.
-const utf8BOM = envvalue.BOM
-
-// readCredentialFile reads the file at path. It refuses a value that is
-// plainly a credential rather than a path, a path that is not a regular file
-// (a named pipe would make the read wait for a writer), and a file over the
-// size limit (rather than truncating it). env names the variable path came
-// from, if any. info describes the file read.
-func readCredentialFile(path, kind, env string) (data []byte, info fs.FileInfo, err error) {
-	if shape := credentialShape(path); shape != "" {
-		return nil, nil, notAPathError(kind, env, shape)
+// credentialError is the *CredentialError of e: a *credfile.Error has its
+// fields. A nil e is a nil error, never a typed nil.
+func credentialError(e *credfile.Error) error {
+	if e == nil {
+		return nil
 	}
-	e := &CredentialError{Kind: kind, Env: env}
-	if showablePath(path) {
-		e.Path = path
-	}
-	data, info, err = readLimited(path)
-	switch {
-	case err != nil:
-		e.Problem, e.Err = openProblem(e.Path != "", env), pathCause(err)
-	case len(data) > maxCredentialFileSize:
-		e.Problem = fmt.Sprintf("larger than %d bytes", maxCredentialFileSize)
-	default:
-		return data, info, nil
-	}
-	return nil, nil, e
+	return (*CredentialError)(e)
 }
 
-// readLimited reads at most maxCredentialFileSize+1 bytes of the regular
-// file at path, enough to tell a file that is too large.
-func readLimited(path string) ([]byte, fs.FileInfo, error) {
-	f, info, err := regularfile.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCredentialFileSize+1))
-	return data, info, err
+// readCredentialFile reads the credential file at path (see credfile.Read).
+func readCredentialFile(path, kind, env string) ([]byte, error) {
+	data, _, e := credfile.Read(path, kind, env)
+	return data, credentialError(e)
 }
 
-func openProblem(shown bool, env string) string {
-	problem := "cannot read the file"
-	if env != "" {
-		problem += " named by environment variable " + env
-	}
-	if !shown {
-		problem += " (its path is not shown: it might be a credential)"
-	}
-	return problem
-}
-
-// pathCause drops the path from an *fs.PathError; the rest still matches
-// fs.ErrNotExist, fs.ErrPermission and the like.
-func pathCause(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return errors.New("the file cannot be read")
-}
-
-// notAPathError reports a credential given where a path was expected.
-func notAPathError(kind, env, shape string) error {
-	subject, hint := "the value given as a path", ""
-	switch {
-	case env != "": // only key files are read from a path in a variable
-		subject = "environment variable " + env
-		hint = "set it to the key file's JSON or to the path of the key file"
-	case kind == secretKind:
-		hint = "WatchSecretFile takes the path of a file holding the secret; set the secret itself in the config"
-	case kind != keyFileKind:
-		hint = "ReadPAT takes the path of a file holding the token; use PATFromEnv or PATConfig.Token for the token itself"
-	case strings.HasPrefix(shape, "key file JSON in quotes"):
-		hint = "remove the quotes and pass the JSON to ParseKeyFile"
-	case strings.HasPrefix(shape, "key file JSON"):
-		hint = "pass the JSON to ParseKeyFile"
-	default:
-		hint = "ReadKeyFile takes the path of the JSON key file ZITADEL gives out"
-	}
-	return &CredentialError{Kind: kind, Env: env, Problem: subject + " looks like " + shape + ", not a path: " + hint}
-}
-
-// credentialShape names what s looks like when it is plainly a credential
-// rather than a path, or returns "".
-func credentialShape(s string) string {
-	t := strings.TrimSpace(s)
-	bom := strings.HasPrefix(t, utf8BOM)
-	t = strings.TrimSpace(strings.TrimPrefix(t, utf8BOM))
-	inner, quoted := unquote(t)
-	switch {
-	case strings.HasPrefix(inner, "{") && quoted:
-		return "key file JSON in quotes"
-	case strings.HasPrefix(inner, "{"):
-		return "key file JSON"
-	case strings.Contains(t, "-----BEGIN"):
-		return "a PEM private key"
-	case redact.ContainsJWT(t):
-		return "a JWT"
-	case bom:
-		return "text after a byte order mark"
-	case strings.ContainsFunc(t, redact.Invisible):
-		return "text with line breaks or control characters"
-	}
-	return ""
-}
-
-// unquote removes a leading quote and the matching trailing one, if any.
-func unquote(s string) (string, bool) {
-	if s == "" || (s[0] != '"' && s[0] != '\'') {
-		return s, false
-	}
-	inner := s[1:]
-	return strings.TrimSuffix(inner, s[:1]), true
-}
-
-// showablePath reports whether p is plainly a path: short, and made of
-// segments that do not look like random credential text.
-func showablePath(p string) bool {
-	if len(p) > maxShownPath || credentialShape(p) != "" {
-		return false
-	}
-	for _, seg := range strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' }) {
-		if randomLooking(seg) {
-			return false
-		}
-	}
-	return true
-}
-
-// randomLooking reports text shaped like a token, base64 or hex rather than
-// a file name: letters and digits that change class often (words such as
-// "service-user-key-2024" change rarely), or a long hex or alphanumeric run.
-func randomLooking(s string) bool {
-	var letter, digit, hexOnly = false, false, true
-	changes, prev := 0, -1
-	for _, r := range s {
-		letter = letter || unicode.IsLetter(r)
-		digit = digit || unicode.IsDigit(r)
-		hexOnly = hexOnly && strings.ContainsRune("0123456789abcdefABCDEF", r)
-		if c := charClass(r); c != prev {
-			changes, prev = changes+1, c
-		}
-	}
-	n := len(s)
-	switch {
-	case !letter || !digit || n < 16:
-		return false
-	case n >= 48 || (hexOnly && n >= 32):
-		return true
-	}
-	return float64(changes-1) >= 0.4*float64(n-1)
-}
-
-func charClass(r rune) int {
-	switch {
-	case unicode.IsUpper(r):
-		return 0
-	case unicode.IsLower(r):
-		return 1
-	case unicode.IsDigit(r):
-		return 2
-	}
-	return 3
-}
-
-// envValue returns the value of the environment variable name, cleaned by
-// envvalue.Clean; unset and empty variables are errors.
+// envValue returns the value of the environment variable name (see
+// credfile.EnvValue).
 func envValue(name, kind string) (string, error) {
-	value, ok := os.LookupEnv(name)
-	if !ok {
-		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is not set"}
-	}
-	if value = envvalue.Clean(value); value == "" {
-		return "", &CredentialError{Kind: kind, Env: name, Problem: "environment variable " + name + " is empty"}
-	}
-	return value, nil
-}
-
-// errUTF16 is the problem with a credential file saved as UTF-16.
-const errUTF16 = "the file is UTF-16; save it as UTF-8"
-
-// textEncoding drops a UTF-8 byte order mark from data (Windows editors
-// write one) and reports whether the data is UTF-16, which is refused.
-func textEncoding(data []byte) (text []byte, utf16 bool) {
-	switch {
-	case len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
-		return nil, true
-	case len(data) >= 2 && (data[0] == 0 || data[1] == 0):
-		return nil, true // UTF-16 without a byte order mark: ASCII text with NULs
-	}
-	return bytes.TrimPrefix(data, []byte(utf8BOM)), false
+	value, e := credfile.EnvValue(name, kind)
+	return value, credentialError(e)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // pathCounter counts the requests a client sends through base, by path.
@@ -126,11 +128,22 @@ func serveStatus(status int, header ...string) func(w http.ResponseWriter) {
 	}
 }
 
+// fetchDiscovery fetches fakeIssuer's discovery document with client, as a
+// token source does, and returns its error.
+func fetchDiscovery(client *http.Client) error {
+	r, p := route.Parse(fakeIssuer, route.Spec{}, false)
+	if p != nil {
+		panic(p.Text)
+	}
+	_, err := discover(r.Caller(client, 0), r.Issuer(), nil)(context.Background())
+	return err
+}
+
 func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 	for _, member := range []string{"token_endpoint", "introspection_endpoint", "userinfo_endpoint"} {
 		t.Run(member, func(t *testing.T) {
 			rt := newInProcess(fakeZitadel(serveDoc(map[string]any{member: "http://example.com/leak"})))
-			_, err := Discover(context.Background(), fakeIssuer, Route{}, rt.client())
+			err := fetchDiscovery(rt.client())
 			var de *DiscoveryError
 			require.ErrorAs(t, err, &de)
 			assert.ErrorContains(t, err, member)
@@ -156,7 +169,7 @@ func TestDiscoveryRefusesUnusableTokenEndpoint(t *testing.T) {
 		"ftp":          "ftp://zitadel.example/token",
 	} {
 		rt := newInProcess(fakeZitadel(serveDoc(map[string]any{"token_endpoint": value})))
-		_, err := Discover(context.Background(), fakeIssuer, Route{}, rt.client())
+		err := fetchDiscovery(rt.client())
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de, name)
 		assert.False(t, de.Permanent(), name)
@@ -179,7 +192,7 @@ func TestDiscoveryOnlyAnotherIssuerIsPermanent(t *testing.T) {
 		"issuer not a string":   {serveDoc(map[string]any{"issuer": 7}), false},
 		"no issuer in document": {serveDoc(map[string]any{"issuer": nil}), false},
 	} {
-		_, err := Discover(context.Background(), fakeIssuer, Route{}, newInProcess(fakeZitadel(tc.answer)).client())
+		err := fetchDiscovery(newInProcess(fakeZitadel(tc.answer)).client())
 		var de *DiscoveryError
 		require.ErrorAs(t, err, &de, name)
 		assert.Equal(t, tc.permanent, de.Permanent(), "%s: %v", name, err)

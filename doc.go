@@ -13,6 +13,22 @@
 //	defer ts.Close()
 //	client := ts.Client() // sends ts's token: one cache for both
 //
+// Beside this package, each concern has a package of its own:
+//   - [github.com/go-serviceuser/serviceuser/scope]: ZITADEL's reserved
+//     scopes, for a config's Scopes;
+//   - [github.com/go-serviceuser/serviceuser/filewatch]: key files and
+//     secrets read again when they change;
+//   - [github.com/go-serviceuser/serviceuser/hooks]: callbacks for logs,
+//     metrics and traces;
+//   - [github.com/go-serviceuser/serviceuser/bearer]: the RoundTripper for a
+//     token source of your own;
+//   - [github.com/go-serviceuser/serviceuser/userinfo]: the userinfo
+//     endpoint, and discovery;
+//   - [github.com/go-serviceuser/serviceuser/introspection]: checking tokens
+//     on an API's side;
+//   - [github.com/go-serviceuser/serviceuser/serviceusertest]: a fake ZITADEL
+//     for tests.
+//
 // # Ways to get a token
 //
 // Each config has the same four methods: TokenSource (a caching source, such
@@ -34,7 +50,7 @@
 // [github.com/go-serviceuser/serviceuser/introspection], with an API
 // application's key (from a key file or [NewSignerKey]). ZITADEL answers
 // {"active":false} both for a token whose audience lacks the API's project
-// (callers must request [ScopeProjectAudience] with the project's id) and for
+// (callers must request scope.ProjectAudience with the project's id) and for
 // a wrong or deleted API application key: the answer cannot tell the two
 // apart, so check both when every token is inactive.
 //
@@ -44,7 +60,7 @@
 // golang.org/x/oauth2: an *http.Client under oauth2.HTTPClient. Cancelling it
 // does not stop a source; [TokenSource.Close] does, and no goroutine of the
 // source outlives it. A request's own context bounds only that caller's wait
-// ([TokenSource.TokenContext]; [Transport] passes the request's context).
+// ([TokenSource.TokenContext]; a Client's request passes its context).
 // [Config.Client] makes a new source, and so a new cache, on each call: use it
 // for a client that lives as long as the program, and [TokenSource.Client] to
 // share one source between the token and clients.
@@ -64,13 +80,14 @@
 // [Config.Key] is a [KeySource], [ClientCredentialsConfig.ClientSecret] and
 // [PATConfig.PAT] are [SecretSource]s. A *KeyFile or a [Secret] is a
 // credential that never changes. A credential mounted as a file can be
-// replaced under a running source: [WatchKeyFile] gives a [KeyWatcher] that
-// reads the key file again when it changes (a Kubernetes Secret update, a
-// file renamed into place or rewritten), and [WatchSecretFile] does the same
-// for secrets. A file that is not a valid credential never replaces the one
-// in use; the cached token is served throughout, and a new credential ends
-// the backoff. A source of your own (a secret manager, a KMS) gets the same
-// by implementing [RotatingSource], as the watchers do.
+// replaced under a running source: package
+// [github.com/go-serviceuser/serviceuser/filewatch] supplies key files and
+// secrets that are read again when they change (a Kubernetes Secret update,
+// a file renamed into place or rewritten). A file that is not a valid
+// credential never replaces the one in use; the cached token is served
+// throughout, and a new credential ends the backoff. A source of your own
+// (a secret manager, a KMS) gets the same by implementing [RotatingSource],
+// as the file watchers do.
 //
 // # Errors
 //
@@ -102,12 +119,14 @@
 //
 // # Sending tokens
 //
-// [Transport] sends a token with each request, only over https or to a
-// loopback host, and drops a token the server refuses with 401 (sending the
-// request once more with a new one). It uses two capabilities of its Source,
-// [ContextTokenSource] and [Invalidator], which *TokenSource has: a decorator
-// around a source (for metrics, say) keeps them only if it forwards them. The
-// module github.com/go-serviceuser/serviceuser/grpcauth does the same for gRPC, on
+// [TokenSource.Client] sends a token with each request, only over https or
+// to a loopback host, and drops a token the server refuses with 401 (sending
+// the request once more with a new one). Package
+// [github.com/go-serviceuser/serviceuser/bearer] does the same for any
+// oauth2.TokenSource, such as a decorator around a *TokenSource (for
+// metrics, say), which keeps the context-bounded wait and the 401 handling
+// only if it forwards TokenContext and Invalidate. The module
+// github.com/go-serviceuser/serviceuser/grpcauth does the same for gRPC, on
 // the client and the server side.
 //
 // # In a cluster
@@ -118,19 +137,20 @@
 // x-zitadel-instance-host header, while Issuer stays the public identity;
 // InsecureAllowPlainHTTP allows plain http to ZITADEL on a host that is not
 // loopback, and Header adds headers for proxies. Every config has a Route,
-// as has introspection.Config; [Discover] takes one, and [Route.Transport]
+// as has introspection.Config; userinfo.Discover takes one, and [Route.Transport]
 // puts one under requests of your own.
 //
 // # Observing a source
 //
-// [Hooks] are optional callbacks, in the style of net/http/httptrace, for
-// discovery, each token request, tokens an API refused, reloaded credentials
-// and introspections; no event carries a secret. Each gets the context of
-// the work it tells of, with the waiting caller's values, and
-// [SourceFromContext] names the source. [SlogHooks] logs them,
-// [JoinHooks] combines several, and the module
-// github.com/go-serviceuser/serviceuser/serviceuserotel turns them into OpenTelemetry
-// and Prometheus metrics. [TokenSource.Ready] answers a readiness check
+// Each config's Hooks field takes optional callbacks of package
+// [github.com/go-serviceuser/serviceuser/hooks], in the style of
+// net/http/httptrace, for discovery, each token request, tokens an API
+// refused, reloaded credentials and introspections; no event carries a
+// secret. Each gets the context of the work it tells of, with the waiting
+// caller's values, and [SourceFromContext] names the source. hooks.Slog
+// logs them, hooks.Join combines several, and the module
+// github.com/go-serviceuser/serviceuser/serviceuserotel turns them into
+// OpenTelemetry and Prometheus metrics. [TokenSource.Ready] answers a readiness check
 // without a request. RefreshAhead and ExpiryMargin set when tokens are
 // refreshed and stop being served.
 //

@@ -14,10 +14,11 @@ import (
 
 // ErrInsecureURL is matched (with errors.Is) by every refusal of a URL that
 // would carry a credential over plain http to a host that is not loopback: a
-// configured URL, a discovered endpoint, a Transport's request. Set a
-// config's Route.InsecureAllowPlainHTTP (for ZITADEL's origins) or
-// Transport.InsecureAllowPlainHTTPAnyHost (for any host) to allow it. Its
-// text is "serviceuser: refusing to send a token over plain http".
+// configured URL, a discovered endpoint, a request through a token source's
+// Client or a bearer.Transport. Set a config's Route.InsecureAllowPlainHTTP
+// (for ZITADEL's origins) or bearer.Transport.InsecureAllowPlainHTTPAnyHost
+// (for any host) to allow it. Its text is "serviceuser: refusing to send a
+// token over plain http".
 var ErrInsecureURL = urlpolicy.ErrInsecureURL
 
 // maxErrorText bounds the whole line of TokenError.Error and
@@ -241,9 +242,6 @@ func (e *CredentialError) Error() string {
 	}
 	return msg
 }
-
-// GoString is Error, so that %#v prints no more than %v.
-func (e *CredentialError) GoString() string { return e.Error() }
 
 // Unwrap returns the cause.
 func (e *CredentialError) Unwrap() error { return e.Err }

@@ -22,6 +22,7 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // maxErrorText is the bound on the text of an error built from an answer:
@@ -103,7 +104,7 @@ var endpointCalls = map[string]func(t *testing.T, srv *httptest.Server) error{
 		return err
 	},
 	serviceuser.EndpointUserinfo: func(t *testing.T, srv *httptest.Server) error {
-		_, err := serviceuser.FetchUserinfo(context.Background(), srv.Client(), srv.URL+"/userinfo")
+		_, err := userinfo.Fetch(context.Background(), srv.Client(), srv.URL+"/userinfo")
 		return err
 	},
 	serviceuser.EndpointIntrospection: func(t *testing.T, srv *httptest.Server) error {
@@ -163,7 +164,7 @@ func TestDiscoveryErrorTextIsOneBoundedLine(t *testing.T) {
 				_, _ = w.Write([]byte(a.body))
 			}))
 			t.Cleanup(srv.Close)
-			_, err := serviceuser.Discover(context.Background(), srv.URL, serviceuser.Route{}, nil)
+			_, err := userinfo.Discover(context.Background(), srv.URL, serviceuser.Route{}, nil)
 			var de *serviceuser.DiscoveryError
 			require.ErrorAs(t, err, &de)
 			assert.Contains(t, err.Error(), "Instance not found", "the answer is still shown")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // A service in the cluster reaches ZITADEL by its internal address while the
@@ -34,7 +35,7 @@ func ExampleRoute() {
 	}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
-	info, err := serviceuser.FetchUserinfo(context.Background(), ts.Client(), zitadel.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), ts.Client(), zitadel.UserinfoURL())
 	if err != nil {
 		log.Fatal(err)
 	}

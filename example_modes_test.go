@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 func ExampleClientCredentialsConfig() {
@@ -22,7 +25,7 @@ func ExampleClientCredentialsConfig() {
 		ClientID:     user.Username, // the machine user's login name
 		ClientSecret: serviceuser.Secret(secret),
 		Issuer:       zitadel.Issuer(),
-		Scopes:       []string{"openid", serviceuser.ScopeZitadelAPI},
+		Scopes:       []string{"openid", scope.ZitadelAPI},
 	}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()
@@ -44,34 +47,12 @@ func ExamplePATConfig() {
 	pat := zitadel.NewPersonalAccessToken(user.UserID, time.Time{}) // made in the console
 
 	client := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}.Client(context.Background())
-	info, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), client, zitadel.UserinfoURL())
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(info.Subject == user.UserID)
 	// Output: true
-}
-
-func ExampleFetchUserinfo() {
-	zitadel := serviceusertest.NewServer()
-	defer zitadel.Close()
-	user := zitadel.NewServiceUser()
-	key, err := serviceuser.ParseKeyFile(user.KeyFile)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: []string{"openid", "profile"}}
-	ep, err := serviceuser.Discover(context.Background(), cfg.Issuer, serviceuser.Route{}, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-
-	info, err := serviceuser.FetchUserinfo(context.Background(), cfg.Client(context.Background()), ep.UserinfoURL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(info.Subject == user.UserID, info.PreferredUsername == user.Username)
-	// Output: true true
 }
 
 // Calls to ZITADEL's Management API (REST) act on another organization when
@@ -81,7 +62,7 @@ func ExampleConfig_managementAPI() {
 	defer zitadel.Close()
 	management := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s %s org=%s bearer=%t", r.Method, r.URL.Path,
-			r.Header.Get(serviceuser.HeaderOrgID), len(r.Header.Get("Authorization")) > len("Bearer "))
+			r.Header.Get(bearer.HeaderOrgID), len(r.Header.Get("Authorization")) > len("Bearer "))
 	}))
 	defer management.Close()
 
@@ -89,7 +70,7 @@ func ExampleConfig_managementAPI() {
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: zitadel.Issuer(),
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}, // required by the Management API
+		Scopes: []string{"openid", scope.ZitadelAPI}, // required by the Management API
 		OrgID:  "284371625019080714",
 	}
 	resp, err := cfg.Client(context.Background()).Post(management.URL+"/management/v1/users/_search", "application/json", nil)

@@ -9,75 +9,11 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
-
-func ExampleWatchKeyFile() {
-	zitadel := serviceusertest.NewServer()
-	defer zitadel.Close()
-	user := zitadel.NewServiceUser()
-	dir, err := os.MkdirTemp("", "serviceuser-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "key.json") // in Kubernetes, a Secret mounted as a volume
-	if err := os.WriteFile(path, user.KeyFile, 0o600); err != nil {
-		log.Fatal(err)
-	}
-
-	key, err := serviceuser.WatchKeyFile(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Hooks: &serviceuser.Hooks{
-		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
-			log.Printf("key file reloaded: %v", i.Err)
-		},
-	}}
-	ts := cfg.TokenSource(context.Background())
-	defer ts.Close()
-	if _, err := ts.Token(); err != nil {
-		log.Fatal(err)
-	}
-
-	// A half-written file never replaces the key in use.
-	if err := os.WriteFile(path, user.KeyFile[:100], 0o600); err != nil {
-		log.Fatal(err)
-	}
-	inUse, _ := key.CurrentKey()
-	fmt.Println("old key still in use:", inUse.KeyID == user.KeyID)
-	fmt.Println("refused:", key.Rotation().Err != nil)
-
-	// A new key is made, its file renamed into place, and the old key deleted.
-	newKeyID, newFile := newServiceUserKey(zitadel, user)
-	if err := os.WriteFile(path+".new", newFile, 0o600); err != nil {
-		log.Fatal(err)
-	}
-	if err := os.Rename(path+".new", path); err != nil {
-		log.Fatal(err)
-	}
-	zitadel.RevokeKey(user.KeyID)
-
-	// The cached token is still served; the next token request uses the new key.
-	_, err = ts.Token()
-	fmt.Println("cached token served:", err == nil)
-	inUse, _ = key.CurrentKey()
-	fmt.Println("new key in use:", inUse.KeyID == newKeyID)
-	_, err = cfg.Token(context.Background())
-	fmt.Println("new token:", err == nil)
-	// Output:
-	// old key still in use: true
-	// refused: true
-	// cached token served: true
-	// new key in use: true
-	// new token: true
-}
 
 // newServiceUserKey adds a key to user, as the console or the API does, and
 // returns its id and key file.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -45,7 +46,7 @@ func Example_testingYourCode() {
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: zitadel.Issuer(),
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+		Scopes: []string{"openid", scope.ZitadelAPI},
 	}
 	ctx := context.Background()
 

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
 // The examples run against serviceusertest, a local fake ZITADEL. With a real
@@ -70,7 +72,7 @@ func ExampleConfig_TokenSource() {
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: zitadel.Issuer(), // such as "https://my-instance.zitadel.cloud"
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+		Scopes: []string{"openid", scope.ZitadelAPI},
 	}
 	ts := cfg.TokenSource(context.Background())
 	defer ts.Close()

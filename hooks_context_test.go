@@ -13,6 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
+	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -61,7 +64,7 @@ func messages(recs []ctxRecord) []string {
 	return msgs
 }
 
-// TestSlogRecordsCarryTheOperationsContext: SlogHooks logs each event with
+// TestSlogRecordsCarryTheOperationsContext: hooks.Slog logs each event with
 // the context of the work it tells of, so that a handler can add a trace id
 // or a request's attributes. A refresh a caller waits for carries the
 // values of that caller's ctx and of the ctx the source was made with; a
@@ -75,7 +78,7 @@ func TestSlogRecordsCarryTheOperationsContext(t *testing.T) {
 		h := newCtxRecords()
 		made := context.WithValue(t.Context(), ctxKey("source"), "made-with")
 		ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(),
-			Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}, Hooks: serviceuser.SlogHooks(slog.New(h))}.TokenSource(made)
+			Scopes: []string{"openid", scope.ZitadelAPI}, Hooks: hooks.Slog(slog.New(h))}.TokenSource(made)
 		defer ts.Close()
 
 		caller, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey("caller"), "first caller"))
@@ -122,7 +125,7 @@ type sourcesSeen struct {
 	seen map[string][]*serviceuser.TokenSource
 }
 
-func (s *sourcesSeen) hooks() *serviceuser.Hooks {
+func (s *sourcesSeen) hooks() *hooks.Hooks {
 	s.seen = map[string][]*serviceuser.TokenSource{}
 	add := func(event string) func(ctx context.Context) {
 		return func(ctx context.Context) {
@@ -132,11 +135,11 @@ func (s *sourcesSeen) hooks() *serviceuser.Hooks {
 		}
 	}
 	start, done, disc, rej := add("RefreshStart"), add("RefreshDone"), add("DiscoveryDone"), add("TokenRejected")
-	return &serviceuser.Hooks{
-		RefreshStart:  func(ctx context.Context, _ serviceuser.RefreshStartInfo) { start(ctx) },
-		RefreshDone:   func(ctx context.Context, _ serviceuser.RefreshDoneInfo) { done(ctx) },
-		DiscoveryDone: func(ctx context.Context, _ serviceuser.DiscoveryDoneInfo) { disc(ctx) },
-		TokenRejected: func(ctx context.Context, _ serviceuser.TokenRejectedInfo) { rej(ctx) },
+	return &hooks.Hooks{
+		RefreshStart:  func(ctx context.Context, _ hooks.RefreshStartInfo) { start(ctx) },
+		RefreshDone:   func(ctx context.Context, _ hooks.RefreshDoneInfo) { done(ctx) },
+		DiscoveryDone: func(ctx context.Context, _ hooks.DiscoveryDoneInfo) { disc(ctx) },
+		TokenRejected: func(ctx context.Context, _ hooks.TokenRejectedInfo) { rej(ctx) },
 	}
 }
 
@@ -155,12 +158,12 @@ func TestHooksTellSourcesApart(t *testing.T) {
 		srv := serviceusertest.NewServer(serviceusertest.InProcess())
 		defer srv.Close()
 		var seen sourcesSeen
-		hooks := seen.hooks()
+		hk := seen.hooks()
 		newSource := func() *serviceuser.TokenSource {
 			key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 			require.NoError(t, err)
-			ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks,
-				Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}.TokenSource(t.Context())
+			ts := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk,
+				Scopes: []string{"openid", scope.ZitadelAPI}}.TokenSource(t.Context())
 			t.Cleanup(func() { ts.Close() })
 			return ts
 		}
@@ -195,7 +198,7 @@ func TestHooksTellSourcesApart(t *testing.T) {
 func TestRefreshContextEndsWithTheSourceNotTheCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got context.Context
-		_, cfg := inProcessConfig(t, &serviceuser.Hooks{RefreshStart: func(ctx context.Context, _ serviceuser.RefreshStartInfo) { got = ctx }})
+		_, cfg := inProcessConfig(t, &hooks.Hooks{RefreshStart: func(ctx context.Context, _ hooks.RefreshStartInfo) { got = ctx }})
 		ts := cfg.TokenSource(context.WithValue(t.Context(), ctxKey("source"), "made-with"))
 		caller, cancel := context.WithTimeout(context.WithValue(t.Context(), ctxKey("caller"), "caller"), time.Minute)
 		_, err := ts.TokenContext(caller)
@@ -230,7 +233,7 @@ func TestCredentialReloadedCarriesTheRequestsContext(t *testing.T) {
 		srv.SetTokenLifetime(5 * time.Minute)
 		user := srv.NewServiceUser()
 		file := rotations["rewrite in place"](t, t.TempDir(), user.KeyFile)
-		kw, err := serviceuser.WatchKeyFile(file.path)
+		kw, err := filewatch.NewKeySource(file.path)
 		require.NoError(t, err)
 		type reload struct {
 			caller any
@@ -238,10 +241,10 @@ func TestCredentialReloadedCarriesTheRequestsContext(t *testing.T) {
 			kid    string
 		}
 		var reloads []reload
-		hooks := &serviceuser.Hooks{CredentialReloaded: func(ctx context.Context, i serviceuser.CredentialReloadedInfo) {
+		hk := &hooks.Hooks{CredentialReloaded: func(ctx context.Context, i hooks.CredentialReloadedInfo) {
 			reloads = append(reloads, reload{ctx.Value(ctxKey("caller")), serviceuser.SourceFromContext(ctx), i.KeyID})
 		}}
-		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.TokenSource(t.Context())
+		ts := serviceuser.Config{Key: kw, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk}.TokenSource(t.Context())
 		defer ts.Close()
 		first, err := ts.Token()
 		require.NoError(t, err)

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -35,25 +37,25 @@ func (e *events) list() []any {
 	return append([]any(nil), e.all...)
 }
 
-func (e *events) hooks() *serviceuser.Hooks {
-	return &serviceuser.Hooks{
-		DiscoveryDone:      func(_ context.Context, i serviceuser.DiscoveryDoneInfo) { e.add(i) },
-		RefreshStart:       func(_ context.Context, i serviceuser.RefreshStartInfo) { e.add(i) },
-		RefreshDone:        func(_ context.Context, i serviceuser.RefreshDoneInfo) { e.add(i) },
-		TokenRejected:      func(_ context.Context, i serviceuser.TokenRejectedInfo) { e.add(i) },
-		CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) { e.add(i) },
-		IntrospectionDone:  func(_ context.Context, i serviceuser.IntrospectionDoneInfo) { e.add(i) },
+func (e *events) hooks() *hooks.Hooks {
+	return &hooks.Hooks{
+		DiscoveryDone:      func(_ context.Context, i hooks.DiscoveryDoneInfo) { e.add(i) },
+		RefreshStart:       func(_ context.Context, i hooks.RefreshStartInfo) { e.add(i) },
+		RefreshDone:        func(_ context.Context, i hooks.RefreshDoneInfo) { e.add(i) },
+		TokenRejected:      func(_ context.Context, i hooks.TokenRejectedInfo) { e.add(i) },
+		CredentialReloaded: func(_ context.Context, i hooks.CredentialReloadedInfo) { e.add(i) },
+		IntrospectionDone:  func(_ context.Context, i hooks.IntrospectionDoneInfo) { e.add(i) },
 	}
 }
 
 // inProcessConfig is a Config for a new service user of an in-process fake.
-func inProcessConfig(t *testing.T, hooks *serviceuser.Hooks) (*serviceusertest.Server, serviceuser.Config) {
+func inProcessConfig(t *testing.T, hk *hooks.Hooks) (*serviceusertest.Server, serviceuser.Config) {
 	t.Helper()
 	srv := serviceusertest.NewServer(serviceusertest.InProcess())
 	t.Cleanup(srv.Close)
 	key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 	require.NoError(t, err)
-	return srv, serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}
+	return srv, serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk}
 }
 
 func TestHooksSeeDiscoveryAndRefresh(t *testing.T) {
@@ -67,11 +69,11 @@ func TestHooksSeeDiscoveryAndRefresh(t *testing.T) {
 
 		got := ev.list()
 		require.Len(t, got, 3, "%v", got)
-		assert.Equal(t, serviceuser.RefreshStartInfo{Waited: true, Attempt: 1}, got[0])
-		disc := got[1].(serviceuser.DiscoveryDoneInfo) // discovery is part of the first request
+		assert.Equal(t, hooks.RefreshStartInfo{Waited: true, Attempt: 1}, got[0])
+		disc := got[1].(hooks.DiscoveryDoneInfo) // discovery is part of the first request
 		assert.Equal(t, cfg.Issuer, disc.Issuer)
 		assert.NoError(t, disc.Err)
-		done := got[2].(serviceuser.RefreshDoneInfo)
+		done := got[2].(hooks.RefreshDoneInfo)
 		assert.True(t, done.Waited)
 		assert.NoError(t, done.Err)
 		assert.True(t, done.Expiry.After(time.Now()) && !done.Expiry.After(tok.Expiry), "expiry %v, token %v", done.Expiry, tok.Expiry)
@@ -88,9 +90,9 @@ func TestHooksSeeFailedRefreshAndBackoff(t *testing.T) {
 		_, err := ts.Token()
 		require.Error(t, err)
 
-		var dones []serviceuser.RefreshDoneInfo
+		var dones []hooks.RefreshDoneInfo
 		for _, e := range ev.list() {
-			if d, ok := e.(serviceuser.RefreshDoneInfo); ok {
+			if d, ok := e.(hooks.RefreshDoneInfo); ok {
 				dones = append(dones, d)
 			}
 		}
@@ -109,7 +111,7 @@ func TestHooksSeeTokenRejected(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev events
 		srv, cfg := inProcessConfig(t, ev.hooks())
-		cfg.Scopes = []string{"openid", serviceuser.ScopeZitadelAPI}
+		cfg.Scopes = []string{"openid", scope.ZitadelAPI}
 		ts := cfg.TokenSource(t.Context())
 		defer ts.Close()
 		tok, err := ts.Token()
@@ -122,13 +124,13 @@ func TestHooksSeeTokenRejected(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode, "retried with a new token")
 
-		var rejected []serviceuser.TokenRejectedInfo
+		var rejected []hooks.TokenRejectedInfo
 		for _, e := range ev.list() {
-			if r, ok := e.(serviceuser.TokenRejectedInfo); ok {
+			if r, ok := e.(hooks.TokenRejectedInfo); ok {
 				rejected = append(rejected, r)
 			}
 		}
-		assert.Equal(t, []serviceuser.TokenRejectedInfo{{StatusCode: 401, Dropped: true, Retried: true}}, rejected)
+		assert.Equal(t, []hooks.TokenRejectedInfo{{Dropped: true, Retried: true}}, rejected)
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // Key file types written by ZITADEL.
@@ -21,9 +23,10 @@ const (
 // KeyFile is a parsed and validated ZITADEL key file, or a key whose private
 // half is held by a crypto.Signer such as a KMS (see NewSignerKey).
 //
-// The private key is never printed: String, Format (every fmt verb,
-// %#v included) and LogValue show the identifiers and the key's kind only. It is held in a closure so that
-// reflection-based printers (fmt on unexported fields, spew) cannot reach it.
+// The private key is never printed: Format (every fmt verb, %#v included)
+// and LogValue show the identifiers and the key's kind only. It is held in a
+// closure so that reflection-based printers (fmt on unexported fields, spew)
+// cannot reach it.
 type KeyFile struct {
 	// Type is KeyTypeServiceAccount or KeyTypeApplication.
 	Type string
@@ -52,9 +55,6 @@ type rawKeyFile struct {
 	ClientID       string `json:"clientId"`
 }
 
-// keyFileKind names key files in errors.
-const keyFileKind = "key file"
-
 // ReadKeyFile reads and parses the key file at path. A UTF-8 byte order mark
 // is accepted; errors never repeat a value that is not plainly a path (see
 // CredentialError).
@@ -62,7 +62,7 @@ func ReadKeyFile(path string) (*KeyFile, error) { return readKeyFile(path, "") }
 
 // readKeyFile reads the key file at path, named by the variable env if any.
 func readKeyFile(path, env string) (*KeyFile, error) {
-	data, _, err := readCredentialFile(path, keyFileKind, env)
+	data, err := readCredentialFile(path, keyFileKind, env)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +117,9 @@ func decodeKeyFileJSON(data []byte) (*rawKeyFile, error) {
 	if len(data) > maxCredentialFileSize {
 		return nil, keyFileError("", fmt.Sprintf("larger than %d bytes", maxCredentialFileSize), nil)
 	}
-	data, utf16 := textEncoding(data)
+	data, utf16 := credfile.TextEncoding(data)
 	if utf16 {
-		return nil, keyFileError("", errUTF16, nil)
+		return nil, keyFileError("", credfile.ProblemUTF16, nil)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, keyFileError("", "empty", nil)

@@ -25,8 +25,8 @@ func (kf KeyFile) KeyDescription() string {
 	}
 }
 
-// String describes the key file without its private key.
-func (kf KeyFile) String() string {
+// describe describes the key file without its private key.
+func (kf KeyFile) describe() string {
 	id := "userId=" + printableID(kf.UserID)
 	if kf.Type == KeyTypeApplication {
 		id = "clientId=" + printableID(kf.ClientID)
@@ -45,8 +45,9 @@ func printableID(id string) string {
 	return strconv.Quote(truncate(id, 40))
 }
 
-// Format prints String for every verb, so no fmt verb reveals the key.
-func (kf KeyFile) Format(f fmt.State, verb rune) { redact.Format(f, verb, kf.String()) }
+// Format describes the key file by its type, ids and kind of key, for every
+// verb (%v, %s, %#v...), so that no fmt verb reveals the key.
+func (kf KeyFile) Format(f fmt.State, verb rune) { redact.Format(f, verb, kf.describe()) }
 
 // LogValue makes slog log the identifiers only.
 func (kf KeyFile) LogValue() slog.Value {

@@ -239,7 +239,7 @@ func TestKeyFileNeverPrintsKey(t *testing.T) {
 			require.NotContains(t, out, secret)
 		}
 	}
-	assert.Contains(t, kf.String(), "kid-1")
+	assert.Contains(t, fmt.Sprint(kf), "kid-1")
 	assert.Contains(t, logs.String(), "kid-1")
 	assert.Contains(t, logs.String(), "[redacted]")
 }
@@ -270,7 +270,7 @@ func TestKeyFileStringIsOneBoundedLine(t *testing.T) {
 		kf.KeyID, kf.UserID = id, id
 		var logs bytes.Buffer
 		slog.New(slog.NewTextHandler(&logs, nil)).Info("k", "key", kf)
-		out := kf.String() + kf.CheckExpiry(time.Now()).Error() + strings.TrimSuffix(logs.String(), "\n")
+		out := fmt.Sprint(kf) + kf.CheckExpiry(time.Now()).Error() + strings.TrimSuffix(logs.String(), "\n")
 		assert.NotContains(t, out, "\n")
 		assert.NotContains(t, out, "\u202e")
 		assert.Less(t, len(out), 1000)

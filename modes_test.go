@@ -12,7 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 func TestClientCredentials(t *testing.T) {
@@ -21,10 +24,10 @@ func TestClientCredentials(t *testing.T) {
 	user, secret := srv.NewServiceUserWithSecret()
 	cfg := serviceuser.ClientCredentialsConfig{
 		ClientID: user.Username, ClientSecret: serviceuser.Secret(secret),
-		Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+		Issuer: srv.Issuer(), Scopes: []string{"openid", scope.ZitadelAPI},
 	}
 	require.NoError(t, cfg.Validate())
-	info, err := serviceuser.FetchUserinfo(context.Background(), client(t, cfg), srv.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), client(t, cfg), srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
@@ -76,12 +79,12 @@ func TestPersonalAccessToken(t *testing.T) {
 	cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(pat)}
 	c := cfg.Client(context.Background())
 
-	info, err := serviceuser.FetchUserinfo(context.Background(), c, srv.UserinfoURL())
+	info, err := userinfo.Fetch(context.Background(), c, srv.UserinfoURL())
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, info.Subject)
 
 	srv.RevokeToken(pat)
-	_, err = serviceuser.FetchUserinfo(context.Background(), c, srv.UserinfoURL())
+	_, err = userinfo.Fetch(context.Background(), c, srv.UserinfoURL())
 	assert.ErrorIs(t, err, serviceuser.ErrPATRejected)
 	assert.NotContains(t, fmt.Sprintf("%v %+v", err, cfg), pat)
 
@@ -114,19 +117,13 @@ func TestSecretNeverPrints(t *testing.T) {
 
 func TestOrgIDHeader(t *testing.T) {
 	var got string
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(serviceuser.HeaderOrgID) }))
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get(bearer.HeaderOrgID) }))
 	defer api.Close()
 	c := serviceuser.PATConfig{PAT: serviceuser.Secret("pat-token-value"), OrgID: "org-42"}.Client(context.Background())
 	resp, err := c.Get(api.URL)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, "org-42", got)
-}
-
-func TestScopeHelpers(t *testing.T) {
-	assert.Equal(t, "urn:zitadel:iam:org:project:id:123:aud", serviceuser.ScopeProjectAudience("123"))
-	assert.Equal(t, "urn:zitadel:iam:org:id:456", serviceuser.ScopeOrganization("456"))
-	assert.Equal(t, "urn:zitadel:iam:org:project:role:admin", serviceuser.ScopeProjectRole("admin"))
 }
 
 func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {

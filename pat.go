@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
-	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
@@ -18,8 +18,8 @@ import (
 type PATConfig struct {
 	// PAT supplies the personal access token: a Secret (see ReadPAT and
 	// PATFromEnv) is a token that never changes. Any other source, such as
-	// a *SecretWatcher (WatchSecretFile) or one of your own, may hand out a
-	// new token (rotation): a token source then asks it again at least every
+	// a *filewatch.SecretSource or one of your own, may hand out a new
+	// token (rotation): a token source then asks it again at least every
 	// 30 s (and before that while it backs off, when the source is a
 	// RotatingSource), so an old token should be deleted no sooner than
 	// that after the new one is handed out.
@@ -39,7 +39,7 @@ type PATConfig struct {
 	// Route means what it means in Config, for API requests through Client.
 	Route Route
 	// Hooks, when set, are told of tokens an API refused and of rotation.
-	Hooks *Hooks
+	Hooks *hooks.Hooks
 }
 
 // patRecheck is how long a PAT without expiry is served before the source
@@ -64,7 +64,7 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 }
 
 // Client returns an *http.Client that sends the token with every request
-// (see Transport); a 401 answer becomes ErrPATRejected.
+// (see TokenSource.Client); a 401 answer becomes ErrPATRejected.
 func (c PATConfig) Client(ctx context.Context) *http.Client {
 	return c.TokenSource(ctx).Client()
 }
@@ -103,7 +103,7 @@ func (c PATConfig) use() *credentialUse[Secret] {
 	if c.PAT != nil {
 		current = c.PAT.CurrentSecret
 	}
-	return newCredentialUse(c.PAT, current, nil, c.Hooks)
+	return newCredentialUse(c.PAT, current, nil, (*hookSet)(c.Hooks))
 }
 
 // fixed reports a PAT that cannot change: a Secret, or none.
@@ -142,26 +142,20 @@ func (c PATConfig) checked(ctx context.Context, current func(context.Context) (S
 
 func (c PATConfig) settings() settings {
 	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
-		route: c.Route, hooks: c.Hooks}
+		route: c.Route, hooks: (*hookSet)(c.Hooks)}
 }
-
-// patKind names personal access tokens in errors.
-const patKind = "personal access token"
 
 // ReadPAT reads a personal access token from the file at path. Surrounding
 // white space and a UTF-8 byte order mark are removed; a file over 64 KiB or
 // in UTF-16 is refused. Errors never repeat a value that is not plainly a
 // path (see CredentialError).
 func ReadPAT(path string) (Secret, error) {
-	data, _, err := readCredentialFile(path, patKind, "")
+	data, err := readCredentialFile(path, patKind, "")
 	if err != nil {
 		return "", err
 	}
-	text, utf16 := textEncoding(data)
-	if utf16 {
-		return "", &CredentialError{Kind: patKind, Problem: errUTF16}
-	}
-	return checkPAT(string(text), "")
+	pat, e := credfile.ParseSecretFile(data, patKind, patNoun)
+	return Secret(pat), credentialError(e)
 }
 
 // PATFromEnv returns the personal access token held by the environment
@@ -175,25 +169,11 @@ func PATFromEnv(name string) (Secret, error) {
 	return checkPAT(value, name)
 }
 
-// checkPAT refuses values that cannot be a token; the errors never quote it.
-func checkPAT(s, env string) (Secret, error) { return checkSecret(s, patKind, "the token", env) }
+// patNoun names the token in errors.
+const patNoun = "the token"
 
-// checkSecret refuses values that cannot be a secret of kind (named noun in
-// errors); the errors never quote it.
-func checkSecret(s, kind, noun, env string) (Secret, error) {
-	s = strings.TrimSpace(s)
-	problem := ""
-	switch {
-	case s == "":
-		problem = noun + " is empty"
-	case strings.ContainsAny(s, " \t\r\n"):
-		problem = noun + " contains white space"
-	case strings.ContainsFunc(s, redact.Invisible):
-		problem = noun + " contains control or invisible characters"
-	case len(s) > maxCredentialFileSize:
-		problem = fmt.Sprintf("%s is longer than %d bytes", noun, maxCredentialFileSize)
-	default:
-		return Secret(s), nil
-	}
-	return "", &CredentialError{Kind: kind, Env: env, Problem: problem}
+// checkPAT refuses values that cannot be a token; the errors never quote it.
+func checkPAT(s, env string) (Secret, error) {
+	pat, e := credfile.CheckSecret(s, patKind, patNoun, env)
+	return Secret(pat), credentialError(e)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -25,7 +26,7 @@ func readmeFirstSnippet(ctx context.Context, keyPath, issuer string) (tokenValid
 	cfg := serviceuser.Config{
 		Key:    key,
 		Issuer: issuer,
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI},
+		Scopes: []string{"openid", scope.ZitadelAPI},
 	}
 	ts := cfg.TokenSource(ctx)
 	defer ts.Close()

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/hooks"
 )
 
 // A refresh is one flight: token requests, retried quickly while callers
@@ -30,17 +32,17 @@ func (ts *TokenSource) run(f *flight) {
 }
 
 // attempt describes the token request f is about to make.
-func (ts *TokenSource) attempt(f *flight) RefreshStartInfo {
+func (ts *TokenSource) attempt(f *flight) hooks.RefreshStartInfo {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	return RefreshStartInfo{Waited: f.waiters > 0, Attempt: ts.failures + 1}
+	return hooks.RefreshStartInfo{Waited: f.waiters > 0, Attempt: ts.failures + 1}
 }
 
 // outcome describes a token request that settle has recorded.
-func (ts *TokenSource) outcome(start RefreshStartInfo, d time.Duration, err error) RefreshDoneInfo {
+func (ts *TokenSource) outcome(start hooks.RefreshStartInfo, d time.Duration, err error) hooks.RefreshDoneInfo {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	info := RefreshDoneInfo{Waited: start.Waited, Attempt: start.Attempt, Duration: d, Err: ts.lastErr}
+	info := hooks.RefreshDoneInfo{Waited: start.Waited, Attempt: start.Attempt, Duration: d, Err: ts.lastErr}
 	if err == nil && ts.lastErr == nil {
 		if s := ts.snap.Load(); s != nil {
 			info.Expiry = s.expiresAt

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -54,7 +55,7 @@ func TestUserKeySourceRotation(t *testing.T) {
 		assert.Equal(t, requests+1, srv.TokenRequests())
 		got := kids.sent()
 		assert.Equal(t, newKID, got[len(got)-1])
-		assert.Equal(t, []serviceuser.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key", KeyID: newKID}}, rec.seen())
+		assert.Equal(t, []hooks.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key", KeyID: newKID}}, rec.seen())
 	})
 }
 
@@ -116,7 +117,7 @@ func TestUserSecretSourceReportsRefusals(t *testing.T) {
 		time.Sleep(5 * time.Minute)
 		_, err = ts.Token()
 		require.NoError(t, err)
-		assert.Equal(t, []serviceuser.CredentialReloadedInfo{
+		assert.Equal(t, []hooks.CredentialReloadedInfo{
 			{Path: "vault:kv/zitadel", Err: refused},
 			{Path: "vault:kv/zitadel"},
 		}, rec.seen(), "each refusal and rotation once")
@@ -172,5 +173,5 @@ func TestRotationToNoKey(t *testing.T) {
 	var ce *serviceuser.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Key", ce.Field)
-	assert.Equal(t, []serviceuser.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key"}}, rec.seen())
+	assert.Equal(t, []hooks.CredentialReloadedInfo{{Path: "vault:kv/zitadel/key"}}, rec.seen())
 }

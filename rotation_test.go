@@ -9,8 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,6 +25,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -146,21 +146,21 @@ func assertionKID(jws string) string {
 // reloads records CredentialReloaded events.
 type reloads struct {
 	mu     sync.Mutex
-	events []serviceuser.CredentialReloadedInfo
+	events []hooks.CredentialReloadedInfo
 }
 
-func (r *reloads) hooks() *serviceuser.Hooks {
-	return &serviceuser.Hooks{CredentialReloaded: func(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+func (r *reloads) hooks() *hooks.Hooks {
+	return &hooks.Hooks{CredentialReloaded: func(_ context.Context, i hooks.CredentialReloadedInfo) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.events = append(r.events, i)
 	}}
 }
 
-func (r *reloads) seen() []serviceuser.CredentialReloadedInfo {
+func (r *reloads) seen() []hooks.CredentialReloadedInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]serviceuser.CredentialReloadedInfo(nil), r.events...)
+	return append([]hooks.CredentialReloadedInfo(nil), r.events...)
 }
 
 // rotationSetup is a token source for a service user whose key file is
@@ -168,7 +168,7 @@ func (r *reloads) seen() []serviceuser.CredentialReloadedInfo {
 type rotationSetup struct {
 	srv     *serviceusertest.Server
 	user    *serviceusertest.ServiceUser
-	watcher *serviceuser.KeyWatcher
+	watcher *filewatch.KeySource
 	ts      *serviceuser.TokenSource
 	kids    *kidRecorder
 	reloads *reloads
@@ -183,7 +183,7 @@ func newRotationSetup(t *testing.T, rotate func(*testing.T, string, []byte) moun
 	r.user = r.srv.NewServiceUser()
 	r.file = rotate(t, t.TempDir(), r.user.KeyFile)
 	var err error
-	r.watcher, err = serviceuser.WatchKeyFile(r.file.path)
+	r.watcher, err = filewatch.NewKeySource(r.file.path)
 	require.NoError(t, err)
 	r.kids = &kidRecorder{base: r.srv.Transport()}
 	cfg := serviceuser.Config{Key: r.watcher, Issuer: r.srv.Issuer(), HTTPClient: &http.Client{Transport: r.kids}, Hooks: r.reloads.hooks()}
@@ -369,7 +369,7 @@ func TestSecretFileRotation(t *testing.T) {
 		srv.SetTokenLifetime(5 * time.Minute)
 		user, secret := srv.NewServiceUserWithSecret()
 		file := rotations["kubernetes ..data swap"](t, t.TempDir(), []byte(secret+"\n"))
-		sw, err := serviceuser.WatchSecretFile(file.path)
+		sw, err := filewatch.NewSecretSource(file.path)
 		require.NoError(t, err)
 		rec := &reloads{}
 		ts := serviceuser.ClientCredentialsConfig{ClientID: user.Username, ClientSecret: sw,
@@ -403,7 +403,7 @@ func TestPATFileRotation(t *testing.T) {
 		user := srv.NewServiceUser()
 		oldPAT := srv.NewPersonalAccessToken(user.UserID, time.Time{})
 		file := rotations["rename into place"](t, t.TempDir(), []byte(oldPAT))
-		sw, err := serviceuser.WatchSecretFile(file.path)
+		sw, err := filewatch.NewSecretSource(file.path)
 		require.NoError(t, err)
 		ts := serviceuser.PATConfig{PAT: sw, HTTPClient: srv.Client()}.TokenSource(context.Background())
 		defer ts.Close()
@@ -432,44 +432,6 @@ func TestPATFileRotation(t *testing.T) {
 	})
 }
 
-// TestWatchErrors shows WatchKeyFile and WatchSecretFile failing like
-// ReadKeyFile and ReadPAT, and PATConfig refusing an Expiry for a PAT that
-// may rotate.
-func TestWatchErrors(t *testing.T) {
-	dir := t.TempDir()
-	_, err := serviceuser.WatchKeyFile(filepath.Join(dir, "missing.json"))
-	var ce *serviceuser.CredentialError
-	require.ErrorAs(t, err, &ce)
-	assert.True(t, errors.Is(err, os.ErrNotExist))
-	bad := filepath.Join(dir, "bad.json")
-	require.NoError(t, os.WriteFile(bad, []byte("{"), 0o600))
-	_, err = serviceuser.WatchKeyFile(bad)
-	assert.ErrorIs(t, err, serviceuser.ErrInvalidKeyFile)
-	_, err = serviceuser.WatchSecretFile(bad + "x")
-	assert.ErrorAs(t, err, &ce)
-
-	secret := filepath.Join(dir, "secret")
-	require.NoError(t, os.WriteFile(secret, []byte("s3cret"), 0o600))
-	sw, err := serviceuser.WatchSecretFile(secret)
-	require.NoError(t, err)
-	var cfgErr *serviceuser.ConfigError
-	err = serviceuser.PATConfig{PAT: sw, Expiry: time.Now()}.Validate()
-	require.ErrorAs(t, err, &cfgErr)
-	assert.Equal(t, "Expiry", cfgErr.Field)
-	assert.NoError(t, serviceuser.PATConfig{PAT: sw}.Validate())
-	assert.NoError(t, serviceuser.PATConfig{PAT: serviceuser.Secret("x"), Expiry: time.Now().Add(time.Hour)}.Validate())
-	assert.NotContains(t, printed(sw), "s3cret")
-
-	srv := serviceusertest.NewServer(serviceusertest.InProcess())
-	defer srv.Close()
-	keyPath := filepath.Join(dir, "key.json")
-	require.NoError(t, os.WriteFile(keyPath, srv.NewServiceUser().KeyFile, 0o600))
-	kw, err := serviceuser.WatchKeyFile(keyPath)
-	require.NoError(t, err)
-	assert.NotContains(t, printed(kw), "PRIVATE")
-	assert.NotContains(t, printed(serviceuser.Config{Key: kw}), "PRIVATE")
-}
-
 // TestNewSourceHearsOnlyLaterReloads makes a token source from a watcher
 // that refused a file before: its hooks are not told about that refusal.
 func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
@@ -477,7 +439,7 @@ func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
 		srv := serviceusertest.NewServer(serviceusertest.InProcess())
 		defer srv.Close()
 		file := rotations["rewrite in place"](t, t.TempDir(), srv.NewServiceUser().KeyFile)
-		kw, err := serviceuser.WatchKeyFile(file.path)
+		kw, err := filewatch.NewKeySource(file.path)
 		require.NoError(t, err)
 		file.replace(t, []byte("{"))
 		_, err = kw.CurrentKey()
@@ -491,16 +453,6 @@ func TestNewSourceHearsOnlyLaterReloads(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, rec.seen())
 	})
-}
-
-// TestWatchSecretFileRefusesASecret shows WatchSecretFile given the secret
-// itself: the error says so without repeating it.
-func TestWatchSecretFileRefusesASecret(t *testing.T) {
-	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
-	_, err := serviceuser.WatchSecretFile(jwt)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "WatchSecretFile takes the path")
-	assert.NotContains(t, err.Error(), jwt)
 }
 
 // TestCloseDuringQuickRetryWithRotation closes the source while callers wait
@@ -541,41 +493,4 @@ func TestCloseDuringQuickRetryWithRotation(t *testing.T) {
 			})
 		})
 	}
-}
-
-// TestNilWatchers: a nil *KeyWatcher or *SecretWatcher, as a config may hold
-// by mistake, answers every method without a panic, and configs refuse it.
-func TestNilWatchers(t *testing.T) {
-	var kw *serviceuser.KeyWatcher
-	var sw *serviceuser.SecretWatcher
-	assert.NotPanics(t, func() {
-		assert.NoError(t, kw.Rotation().Err)
-		assert.NoError(t, sw.Rotation().Err)
-		assert.Contains(t, fmt.Sprint(kw), "nil")
-		assert.Contains(t, fmt.Sprint(sw), "nil")
-	})
-	var ce *serviceuser.ConfigError
-	assert.ErrorAs(t, serviceuser.Config{Key: kw, Issuer: "https://z.example.com"}.Validate(), &ce)
-	assert.ErrorAs(t, serviceuser.ClientCredentialsConfig{ClientID: "id", ClientSecret: sw, Issuer: "https://z.example.com"}.Validate(), &ce)
-	assert.ErrorAs(t, serviceuser.PATConfig{PAT: sw}.Validate(), &ce)
-}
-
-// TestRewriteWithinATimestampTickIsSeen: a file rewritten in place with a
-// new credential of the same size, so soon after it was read that its
-// modification time did not change (file systems keep it to a clock tick,
-// up to seconds), still replaces the credential: a file modified about when
-// it was read is read again, not trusted to be unchanged.
-func TestRewriteWithinATimestampTickIsSeen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "secret")
-	require.NoError(t, os.WriteFile(path, []byte("secret-one"), 0o600))
-	sw, err := serviceuser.WatchSecretFile(path)
-	require.NoError(t, err)
-	before, err := os.Stat(path)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, []byte("secret-two"), 0o600))
-	require.NoError(t, os.Chtimes(path, before.ModTime(), before.ModTime())) // the same tick
-	secret, err := sw.CurrentSecret()
-	require.NoError(t, err)
-	assert.Equal(t, "secret-two", string(secret))
-	assert.NoError(t, sw.Rotation().Err)
 }

@@ -6,28 +6,22 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
-// HeaderInstanceHost names the header by which ZITADEL picks the instance
-// when a request reaches it under another host name than the instance's
-// domain, as by an in-cluster address. The library sets it, to the issuer's
-// host, on every request it sends to a Route's Address. Its value is
-// "x-zitadel-instance-host".
-const HeaderInstanceHost = route.HeaderInstanceHost
-
 // Route is how requests reach ZITADEL when they do not go straight to the
 // issuer's URL: an internal address, extra headers, plain http. The zero
 // Route sends every request to the issuer itself, over https (or http to a
 // loopback host). Every config has one (Config.Route and the others, and
-// introspection.Config.Route), Discover takes one, and Transport puts one
-// under requests of your own. It applies to requests to the issuer's origin,
-// so it needs an issuer.
+// introspection.Config.Route), userinfo.Discover takes one, and Transport
+// puts one under requests of your own. It applies to requests to the
+// issuer's origin, so it needs an issuer.
 type Route struct {
 	// Address, when set, is the base URL requests are sent to, such as
 	// http://zitadel.zitadel.svc:8080, when it differs from the issuer: a
 	// scheme and a host[:port]. Every request to the issuer's origin
 	// (discovery, the token endpoint and the endpoints discovery names,
 	// which name the issuer's host, introspection, and API requests through
-	// a token source's Client) goes there instead, with HeaderInstanceHost
-	// set to the issuer's host, by which ZITADEL picks the instance.
+	// a token source's Client) goes there instead, with the
+	// x-zitadel-instance-host header set to the issuer's host, by which
+	// ZITADEL picks the instance.
 	// Requests to other origins are untouched. The issuer stays the
 	// assertion's audience and what discovery must name. Plain http to a
 	// host that is not loopback needs InsecureAllowPlainHTTP.
@@ -58,9 +52,10 @@ type Route struct {
 
 // Transport returns base (http.DefaultTransport when nil) behind r, for
 // requests of your own to the ZITADEL instance issuer: those to the
-// issuer's or Address's origin go to Address, naming the instance by
-// HeaderInstanceHost, and carry Header; requests to other origins pass
-// untouched. When r changes no request, Transport returns base itself.
+// issuer's or Address's origin go to Address, naming the instance by the
+// x-zitadel-instance-host header, and carry Header; requests to other
+// origins pass untouched. When r changes no request, Transport returns base
+// itself.
 //
 // It checks issuer and r as a config's Validate does, and refuses them with
 // a *ConfigError whose Config is "Route" and whose Field is "issuer",
@@ -80,9 +75,5 @@ func (r Route) Transport(issuer string, base http.RoundTripper) (http.RoundTripp
 // route.Parse: the Route's fields are named with prefix, the issuer as
 // issuerField.
 func routeError(config, issuerField, prefix string, p *route.Problem) error {
-	field := prefix + p.Field
-	if p.Field == "Issuer" {
-		field = issuerField
-	}
-	return &ConfigError{Config: config, Field: field, Problem: p.Text, Err: p.Err}
+	return &ConfigError{Config: config, Field: p.Name(issuerField, prefix), Problem: p.Text, Err: p.Err}
 }

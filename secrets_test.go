@@ -28,8 +28,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 const sentinelToken = "SENTINEL-ACCESS-TOKEN-7f3a9c"
@@ -131,7 +133,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 }
 
 func TestTransportErrorsDoNotLeakToken(t *testing.T) {
-	c := &http.Client{Transport: &serviceuser.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
+	c := &http.Client{Transport: &bearer.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
 	_, err := c.Get("http://api.example.com/")
 	require.ErrorIs(t, err, serviceuser.ErrInsecureURL)
 	require.NotContains(t, printed(err), sentinelToken)
@@ -160,8 +162,8 @@ func TestUserinfoErrorRedactsSentToken(t *testing.T) {
 		w.WriteHeader(http.StatusForbidden)
 		fmt.Fprintf(w, `{"error":"access_denied","error_description":"token %s has no access"}`, token)
 	})
-	c := &http.Client{Transport: &serviceuser.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
-	_, err := serviceuser.FetchUserinfo(context.Background(), c, srv.URL)
+	c := &http.Client{Transport: &bearer.Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: sentinelToken})}}
+	_, err := userinfo.Fetch(context.Background(), c, srv.URL)
 	require.Error(t, err)
 	assert.NotContains(t, printed(err), sentinelToken)
 	assert.Contains(t, err.Error(), "access_denied")
@@ -204,7 +206,7 @@ func TestFormEncodedTokenResponseRedacted(t *testing.T) {
 
 func TestPATSourceNeverPrintsToken(t *testing.T) {
 	ts := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}.TokenSource(context.Background())
-	for _, v := range []any{ts, &serviceuser.Transport{Source: ts}, serviceuser.Transport{Source: ts}} {
+	for _, v := range []any{ts, &bearer.Transport{Source: ts}, bearer.Transport{Source: ts}} {
 		out := printed(v)
 		for _, verb := range []string{"%x", "%X", "%d"} {
 			out += fmt.Sprintf(verb, v)
@@ -387,7 +389,7 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 		cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
 		ts := tokenSource(t, cfg)
 		_, err := ts.Token()
-		return err, []any{cfg, &cfg, ts, ts.LastError(), userKey, *userKey, serviceuser.Transport{Source: ts}}
+		return err, []any{cfg, &cfg, ts, ts.LastError(), userKey, *userKey, bearer.Transport{Source: ts}}
 	}
 	return map[string]leakFlow{
 		"JWT bearer grant": {"/token", jwtGrant},
@@ -396,22 +398,22 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc-user", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: e.URL}
 			ts := tokenSourceOf(t, cfg)
 			_, err := ts.Token()
-			return err, []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &serviceuser.Transport{Source: ts}}
+			return err, []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &bearer.Transport{Source: ts}}
 		}},
 		"userinfo with a key's token": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
 			cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
 			ts := tokenSource(t, cfg)
-			tr := &serviceuser.Transport{Source: ts}
+			tr := &bearer.Transport{Source: ts}
 			c := &http.Client{Transport: tr}
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
 			return err, []any{ts, tr, *tr}
 		}},
 		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
 			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}
 			c := cfg.Client(context.Background())
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, e.URL+"/userinfo")
+			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
 			ts := cfg.TokenSource(context.Background())
-			return err, []any{cfg, &cfg, ts, serviceuser.Transport{Source: ts}, c.Transport}
+			return err, []any{cfg, &cfg, ts, bearer.Transport{Source: ts}, c.Transport}
 		}},
 		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) (error, []any) {
 			cfg := introspection.Config{Key: appKey, Issuer: e.URL}
@@ -672,8 +674,8 @@ func TestUserinfoErrorRedactsTokenWithoutRecordedRequest(t *testing.T) {
 		"PAT":    serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelToken)}.TokenSource(context.Background()),
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := &http.Client{Transport: &serviceuser.Transport{Source: src, Base: handlerTransport{echo}}}
-			_, err := serviceuser.FetchUserinfo(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
+			c := &http.Client{Transport: &bearer.Transport{Source: src, Base: handlerTransport{echo}}}
+			_, err := userinfo.Fetch(context.Background(), c, "https://zitadel.example.com/oidc/v1/userinfo")
 			var re *oauth2.RetrieveError
 			require.ErrorAs(t, err, &re)
 			assert.NotContains(t, printed(err)+string(re.Body), sentinelToken)

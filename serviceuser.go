@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 )
@@ -20,9 +21,10 @@ import (
 type Config struct {
 	// Key supplies the service user's key, of type "serviceaccount": a
 	// *KeyFile (see ReadKeyFile, ParseKeyFile, KeyFileFromEnv, NewSignerKey)
-	// is a key that never changes; a *KeyWatcher (WatchKeyFile), or a source
-	// of your own, may hand out a new key under a running token source
-	// (rotation), which the next token request uses (see RotatingSource).
+	// is a key that never changes; a *filewatch.KeySource (a key file read
+	// again when it changes), or a source of your own, may hand out a new
+	// key under a running token source (rotation), which the next token
+	// request uses (see RotatingSource).
 	// It is asked before every token request, and once when the token
 	// source is made, to check the key.
 	Key KeySource
@@ -39,7 +41,7 @@ type Config struct {
 	Route Route
 
 	// Hooks, when set, are called as the source works (see Hooks).
-	Hooks *Hooks
+	Hooks *hooks.Hooks
 
 	// RefreshAhead is how long before a token stops being served its
 	// background refresh starts, like x/oauth2's ReuseTokenSourceWithExpiry
@@ -55,7 +57,8 @@ type Config struct {
 	// It is never negative.
 	ExpiryMargin time.Duration
 
-	// Scopes to request; DefaultScopes() when empty. Add ScopeZitadelAPI to call
+	// Scopes to request; DefaultScopes() when empty. Add scope.ZitadelAPI
+	// (package github.com/go-serviceuser/serviceuser/scope) to call
 	// ZITADEL's own APIs.
 	Scopes []string
 
@@ -80,9 +83,9 @@ type Config struct {
 	// context (TokenSource.TokenContext).
 	Timeout time.Duration
 
-	// AssertionLifetime is how long each signed assertion is valid:
-	// MaxAssertionLifetime (one hour) when zero; a set value must be from
-	// two minutes to one hour.
+	// AssertionLifetime is how long each signed assertion is valid: one
+	// hour (the longest ZITADEL documents) when zero; a set value must be
+	// from two minutes to one hour.
 	AssertionLifetime time.Duration
 
 	// OrgID, when set, is sent as the x-zitadel-orgid header by Client, so that
@@ -123,7 +126,7 @@ func (c Config) Validate() error {
 
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
-		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
+		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
 		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
 }
 
@@ -136,7 +139,7 @@ func (c Config) grant() (grant, error) {
 	if _, err := assertion.Lifetime(c.AssertionLifetime); err != nil {
 		return nil, c.settings().fieldError("AssertionLifetime", err)
 	}
-	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, c.Hooks)
+	use := newCredentialUse(c.Key, c.Key.CurrentKey, keyID, (*hookSet)(c.Hooks))
 	g := &keyGrant{current: use.take, changed: use.changed, lifetime: c.AssertionLifetime, check: c.keyError}
 	if _, _, err := g.keyAndSigner(context.Background()); err != nil {
 		return nil, err
@@ -148,7 +151,7 @@ func (c Config) grant() (grant, error) {
 func (c Config) keyError(key *KeyFile) error {
 	switch {
 	case key == nil || key.signer() == nil:
-		return c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile, KeyFileFromEnv or WatchKeyFile)")
+		return c.settings().configError("Key", "missing (use ReadKeyFile, ParseKeyFile, KeyFileFromEnv or filewatch.NewKeySource)")
 	case key.Type != KeyTypeServiceAccount:
 		return c.settings().configError("Key", fmt.Sprintf("a key of type %q cannot obtain tokens; use a service user key (%q)", key.Type, KeyTypeServiceAccount))
 	}

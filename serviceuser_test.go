@@ -20,7 +20,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // setup starts a fake ZITADEL with one service user of the given key kind;
@@ -44,7 +47,7 @@ func configFor(t *testing.T, srv *serviceusertest.Server, user *serviceusertest.
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(user.KeyFile)
 	require.NoError(t, err)
-	return serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}
+	return serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"openid", scope.ZitadelAPI}}
 }
 
 func tokenSource(t *testing.T, cfg serviceuser.Config) *serviceuser.TokenSource {
@@ -63,7 +66,8 @@ func client(t *testing.T, cfg interface {
 	return ts.Client()
 }
 
-func userinfo(t *testing.T, client *http.Client, url string) map[string]any {
+// userinfoClaims gets the claims of url, the userinfo endpoint, with client.
+func userinfoClaims(t *testing.T, client *http.Client, url string) map[string]any {
 	t.Helper()
 	resp, err := client.Get(url)
 	require.NoError(t, err)
@@ -82,7 +86,7 @@ func TestKeyFileToUserinfo(t *testing.T) {
 			srv, user, cfg := setup(t, kind)
 			c := client(t, cfg)
 			for range 3 {
-				claims := userinfo(t, c, srv.UserinfoURL())
+				claims := userinfoClaims(t, c, srv.UserinfoURL())
 				assert.Equal(t, user.UserID, claims["sub"])
 			}
 			assert.Equal(t, 1, srv.TokenRequests(), "the token is cached across requests")
@@ -202,7 +206,7 @@ func TestConfigErrorsMakeNoRequest(t *testing.T) {
 	cases := map[string]func(*serviceuser.Config){
 		"no key":          func(c *serviceuser.Config) { c.Key = nil },
 		"nil key file":    func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyFile)(nil) },
-		"nil key watcher": func(c *serviceuser.Config) { c.Key = (*serviceuser.KeyWatcher)(nil) },
+		"nil key watcher": func(c *serviceuser.Config) { c.Key = (*filewatch.KeySource)(nil) },
 		"zero key":        func(c *serviceuser.Config) { c.Key = &serviceuser.KeyFile{} },
 		"application key": func(c *serviceuser.Config) { c.Key = &app },
 		"no issuer":       func(c *serviceuser.Config) { c.Issuer = "" },
@@ -249,7 +253,7 @@ func TestDiscoveryIssuerMustMatch(t *testing.T) {
 	assert.False(t, de.Permanent(), "a redirect is not followed, and may be a proxy not ready yet")
 	assert.Equal(t, 0, srv.TokenRequests())
 
-	ep, err := serviceuser.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
+	ep, err := userinfo.Discover(context.Background(), srv.Issuer()+"/", serviceuser.Route{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, srv.TokenURL(), ep.TokenURL)
 	assert.Equal(t, srv.UserinfoURL(), ep.UserinfoURL)
@@ -347,7 +351,7 @@ func TestNilContextMeansBackground(t *testing.T) {
 			defer ts.Close()
 			_, err := ts.Token()
 			require.NoError(t, err)
-			userinfo(t, c.Client(nilCtx), srv.UserinfoURL())
+			userinfoClaims(t, c.Client(nilCtx), srv.UserinfoURL())
 		})
 	}
 }

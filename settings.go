@@ -28,7 +28,7 @@ type settings struct {
 	orgID            string
 	route            Route
 	issuerOptional   bool // PATConfig's: it needs an issuer only for its Route
-	hooks            *Hooks
+	hooks            *hookSet
 	timing           timing
 }
 
@@ -82,7 +82,7 @@ type apiClient struct {
 	orgID    string
 	rejected error        // set for tokens that cannot be renewed (see Transport.RejectedError)
 	zitadel  *route.Route // the config's route to ZITADEL, or nil; base is behind it
-	hooks    *Hooks
+	hooks    *hookSet
 }
 
 // apiClient takes the HTTP client's transport, as x/oauth2 does: the same

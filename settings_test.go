@@ -9,8 +9,8 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
-	"github.com/go-serviceuser/serviceuser/internal/route"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // TestConfigErrorsNameTheirType: every config's errors name the config's
@@ -27,7 +27,7 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 		"plain http":      {serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: "http://z.example"}.Validate, "serviceuser: ClientCredentialsConfig.Issuer: \"http://z.example\" uses plain http"},
 		"PAT missing":     {serviceuser.PATConfig{}.Validate, "serviceuser: PATConfig.PAT: missing"},
 		"introspection":   {introspection.Config{}.Validate, "serviceuser: introspection.Config.Key: "},
-		"Discover issuer": {func() error { _, err := serviceuser.Discover(t.Context(), "", serviceuser.Route{}, nil); return err }, "serviceuser: issuer: missing"},
+		"Discover issuer": {func() error { _, err := userinfo.Discover(t.Context(), "", serviceuser.Route{}, nil); return err }, "serviceuser: issuer: missing"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -44,7 +44,6 @@ func TestConfigErrorsNameTheirType(t *testing.T) {
 // packages that use them.
 func TestDocumentedValues(t *testing.T) {
 	assert.Equal(t, httpcall.DefaultTimeout, serviceuser.DefaultTimeout)
-	assert.Equal(t, route.HeaderInstanceHost, serviceuser.HeaderInstanceHost)
 	assert.EqualError(t, serviceuser.ErrInsecureURL, "serviceuser: refusing to send a token over plain http")
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,19 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
-
-// echoAuth answers with the Authorization header it received.
-func echoAuth() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, r.Header.Get("Authorization"))
-	}))
-}
-
-func staticClient(token string) *http.Client {
-	return &http.Client{Transport: &Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: token})}}
-}
 
 func get(t *testing.T, c *http.Client, url string) string {
 	t.Helper()
@@ -38,61 +27,6 @@ func get(t *testing.T, c *http.Client, url string) string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(b)
-}
-
-func TestTransportSetsBearerWithoutTouchingRequest(t *testing.T) {
-	srv := echoAuth()
-	defer srv.Close()
-	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	resp, err := (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).RoundTrip(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	assert.Equal(t, "Bearer t1", string(body))
-	assert.Empty(t, req.Header.Get("Authorization"), "caller's request is not modified")
-}
-
-func TestTransportRefusesPlainHTTPToRemoteHosts(t *testing.T) {
-	closed := &trackingBody{Reader: strings.NewReader("payload")}
-	req, err := http.NewRequest(http.MethodPost, "http://api.example.com/x", closed)
-	require.NoError(t, err)
-	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).RoundTrip(req)
-	assert.ErrorIs(t, err, ErrInsecureURL)
-	assert.True(t, closed.closed, "request body closed on the error path")
-
-	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "svc.localhost"} {
-		req, _ := http.NewRequest(http.MethodGet, "http://"+host+":1/x", nil)
-		_, err := (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"})}).authorize(req)
-		assert.NoError(t, err, host)
-	}
-	req, _ = http.NewRequest(http.MethodGet, "http://api.example.com/x", nil)
-	_, err = (&Transport{Source: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t1"}), InsecureAllowPlainHTTPAnyHost: true}).authorize(req)
-	assert.NoError(t, err)
-}
-
-type trackingBody struct {
-	io.Reader
-	closed bool
-}
-
-func (b *trackingBody) Close() error { b.closed = true; return nil }
-
-func TestTransportKeepsTokenFromOtherHostsOnRedirect(t *testing.T) {
-	other := echoAuth()
-	defer other.Close()
-	same := http.NewServeMux()
-	same.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1), http.StatusFound)
-	})
-	same.HandleFunc("/here", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/echo", http.StatusFound) })
-	same.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Header.Get("Authorization")) })
-	srv := httptest.NewServer(same)
-	defer srv.Close()
-
-	c := staticClient("t1")
-	assert.Equal(t, "", get(t, c, srv.URL+"/away"), "token not sent to another host")
-	assert.Equal(t, "Bearer t1", get(t, c, srv.URL+"/here"), "token kept on the same host")
 }
 
 // TestRedirectWithinIssuerOriginKeepsToken: an API request through Client
@@ -148,7 +82,7 @@ func TestTransportUsesRequestContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
-		_, err := (&Transport{Source: ts}).RoundTrip(req)
+		_, err := (&bearer.Transport{Source: ts}).RoundTrip(req)
 		assert.ErrorIs(t, err, context.Canceled)
 		close(f.gate)
 	})
@@ -180,7 +114,7 @@ func TestTransportRetriesOnceAfter401(t *testing.T) {
 		_, err := ts.Token()
 		require.NoError(t, err)
 		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
-		client := &http.Client{Transport: &Transport{Source: ts, Base: api}}
+		client := &http.Client{Transport: &bearer.Transport{Source: ts, Base: api}}
 
 		const callers = 50
 		var wg sync.WaitGroup
@@ -207,41 +141,13 @@ func TestTransportDoesNotRetryUnreplayableBody(t *testing.T) {
 		api := newInProcess(rejectFirstToken(&hits))
 		ts, f := newScripted(t, time.Hour)
 		req, _ := http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("once")))
-		resp, err := (&Transport{Source: ts, Base: api}).RoundTrip(req)
+		resp, err := (&bearer.Transport{Source: ts, Base: api}).RoundTrip(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		assert.EqualValues(t, 1, hits.Load())
 		assert.EqualValues(t, 1, f.calls.Load())
 	})
-}
-
-func TestTransportReturns401WhenNoNewTokenComes(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(rejectFirstToken(&hits))
-	defer srv.Close()
-	// A static source cannot be invalidated: the 401 is the answer.
-	resp, err := staticClient("token-1").Get(srv.URL)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	assert.EqualValues(t, 1, hits.Load())
-}
-
-func TestTokenRejected(t *testing.T) {
-	r := func(status int, challenge string) *http.Response {
-		h := http.Header{}
-		if challenge != "" {
-			h.Set("WWW-Authenticate", challenge)
-		}
-		return &http.Response{StatusCode: status, Header: h}
-	}
-	assert.True(t, tokenRejected(r(401, "")))
-	assert.True(t, tokenRejected(r(401, `Bearer realm="x"`)))
-	assert.True(t, tokenRejected(r(401, `Bearer error="invalid_token", error_description="expired"`)))
-	assert.False(t, tokenRejected(r(401, `Bearer error="invalid_request"`)))
-	assert.False(t, tokenRejected(r(403, `Bearer error="insufficient_scope"`)))
-	assert.False(t, tokenRejected(r(200, "")))
 }
 
 // TestTransportDropsRejectedTokenOfUnreplayableRequest: a 401 on a request
@@ -255,7 +161,7 @@ func TestTransportDropsRejectedTokenOfUnreplayableRequest(t *testing.T) {
 		_, err := ts.Token()
 		require.NoError(t, err)
 		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
-		client := &http.Client{Transport: &Transport{Source: ts, Base: api}}
+		client := &http.Client{Transport: &bearer.Transport{Source: ts, Base: api}}
 
 		req, _ := http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("streamed")))
 		resp, err := client.Do(req)

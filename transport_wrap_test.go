@@ -13,17 +13,37 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/go-serviceuser/serviceuser"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
 
 // tokenOnly wraps a source without forwarding TokenContext or Invalidate: a
-// Transport around it has neither capability.
+// bearer.Transport around it has neither capability.
 type tokenOnly struct{ oauth2.TokenSource }
 
+// forwarding wraps a source and forwards both capabilities.
+type forwarding struct{ source *serviceuser.TokenSource }
+
+// A *TokenSource has both capabilities, and so has a wrapper that forwards
+// them.
+var (
+	_ bearer.ContextTokenSource = (*serviceuser.TokenSource)(nil)
+	_ bearer.Invalidator        = (*serviceuser.TokenSource)(nil)
+	_ bearer.ContextTokenSource = forwarding{}
+	_ bearer.Invalidator        = forwarding{}
+)
+
+func (f forwarding) Token() (*oauth2.Token, error) { return f.source.Token() }
+func (f forwarding) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	return f.source.TokenContext(ctx)
+}
+func (f forwarding) Invalidate(tok *oauth2.Token) { f.source.Invalidate(tok) }
+
 // wrapping is a decorator around a *TokenSource, and whether it forwards
-// Transport's capabilities.
+// bearer.Transport's capabilities.
 type wrapping struct {
 	name     string
 	wrap     func(*serviceuser.TokenSource) oauth2.TokenSource
@@ -31,7 +51,7 @@ type wrapping struct {
 }
 
 var wrappings = []wrapping{
-	{"forwarding", func(ts *serviceuser.TokenSource) oauth2.TokenSource { return &meteredSource{source: ts} }, true},
+	{"forwarding", func(ts *serviceuser.TokenSource) oauth2.TokenSource { return forwarding{ts} }, true},
 	{"not forwarding", func(ts *serviceuser.TokenSource) oauth2.TokenSource { return tokenOnly{ts} }, false},
 }
 
@@ -113,7 +133,7 @@ func TestWrappedSourceContextBoundsWait(t *testing.T) {
 				ep := &heldTokenEndpoint{hold: make(chan struct{})}
 				ts := wrapTestSource(t, key, ep)
 				defer ts.Close()
-				client := &http.Client{Transport: &serviceuser.Transport{Source: w.wrap(ts), Base: refusingAPI{}}}
+				client := &http.Client{Transport: &bearer.Transport{Source: w.wrap(ts), Base: refusingAPI{}}}
 				ctx, cancel := context.WithCancel(context.Background())
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.test/", nil)
 				require.NoError(t, err)
@@ -159,7 +179,7 @@ func TestWrappedSourceInvalidatesOn401(t *testing.T) {
 				require.NoError(t, err)
 				time.Sleep(11 * time.Second)
 
-				client := &http.Client{Transport: &serviceuser.Transport{Source: w.wrap(ts), Base: refusingAPI{refused: refused.AccessToken}}}
+				client := &http.Client{Transport: &bearer.Transport{Source: w.wrap(ts), Base: refusingAPI{refused: refused.AccessToken}}}
 				for range 2 {
 					resp, err := client.Get("https://api.test/")
 					require.NoError(t, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -143,7 +144,7 @@ func TestLibraryGetsTokens(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 
-				cfg := serviceuser.Config{Key: key, Issuer: ref.Issuer(), Scopes: []string{oidc.ScopeOpenID, serviceuser.ScopeZitadelAPI}}
+				cfg := serviceuser.Config{Key: key, Issuer: ref.Issuer(), Scopes: []string{oidc.ScopeOpenID, scope.ZitadelAPI}}
 				ts := cfg.TokenSource(ctx)
 				defer ts.Close()
 				sent := time.Now()

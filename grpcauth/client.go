@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
 
 // DialOptions returns what a client needs to call with c: c as per-RPC
@@ -48,7 +48,7 @@ func withAttempt(ctx context.Context) (context.Context, *attempt) {
 // server does not know it yet), drops that token from Source and makes the
 // call once more with a new one; if that one is refused too, its token is
 // dropped and the error returned. Nothing is retried when Source is not a
-// serviceuser.Invalidator, or when it still offers the rejected token:
+// bearer.Invalidator, or when it still offers the rejected token:
 // *serviceuser.TokenSource keeps a token fetched less than 10 s ago, so a
 // server that refuses every token does not cause a token request per call.
 // It works together with c given as per-RPC credentials (see DialOptions).
@@ -94,7 +94,7 @@ func (c Credentials) drop(err error, a *attempt) {
 		return
 	}
 	if tok := a.sent.Swap(nil); tok != nil {
-		if inv, ok := c.Source.(serviceuser.Invalidator); ok {
+		if inv, ok := c.Source.(bearer.Invalidator); ok {
 			inv.Invalidate(tok)
 		}
 	}
@@ -104,7 +104,7 @@ func (c Credentials) drop(err error, a *attempt) {
 // offers another one. A nil token (none was sent, e.g. GetRequestMetadata
 // failed itself) is never replaced.
 func (c Credentials) replace(ctx context.Context, tok *oauth2.Token) bool {
-	inv, ok := c.Source.(serviceuser.Invalidator)
+	inv, ok := c.Source.(bearer.Invalidator)
 	if tok == nil || !ok {
 		return false
 	}

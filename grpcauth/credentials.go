@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
 
 // Credentials sends a token from Source with each RPC, as the
@@ -23,10 +23,10 @@ import (
 // pass everything it offers with DialOptions. It is safe for concurrent use.
 type Credentials struct {
 	// Source supplies tokens. Required. When it is a
-	// serviceuser.ContextTokenSource, as *serviceuser.TokenSource is, the
+	// bearer.ContextTokenSource, as *serviceuser.TokenSource is, the
 	// RPC's context bounds the wait for a token; otherwise Token is called
 	// and may block the RPC beyond its deadline. When it is a
-	// serviceuser.Invalidator, the client interceptors drop a token the
+	// bearer.Invalidator, the client interceptors drop a token the
 	// server refuses (see UnaryClientInterceptor).
 	Source oauth2.TokenSource
 	// OrgID, when set, is sent as the x-zitadel-orgid metadata, which makes
@@ -89,7 +89,7 @@ func (c Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (map
 	}
 	md := map[string]string{"authorization": tok.Type() + " " + tok.AccessToken}
 	if c.OrgID != "" {
-		md[serviceuser.HeaderOrgID] = c.OrgID
+		md[bearer.HeaderOrgID] = c.OrgID
 	}
 	return md, nil
 }
@@ -105,7 +105,7 @@ func (c Credentials) token(ctx context.Context) (*oauth2.Token, error) {
 	}
 	var tok *oauth2.Token
 	var err error
-	if cts, ok := c.Source.(serviceuser.ContextTokenSource); ok {
+	if cts, ok := c.Source.(bearer.ContextTokenSource); ok {
 		tok, err = cts.TokenContext(ctx)
 	} else {
 		tok, err = c.Source.Token()

@@ -5,7 +5,7 @@
 // oauth2.TokenSource, typically a *serviceuser.TokenSource. Unlike grpc's
 // oauth.TokenSource it
 //   - bounds the wait for a token by the RPC's context, when the source is a
-//     serviceuser.ContextTokenSource (as *serviceuser.TokenSource is), so a cancelled
+//     bearer.ContextTokenSource (as *serviceuser.TokenSource is), so a cancelled
 //     or timed-out RPC returns at once even while the token endpoint hangs;
 //   - sends the x-zitadel-orgid header when OrgID is set;
 //   - with its interceptors (Credentials.DialOptions), drops a token the

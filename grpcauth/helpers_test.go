@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 	grpcauth "github.com/go-serviceuser/serviceuser/grpcauth"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
@@ -136,7 +137,7 @@ func (a *api) see(ctx context.Context) {
 	a.calls.Add(1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.orgIDs = append(a.orgIDs, metadata.ValueFromIncomingContext(ctx, serviceuser.HeaderOrgID)...)
+	a.orgIDs = append(a.orgIDs, metadata.ValueFromIncomingContext(ctx, bearer.HeaderOrgID)...)
 }
 
 // record keeps what an authenticated handler finds with introspection.FromContext.

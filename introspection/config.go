@@ -35,6 +35,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/route"
@@ -76,8 +77,8 @@ type Config struct {
 	// when not straight at its URL (see serviceuser.Route).
 	Route serviceuser.Route
 	// Hooks, when set, are told of every Introspect call and discovery
-	// (see serviceuser.Hooks).
-	Hooks *serviceuser.Hooks
+	// (see hooks.Hooks).
+	Hooks *hooks.Hooks
 	// HTTPClient sends the requests; nil means the one ctx carries under
 	// oauth2.HTTPClient, or else a client of the library's own.
 	HTTPClient *http.Client
@@ -121,11 +122,7 @@ func isProjectID(id string) bool {
 func (c Config) route() (*route.Route, error) {
 	r, p := route.Parse(c.Issuer, route.Spec(c.Route), false)
 	if p != nil {
-		field := p.Field
-		if field != "Issuer" {
-			field = "Route." + field
-		}
-		return nil, configError(field, p.Text, p.Err)
+		return nil, configError(p.Name("Issuer", "Route."), p.Text, p.Err)
 	}
 	if c.IntrospectionURL != "" {
 		if err := r.CheckURL(c.IntrospectionURL); err != nil {
@@ -157,7 +154,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	caller := r.Caller(c.httpClient(ctx), c.Timeout)
 	cache := discovery.NewCache(caller, issuer, discoveryError, func(ctx context.Context, took time.Duration, err error) {
 		if c.Hooks != nil {
-			contain.Hook(c.Hooks.DiscoveryDone, ctx, serviceuser.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
+			contain.Hook(c.Hooks.DiscoveryDone, ctx, hooks.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,

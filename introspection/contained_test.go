@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
@@ -88,8 +89,8 @@ func TestPanickingDiscoveryHookIsContained(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
 		calls := 0
-		hooks := &serviceuser.Hooks{DiscoveryDone: func(context.Context, serviceuser.DiscoveryDoneInfo) { calls++; panic("a bug in a logging callback") }}
-		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.
+		hk := &hooks.Hooks{DiscoveryDone: func(context.Context, hooks.DiscoveryDoneInfo) { calls++; panic("a bug in a logging callback") }}
+		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk}.
 			NewIntrospector(context.Background())
 		require.NoError(t, err)
 		r, err := in.Introspect(context.Background(), token)
@@ -104,11 +105,11 @@ func TestPanickingDiscoveryHookIsContained(t *testing.T) {
 func TestPanickingHooksInMiddleware(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
-		hooks := &serviceuser.Hooks{
-			DiscoveryDone:     func(context.Context, serviceuser.DiscoveryDoneInfo) { panic("discovery hook") },
-			IntrospectionDone: func(context.Context, serviceuser.IntrospectionDoneInfo) { panic("introspection hook") },
+		hk := &hooks.Hooks{
+			DiscoveryDone:     func(context.Context, hooks.DiscoveryDoneInfo) { panic("discovery hook") },
+			IntrospectionDone: func(context.Context, hooks.IntrospectionDoneInfo) { panic("introspection hook") },
 		}
-		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.
+		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk}.
 			NewIntrospector(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusOK, serveWith(in, token).Code)
@@ -183,12 +184,12 @@ func TestGoexitInCallbackReleasesCallers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, app, token := containedSetup(t)
 		exits := true
-		hooks := &serviceuser.Hooks{DiscoveryDone: func(context.Context, serviceuser.DiscoveryDoneInfo) {
+		hk := &hooks.Hooks{DiscoveryDone: func(context.Context, hooks.DiscoveryDoneInfo) {
 			if exits {
 				runtime.Goexit()
 			}
 		}}
-		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hooks}.
+		in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(), Hooks: hk}.
 			NewIntrospector(context.Background())
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -215,10 +216,10 @@ func (panickingHandler) Handle(context.Context, slog.Record) error {
 	panic("a bug in a log handler")
 }
 
-// TestSlogHooksNeverEndIntrospection: SlogHooks with a nil logger (which
+// TestSlogNeverEndsIntrospection: hooks.Slog with a nil logger (which
 // means slog.Default()) or a handler that panics logs or drops the event; the
 // introspection goes on.
-func TestSlogHooksNeverEndIntrospection(t *testing.T) {
+func TestSlogNeverEndsIntrospection(t *testing.T) {
 	for name, logger := range map[string]*slog.Logger{
 		"nil logger":        nil,
 		"panicking handler": slog.New(panickingHandler{slog.NewTextHandler(&bytes.Buffer{}, nil)}),
@@ -227,7 +228,7 @@ func TestSlogHooksNeverEndIntrospection(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				srv, app, token := containedSetup(t)
 				in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(),
-					Hooks: serviceuser.SlogHooks(logger)}.NewIntrospector(context.Background())
+					Hooks: hooks.Slog(logger)}.NewIntrospector(context.Background())
 				require.NoError(t, err)
 				r, err := in.Introspect(context.Background(), token)
 				require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -40,7 +41,7 @@ func ExampleIntrospector_Middleware() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	scopes := []string{"openid", "profile", serviceuser.ScopeProjectAudience(app.ProjectID)}
+	scopes := []string{"openid", "profile", scope.ProjectAudience(app.ProjectID)}
 	caller := serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background())
 	resp, err := caller.Get(api.URL)
 	if err != nil {
@@ -98,7 +99,7 @@ func ExampleIntrospector_Require() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		scopes := []string{"openid", serviceuser.ScopeProjectAudience(app.ProjectID)}
+		scopes := []string{"openid", scope.ProjectAudience(app.ProjectID)}
 		return serviceuser.Config{Key: key, Issuer: zitadel.Issuer(), Scopes: scopes}.Client(context.Background()), user.UserID
 	}
 	writer, writerID := client()

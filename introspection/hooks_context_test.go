@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/introspection"
 )
 
@@ -25,11 +25,11 @@ func TestIntrospectionHooksGetTheCallersContext(t *testing.T) {
 		v, _ := ctx.Value(callerKey{}).(string)
 		seen = append(seen, event+" "+v)
 	}
-	hooks := &serviceuser.Hooks{
-		IntrospectionDone: func(ctx context.Context, _ serviceuser.IntrospectionDoneInfo) { record("introspection", ctx) },
-		DiscoveryDone:     func(ctx context.Context, _ serviceuser.DiscoveryDoneInfo) { record("discovery", ctx) },
+	hk := &hooks.Hooks{
+		IntrospectionDone: func(ctx context.Context, _ hooks.IntrospectionDoneInfo) { record("introspection", ctx) },
+		DiscoveryDone:     func(ctx context.Context, _ hooks.DiscoveryDoneInfo) { record("discovery", ctx) },
 	}
-	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(t.Context())
+	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hk}.NewIntrospector(t.Context())
 	require.NoError(t, err)
 	for _, caller := range []string{"first", "second"} {
 		_, err = in.Introspect(context.WithValue(t.Context(), callerKey{}, caller), token)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
@@ -138,21 +139,21 @@ func TestMiddlewareWhenIntrospectionFails(t *testing.T) {
 func TestIntrospectionDoneHook(t *testing.T) {
 	srv, _, token, _, app := introspectionSetup(t)
 	var mu sync.Mutex
-	var got []serviceuser.IntrospectionDoneInfo
+	var got []hooks.IntrospectionDoneInfo
 	discoveries := 0
-	hooks := &serviceuser.Hooks{
-		IntrospectionDone: func(_ context.Context, i serviceuser.IntrospectionDoneInfo) {
+	hk := &hooks.Hooks{
+		IntrospectionDone: func(_ context.Context, i hooks.IntrospectionDoneInfo) {
 			mu.Lock()
 			defer mu.Unlock()
 			got = append(got, i)
 		},
-		DiscoveryDone: func(_ context.Context, i serviceuser.DiscoveryDoneInfo) {
+		DiscoveryDone: func(_ context.Context, i hooks.DiscoveryDoneInfo) {
 			assert.NoError(t, i.Err)
 			assert.Equal(t, srv.Issuer(), i.Issuer)
 			discoveries++
 		},
 	}
-	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(context.Background())
+	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hk}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	for range 2 {
 		_, err = in.Introspect(context.Background(), token)
@@ -170,15 +171,15 @@ func TestIntrospectionDoneHook(t *testing.T) {
 
 	require.Len(t, got, 5)
 	assert.Positive(t, got[0].Duration, "a request takes time")
-	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Active: true, Duration: got[0].Duration}, got[0])
-	assert.Equal(t, serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: got[1].Duration}, got[1])
-	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Duration: got[2].Duration}, got[2])
-	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Duration: got[3].Duration, Err: failure}, got[3])
+	assert.Equal(t, hooks.IntrospectionDoneInfo{Active: true, Duration: got[0].Duration}, got[0])
+	assert.Equal(t, hooks.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: got[1].Duration}, got[1])
+	assert.Equal(t, hooks.IntrospectionDoneInfo{Duration: got[2].Duration}, got[2])
+	assert.Equal(t, hooks.IntrospectionDoneInfo{Duration: got[3].Duration, Err: failure}, got[3])
 	var te *serviceuser.TokenError
 	require.ErrorAs(t, failure, &te)
 	assert.Equal(t, serviceuser.EndpointIntrospection, te.Endpoint)
 	assert.Equal(t, http.StatusBadGateway, te.StatusCode)
-	assert.Equal(t, serviceuser.IntrospectionDoneInfo{Err: context.Canceled, Duration: got[4].Duration}, got[4])
+	assert.Equal(t, hooks.IntrospectionDoneInfo{Err: context.Canceled, Duration: got[4].Duration}, got[4])
 	assert.Equal(t, 1, discoveries)
 }
 
@@ -186,8 +187,8 @@ func TestIntrospectionDoneHook(t *testing.T) {
 // there, as Hooks documents; the caller gets its answer.
 func TestPanickingIntrospectionHookIsContained(t *testing.T) {
 	srv, _, token, _, app := introspectionSetup(t)
-	hooks := &serviceuser.Hooks{IntrospectionDone: func(context.Context, serviceuser.IntrospectionDoneInfo) { panic("a bug in a metrics callback") }}
-	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hooks}.NewIntrospector(context.Background())
+	hk := &hooks.Hooks{IntrospectionDone: func(context.Context, hooks.IntrospectionDoneInfo) { panic("a bug in a metrics callback") }}
+	in, err := introspection.Config{Key: mustKey(t, app.KeyFile), Issuer: srv.Issuer(), Hooks: hk}.NewIntrospector(context.Background())
 	require.NoError(t, err)
 	r, err := in.Introspect(context.Background(), token)
 	require.NoError(t, err)

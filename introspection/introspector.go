@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
@@ -27,7 +28,7 @@ type Introspector struct {
 	assertion *assertions
 	url       string
 	ttl       time.Duration
-	hooks     *serviceuser.Hooks
+	hooks     *hooks.Hooks
 
 	mu sync.Mutex
 	// active and inactive keep answers apart, so that inactive ones, which
@@ -36,16 +37,11 @@ type Introspector struct {
 	inFlight         map[[32]byte]*call
 }
 
-// String describes the introspector without the client assertion it keeps.
-func (in *Introspector) String() string {
-	return "introspection.Introspector{assertion: " + redact.Marker + "}"
+// Format describes the introspector without the client assertion it keeps,
+// for every verb (%v, %s, %#v...).
+func (in *Introspector) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "introspection.Introspector{assertion: "+redact.Marker+"}")
 }
-
-// GoString is String: %#v must not reveal the assertion either.
-func (in *Introspector) GoString() string { return in.String() }
-
-// Format prints String for every verb.
-func (in *Introspector) Format(f fmt.State, verb rune) { redact.Format(f, verb, in.String()) }
 
 // call is one introspection request, shared by everyone waiting for it.
 type call struct {
@@ -62,7 +58,7 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token)
 	if h := in.hooks; h != nil {
-		contain.Hook(h.IntrospectionDone, ctx, serviceuser.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
+		contain.Hook(h.IntrospectionDone, ctx, hooks.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
 }

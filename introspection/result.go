@@ -45,7 +45,7 @@ type Result struct {
 	Actor json.RawMessage
 	// ResourceOwner is the user's organization; ZITADEL sends it only for a
 	// token asked with the scope "urn:zitadel:iam:user:resourceowner"
-	// (serviceuser.ScopeUserResourceOwner). Zero otherwise.
+	// (scope.UserResourceOwner). Zero otherwise.
 	ResourceOwner Organization
 	// Roles are the user's roles in the API's project: role key -> the IDs
 	// of the organizations in which the user holds it -> their primary

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -77,7 +78,7 @@ func TestResultFields(t *testing.T) {
 	defer srv.Close()
 	app := srv.NewApplication()
 	before := time.Now().Truncate(time.Second)
-	user, token := serviceUserToken(t, srv, "profile", serviceuser.ScopeUserResourceOwner, app.AudienceScope())
+	user, token := serviceUserToken(t, srv, "profile", scope.UserResourceOwner, app.AudienceScope())
 	r := introspect(t, projectIntrospector(t, srv, app, app.ProjectID), token)
 
 	require.True(t, r.Active)
@@ -87,7 +88,7 @@ func TestResultFields(t *testing.T) {
 	assert.NotEmpty(t, r.ClientID)
 	assert.Equal(t, srv.Issuer(), r.Issuer)
 	assert.Contains(t, r.Audience, app.ProjectID)
-	assert.Contains(t, r.Scope, serviceuser.ScopeUserResourceOwner)
+	assert.Contains(t, r.Scope, scope.UserResourceOwner)
 	assert.NotEmpty(t, r.JWTID)
 	for name, at := range map[string]time.Time{"iat": r.IssuedAt, "nbf": r.NotBefore, "auth_time": r.AuthTime} {
 		assert.False(t, at.Before(before), name)
@@ -101,7 +102,7 @@ func TestResultFields(t *testing.T) {
 	assert.Contains(t, r.ResourceOwner.PrimaryDomain, "zitadel.")
 
 	for _, name := range []string{"active", "aud", "auth_time", "client_id", "exp", "iat", "iss", "jti", "nbf", "scope", "sub", "token_type", "username",
-		serviceuser.ScopeUserResourceOwner + ":id", serviceuser.ScopeUserResourceOwner + ":name", serviceuser.ScopeUserResourceOwner + ":primary_domain"} {
+		scope.UserResourceOwner + ":id", scope.UserResourceOwner + ":name", scope.UserResourceOwner + ":primary_domain"} {
 		assert.Contains(t, r.Claims, name)
 	}
 	assert.JSONEq(t, `"`+user.UserID+`"`, string(r.Claims["sub"]))
@@ -113,7 +114,7 @@ func TestResultFields(t *testing.T) {
 	_, token = serviceUserToken(t, srv, app.AudienceScope())
 	r = introspect(t, projectIntrospector(t, srv, app, ""), token)
 	assert.Equal(t, introspection.Organization{}, r.ResourceOwner)
-	assert.NotContains(t, r.Claims, serviceuser.ScopeUserResourceOwner+":id")
+	assert.NotContains(t, r.Claims, scope.UserResourceOwner+":id")
 }
 
 // TestResultDecoding: what json.Unmarshal makes of answers a fake cannot

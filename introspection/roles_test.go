@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -86,12 +87,12 @@ func TestResultRolesNarrowedByRoleScope(t *testing.T) {
 		return tok.AccessToken
 	}
 
-	r := introspect(t, in, tokenWith(serviceuser.ScopeProjectRole("reader")))
+	r := introspect(t, in, tokenWith(scope.ProjectRole("reader")))
 	assert.True(t, r.HasRole("reader"))
 	assert.False(t, r.HasRole("admin"), "not asked for")
 	assert.Len(t, r.Roles, 1)
 
-	r = introspect(t, in, tokenWith(serviceuser.ScopeProjectRole("writer")))
+	r = introspect(t, in, tokenWith(scope.ProjectRole("writer")))
 	assert.True(t, r.Active)
 	assert.Empty(t, r.Roles, "the one role asked for is not granted")
 	assert.False(t, introspection.RequireAnyRole("reader").MetBy(r))
@@ -240,7 +241,7 @@ func TestRequirement(t *testing.T) {
 // A ProjectID that cannot be a project's ID, such as the audience scope
 // pasted in its place, is refused when the config is checked.
 func TestConfigProjectID(t *testing.T) {
-	for _, id := range []string{serviceuser.ScopeProjectAudience("123"), "123 ", " ", "12\n3"} {
+	for _, id := range []string{scope.ProjectAudience("123"), "123 ", " ", "12\n3"} {
 		err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, ProjectID: id}.Validate()
 		var ce *serviceuser.ConfigError
 		require.ErrorAs(t, err, &ce, "%q", id)

@@ -16,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -36,12 +37,12 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // gatedSource is a token source for a new service user of z whose token
 // requests wait at the returned gate.
-func gatedSource(t *testing.T, z *serviceusertest.Server, hooks *serviceuser.Hooks) (*serviceuser.TokenSource, *gate) {
+func gatedSource(t *testing.T, z *serviceusertest.Server, hk *hooks.Hooks) (*serviceuser.TokenSource, *gate) {
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(z.NewServiceUser().KeyFile)
 	require.NoError(t, err)
 	g := newGate(z.Transport())
-	ts := serviceuser.Config{Key: key, Issuer: z.Issuer(), HTTPClient: &http.Client{Transport: g}, Hooks: hooks}.TokenSource(t.Context())
+	ts := serviceuser.Config{Key: key, Issuer: z.Issuer(), HTTPClient: &http.Client{Transport: g}, Hooks: hk}.TokenSource(t.Context())
 	t.Cleanup(func() { require.NoError(t, ts.Close()) })
 	return ts, g
 }

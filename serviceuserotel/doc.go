@@ -34,7 +34,7 @@
 // Each token request is a span named "serviceuser.token.refresh", from
 // RefreshStart to RefreshDone, with status Error when it failed. A request
 // that callers wait for is a child of the span in the context of the caller
-// that started it (see serviceuser.Hooks), so that it shows in that
+// that started it (see hooks.Hooks), so that it shows in that
 // caller's trace; a refresh ahead of expiry, which keeps no caller waiting,
 // is a root span, linked to the span of the context the source was made
 // with, if any. Metrics are recorded with the same context, for exemplars.

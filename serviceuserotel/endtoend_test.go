@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -25,12 +27,12 @@ func zitadel(t *testing.T) *serviceusertest.Server {
 }
 
 // source is a token source for a new service user of z with hooks.
-func source(t *testing.T, z *serviceusertest.Server, hooks *serviceuser.Hooks) *serviceuser.TokenSource {
+func source(t *testing.T, z *serviceusertest.Server, hk *hooks.Hooks) *serviceuser.TokenSource {
 	t.Helper()
 	key, err := serviceuser.ParseKeyFile(z.NewServiceUser().KeyFile)
 	require.NoError(t, err)
-	ts := serviceuser.Config{Key: key, Issuer: z.Issuer(), HTTPClient: z.Client(), Hooks: hooks,
-		Scopes: []string{"openid", serviceuser.ScopeZitadelAPI}}.TokenSource(t.Context())
+	ts := serviceuser.Config{Key: key, Issuer: z.Issuer(), HTTPClient: z.Client(), Hooks: hk,
+		Scopes: []string{"openid", scope.ZitadelAPI}}.TokenSource(t.Context())
 	t.Cleanup(func() { require.NoError(t, ts.Close()) })
 	return ts
 }

@@ -2,6 +2,7 @@ package serviceuserotel
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
@@ -29,7 +31,7 @@ const (
 	keyNext     = attribute.Key("serviceuser.refresh.next_attempt")
 )
 
-func (r *Recorder) refreshStart(ctx context.Context, i serviceuser.RefreshStartInfo) {
+func (r *Recorder) refreshStart(ctx context.Context, i hooks.RefreshStartInfo) {
 	span := r.startSpan(ctx, i.Waited, i.Attempt)
 	key := pendingKey{serviceuser.SourceFromContext(ctx), i.Attempt}
 	r.mu.Lock()
@@ -41,7 +43,7 @@ func (r *Recorder) refreshStart(ctx context.Context, i serviceuser.RefreshStartI
 	}
 }
 
-func (r *Recorder) refreshDone(ctx context.Context, i serviceuser.RefreshDoneInfo) {
+func (r *Recorder) refreshDone(ctx context.Context, i hooks.RefreshDoneInfo) {
 	d := describe.Err(i.Err)
 	mode := keyMode.String(describe.Mode(i.Waited))
 	outcome := keyOutcome.String(describe.Outcome(i.Err))
@@ -73,7 +75,7 @@ func (r *Recorder) startSpan(ctx context.Context, waited bool, attempt int, opts
 // endSpan ends the token request's span and returns it: the one
 // RefreshStart opened for the same source and attempt, or one spanning
 // i.Duration when none is open (hooks set after the start).
-func (r *Recorder) endSpan(ctx context.Context, i serviceuser.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) trace.Span {
+func (r *Recorder) endSpan(ctx context.Context, i hooks.RefreshDoneInfo, d describe.Detail, outcome attribute.KeyValue) trace.Span {
 	now := time.Now()
 	key := pendingKey{serviceuser.SourceFromContext(ctx), i.Attempt}
 	r.mu.Lock()
@@ -97,24 +99,25 @@ func (r *Recorder) endSpan(ctx context.Context, i serviceuser.RefreshDoneInfo, d
 	return span
 }
 
-func (r *Recorder) tokenRejected(ctx context.Context, i serviceuser.TokenRejectedInfo) {
+// tokenRejected counts a refused token; TokenRejected tells of 401s only.
+func (r *Recorder) tokenRejected(ctx context.Context, i hooks.TokenRejectedInfo) {
 	r.rejections.Add(ctx, 1, metric.WithAttributes(
-		semconv.HTTPResponseStatusCode(i.StatusCode), keyDropped.Bool(i.Dropped), keyRetried.Bool(i.Retried)))
+		semconv.HTTPResponseStatusCode(http.StatusUnauthorized), keyDropped.Bool(i.Dropped), keyRetried.Bool(i.Retried)))
 }
 
-func (r *Recorder) credentialReloaded(ctx context.Context, i serviceuser.CredentialReloadedInfo) {
+func (r *Recorder) credentialReloaded(ctx context.Context, i hooks.CredentialReloadedInfo) {
 	d := describe.Err(i.Err)
 	r.reloads.Add(ctx, 1, metric.WithAttributes(
 		append(errType(d), keyOutcome.String(describe.ReloadOutcome(i.Err)))...))
 }
 
-func (r *Recorder) discoveryDone(ctx context.Context, i serviceuser.DiscoveryDoneInfo) {
+func (r *Recorder) discoveryDone(ctx context.Context, i hooks.DiscoveryDoneInfo) {
 	outcome := keyOutcome.String(describe.Outcome(i.Err))
 	r.discoveries.Add(ctx, 1, metric.WithAttributes(append(errType(describe.Err(i.Err)), outcome)...))
 	r.discoveryDuration.Record(ctx, i.Duration.Seconds(), metric.WithAttributes(outcome))
 }
 
-func (r *Recorder) introspectionDone(ctx context.Context, i serviceuser.IntrospectionDoneInfo) {
+func (r *Recorder) introspectionDone(ctx context.Context, i hooks.IntrospectionDoneInfo) {
 	base := []attribute.KeyValue{keyOutcome.String(describe.Outcome(i.Err)), keyCacheHit.Bool(i.CacheHit)}
 	count := append(errType(describe.Err(i.Err)), base...)
 	if i.Err == nil {

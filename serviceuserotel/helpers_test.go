@@ -12,14 +12,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	serviceuserotel "github.com/go-serviceuser/serviceuser/serviceuserotel"
 )
 
 // rig is a Recorder wired to an in-memory reader and span recorder.
 type rig struct {
 	rec    *serviceuserotel.Recorder
-	hooks  *serviceuser.Hooks
+	hooks  *hooks.Hooks
 	reader *sdkmetric.ManualReader
 	spans  *tracetest.SpanRecorder
 	tracer trace.Tracer // of the same provider: a caller's spans

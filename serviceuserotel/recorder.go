@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
@@ -93,7 +94,7 @@ type Recorder struct {
 	tracer trace.Tracer
 	expiry describe.Expiry
 	reg    metric.Registration
-	hooks  *serviceuser.Hooks
+	hooks  *hooks.Hooks
 
 	mu      sync.Mutex
 	pending map[pendingKey]trace.Span // the spans of the token requests under way
@@ -130,7 +131,7 @@ func New(opts ...Option) (*Recorder, error) {
 		return nil, err
 	}
 	r.reg = reg
-	r.hooks = &serviceuser.Hooks{
+	r.hooks = &hooks.Hooks{
 		DiscoveryDone:      r.discoveryDone,
 		RefreshStart:       r.refreshStart,
 		RefreshDone:        r.refreshDone,
@@ -143,8 +144,8 @@ func New(opts ...Option) (*Recorder, error) {
 
 // Hooks returns the hooks to set on token sources' and introspectors'
 // configs; the same value on every call. Combine them with others with
-// serviceuser.JoinHooks.
-func (r *Recorder) Hooks() *serviceuser.Hooks { return r.hooks }
+// hooks.Join.
+func (r *Recorder) Hooks() *hooks.Hooks { return r.hooks }
 
 // Close stops the remaining lifetime gauge, so that the MeterProvider no
 // longer refers to the Recorder, and ends the spans left open by token

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	serviceuserotel "github.com/go-serviceuser/serviceuser/serviceuserotel"
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
 )
@@ -34,10 +35,10 @@ var (
 func TestRefreshIsCountedTimedAndTraced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
+		r.hooks.RefreshStart(context.Background(), hooks.RefreshStartInfo{Waited: true, Attempt: 1})
 		time.Sleep(250 * time.Millisecond)
 		expiry := time.Now().Add(time.Hour)
-		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond, Expiry: expiry})
+		r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond, Expiry: expiry})
 
 		ms := r.collect(t)
 		n, found := counter(t, ms, "serviceuser.token.refreshes", ok, waited)
@@ -80,10 +81,10 @@ func TestFailedRefreshRecordsTheErrorsKindNotItsText(t *testing.T) {
 			StatusCode: 500, Code: "server_error", Description: "Errors.Internal", Endpoint: serviceuser.EndpointToken,
 			Err: &oauth2.RetrieveError{ErrorCode: "server_error"},
 		})
-		r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Attempt: 2})
+		r.hooks.RefreshStart(context.Background(), hooks.RefreshStartInfo{Attempt: 2})
 		time.Sleep(time.Second)
 		next := time.Now().Add(4 * time.Second)
-		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Attempt: 2, Duration: time.Second, Err: err, NextAttempt: next})
+		r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Attempt: 2, Duration: time.Second, Err: err, NextAttempt: next})
 
 		ms := r.collect(t)
 		n, found := counter(t, ms, "serviceuser.token.refreshes", failed, ahead, tokType,
@@ -112,7 +113,7 @@ func TestOutOfTheOrdinaryErrorsAreNamedByType(t *testing.T) {
 		errors.New("dial tcp: connection refused"),
 		&serviceuser.TokenError{StatusCode: 400, Code: "Errors.Something.Custom"},
 	} {
-		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: err})
+		r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Err: err})
 	}
 	ms := r.collect(t)
 	for _, attrs := range [][]attribute.KeyValue{
@@ -130,7 +131,7 @@ func TestOutOfTheOrdinaryErrorsAreNamedByType(t *testing.T) {
 func TestRefreshDoneWithoutStartStillMakesASpan(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 3 * time.Second, Expiry: time.Now().Add(time.Minute)})
+		r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 3 * time.Second, Expiry: time.Now().Add(time.Minute)})
 		spans := r.spans.Ended()
 		require.Len(t, spans, 1)
 		assert.Equal(t, 3*time.Second, spans[0].EndTime().Sub(spans[0].StartTime()))
@@ -139,10 +140,10 @@ func TestRefreshDoneWithoutStartStillMakesASpan(t *testing.T) {
 
 func TestCloseEndsAnOpenSpanAndStopsTheGauge(t *testing.T) {
 	r := newRig(t)
-	r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
+	r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
 	_, found := gauge(t, r.collect(t))
 	require.True(t, found)
-	r.hooks.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
+	r.hooks.RefreshStart(context.Background(), hooks.RefreshStartInfo{Waited: true, Attempt: 1})
 	assert.Len(t, r.spans.Started(), 2)
 	assert.Len(t, r.spans.Ended(), 1)
 
@@ -154,9 +155,9 @@ func TestCloseEndsAnOpenSpanAndStopsTheGauge(t *testing.T) {
 
 func TestTokenRejections(t *testing.T) {
 	r := newRig(t)
-	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	r.hooks.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401})
+	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{})
 	ms := r.collect(t)
 	status := attribute.Int("http.response.status_code", 401)
 	n, _ := counter(t, ms, "serviceuser.token.rejections", status,
@@ -169,8 +170,8 @@ func TestTokenRejections(t *testing.T) {
 
 func TestCredentialReloads(t *testing.T) {
 	r := newRig(t)
-	r.hooks.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
-	r.hooks.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json",
+	r.hooks.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
+	r.hooks.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json",
 		Err: &serviceuser.KeyFileError{Field: "key", Problem: "not a PEM block"}})
 	ms := r.collect(t)
 	n, _ := counter(t, ms, "serviceuser.credential.reloads", ok)
@@ -182,8 +183,8 @@ func TestCredentialReloads(t *testing.T) {
 
 func TestDiscovery(t *testing.T) {
 	r := newRig(t)
-	r.hooks.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
-	r.hooks.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 5 * time.Millisecond,
+	r.hooks.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
+	r.hooks.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 5 * time.Millisecond,
 		Err: &serviceuser.DiscoveryError{URL: "https://z.example/.well-known/openid-configuration", StatusCode: 503, Problem: "HTTP 503"}})
 	ms := r.collect(t)
 	n, _ := counter(t, ms, "serviceuser.discovery.fetches", ok)
@@ -197,11 +198,11 @@ func TestDiscovery(t *testing.T) {
 func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
 	r := newRig(t)
 	for range 3 {
-		r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
+		r.hooks.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
 	}
-	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: true, Duration: 40 * time.Millisecond})
-	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
-	r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Duration: 10 * time.Millisecond,
+	r.hooks.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Active: true, Duration: 40 * time.Millisecond})
+	r.hooks.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
+	r.hooks.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Duration: 10 * time.Millisecond,
 		Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
 
 	ms := r.collect(t)
@@ -230,8 +231,8 @@ func TestEventsFromManyGoroutinesAreAllCounted(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			for range each {
-				r.hooks.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
-				r.hooks.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
+				r.hooks.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{CacheHit: true, Active: true})
+				r.hooks.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Expiry: time.Now().Add(time.Hour)})
 			}
 		})
 	}

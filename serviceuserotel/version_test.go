@@ -13,7 +13,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 )
 
 // TestVersionComesFromTheBuild: the scope's version is the one the build
@@ -57,8 +57,8 @@ func TestScopeCarriesTheVersion(t *testing.T) {
 	require.NoError(t, err)
 	defer rec.Close()
 
-	rec.Hooks().RefreshStart(t.Context(), serviceuser.RefreshStartInfo{Attempt: 1})
-	rec.Hooks().RefreshDone(t.Context(), serviceuser.RefreshDoneInfo{Attempt: 1})
+	rec.Hooks().RefreshStart(t.Context(), hooks.RefreshStartInfo{Attempt: 1})
+	rec.Hooks().RefreshDone(t.Context(), hooks.RefreshDoneInfo{Attempt: 1})
 	ended := spans.Ended()
 	require.Len(t, ended, 1)
 	assert.Equal(t, ScopeName, ended[0].InstrumentationScope().Name)

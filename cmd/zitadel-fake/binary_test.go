@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/scope"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // TestBinaryServesEveryCredential runs the built command as a user does and
@@ -51,7 +54,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 		t.Fatalf("token with the key file: %v", err)
 	}
 
-	secret, err := serviceuser.WatchSecretFile(env[envClientSecretFile])
+	secret, err := filewatch.NewSecretSource(env[envClientSecretFile])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := serviceuser.FetchUserinfo(ctx, serviceuser.PATConfig{PAT: pat, HTTPClient: hc}.Client(ctx), iss+"/oidc/v1/userinfo")
+	info, err := userinfo.Fetch(ctx, serviceuser.PATConfig{PAT: pat, HTTPClient: hc}.Client(ctx), iss+"/oidc/v1/userinfo")
 	if err != nil {
 		t.Fatalf("userinfo with the personal access token: %v", err)
 	}
@@ -97,7 +100,7 @@ func TestBinaryServesEveryCredential(t *testing.T) {
 func checkIntrospection(t *testing.T, env map[string]string, cfg serviceuser.Config, plain string, hc *http.Client) {
 	t.Helper()
 	ctx := context.Background()
-	cfg.Scopes = []string{"openid", serviceuser.ScopeProjectAudience(env[envProjectID])}
+	cfg.Scopes = []string{"openid", scope.ProjectAudience(env[envProjectID])}
 	withAudience, err := cfg.Token(ctx)
 	if err != nil {
 		t.Fatalf("token with the project's audience: %v", err)

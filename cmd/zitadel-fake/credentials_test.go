@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -31,7 +32,7 @@ func TestMakeCredentialsWritesWhatTheLibraryReads(t *testing.T) {
 	if _, err := serviceuser.ReadPAT(c.patPath); err != nil {
 		t.Errorf("%s: %v", filePAT, err)
 	}
-	sw, err := serviceuser.WatchSecretFile(c.secretPath)
+	sw, err := filewatch.NewSecretSource(c.secretPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/go-serviceuser/serviceuser"
 )
 
 // inCluster is a fixture whose fake ZITADEL knows its instance as
@@ -64,8 +62,8 @@ func (c *inCluster) checkForwarded(t *testing.T, before int) {
 		t.Fatalf("no request went to -address (%d before, %d after)", before, len(seen))
 	}
 	for _, h := range seen[before:] {
-		if got := h.Get(serviceuser.HeaderInstanceHost); got != strings.TrimPrefix(c.issuer, "http://") {
-			t.Errorf("%s: %q, want the issuer's host", serviceuser.HeaderInstanceHost, got)
+		if got := h.Get("x-zitadel-instance-host"); got != strings.TrimPrefix(c.issuer, "http://") {
+			t.Errorf("x-zitadel-instance-host: %q, want the issuer's host", got)
 		}
 		if got := h.Get("X-Proxy-Tenant"); got != "blue" {
 			t.Errorf("X-Proxy-Tenant: %q, want the -H value blue", got)

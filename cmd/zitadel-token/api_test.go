@@ -9,7 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/scope"
 )
 
 // orgOf decodes the organization of a /management/v1/orgs/me answer.
@@ -58,7 +59,7 @@ func TestAPIRefused(t *testing.T) {
 	args := []string{"api", "-key", f.keyPath, "-issuer", f.srv.Issuer()}
 	r := f.run(t, nil, append(args, "-scope", "openid", "/management/v1/orgs/me")...)
 	checkCode(t, r, exitRefused)
-	if !strings.Contains(r.stderr, "HTTP 401") || !strings.Contains(r.stderr, serviceuser.ScopeZitadelAPI) {
+	if !strings.Contains(r.stderr, "HTTP 401") || !strings.Contains(r.stderr, scope.ZitadelAPI) {
 		t.Errorf("stderr %q names neither the status nor the missing scope", r.stderr)
 	}
 	if !strings.Contains(r.stdout, "Errors.Token.Invalid") {
@@ -92,7 +93,7 @@ func newAPIRecorder(t *testing.T, status int) (*apiRecorder, string) {
 		body, _ := io.ReadAll(r.Body)
 		a.mu.Lock()
 		a.requests = append(a.requests, recorded{r.Method, r.URL.RequestURI(), string(body), r.Header.Get("Content-Type"),
-			r.Header.Get(serviceuser.HeaderOrgID), r.Header.Get("Authorization")})
+			r.Header.Get(bearer.HeaderOrgID), r.Header.Get("Authorization")})
 		a.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(a.status)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/assertion"
 )
 
 // assertionOptions are the flags of assertion.
@@ -20,7 +21,7 @@ type assertionOptions struct {
 func (o *assertionOptions) define(fs *flagSet) {
 	o.keyFlags.define(fs)
 	o.issuerFlag.define(fs)
-	fs.durationVar(&o.lifetime, "lifetime", serviceuser.MaxAssertionLifetime)
+	fs.durationVar(&o.lifetime, "lifetime", assertion.MaxLifetime)
 }
 
 // run prints one signed JWT assertion for the key.

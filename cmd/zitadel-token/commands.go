@@ -4,7 +4,7 @@ import (
 	"context"
 	"io"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 )
 
 // options are one subcommand's options: its flags, which define binds, and
@@ -26,7 +26,7 @@ type command struct {
 
 // apiScopes are what api and doctor request by default: the Management
 // API refuses tokens without ZITADEL's project in their audience.
-var apiScopes = []string{"openid", serviceuser.ScopeZitadelAPI}
+var apiScopes = []string{"openid", scope.ZitadelAPI}
 
 // commands lists the subcommands in the order the usage text shows them.
 var commands = []command{

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/filewatch"
 )
 
 // Environment variables of the other two ways to authenticate. The secret and
@@ -172,13 +173,13 @@ func (o *credentialFlags) clientSecret() (serviceuser.Secret, error) {
 }
 
 // readSecretFile reads a client secret with the library's checks of a
-// secret file (those of WatchSecretFile and ReadPAT: size, encoding, one
+// secret file (those of filewatch.NewSecretSource and ReadPAT: size, encoding, one
 // value without white space); errors name the file, never its content.
 func readSecretFile(path string) (serviceuser.Secret, error) {
 	if !looksLikePath(path) {
 		return "", usageErrorf("-client-secret-file takes the path of a file holding the secret")
 	}
-	w, err := serviceuser.WatchSecretFile(path)
+	w, err := filewatch.NewSecretSource(path)
 	if err != nil {
 		return "", withCode(exitKey, fmt.Errorf("-client-secret-file: %w", err))
 	}

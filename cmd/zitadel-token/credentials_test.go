@@ -43,7 +43,7 @@ func TestClientCredentialsToken(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tok := f.printedToken(t, c.env, c.args...)
-			if status, claims := userinfo(t, f.srv, tok); status != http.StatusOK || claims["sub"] == nil {
+			if status, claims := callUserinfo(t, f.srv, tok); status != http.StatusOK || claims["sub"] == nil {
 				t.Errorf("userinfo with the printed token: %d %v", status, claims)
 			}
 		})

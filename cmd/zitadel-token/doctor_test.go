@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -58,7 +58,7 @@ func TestDoctorHealthy(t *testing.T) {
 	checkLine(t, out, "clock", statusOK, "offset")
 	checkLine(t, out, "key", statusOK, "RSA-2048")
 	checkLine(t, out, "token", statusOK, "openid")
-	checkLine(t, out, "scope", statusOK, serviceuser.ScopeZitadelAPI)
+	checkLine(t, out, "scope", statusOK, scope.ZitadelAPI)
 	checkLine(t, out, "management", statusOK, f.user.OrgID)
 	checkLine(t, out, "introspection", statusSkip, "-app-key")
 	checkLine(t, f.doctor(t, exitOK, "-issuer", f.srv.Issuer()+"/"), "discovery", statusOK, "trailing slash")
@@ -67,14 +67,14 @@ func TestDoctorHealthy(t *testing.T) {
 func TestDoctorIntrospection(t *testing.T) {
 	f, app, _ := introspectFixture(t)
 	appKey := writeFile(t, "app.json", app.KeyFile)
-	out := f.doctor(t, exitOK, "-app-key", appKey, "-scope", "openid "+serviceuser.ScopeZitadelAPI+" "+app.AudienceScope())
+	out := f.doctor(t, exitOK, "-app-key", appKey, "-scope", "openid "+scope.ZitadelAPI+" "+app.AudienceScope())
 	checkLine(t, out, "introspection", statusOK, "active")
 	checkLine(t, out, "scopes", statusOK, "together")
 
 	out = f.doctor(t, exitChecks, "-app-key", appKey)
 	checkLine(t, out, "introspection", statusFail, "audience")
 	f.srv.RevokeKey(app.KeyID)
-	out = f.doctor(t, exitChecks, "-app-key", appKey, "-scope", "openid "+serviceuser.ScopeZitadelAPI+" "+app.AudienceScope())
+	out = f.doctor(t, exitChecks, "-app-key", appKey, "-scope", "openid "+scope.ZitadelAPI+" "+app.AudienceScope())
 	checkLine(t, out, "introspection", statusFail, "wrong or deleted")
 	out = f.doctor(t, exitChecks, "-app-key", f.keyPath)
 	checkLine(t, out, "introspection", statusFail, "application")
@@ -88,7 +88,7 @@ func TestDoctorFaults(t *testing.T) {
 	checkLine(t, out, "management", statusSkip, "")
 
 	out = f.doctor(t, exitChecks, "-scope", "openid")
-	checkLine(t, out, "management", statusFail, serviceuser.ScopeZitadelAPI)
+	checkLine(t, out, "management", statusFail, scope.ZitadelAPI)
 
 	f.srv.SetClockOffset(-5 * time.Minute)
 	out = f.doctor(t, exitChecks)
@@ -154,7 +154,7 @@ func scopeRefuser(t *testing.T, f *fixture, scope string) string {
 
 func TestDoctorScopeRefused(t *testing.T) {
 	f := newFixture(t)
-	out := f.doctor(t, exitChecks, "-token-url", scopeRefuser(t, f, "profile"), "-scope", "openid profile "+serviceuser.ScopeZitadelAPI)
+	out := f.doctor(t, exitChecks, "-token-url", scopeRefuser(t, f, "profile"), "-scope", "openid profile "+scope.ZitadelAPI)
 	checkLine(t, out, "token", statusOK, "openid")
 	checkLine(t, out, "scope", statusFail, "scope profile")
 }

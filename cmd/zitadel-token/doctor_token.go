@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/scope"
 )
 
 // checkCredential loads the credential and checks what can be checked
@@ -205,7 +206,7 @@ func (o *doctorOptions) checkIntrospection(ctx context.Context, r *report, tok *
 	case !res.Active:
 		r.line(statusFail, check, "ZITADEL reports the token inactive, which means one of two things it answers alike: "+
 			"the token lacks the API's project in its audience (request the scope %s), or the application key %s "+
-			"is wrong or deleted", serviceuser.ScopeProjectAudience("PROJECT_ID"), key.KeyID)
+			"is wrong or deleted", scope.ProjectAudience("PROJECT_ID"), key.KeyID)
 	default:
 		r.line(statusOK, check, "the API application %s sees the token active (sub %s)", key.ClientID, shown(res.Subject))
 	}

@@ -138,8 +138,8 @@ func (f *fixture) tokenProxy(t *testing.T) string {
 	return p.URL + "/oauth/v2/token"
 }
 
-// userinfo calls the fake's userinfo endpoint with tok.
-func userinfo(t *testing.T, srv *serviceusertest.Server, tok string) (int, map[string]any) {
+// callUserinfo calls the fake's userinfo endpoint with tok.
+func callUserinfo(t *testing.T, srv *serviceusertest.Server, tok string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, srv.UserinfoURL(), nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -155,7 +155,7 @@ func userinfo(t *testing.T, srv *serviceusertest.Server, tok string) (int, map[s
 
 func checkTokenWorks(t *testing.T, f *fixture, tok string) {
 	t.Helper()
-	status, claims := userinfo(t, f.srv, tok)
+	status, claims := callUserinfo(t, f.srv, tok)
 	if status != http.StatusOK || claims["sub"] != f.user.UserID {
 		t.Errorf("userinfo with the printed token: %d %v, want 200 with sub %s", status, claims, f.user.UserID)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-serviceuser/serviceuser"
 )
@@ -105,8 +106,8 @@ func TestFlagDefaults(t *testing.T) {
 	}
 	fs, opts = lookupCommand("assertion").flagSet(&invocation{})
 	a := opts.(*assertionOptions)
-	if err := fs.Parse(nil); err != nil || a.lifetime != serviceuser.MaxAssertionLifetime {
-		t.Errorf("-lifetime defaults to %s, want %s (%v)", a.lifetime, serviceuser.MaxAssertionLifetime, err)
+	if err := fs.Parse(nil); err != nil || a.lifetime != time.Hour {
+		t.Errorf("-lifetime defaults to %s, want 1h, the longest ZITADEL documents (%v)", a.lifetime, err)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
 )
 
 // bodyWatch is the transport of every request the tool sends. It notes a
@@ -66,7 +66,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 // orgID (-org) when given; the plain http opt-in covers a -userinfo-url or
 // an issuer on plain http.
 func (o *zitadelFlags) authClient(ts oauth2.TokenSource, orgID string) *http.Client {
-	return &http.Client{Timeout: o.timeout, Transport: &serviceuser.Transport{
+	return &http.Client{Timeout: o.timeout, Transport: &bearer.Transport{
 		Source: ts, Base: o.route(), OrgID: orgID, InsecureAllowPlainHTTPAnyHost: o.allowPlainHTTP}}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/scope"
 )
 
 // ZITADEL's answers that the tool explains, as measured on v4.13.1.
@@ -53,8 +54,8 @@ func (o *tokenFlags) apiHint(status int, body []byte, orgID string) string {
 	switch {
 	case status == http.StatusNotFound && strings.Contains(text, zitadelNoInstance):
 		return o.instanceNotFound(text)
-	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !slices.Contains(scopes, serviceuser.ScopeZitadelAPI):
-		return "the token lacks ZITADEL's API in its audience: request the scope " + serviceuser.ScopeZitadelAPI
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && !slices.Contains(scopes, scope.ZitadelAPI):
+		return "the token lacks ZITADEL's API in its audience: request the scope " + scope.ZitadelAPI
 	case status == http.StatusUnauthorized:
 		return "the token was refused: it expired, was revoked, or the user was deactivated"
 	case status == http.StatusNotFound && strings.Contains(text, zitadelNoMembership):

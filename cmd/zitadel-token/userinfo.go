@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // userinfoOptions are the flags of userinfo.
@@ -37,7 +37,7 @@ func (o *userinfoOptions) run(ctx context.Context, x *invocation, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	info, err := serviceuser.FetchUserinfo(ctx, o.authClient(oauth2.StaticTokenSource(tok), ""), infoURL)
+	info, err := userinfo.Fetch(ctx, o.authClient(oauth2.StaticTokenSource(tok), ""), infoURL)
 	if err != nil {
 		return o.requestFailed(err)
 	}
@@ -50,7 +50,7 @@ func (o *userinfoOptions) userinfoEndpoint(ctx context.Context) (string, error) 
 	if o.userinfoURL != "" {
 		return o.userinfoURL, nil
 	}
-	ep, err := serviceuser.Discover(ctx, o.issuer, o.zitadelRoute(), &http.Client{Transport: o.watch, Timeout: o.timeout})
+	ep, err := userinfo.Discover(ctx, o.issuer, o.zitadelRoute(), &http.Client{Transport: o.watch, Timeout: o.timeout})
 	if err != nil {
 		return "", o.requestFailed(err)
 	}

@@ -35,7 +35,9 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // The variables that name the instance and the key.
@@ -70,8 +72,8 @@ func run(ctx context.Context, stdout io.Writer) error {
 	// Hooks count the token requests the source makes: the same count for
 	// a real instance as for the fake.
 	var requests atomic.Int64
-	hooks := &serviceuser.Hooks{RefreshDone: func(context.Context, serviceuser.RefreshDoneInfo) { requests.Add(1) }}
-	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: hooks}.TokenSource(ctx)
+	counting := &hooks.Hooks{RefreshDone: func(context.Context, hooks.RefreshDoneInfo) { requests.Add(1) }}
+	ts := serviceuser.Config{Key: key, Issuer: issuer, Hooks: counting}.TokenSource(ctx)
 	defer ts.Close()
 	tok, err := ts.TokenContext(ctx)
 	if err != nil {
@@ -121,11 +123,11 @@ func instance(say func(string, ...any)) (string, *serviceuser.KeyFile, func(), e
 // callUserinfo calls the userinfo endpoint, which discovery names, with the
 // token source's client: an API call that carries the cached token.
 func callUserinfo(ctx context.Context, ts *serviceuser.TokenSource, issuer string, say func(string, ...any)) error {
-	endpoints, err := serviceuser.Discover(ctx, issuer, serviceuser.Route{}, nil)
+	endpoints, err := userinfo.Discover(ctx, issuer, serviceuser.Route{}, nil)
 	if err != nil {
 		return err
 	}
-	info, err := serviceuser.FetchUserinfo(ctx, ts.Client(), endpoints.UserinfoURL)
+	info, err := userinfo.Fetch(ctx, ts.Client(), endpoints.UserinfoURL)
 	if err != nil {
 		return err
 	}

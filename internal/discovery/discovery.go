@@ -19,7 +19,7 @@ import (
 )
 
 // Endpoints are the fields of the document the library checks or uses;
-// serviceuser.Endpoints is built from it.
+// userinfo.Endpoints is built from it.
 type Endpoints struct {
 	Issuer           string `json:"issuer"`
 	TokenURL         string `json:"token_endpoint"`

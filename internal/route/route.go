@@ -56,6 +56,15 @@ type Problem struct {
 	Err         error // the cause, or nil
 }
 
+// Name is the field as a config names it: issuer for "Issuer", and the
+// route's fields after prefix (such as "Route.").
+func (p *Problem) Name(issuer, prefix string) string {
+	if p.Field == "Issuer" {
+		return issuer
+	}
+	return prefix + p.Field
+}
+
 // Parse checks issuer and s and returns their route. An empty issuer is
 // refused unless optional, and even then when s asks for anything: Address,
 // Header and the opt-in all apply to requests to the issuer's origin.

@@ -30,12 +30,13 @@ package serviceuserprom
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/describe"
 )
 
@@ -56,7 +57,7 @@ type Collector struct {
 	remaining             *prometheus.Desc
 
 	expiry describe.Expiry
-	hooks  *serviceuser.Hooks
+	hooks  *hooks.Hooks
 }
 
 // New makes a Collector whose metric names start with namespace and "_";
@@ -88,7 +89,7 @@ func New(namespace string) *Collector {
 		remaining: prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "token_remaining_lifetime_seconds"),
 			"Time left until the last token obtained expires; absent before the first token.", nil, nil),
 	}
-	c.hooks = &serviceuser.Hooks{
+	c.hooks = &hooks.Hooks{
 		DiscoveryDone:      c.discoveryDone,
 		RefreshDone:        c.refreshDone,
 		TokenRejected:      c.tokenRejected,
@@ -100,8 +101,8 @@ func New(namespace string) *Collector {
 
 // Hooks returns the hooks to set on token sources' and introspectors'
 // configs; the same value on every call. Combine them with others with
-// serviceuser.JoinHooks.
-func (c *Collector) Hooks() *serviceuser.Hooks { return c.hooks }
+// hooks.Join.
+func (c *Collector) Hooks() *hooks.Hooks { return c.hooks }
 
 // collectors are the Collector's metric vectors.
 func (c *Collector) collectors() []prometheus.Collector {
@@ -130,7 +131,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *Collector) refreshDone(_ context.Context, i serviceuser.RefreshDoneInfo) {
+func (c *Collector) refreshDone(_ context.Context, i hooks.RefreshDoneInfo) {
 	d := describe.Err(i.Err)
 	outcome, mode := describe.Outcome(i.Err), describe.Mode(i.Waited)
 	c.refreshes.WithLabelValues(outcome, mode, d.Type, d.Endpoint, status(d.StatusCode), d.Code).Inc()
@@ -140,21 +141,22 @@ func (c *Collector) refreshDone(_ context.Context, i serviceuser.RefreshDoneInfo
 	}
 }
 
-func (c *Collector) tokenRejected(_ context.Context, i serviceuser.TokenRejectedInfo) {
-	c.rejections.WithLabelValues(status(i.StatusCode), strconv.FormatBool(i.Dropped), strconv.FormatBool(i.Retried)).Inc()
+// tokenRejected counts a refused token; TokenRejected tells of 401s only.
+func (c *Collector) tokenRejected(_ context.Context, i hooks.TokenRejectedInfo) {
+	c.rejections.WithLabelValues(status(http.StatusUnauthorized), strconv.FormatBool(i.Dropped), strconv.FormatBool(i.Retried)).Inc()
 }
 
-func (c *Collector) credentialReloaded(_ context.Context, i serviceuser.CredentialReloadedInfo) {
+func (c *Collector) credentialReloaded(_ context.Context, i hooks.CredentialReloadedInfo) {
 	c.reloads.WithLabelValues(describe.ReloadOutcome(i.Err), describe.ErrType(i.Err)).Inc()
 }
 
-func (c *Collector) discoveryDone(_ context.Context, i serviceuser.DiscoveryDoneInfo) {
+func (c *Collector) discoveryDone(_ context.Context, i hooks.DiscoveryDoneInfo) {
 	outcome := describe.Outcome(i.Err)
 	c.discoveries.WithLabelValues(outcome, describe.ErrType(i.Err)).Inc()
 	c.discoveryDuration.WithLabelValues(outcome).Observe(i.Duration.Seconds())
 }
 
-func (c *Collector) introspectionDone(_ context.Context, i serviceuser.IntrospectionDoneInfo) {
+func (c *Collector) introspectionDone(_ context.Context, i hooks.IntrospectionDoneInfo) {
 	outcome, hit := describe.Outcome(i.Err), strconv.FormatBool(i.CacheHit)
 	active := ""
 	if i.Err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceuserotel/internal/hooktest"
 	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 )
@@ -63,7 +64,7 @@ func TestRefreshIsCountedAndTimed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := serviceuserprom.New("")
 		compare(t, c, "", "serviceuser_token_remaining_lifetime_seconds") // absent before the first token
-		c.Hooks().RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond,
+		c.Hooks().RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: 250 * time.Millisecond,
 			Expiry: time.Now().Add(time.Hour)})
 		compare(t, c, `
 # HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
@@ -101,10 +102,10 @@ func gaugeValue(t *testing.T, c *serviceuserprom.Collector) float64 {
 func TestFailedRefreshesByKind(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
-	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Duration: time.Second,
+	h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Duration: time.Second,
 		Err: &serviceuser.TokenError{StatusCode: 500, Code: "server_error", Description: "Errors.Internal"}})
-	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "Errors.User.NotActive"}})
-	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: errors.New("dial tcp: connection refused")})
+	h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "Errors.User.NotActive"}})
+	h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Err: errors.New("dial tcp: connection refused")})
 	compare(t, c, `
 # HELP serviceuser_token_refreshes_total Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.
 # TYPE serviceuser_token_refreshes_total counter
@@ -120,12 +121,12 @@ serviceuser_token_refreshes_total{code="server_error",endpoint="token",error_typ
 func TestRejectionsReloadsAndDiscovery(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
-	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
-	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401})
-	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
-	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
-	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
-	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://z.example", Err: &serviceuser.DiscoveryError{StatusCode: 503}})
+	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{})
+	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
+	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
+	h.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://z.example", Duration: 20 * time.Millisecond})
+	h.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://z.example", Err: &serviceuser.DiscoveryError{StatusCode: 503}})
 	compare(t, c, `
 # HELP serviceuser_credential_reloads_total Changes of a watched credential file, used (ok) or refused.
 # TYPE serviceuser_credential_reloads_total counter
@@ -147,10 +148,10 @@ func TestIntrospectionCacheHitRatioIsDerivable(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
 	for range 3 {
-		h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
+		h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{CacheHit: true, Active: true, Duration: time.Microsecond})
 	}
-	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
-	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
+	h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Active: false, Duration: 30 * time.Millisecond})
+	h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Err: &serviceuser.TokenError{Endpoint: serviceuser.EndpointIntrospection, StatusCode: 503}})
 	compare(t, c, `
 # HELP serviceuser_introspections_total Introspect calls, by outcome, whether the cache answered and whether the token is active.
 # TYPE serviceuser_introspections_total counter
@@ -191,7 +192,7 @@ func registry(t *testing.T, c prometheus.Collector) *prometheus.Registry {
 // series of one counter, so that summing the failures counts it once.
 func TestAFailedRefreshIsCountedOnce(t *testing.T) {
 	c := serviceuserprom.New("")
-	c.Hooks().RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "invalid_grant"}})
+	c.Hooks().RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Err: &serviceuser.TokenError{StatusCode: 400, Code: "invalid_grant"}})
 	families, err := registry(t, c).Gather()
 	require.NoError(t, err)
 	var failures []string

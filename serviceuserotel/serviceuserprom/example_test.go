@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	serviceuserprom "github.com/go-serviceuser/serviceuser/serviceuserotel/serviceuserprom"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
@@ -54,7 +55,7 @@ func ExampleCollector_Hooks() {
 	for _, name := range []string{"billing", "reports"} {
 		c := serviceuserprom.New("")
 		prometheus.WrapRegistererWith(prometheus.Labels{"source": name}, registry).MustRegister(c)
-		c.Hooks().TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true, Retried: true})
+		c.Hooks().TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
 	}
 	n, err := testutil.GatherAndCount(registry, "serviceuser_token_rejections_total")
 	fmt.Println(n, err)

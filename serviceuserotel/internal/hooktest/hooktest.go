@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/hooks"
 )
 
 // Errors are errors of every kind the library reports, with secret in every
@@ -32,30 +33,30 @@ func Errors(secret string) []error {
 
 // FeedEverything sends every event, successful and failed with each of
 // Errors(secret), with secret in every string field.
-func FeedEverything(h *serviceuser.Hooks, secret string) {
-	h = serviceuser.JoinHooks(h, &noop) // every callback set
+func FeedEverything(h *hooks.Hooks, secret string) {
+	h = hooks.Join(h, &noop) // every callback set
 	now := time.Now()
-	h.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Waited: true, Attempt: 1})
-	h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: time.Second, Expiry: now.Add(time.Hour)})
-	h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Duration: time.Millisecond})
-	h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret})
-	h.TokenRejected(context.Background(), serviceuser.TokenRejectedInfo{StatusCode: 401, Dropped: true})
-	h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{CacheHit: true, Active: true})
+	h.RefreshStart(context.Background(), hooks.RefreshStartInfo{Waited: true, Attempt: 1})
+	h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: time.Second, Expiry: now.Add(time.Hour)})
+	h.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://" + secret, Duration: time.Millisecond})
+	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: secret, KeyID: secret})
+	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true})
+	h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{CacheHit: true, Active: true})
 	for i, err := range Errors(secret) {
-		h.RefreshStart(context.Background(), serviceuser.RefreshStartInfo{Attempt: i + 1})
-		h.RefreshDone(context.Background(), serviceuser.RefreshDoneInfo{Attempt: i + 1, Duration: time.Second, Err: err, NextAttempt: now.Add(time.Second)})
-		h.DiscoveryDone(context.Background(), serviceuser.DiscoveryDoneInfo{Issuer: "https://" + secret, Err: err})
-		h.CredentialReloaded(context.Background(), serviceuser.CredentialReloadedInfo{Path: secret, KeyID: secret, Err: err})
-		h.IntrospectionDone(context.Background(), serviceuser.IntrospectionDoneInfo{Err: err})
+		h.RefreshStart(context.Background(), hooks.RefreshStartInfo{Attempt: i + 1})
+		h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Attempt: i + 1, Duration: time.Second, Err: err, NextAttempt: now.Add(time.Second)})
+		h.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://" + secret, Err: err})
+		h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: secret, KeyID: secret, Err: err})
+		h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{Err: err})
 	}
 }
 
 // noop sets every callback, so that joined hooks have them all.
-var noop = serviceuser.Hooks{
-	DiscoveryDone:      func(context.Context, serviceuser.DiscoveryDoneInfo) {},
-	RefreshStart:       func(context.Context, serviceuser.RefreshStartInfo) {},
-	RefreshDone:        func(context.Context, serviceuser.RefreshDoneInfo) {},
-	TokenRejected:      func(context.Context, serviceuser.TokenRejectedInfo) {},
-	CredentialReloaded: func(context.Context, serviceuser.CredentialReloadedInfo) {},
-	IntrospectionDone:  func(context.Context, serviceuser.IntrospectionDoneInfo) {},
+var noop = hooks.Hooks{
+	DiscoveryDone:      func(context.Context, hooks.DiscoveryDoneInfo) {},
+	RefreshStart:       func(context.Context, hooks.RefreshStartInfo) {},
+	RefreshDone:        func(context.Context, hooks.RefreshDoneInfo) {},
+	TokenRejected:      func(context.Context, hooks.TokenRejectedInfo) {},
+	CredentialReloaded: func(context.Context, hooks.CredentialReloadedInfo) {},
+	IntrospectionDone:  func(context.Context, hooks.IntrospectionDoneInfo) {},
 }

@@ -1,4 +1,4 @@
-package serviceuser_test
+package bearer_test
 
 import (
 	"context"
@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/bearer"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
+	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
 // meteredSource is a decorator a program might put around a token source,
@@ -23,8 +26,8 @@ type meteredSource struct {
 }
 
 var (
-	_ serviceuser.ContextTokenSource = (*meteredSource)(nil)
-	_ serviceuser.Invalidator        = (*meteredSource)(nil)
+	_ bearer.ContextTokenSource = (*meteredSource)(nil)
+	_ bearer.Invalidator        = (*meteredSource)(nil)
 )
 
 func (m *meteredSource) Token() (*oauth2.Token, error) {
@@ -38,17 +41,23 @@ func (m *meteredSource) TokenContext(ctx context.Context) (*oauth2.Token, error)
 
 func (m *meteredSource) Invalidate(tok *oauth2.Token) { m.source.Invalidate(tok) }
 
+// A decorator around a token source keeps the token source's cache, its
+// context-bounded wait and its 401 handling when it forwards TokenContext
+// and Invalidate.
 func ExampleTransport() {
 	zitadel := serviceusertest.NewServer()
 	defer zitadel.Close()
-	key := exampleKey(zitadel)
+	key, err := serviceuser.ParseKeyFile(zitadel.NewServiceUser().KeyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
 	ts := serviceuser.Config{Key: key, Issuer: zitadel.Issuer()}.TokenSource(context.Background())
 	defer ts.Close()
 
 	metered := &meteredSource{source: ts}
-	client := &http.Client{Transport: &serviceuser.Transport{Source: metered}}
+	client := &http.Client{Transport: &bearer.Transport{Source: metered}}
 	for range 3 {
-		if _, err := serviceuser.FetchUserinfo(context.Background(), client, zitadel.UserinfoURL()); err != nil {
+		if _, err := userinfo.Fetch(context.Background(), client, zitadel.UserinfoURL()); err != nil {
 			log.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package serviceuser
+package filewatch
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // Watching a credential file for rotation. A Kubernetes Secret update swaps
@@ -40,8 +43,8 @@ type fileWatch[T any] struct {
 }
 
 // watchState is what a poll returns: the credential in use, the count by
-// which each user of the watch tells a new one (see Rotation.Changes), and
-// why the latest reload was refused.
+// which each user of the watch tells a new one (see
+// serviceuser.Rotation.Changes), and why the latest reload was refused.
 type watchState[T any] struct {
 	cur T
 	gen uint64 // credentials taken after the first
@@ -76,9 +79,9 @@ func (s fileState) unchanged(info os.FileInfo) bool {
 // newFileWatch reads and parses the file once; its errors are those of
 // reading the credential without watching.
 func newFileWatch[T any](path, kind string, parse func([]byte) (T, error)) (*fileWatch[T], error) {
-	data, info, err := readCredentialFile(path, kind, "")
-	if err != nil {
-		return nil, err
+	data, info, e := credfile.Read(path, kind, "")
+	if e != nil {
+		return nil, credentialError(e)
 	}
 	cur, err := parse(data)
 	if err != nil {
@@ -109,10 +112,10 @@ func (w *fileWatch[T]) reload() {
 	}
 	// The path may have changed since the look: what was read is checked
 	// and described by the file opened (never waiting on a named pipe).
-	data, info, err := readCredentialFile(w.path, w.kind, "")
-	if err != nil {
+	data, info, e := credfile.Read(w.path, w.kind, "")
+	if e != nil {
 		w.file = fileState{} // read again at the next poll
-		w.refuse(err)
+		w.refuse(credentialError(e))
 		return
 	}
 	read := newFileState(info, data)
@@ -143,17 +146,18 @@ func (w *fileWatch[T]) refuse(cause error) {
 	w.state.err = err
 }
 
-// refusal is the error for a refused file: a *CredentialError that names the
-// file when its path is plainly a path, and never its content.
+// refusal is the error for a refused file: a *serviceuser.CredentialError
+// that names the file when its path is plainly a path, and never its
+// content.
 func (w *fileWatch[T]) refusal(cause error) error {
-	var ce *CredentialError
+	var ce *serviceuser.CredentialError
 	if errors.As(cause, &ce) {
 		refused := *ce
 		refused.Problem += "; " + keptNote
 		return &refused
 	}
-	e := &CredentialError{Kind: w.kind, Problem: "the changed file is refused (" + keptNote + ")", Err: cause}
-	if showablePath(w.path) {
+	e := &serviceuser.CredentialError{Kind: w.kind, Problem: "the changed file is refused (" + keptNote + ")", Err: cause}
+	if credfile.ShowablePath(w.path) {
 		e.Path = w.path
 	}
 	return e
@@ -167,12 +171,16 @@ func (w *fileWatch[T]) peek() watchState[T] {
 }
 
 // rotation looks at the file (at most once per pollInterval) and reports
-// the state as a Rotation.
-func (w *fileWatch[T]) rotation() Rotation {
+// the state as a serviceuser.Rotation.
+func (w *fileWatch[T]) rotation() serviceuser.Rotation {
 	st := w.poll(false)
-	r := Rotation{Changes: st.gen, Err: st.err}
-	if showablePath(w.path) {
+	r := serviceuser.Rotation{Changes: st.gen, Err: st.err}
+	if credfile.ShowablePath(w.path) {
 		r.Path = w.path
 	}
 	return r
 }
+
+// credentialError is the *serviceuser.CredentialError of e: a
+// *credfile.Error has its fields.
+func credentialError(e *credfile.Error) error { return (*serviceuser.CredentialError)(e) }

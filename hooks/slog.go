@@ -1,17 +1,18 @@
-package serviceuser
+package hooks
 
 import (
 	"context"
 	"log/slog"
+	"net/http"
 )
 
-// SlogHooks returns hooks that log to logger: failures and refused
-// credentials at Warn, a reloaded credential at Info, everything else at
-// Debug. Each record is logged with the context the event came with (see
-// Hooks), so that a handler can add what it carries, such as a trace id.
-// Logged errors are this package's errors, which hold no secret. A nil
-// logger means slog.Default(), the one in place when each event is logged.
-func SlogHooks(logger *slog.Logger) *Hooks {
+// Slog returns hooks that log to logger: failures and refused credentials
+// at Warn, a reloaded credential at Info, everything else at Debug. Each
+// record is logged with the context the event came with (see [Hooks]), so
+// that a handler can add what it carries, such as a trace id. Logged errors
+// are the library's errors, which hold no secret. A nil logger means
+// slog.Default(), the one in place when each event is logged.
+func Slog(logger *slog.Logger) *Hooks {
 	log := func(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 		l := logger
 		if l == nil {
@@ -42,7 +43,7 @@ func SlogHooks(logger *slog.Logger) *Hooks {
 		},
 		TokenRejected: func(ctx context.Context, i TokenRejectedInfo) {
 			log(ctx, slog.LevelWarn, "serviceuser: token rejected by an API",
-				slog.Int("status", i.StatusCode), slog.Bool("dropped", i.Dropped), slog.Bool("retried", i.Retried))
+				slog.Int("status", http.StatusUnauthorized), slog.Bool("dropped", i.Dropped), slog.Bool("retried", i.Retried))
 		},
 		CredentialReloaded: func(ctx context.Context, i CredentialReloadedInfo) {
 			if i.Err != nil {
