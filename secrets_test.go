@@ -375,7 +375,7 @@ func (e *echoEndpoint) credentials() []string {
 // error it ended with and every value a program might print or encode.
 type leakFlow struct {
 	target string // the endpoint that misbehaves
-	run    func(t *testing.T, e *echoEndpoint) (error, []any)
+	run    func(t *testing.T, e *echoEndpoint) ([]any, error)
 }
 
 // leakFlows returns the flows, and lines of the private keys they use.
@@ -385,42 +385,42 @@ func leakFlows(t *testing.T) (map[string]leakFlow, []string) {
 	userFile, appFile := srv.NewServiceUser().KeyFile, srv.NewApplication().KeyFile
 	userKey, appKey := mustKey(t, userFile), mustKey(t, appFile)
 	keyLines := append(pemLines(t, userFile), pemLines(t, appFile)...)
-	jwtGrant := func(t *testing.T, e *echoEndpoint) (error, []any) {
+	jwtGrant := func(t *testing.T, e *echoEndpoint) ([]any, error) {
 		cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
 		ts := tokenSource(t, cfg)
 		_, err := ts.Token()
-		return err, []any{cfg, &cfg, ts, ts.LastError(), userKey, *userKey, bearer.Transport{Source: ts}}
+		return []any{cfg, &cfg, ts, ts.LastError(), userKey, *userKey, bearer.Transport{Source: ts}}, err
 	}
 	return map[string]leakFlow{
 		"JWT bearer grant": {"/token", jwtGrant},
 		"discovery":        {"/.well-known/openid-configuration", jwtGrant},
-		"client credentials": {"/token", func(t *testing.T, e *echoEndpoint) (error, []any) {
+		"client credentials": {"/token", func(t *testing.T, e *echoEndpoint) ([]any, error) {
 			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc-user", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: e.URL}
 			ts := tokenSourceOf(t, cfg)
 			_, err := ts.Token()
-			return err, []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &bearer.Transport{Source: ts}}
+			return []any{cfg, &cfg, cfg.ClientSecret, ts, ts.LastError(), &bearer.Transport{Source: ts}}, err
 		}},
-		"userinfo with a key's token": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
+		"userinfo with a key's token": {"/userinfo", func(t *testing.T, e *echoEndpoint) ([]any, error) {
 			cfg := serviceuser.Config{Key: userKey, Issuer: e.URL}
 			ts := tokenSource(t, cfg)
 			tr := &bearer.Transport{Source: ts}
 			c := &http.Client{Transport: tr}
 			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
-			return err, []any{ts, tr, *tr}
+			return []any{ts, tr, *tr}, err
 		}},
-		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) (error, []any) {
+		"userinfo with a PAT": {"/userinfo", func(t *testing.T, e *echoEndpoint) ([]any, error) {
 			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT)}
 			c := cfg.Client(context.Background())
 			_, err := userinfo.Fetch(context.Background(), c, e.URL+"/userinfo")
 			ts := cfg.TokenSource(context.Background())
-			return err, []any{cfg, &cfg, ts, bearer.Transport{Source: ts}, c.Transport}
+			return []any{cfg, &cfg, ts, bearer.Transport{Source: ts}, c.Transport}, err
 		}},
-		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) (error, []any) {
+		"introspection": {"/introspect", func(t *testing.T, e *echoEndpoint) ([]any, error) {
 			cfg := introspection.Config{Key: appKey, Issuer: e.URL}
 			in, err := cfg.NewIntrospector(context.Background())
 			require.NoError(t, err)
 			_, err = in.Introspect(context.Background(), sentinelIntrospected)
-			return err, []any{cfg, &cfg, in, appKey}
+			return []any{cfg, &cfg, in, appKey}, err
 		}},
 	}, keyLines
 }
@@ -438,7 +438,7 @@ func TestSentinelsNeverLeak(t *testing.T) {
 			}
 			t.Run(flowName+"/"+styleName, func(t *testing.T) {
 				e := newEchoEndpoint(t, flow.target, style)
-				err, subjects := flow.run(t, e)
+				subjects, err := flow.run(t, e)
 				require.Error(t, err)
 				secrets := append(e.credentials(), sentinelToken, sentinelSecret, sentinelPAT, sentinelIntrospected, sentinelRefresh)
 				requireNoLeak(t, append(secrets, keyLines...), append(subjects, errorParts(err)...)...)
@@ -483,58 +483,58 @@ func TestConfigAndKeyFileErrorsNeverLeak(t *testing.T) {
 		})
 	}
 	key := mustKey(t, userFile)
-	configs := map[string]func() (error, []any){
-		"client credentials without ClientID": func() (error, []any) {
+	configs := map[string]func() ([]any, error){
+		"client credentials without ClientID": func() ([]any, error) {
 			cfg := serviceuser.ClientCredentialsConfig{ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: srv.Issuer()}
 			_, err := tokenSourceOf(t, cfg).Token()
-			return err, []any{cfg, cfg.Validate()}
+			return []any{cfg, cfg.Validate()}, err
 		},
-		"client credentials over plain http": func() (error, []any) {
+		"client credentials over plain http": func() ([]any, error) {
 			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret(sentinelSecret), Issuer: "http://zitadel.example.com"}
 			_, err := tokenSourceOf(t, cfg).Token()
-			return err, []any{cfg}
+			return []any{cfg}, err
 		},
-		"PAT expired": func() (error, []any) {
+		"PAT expired": func() ([]any, error) {
 			cfg := serviceuser.PATConfig{PAT: serviceuser.Secret(sentinelPAT), Expiry: time.Unix(1, 0)}
 			_, err := cfg.TokenSource(context.Background()).Token()
-			return err, []any{cfg, cfg.TokenSource(context.Background())}
+			return []any{cfg, cfg.TokenSource(context.Background())}, err
 		},
-		"introspection with a user key": func() (error, []any) {
+		"introspection with a user key": func() ([]any, error) {
 			cfg := introspection.Config{Key: key, Issuer: srv.Issuer()}
 			_, err := cfg.NewIntrospector(context.Background())
-			return err, []any{cfg}
+			return []any{cfg}, err
 		},
-		"Address with a password": func() (error, []any) {
+		"Address with a password": func() ([]any, error) {
 			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "https://svc:" + sentinelSecret + "@zitadel.internal"}}
 			_, err := tokenSource(t, cfg).Token()
-			return err, []any{cfg.Validate()}
+			return []any{cfg.Validate()}, err
 		},
-		"Address with a token as user": func() (error, []any) {
+		"Address with a token as user": func() ([]any, error) {
 			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Route: serviceuser.Route{Address: "http://" + sentinelSecret + "@zitadel.internal:8080"}}
-			return cfg.Validate(), nil
+			return nil, cfg.Validate()
 		},
-		"plain http Issuer with a password": func() (error, []any) {
+		"plain http Issuer with a password": func() ([]any, error) {
 			cfg := serviceuser.ClientCredentialsConfig{ClientID: "svc", ClientSecret: serviceuser.Secret("s"), Issuer: "http://svc:" + sentinelSecret + "@zitadel.example.com"}
-			return cfg.Validate(), nil
+			return nil, cfg.Validate()
 		},
-		"https Issuer with a password": func() (error, []any) {
+		"https Issuer with a password": func() ([]any, error) {
 			cfg := serviceuser.Config{Key: key, Issuer: "https://svc:" + sentinelSecret + "@zitadel.example.com"}
 			_, err := tokenSource(t, cfg).Token()
-			return err, []any{cfg.Validate()}
+			return []any{cfg.Validate()}, err
 		},
-		"TokenURL with a password, not a URL": func() (error, []any) {
+		"TokenURL with a password, not a URL": func() ([]any, error) {
 			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), TokenURL: "ftp://svc:" + sentinelSecret + "@zitadel.example.com/token"}
-			return cfg.Validate(), nil
+			return nil, cfg.Validate()
 		},
-		"key with bad scopes": func() (error, []any) {
+		"key with bad scopes": func() ([]any, error) {
 			cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), Scopes: []string{"a b"}}
 			_, err := tokenSource(t, cfg).Token()
-			return err, []any{cfg, key}
+			return []any{cfg, key}, err
 		},
 	}
 	for name, run := range configs {
 		t.Run(name, func(t *testing.T) {
-			err, subjects := run()
+			subjects, err := run()
 			require.Error(t, err)
 			requireNoLeak(t, append(keyLines, sentinelSecret, sentinelPAT), append(subjects, errorParts(err)...)...)
 		})

@@ -211,8 +211,9 @@ func TestParseRefusesHeader(t *testing.T) {
 // TestParseCopiesHeader: the route keeps its own copy of Header, under
 // canonical names: changing the Spec's afterwards changes no request.
 func TestParseCopiesHeader(t *testing.T) {
-	h := http.Header{"x-a": {"1"}}
+	h := http.Header{"x-a": {"1"}} // a name that is not canonical, as a user may write it
 	r := mustParse(t, issuer, Spec{Header: h})
+	//lint:ignore SA1008 the test changes the value under the name it gave
 	h["x-a"][0] = "changed"
 	h["X-B"] = []string{"added"}
 	base := &recorder{}
