@@ -130,7 +130,7 @@ func TestHooksSeeTokenRejected(t *testing.T) {
 				rejected = append(rejected, r)
 			}
 		}
-		assert.Equal(t, []hooks.TokenRejectedInfo{{Dropped: true, Retried: true}}, rejected)
+		assert.Equal(t, []hooks.TokenRejectedInfo{{InvalidateCalled: true, Retried: true}}, rejected)
 	})
 }
 

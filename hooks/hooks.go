@@ -110,10 +110,11 @@ type RefreshDoneInfo struct {
 
 // TokenRejectedInfo describes an API's 401 answer to a token.
 type TokenRejectedInfo struct {
-	// Dropped is true when the token was handed to the source's Invalidate
-	// (a *serviceuser.TokenSource keeps a newer token, and one younger than
-	// 10 s).
-	Dropped bool
+	// InvalidateCalled is true when the token was handed to the source's
+	// Invalidate. That does not mean it was dropped: a
+	// *serviceuser.TokenSource keeps a newer token, and one younger than
+	// 10 s.
+	InvalidateCalled bool
 	// Retried is true when the request was sent again with a new token.
 	Retried bool
 }

@@ -43,7 +43,7 @@ func Slog(logger *slog.Logger) *Hooks {
 		},
 		TokenRejected: func(ctx context.Context, i TokenRejectedInfo) {
 			log(ctx, slog.LevelWarn, "serviceuser: token rejected by an API",
-				slog.Int("status", http.StatusUnauthorized), slog.Bool("dropped", i.Dropped), slog.Bool("retried", i.Retried))
+				slog.Int("status", http.StatusUnauthorized), slog.Bool("invalidate_called", i.InvalidateCalled), slog.Bool("retried", i.Retried))
 		},
 		CredentialReloaded: func(ctx context.Context, i CredentialReloadedInfo) {
 			if i.Err != nil {

@@ -16,7 +16,7 @@
 //	                                                            http.response.status_code, serviceuser.error.code
 //	serviceuser.token.refresh.duration     histogram s          serviceuser.outcome, serviceuser.refresh.mode, error.type
 //	serviceuser.token.remaining_lifetime   gauge     s          (the last token's expiry minus now, from its first token on)
-//	serviceuser.token.rejections           counter   {rejection} http.response.status_code, serviceuser.rejection.dropped,
+//	serviceuser.token.rejections           counter   {rejection} http.response.status_code, serviceuser.rejection.invalidate_called,
 //	                                                            serviceuser.rejection.retried
 //	serviceuser.credential.reloads         counter   {reload}   serviceuser.outcome (ok, refused), error.type
 //	serviceuser.discovery.fetches          counter   {fetch}    serviceuser.outcome, error.type

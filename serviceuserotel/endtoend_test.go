@@ -82,7 +82,7 @@ func TestARejectedTokenIsRecorded(t *testing.T) {
 
 		ms := r.collect(t)
 		n, _ := counter(t, ms, "serviceuser.token.rejections", attribute.Int("http.response.status_code", 401),
-			attribute.Bool("serviceuser.rejection.dropped", true), attribute.Bool("serviceuser.rejection.retried", true))
+			attribute.Bool("serviceuser.rejection.invalidate_called", true), attribute.Bool("serviceuser.rejection.retried", true))
 		assert.Equal(t, int64(1), n, "%+v", ms["serviceuser.token.rejections"].Data)
 	})
 }

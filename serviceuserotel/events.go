@@ -18,17 +18,17 @@ import (
 
 // Attribute keys of the library's own.
 const (
-	keyOutcome  = attribute.Key("serviceuser.outcome")
-	keyMode     = attribute.Key("serviceuser.refresh.mode")
-	keyAttempt  = attribute.Key("serviceuser.refresh.attempt")
-	keyEndpoint = attribute.Key("serviceuser.endpoint")
-	keyCode     = attribute.Key("serviceuser.error.code")
-	keyDropped  = attribute.Key("serviceuser.rejection.dropped")
-	keyRetried  = attribute.Key("serviceuser.rejection.retried")
-	keyCacheHit = attribute.Key("serviceuser.cache_hit")
-	keyActive   = attribute.Key("serviceuser.introspection.active")
-	keyExpiry   = attribute.Key("serviceuser.token.expiry")
-	keyNext     = attribute.Key("serviceuser.refresh.next_attempt")
+	keyOutcome          = attribute.Key("serviceuser.outcome")
+	keyMode             = attribute.Key("serviceuser.refresh.mode")
+	keyAttempt          = attribute.Key("serviceuser.refresh.attempt")
+	keyEndpoint         = attribute.Key("serviceuser.endpoint")
+	keyCode             = attribute.Key("serviceuser.error.code")
+	keyInvalidateCalled = attribute.Key("serviceuser.rejection.invalidate_called")
+	keyRetried          = attribute.Key("serviceuser.rejection.retried")
+	keyCacheHit         = attribute.Key("serviceuser.cache_hit")
+	keyActive           = attribute.Key("serviceuser.introspection.active")
+	keyExpiry           = attribute.Key("serviceuser.token.expiry")
+	keyNext             = attribute.Key("serviceuser.refresh.next_attempt")
 )
 
 func (r *Recorder) refreshStart(ctx context.Context, i hooks.RefreshStartInfo) {
@@ -102,7 +102,7 @@ func (r *Recorder) endSpan(ctx context.Context, i hooks.RefreshDoneInfo, d descr
 // tokenRejected counts a refused token; TokenRejected tells of 401s only.
 func (r *Recorder) tokenRejected(ctx context.Context, i hooks.TokenRejectedInfo) {
 	r.rejections.Add(ctx, 1, metric.WithAttributes(
-		semconv.HTTPResponseStatusCode(http.StatusUnauthorized), keyDropped.Bool(i.Dropped), keyRetried.Bool(i.Retried)))
+		semconv.HTTPResponseStatusCode(http.StatusUnauthorized), keyInvalidateCalled.Bool(i.InvalidateCalled), keyRetried.Bool(i.Retried)))
 }
 
 func (r *Recorder) credentialReloaded(ctx context.Context, i hooks.CredentialReloadedInfo) {

@@ -155,16 +155,16 @@ func TestCloseEndsAnOpenSpanAndStopsTheGauge(t *testing.T) {
 
 func TestTokenRejections(t *testing.T) {
 	r := newRig(t)
-	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
-	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{InvalidateCalled: true, Retried: true})
+	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{InvalidateCalled: true, Retried: true})
 	r.hooks.TokenRejected(context.Background(), hooks.TokenRejectedInfo{})
 	ms := r.collect(t)
 	status := attribute.Int("http.response.status_code", 401)
 	n, _ := counter(t, ms, "serviceuser.token.rejections", status,
-		attribute.Bool("serviceuser.rejection.dropped", true), attribute.Bool("serviceuser.rejection.retried", true))
+		attribute.Bool("serviceuser.rejection.invalidate_called", true), attribute.Bool("serviceuser.rejection.retried", true))
 	assert.Equal(t, int64(2), n)
 	n, _ = counter(t, ms, "serviceuser.token.rejections", status,
-		attribute.Bool("serviceuser.rejection.dropped", false), attribute.Bool("serviceuser.rejection.retried", false))
+		attribute.Bool("serviceuser.rejection.invalidate_called", false), attribute.Bool("serviceuser.rejection.retried", false))
 	assert.Equal(t, int64(1), n)
 }
 

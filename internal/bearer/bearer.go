@@ -78,7 +78,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out := t.retryWithNewToken(req, tok, resp)
 	_, dropped := t.Source.(invalidator)
-	t.tokenRejected(req, hooks.TokenRejectedInfo{Dropped: dropped, Retried: out != resp})
+	t.tokenRejected(req, hooks.TokenRejectedInfo{InvalidateCalled: dropped, Retried: out != resp})
 	return out, nil
 }
 

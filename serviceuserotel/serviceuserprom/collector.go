@@ -11,7 +11,7 @@
 //	                                                                 token requests (ok or error; waited or ahead)
 //	serviceuser_token_refresh_duration_seconds{outcome,mode,error_type}
 //	serviceuser_token_remaining_lifetime_seconds                     the last token's expiry minus now
-//	serviceuser_token_rejections_total{status_code,dropped,retried}  API answers refusing a token
+//	serviceuser_token_rejections_total{status_code,invalidate_called,retried}  API answers refusing a token
 //	serviceuser_credential_reloads_total{outcome,error_type}         ok or refused
 //	serviceuser_discovery_fetches_total{outcome,error_type}
 //	serviceuser_discovery_duration_seconds{outcome}
@@ -79,7 +79,7 @@ func New(namespace string) *Collector {
 			"Token requests that ended, by outcome and mode (waited or ahead); failed ones also by error type, endpoint, HTTP status and OAuth error code.",
 			"outcome", "mode", "error_type", "endpoint", "status_code", "code"),
 		refreshDuration:   seconds("token_refresh_duration_seconds", "Duration of token requests.", "outcome", "mode", "error_type"),
-		rejections:        counter("token_rejections_total", "API answers refusing a token the transport sent.", "status_code", "dropped", "retried"),
+		rejections:        counter("token_rejections_total", "API answers refusing a token the transport sent.", "status_code", "invalidate_called", "retried"),
 		reloads:           counter("credential_reloads_total", "Changes of a watched credential file, used (ok) or refused.", "outcome", "error_type"),
 		discoveries:       counter("discovery_fetches_total", "Fetches of the discovery document.", "outcome", "error_type"),
 		discoveryDuration: seconds("discovery_duration_seconds", "Duration of fetches of the discovery document.", "outcome"),
@@ -143,7 +143,7 @@ func (c *Collector) refreshDone(_ context.Context, i hooks.RefreshDoneInfo) {
 
 // tokenRejected counts a refused token; TokenRejected tells of 401s only.
 func (c *Collector) tokenRejected(_ context.Context, i hooks.TokenRejectedInfo) {
-	c.rejections.WithLabelValues(status(http.StatusUnauthorized), strconv.FormatBool(i.Dropped), strconv.FormatBool(i.Retried)).Inc()
+	c.rejections.WithLabelValues(status(http.StatusUnauthorized), strconv.FormatBool(i.InvalidateCalled), strconv.FormatBool(i.Retried)).Inc()
 }
 
 func (c *Collector) credentialReloaded(_ context.Context, i hooks.CredentialReloadedInfo) {

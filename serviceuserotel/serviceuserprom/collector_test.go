@@ -121,7 +121,7 @@ serviceuser_token_refreshes_total{code="server_error",endpoint="token",error_typ
 func TestRejectionsReloadsAndDiscovery(t *testing.T) {
 	c := serviceuserprom.New("")
 	h := c.Hooks()
-	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{InvalidateCalled: true, Retried: true})
 	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{})
 	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json", KeyID: "k2"})
 	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: "/run/key.json", Err: &serviceuser.KeyFileError{Field: "key"}})
@@ -138,8 +138,8 @@ serviceuser_discovery_fetches_total{error_type="",outcome="ok"} 1
 serviceuser_discovery_fetches_total{error_type="*serviceuser.DiscoveryError",outcome="error"} 1
 # HELP serviceuser_token_rejections_total API answers refusing a token the transport sent.
 # TYPE serviceuser_token_rejections_total counter
-serviceuser_token_rejections_total{dropped="false",retried="false",status_code="401"} 1
-serviceuser_token_rejections_total{dropped="true",retried="true",status_code="401"} 1
+serviceuser_token_rejections_total{invalidate_called="false",retried="false",status_code="401"} 1
+serviceuser_token_rejections_total{invalidate_called="true",retried="true",status_code="401"} 1
 `, "serviceuser_credential_reloads_total", "serviceuser_discovery_fetches_total", "serviceuser_token_rejections_total")
 	assert.InDelta(t, 0.02, histogram(t, c, "serviceuser_discovery_duration_seconds", map[string]string{"outcome": "ok"}).GetSampleSum(), 1e-9)
 }

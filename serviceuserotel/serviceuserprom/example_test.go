@@ -55,7 +55,7 @@ func ExampleCollector_Hooks() {
 	for _, name := range []string{"billing", "reports"} {
 		c := serviceuserprom.New("")
 		prometheus.WrapRegistererWith(prometheus.Labels{"source": name}, registry).MustRegister(c)
-		c.Hooks().TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true, Retried: true})
+		c.Hooks().TokenRejected(context.Background(), hooks.TokenRejectedInfo{InvalidateCalled: true, Retried: true})
 	}
 	n, err := testutil.GatherAndCount(registry, "serviceuser_token_rejections_total")
 	fmt.Println(n, err)

@@ -40,7 +40,7 @@ func FeedEverything(h *hooks.Hooks, secret string) {
 	h.RefreshDone(context.Background(), hooks.RefreshDoneInfo{Waited: true, Attempt: 1, Duration: time.Second, Expiry: now.Add(time.Hour)})
 	h.DiscoveryDone(context.Background(), hooks.DiscoveryDoneInfo{Issuer: "https://" + secret, Duration: time.Millisecond})
 	h.CredentialReloaded(context.Background(), hooks.CredentialReloadedInfo{Path: secret, KeyID: secret})
-	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{Dropped: true})
+	h.TokenRejected(context.Background(), hooks.TokenRejectedInfo{InvalidateCalled: true})
 	h.IntrospectionDone(context.Background(), hooks.IntrospectionDoneInfo{CacheHit: true, Active: true})
 	for i, err := range Errors(secret) {
 		h.RefreshStart(context.Background(), hooks.RefreshStartInfo{Attempt: i + 1})
