@@ -55,7 +55,13 @@ type call struct {
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.
-// An inactive token is not an error. Each caller waits for the answer until
+// An inactive token is not an error. A token of a shape ZITADEL never
+// issues is inactive without a request: ZITADEL's tokens are either opaque,
+// 40 to 512 characters of RFC 6750's b64token without '.' (ZITADEL's own
+// are 86 or 104 base64url characters, personal access tokens included), or
+// JWTs of at most 16 KiB, three base64url parts whose header is a JSON
+// object with an "alg" of RS256, RS384, RS512, PS256, PS384, PS512, ES256,
+// ES384, ES512 or EdDSA. Each caller waits for the answer until
 // its own ctx ends; a caller whose ctx has already ended gets ctx.Err().
 // Hooks.IntrospectionDone is told of every call.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
@@ -71,6 +77,9 @@ func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, 
 func (in *Introspector) introspect(ctx context.Context, token string) (r *Result, hit bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // the caller is gone: no answer, and no request
+	}
+	if !plausible(token) {
+		return &Result{}, false, nil // junk costs neither a request nor room in the cache
 	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	in.mu.Lock()
