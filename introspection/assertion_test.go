@@ -72,7 +72,7 @@ func TestClientAssertionReused(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 100 {
 			wg.Go(func() {
-				_, err := in.Introspect(context.Background(), opaqueToken(fmt.Sprint("token-", i)))
+				_, err := in.Introspect(context.Background(), opaqueToken(fmt.Sprintf("token-%d-", i)))
 				assert.NoError(t, err)
 			})
 		}
