@@ -42,7 +42,7 @@ func applicationKey(t *testing.T) *serviceuser.KeyFile {
 	return kf
 }
 
-func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {
+func mustKey(t testing.TB, data []byte) *serviceuser.KeyFile {
 	t.Helper()
 	k, err := serviceuser.ParseKeyFile(data)
 	require.NoError(t, err)
