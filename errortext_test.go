@@ -111,7 +111,7 @@ var endpointCalls = map[string]func(t *testing.T, srv *httptest.Server) error{
 		_, key := hostileKeys()
 		in, err := introspection.Config{Key: key, Issuer: srv.URL}.NewIntrospector(context.Background())
 		require.NoError(t, err)
-		_, err = in.Introspect(context.Background(), "some-token")
+		_, err = in.Introspect(context.Background(), strings.Repeat("some-token", 10))
 		return err
 	},
 }

@@ -41,7 +41,7 @@ const sentinelToken = "SENTINEL-ACCESS-TOKEN-7f3a9c"
 const (
 	sentinelSecret       = "SENTINEL-CLIENT-SECRET-41b8e2"
 	sentinelPAT          = "SENTINEL-PAT-93c0d7"
-	sentinelIntrospected = "SENTINEL-INTROSPECTED-5e21aa"
+	sentinelIntrospected = "SENTINEL-INTROSPECTED-5e21aa0000000000000000000000000000000000000000000000000000000000000000000000000000" // shaped as ZITADEL's 104 characters
 	sentinelRefresh      = "SENTINEL-REFRESH-TOKEN-0d4e17"
 )
 

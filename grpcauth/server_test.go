@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -82,7 +83,8 @@ func TestServerRefusesCallsWithoutActiveToken(t *testing.T) {
 		{"other scheme", []string{"Basic " + tok.AccessToken}, false},
 		{"scheme only", []string{"Bearer "}, false},
 		{"two values", []string{"Bearer " + tok.AccessToken, "Bearer " + tok.AccessToken}, false},
-		{"unknown token", []string{"Bearer not-a-token"}, true},
+		{"token of a shape ZITADEL never issues", []string{"Bearer not-a-token"}, false},
+		{"unknown token", []string{"Bearer " + strings.Repeat("u", 104)}, true},
 		{"revoked token", []string{"Bearer " + old.AccessToken}, true},
 		{"token of another instance", []string{"Bearer " + foreign.AccessToken}, true},
 	}
@@ -277,7 +279,7 @@ func TestServerPublicMethods(t *testing.T) {
 	}
 
 	z.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
-	check, _ = callWith(t, a, "Bearer another-token")
+	check, _ = callWith(t, a, "Bearer "+strings.Repeat("a", 104))
 	assert.Equal(t, codes.Unavailable, status.Code(check), "%v", check)
 }
 

@@ -72,7 +72,7 @@ func TestClientAssertionReused(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 100 {
 			wg.Go(func() {
-				_, err := in.Introspect(context.Background(), fmt.Sprint("token-", i))
+				_, err := in.Introspect(context.Background(), opaqueToken(fmt.Sprintf("token-%d-", i)))
 				assert.NoError(t, err)
 			})
 		}
@@ -81,7 +81,7 @@ func TestClientAssertionReused(t *testing.T) {
 		assert.Equal(t, 1, len(rec.assertions), "one assertion sent")
 
 		time.Sleep(time.Minute)
-		_, err = in.Introspect(context.Background(), "token-after-a-minute")
+		_, err = in.Introspect(context.Background(), opaqueToken("token-after-a-minute"))
 		require.NoError(t, err)
 		assert.Equal(t, int32(2), signer.n.Load(), "a new assertion after a minute")
 		assert.Equal(t, 2, len(rec.assertions))
@@ -98,7 +98,7 @@ func TestIntrospectorPrintsNoAssertion(t *testing.T) {
 	in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: newInProcess(mux).client()}.
 		NewIntrospector(context.Background())
 	require.NoError(t, err)
-	_, err = in.Introspect(context.Background(), "a-token")
+	_, err = in.Introspect(context.Background(), opaqueToken("a-token"))
 	require.NoError(t, err)
 	require.Equal(t, 1, len(rec.assertions))
 	for assertion := range rec.assertions {
@@ -133,7 +133,7 @@ func TestClientAssertionForPlainHTTPIssuer(t *testing.T) {
 	in, err := introspection.Config{Key: applicationKey(t), Issuer: issuer + "/", Route: serviceuser.Route{InsecureAllowPlainHTTP: true},
 		HTTPClient: newInProcess(mux).client()}.NewIntrospector(context.Background())
 	require.NoError(t, err)
-	r, err := in.Introspect(context.Background(), "a-token")
+	r, err := in.Introspect(context.Background(), opaqueToken("a-token"))
 	require.NoError(t, err)
 	assert.True(t, r.Active)
 	assert.Equal(t, []string{issuer}, audience)

@@ -23,7 +23,7 @@ const junkFlood = 10000
 func flood(t *testing.T, in *introspection.Introspector) {
 	t.Helper()
 	for i := range junkFlood {
-		r, err := in.Introspect(context.Background(), fmt.Sprintf("junk-token-%06d", i))
+		r, err := in.Introspect(context.Background(), opaqueToken(fmt.Sprintf("junk-token-%06d", i)))
 		require.NoError(t, err)
 		require.False(t, r.Active)
 		time.Sleep(4 * time.Second / junkFlood)

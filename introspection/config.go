@@ -47,6 +47,10 @@ const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // DefaultCacheTTL is Config.CacheTTL's default.
 const DefaultCacheTTL = time.Minute
 
+// DefaultMaxConcurrentIntrospections is Config.MaxConcurrentIntrospections'
+// default.
+const DefaultMaxConcurrentIntrospections = 32
+
 // inactiveTTL bounds how long an inactive answer is reused.
 const inactiveTTL = 5 * time.Second
 
@@ -92,6 +96,13 @@ type Config struct {
 	// results and, apart from them, 1,000 inactive ones, dropping the least
 	// recently used: junk tokens never crowd active results out.
 	CacheTTL time.Duration
+	// MaxConcurrentIntrospections bounds the introspection requests in
+	// flight at once; DefaultMaxConcurrentIntrospections when zero, and
+	// never negative. A caller with a token neither cached nor being
+	// asked about waits for a free slot until its ctx ends (then it gets
+	// ctx.Err(), and the middleware answers 503), so that a flood of
+	// distinct tokens costs a bounded number of requests and goroutines.
+	MaxConcurrentIntrospections int
 }
 
 // Validate reports the first problem that would keep the config from working.
@@ -132,6 +143,9 @@ func (c Config) route() (*route.Route, error) {
 	if c.Timeout < 0 {
 		return nil, configError("Timeout", "negative", nil)
 	}
+	if c.MaxConcurrentIntrospections < 0 {
+		return nil, configError("MaxConcurrentIntrospections", "negative", nil)
+	}
 	return r, nil
 }
 
@@ -149,6 +163,10 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
 	}
+	slots := c.MaxConcurrentIntrospections
+	if slots == 0 {
+		slots = DefaultMaxConcurrentIntrospections
+	}
 	r, _ := c.route() // checked by Validate
 	issuer := r.Issuer()
 	caller := r.Caller(c.httpClient(ctx), c.Timeout)
@@ -158,7 +176,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 		}
 	})
 	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,
-		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}}, nil
+		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}, slots: make(chan struct{}, slots)}, nil
 }
 
 // httpClient is HTTPClient, or the client ctx carries, or nil, as in

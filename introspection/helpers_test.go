@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,7 +42,7 @@ func applicationKey(t *testing.T) *serviceuser.KeyFile {
 	return kf
 }
 
-func mustKey(t *testing.T, data []byte) *serviceuser.KeyFile {
+func mustKey(t testing.TB, data []byte) *serviceuser.KeyFile {
 	t.Helper()
 	k, err := serviceuser.ParseKeyFile(data)
 	require.NoError(t, err)
@@ -110,3 +111,8 @@ func serviceUserToken(t *testing.T, srv *serviceusertest.Server, scopes ...strin
 	require.NoError(t, err)
 	return user, tok.AccessToken
 }
+
+// opaqueToken is name (letters, digits, '-' and '_') padded to the 104
+// characters of ZITADEL's opaque tokens: a token the introspector asks
+// about rather than refusing it for its shape.
+func opaqueToken(name string) string { return name + strings.Repeat("0", 104-len(name)) }

@@ -19,8 +19,10 @@ import (
 )
 
 // Introspector checks access tokens at ZITADEL's introspection endpoint. It
-// caches results (see Config.CacheTTL) and makes one request per token
-// however many requests carry it at once. It is safe for concurrent use.
+// caches results (see Config.CacheTTL), makes one request per token
+// however many requests carry it at once, and at most
+// Config.MaxConcurrentIntrospections requests at a time. It is safe for
+// concurrent use.
 type Introspector struct {
 	call      *httpcall.Caller
 	project   string // Config.ProjectID: whose roles Results carry
@@ -35,6 +37,9 @@ type Introspector struct {
 	// anyone can make by sending junk, never take the room of active ones.
 	active, inactive *lru
 	inFlight         map[[32]byte]*call
+	// slots holds a token for each request in flight: at most
+	// Config.MaxConcurrentIntrospections of them.
+	slots chan struct{}
 }
 
 // Format describes the introspector without the client assertion it keeps,
@@ -51,8 +56,16 @@ type call struct {
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it.
-// An inactive token is not an error. Each caller waits for the answer until
-// its own ctx ends; a caller whose ctx has already ended gets ctx.Err().
+// An inactive token is not an error. A token of a shape ZITADEL never
+// issues is inactive without a request: ZITADEL's tokens are either opaque,
+// 40 to 512 characters of RFC 6750's b64token without '.' (ZITADEL's own
+// are 86 or 104 base64url characters, personal access tokens included), or
+// JWTs of at most 16 KiB, three base64url parts whose header is a JSON
+// object with an "alg" of RS256, RS384, RS512, PS256, PS384, PS512, ES256,
+// ES384, ES512 or EdDSA. A caller whose token needs a request waits for
+// a free slot (see Config.MaxConcurrentIntrospections) and then for the
+// answer, until its own ctx ends; a caller whose ctx has already ended
+// gets ctx.Err().
 // Hooks.IntrospectionDone is told of every call.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
 	start := time.Now()
@@ -68,25 +81,52 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // the caller is gone: no answer, and no request
 	}
+	if !plausible(token) {
+		return &Result{}, false, nil // junk costs neither a request nor room in the cache
+	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
-	in.mu.Lock()
-	if r, ok := in.cached(key, time.Now()); ok {
-		in.mu.Unlock()
-		return r.clone(), true, nil
+	found, pending, _ := in.lookup(key, false)
+	if found == nil && pending == nil {
+		// A new token: wait for a request slot, then look again, as another
+		// caller may have asked for it meanwhile.
+		select {
+		case in.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		var created bool
+		if found, pending, created = in.lookup(key, true); created {
+			in.run(context.WithoutCancel(ctx), key, pending, token) // finish frees the slot
+		} else {
+			<-in.slots
+		}
 	}
-	pending := in.inFlight[key]
-	if pending == nil {
-		pending = &call{done: make(chan struct{})}
-		in.inFlight[key] = pending
-		in.run(context.WithoutCancel(ctx), key, pending, token)
+	if found != nil {
+		return found.clone(), true, nil
 	}
-	in.mu.Unlock()
 	select {
 	case <-pending.done:
 		return pending.result.clone(), false, pending.err
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+}
+
+// lookup returns the cached answer for key, or else the request in flight
+// for it; when there is neither and create is set, it registers a new
+// request, which the caller starts.
+func (in *Introspector) lookup(key [32]byte, create bool) (hit *Result, c *call, created bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if r, ok := in.cached(key, time.Now()); ok {
+		return r, nil, false
+	}
+	if c = in.inFlight[key]; c != nil || !create {
+		return nil, c, false
+	}
+	c = &call{done: make(chan struct{})}
+	in.inFlight[key] = c
+	return nil, c, true
 }
 
 // run starts the request for everyone waiting on c, on a goroutine of its
@@ -112,6 +152,7 @@ func (in *Introspector) finish(key [32]byte, c *call) {
 	in.store(key, c.result)
 	in.mu.Unlock()
 	close(c.done)
+	<-in.slots
 }
 
 // cached returns the answer kept for key, if any.

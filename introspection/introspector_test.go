@@ -88,9 +88,9 @@ func TestIntrospectCallerReleasedByOwnContext(t *testing.T) {
 		b := newBlockingIntrospection()
 		in := b.introspector(t, time.Hour)
 		ctx, cancel := context.WithCancel(context.Background())
-		leader := introspectAsync(ctx, in, "token-a")
+		leader := introspectAsync(ctx, in, opaqueToken("token-a"))
 		synctest.Wait() // the leader's request is held by the server
-		follower := introspectAsync(context.Background(), in, "token-a")
+		follower := introspectAsync(context.Background(), in, opaqueToken("token-a"))
 		synctest.Wait()
 
 		cancel()
@@ -118,15 +118,15 @@ func TestIntrospectCancelledContextNeverSucceeds(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		for range 20 {
-			r, err := in.Introspect(ctx, "token-a")
+			r, err := in.Introspect(ctx, opaqueToken("token-a"))
 			assert.ErrorIs(t, err, context.Canceled)
 			assert.Nil(t, r)
 		}
 		assert.Equal(t, 0, b.requests(), "no request for a caller that is gone")
 
-		_, err := in.Introspect(context.Background(), "token-a")
+		_, err := in.Introspect(context.Background(), opaqueToken("token-a"))
 		require.NoError(t, err)
-		_, err = in.Introspect(ctx, "token-a") // cached, but the caller is gone
+		_, err = in.Introspect(ctx, opaqueToken("token-a")) // cached, but the caller is gone
 		assert.ErrorIs(t, err, context.Canceled)
 	})
 }
@@ -140,7 +140,7 @@ func TestIntrospectRequestBoundedByTimeout(t *testing.T) {
 		const timeout = 5 * time.Second
 		in := b.introspector(t, timeout)
 		ctx, cancel := context.WithCancel(context.Background())
-		leader := introspectAsync(ctx, in, "token-a")
+		leader := introspectAsync(ctx, in, opaqueToken("token-a"))
 		synctest.Wait()
 		cancel()
 		assert.ErrorIs(t, (<-leader).err, context.Canceled)
@@ -148,7 +148,7 @@ func TestIntrospectRequestBoundedByTimeout(t *testing.T) {
 		time.Sleep(timeout)
 		synctest.Wait() // the abandoned request has ended
 		close(b.release)
-		r, err := in.Introspect(context.Background(), "token-a")
+		r, err := in.Introspect(context.Background(), opaqueToken("token-a"))
 		require.NoError(t, err)
 		assert.True(t, r.Active)
 		assert.Equal(t, 2, b.requests())
@@ -159,12 +159,12 @@ func TestIntrospectWithoutDiscoveredEndpoint(t *testing.T) {
 	rt := newInProcess(discoveryHandler(map[string]any{"introspection_endpoint": nil}))
 	in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
 	require.NoError(t, err)
-	_, err = in.Introspect(context.Background(), "callers-token")
+	_, err = in.Introspect(context.Background(), opaqueToken("callers-token"))
 	var ce *serviceuser.ConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "IntrospectionURL", ce.Field)
 	assert.Equal(t, "introspection.Config", ce.Config)
-	assert.NotContains(t, err.Error(), "callers-token")
+	assert.NotContains(t, err.Error(), opaqueToken("callers-token"))
 }
 
 // TestDiscoveredEndpointsMustBeSecure: neither the assertion nor the caller's
@@ -175,7 +175,7 @@ func TestDiscoveredEndpointsMustBeSecure(t *testing.T) {
 			rt := newInProcess(discoveryHandler(map[string]any{member: "http://example.com/leak"}))
 			in, err := introspection.Config{Key: applicationKey(t), Issuer: fakeIssuer, HTTPClient: rt.client()}.NewIntrospector(context.Background())
 			require.NoError(t, err)
-			_, err = in.Introspect(context.Background(), "callers-token")
+			_, err = in.Introspect(context.Background(), opaqueToken("callers-token"))
 			var de *serviceuser.DiscoveryError
 			require.ErrorAs(t, err, &de)
 			assert.ErrorContains(t, err, member)

@@ -214,9 +214,22 @@ func (r *Result) clone() *Result {
 		}
 	}
 	if r.Claims != nil {
+		// One buffer for every claim's bytes, not one allocation each: a
+		// cached token's check costs little more than this copy.
+		n := 0
+		for _, v := range r.Claims {
+			n += len(v)
+		}
+		buf := make([]byte, 0, n)
 		c.Claims = make(map[string]json.RawMessage, len(r.Claims))
 		for name, v := range r.Claims {
-			c.Claims[name] = slices.Clone(v)
+			if v == nil {
+				c.Claims[name] = nil
+				continue
+			}
+			start := len(buf)
+			buf = append(buf, v...)
+			c.Claims[name] = buf[start:len(buf):len(buf)] // full slice: an append reallocates
 		}
 	}
 	return &c

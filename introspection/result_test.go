@@ -64,7 +64,7 @@ func TestInactiveResultCarriesNothingElse(t *testing.T) {
 		NewIntrospector(context.Background())
 	require.NoError(t, err)
 	for range 2 { // from the request, then from the cache
-		r, err := in.Introspect(context.Background(), "revoked-token")
+		r, err := in.Introspect(context.Background(), opaqueToken("revoked-token"))
 		require.NoError(t, err)
 		assert.Equal(t, &introspection.Result{}, r)
 	}
@@ -157,7 +157,7 @@ func TestResultDecoding(t *testing.T) {
 // A malformed answer is a *serviceuser.TokenError, never a Result.
 func TestMalformedRolesAnswerIsAnError(t *testing.T) {
 	in := fixedAnswerIntrospector(t, roleAnswer(`,"urn:zitadel:iam:org:project:p1:roles":{"admin":"o1"}`), "p1")
-	r, err := in.Introspect(context.Background(), "token")
+	r, err := in.Introspect(context.Background(), opaqueToken("token"))
 	assert.Nil(t, r)
 	var te *serviceuser.TokenError
 	require.ErrorAs(t, err, &te)
@@ -171,7 +171,7 @@ func TestResultDeepCopies(t *testing.T) {
 	cfg.CacheTTL = 0
 	in, err := cfg.NewIntrospector(context.Background())
 	require.NoError(t, err)
-	first, err := in.Introspect(context.Background(), "token")
+	first, err := in.Introspect(context.Background(), opaqueToken("token"))
 	require.NoError(t, err)
 	first.Roles["admin"]["o2"] = "two.example"
 	first.Roles["owner"] = nil
@@ -182,7 +182,7 @@ func TestResultDeepCopies(t *testing.T) {
 
 	// The cache's copy is untouched, however often it is handed out.
 	for range 2 {
-		second, err := in.Introspect(context.Background(), "token")
+		second, err := in.Introspect(context.Background(), opaqueToken("token"))
 		require.NoError(t, err)
 		assert.Equal(t, map[string]map[string]string{"admin": {"o1": "one.example"}}, second.Roles)
 		assert.JSONEq(t, `"user-1"`, string(second.Claims["sub"]))

@@ -163,7 +163,7 @@ func TestResultRolesClaimForms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := fixedAnswerIntrospector(t, roleAnswer(tc.body), tc.projectID)
-			r, err := in.Introspect(context.Background(), "token")
+			r, err := in.Introspect(context.Background(), opaqueToken("token"))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, r.Roles)
 		})
