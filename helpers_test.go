@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -175,5 +176,9 @@ func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
 
 // parseResponse parses a token endpoint answer as the exchange does.
 func parseResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
-	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: grantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
+	tok, failed := exchange.Parse(answer.Answer{Endpoint: EndpointToken, Grant: grantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
+	if failed != nil {
+		return nil, tokenError(failed)
+	}
+	return tok, nil
 }

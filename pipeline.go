@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
@@ -20,7 +21,7 @@ type grant interface {
 	// tokenRequest builds the request to ep's token endpoint at now, for a
 	// request with ctx (a reloaded credential is told to hooks with it);
 	// the pipeline adds the scope.
-	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
+	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (exchange.Request, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
@@ -60,9 +61,13 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err // ended while a signer or a credential source worked: send nothing
 	}
-	req.url = ep.TokenURL
-	req.form.Set("scope", p.scope)
-	return exchange(ctx, p.call, req)
+	req.URL = ep.TokenURL
+	req.Form.Set("scope", p.scope)
+	tok, failed := exchange.Post(ctx, p.call, req)
+	if failed != nil {
+		return nil, tokenError(failed)
+	}
+	return tok, nil
 }
 
 // grantBuilder validates a config and returns its grant.

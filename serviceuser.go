@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
@@ -163,6 +164,11 @@ func keyID(key *KeyFile) string {
 	return key.KeyID
 }
 
+// grantTypeJWTBearer is RFC 7523 section 2.1's JWT bearer grant (the similar
+// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" is not a grant
+// type).
+const grantTypeJWTBearer = assertion.GrantType
+
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
 // signed with the source's current key.
 type keyGrant struct {
@@ -176,20 +182,20 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
+func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (exchange.Request, error) {
 	key, signer, err := g.keyAndSigner(ctx)
 	if err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	if err := key.CheckExpiry(now); err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	assertion, err := signer.sign(ep.Issuer, now)
 	if err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {assertion}}
-	return tokenRequest{form: form, secrets: []string{assertion}}, nil
+	return exchange.Request{Form: form, Secrets: []string{assertion}}, nil
 }
 
 // keyAndSigner returns the current key and its signer, built when the key
