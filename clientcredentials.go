@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
@@ -62,7 +63,7 @@ func (c ClientCredentialsConfig) Validate() error {
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
-		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
+		timing: cache.Timing{Ahead: c.RefreshAhead, Margin: c.ExpiryMargin}}
 }
 
 func (c ClientCredentialsConfig) grant() (grant, error) {

@@ -11,11 +11,9 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
@@ -86,24 +84,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// refreshGoroutines counts goroutines running a TokenSource refresh.
-func refreshGoroutines() int {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	return strings.Count(string(buf[:n]), "serviceuser.(*TokenSource).run(")
-}
-
-// requireNoRefreshGoroutines fails unless no refresh goroutine is left once
-// every other goroutine of the synctest bubble it is called in has blocked
-// or ended: exact, with no polling.
-func requireNoRefreshGoroutines(t testing.TB) {
-	t.Helper()
-	synctest.Wait()
-	if n := refreshGoroutines(); n > 0 {
-		t.Fatalf("%d refresh goroutines still running", n)
-	}
-}
-
 // fakeSource starts an in-process fake ZITADEL and a token source for one of
 // its service users, sending requests through wrap(the fake's transport).
 // Inside a synctest bubble both run on the bubble's clock.
@@ -169,9 +149,9 @@ func (p *inProcess) hostHits(host string) int {
 
 func (p *inProcess) client() *http.Client { return &http.Client{Transport: p} }
 
-// newTestSource is a token source around fetch.
-func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
-	return newTokenSource(ctx, fetch, apiClient{})
+// newTestSource is a token source around fetch, with a config's defaults.
+func newTestSource(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) *TokenSource {
+	return newTokenSource(ctx, fetch, sourceOptions{budget: DefaultTimeout})
 }
 
 // parseResponse parses a token endpoint answer as the exchange does.

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"golang.org/x/oauth2"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
@@ -58,9 +57,8 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
 	use := c.use()
-	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }, api)
-	ts.credentialChanged = use.changed
-	return ts
+	fetch := func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }
+	return newTokenSource(ctx, fetch, sourceOptions{api: api, budget: DefaultTimeout, changed: use.changed})
 }
 
 // Client returns an *http.Client that sends the token with every request

@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -77,19 +78,19 @@ type grantBuilder func() (grant, error)
 // yields a source whose every call returns the config's error.
 func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSource {
 	client := s.httpClient(ctx)
+	// A refresh keeps retrying within its callers' wait for as long as one
+	// request may take.
+	budget := cmp.Or(s.timeout, DefaultTimeout)
 	g, r, err := s.grant(build)
 	if err != nil {
-		return newTokenSource(ctx, failing(err), s.apiClient(client, nil))
+		return newTokenSource(ctx, failing(err), sourceOptions{api: s.apiClient(client, nil), budget: budget})
 	}
 	p := s.newPipeline(client, r, g)
-	ts := newTokenSource(ctx, p.fetch, s.apiClient(client, r))
-	ts.timing = s.timing
-	ts.closeIdle = p.call.CloseIdle
-	ts.waitBudget = s.timeout
+	o := sourceOptions{api: s.apiClient(client, r), timing: s.timing, budget: budget, closeIdle: p.call.CloseIdle}
 	if w, ok := g.(changingCredential); ok {
-		ts.credentialChanged = w.credentialChanged
+		o.changed = w.credentialChanged
 	}
-	return ts
+	return newTokenSource(ctx, p.fetch, o)
 }
 
 // token is every config's Token: one request, no cache, bounded by ctx.
@@ -147,7 +148,7 @@ func (s settings) grant(build grantBuilder) (grant, *route.Route, error) {
 	return g, r, nil
 }
 
-// failing is a fetchFunc for a configuration that cannot work.
-func failing(err error) fetchFunc {
+// failing is the fetch of a configuration that cannot work.
+func failing(err error) func(context.Context) (*oauth2.Token, error) {
 	return func(context.Context) (*oauth2.Token, error) { return nil, err }
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
 	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
@@ -125,7 +126,7 @@ func (c Config) Validate() error {
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: c.Hooks,
-		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
+		timing: cache.Timing{Ahead: c.RefreshAhead, Margin: c.ExpiryMargin}}
 }
 
 // grant checks the key and builds its signer, once per key for all token
