@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"golang.org/x/oauth2"
 )
 
@@ -141,57 +139,4 @@ func (c PATConfig) checked(ctx context.Context, current func(context.Context) (S
 func (c PATConfig) settings() settings {
 	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
 		route: c.Route, hooks: c.Hooks}
-}
-
-// patKind names personal access tokens in errors.
-const patKind = "personal access token"
-
-// ReadPAT reads a personal access token from the file at path. Surrounding
-// white space and a UTF-8 byte order mark are removed; a file over 64 KiB or
-// in UTF-16 is refused. Errors never repeat a value that is not plainly a
-// path (see CredentialError).
-func ReadPAT(path string) (Secret, error) {
-	data, _, err := readCredentialFile(path, patKind, "")
-	if err != nil {
-		return "", err
-	}
-	text, utf16 := textEncoding(data)
-	if utf16 {
-		return "", &CredentialError{Kind: patKind, Problem: errUTF16}
-	}
-	return checkPAT(string(text), "")
-}
-
-// PATFromEnv returns the personal access token held by the environment
-// variable name. Surrounding white space and quotes (kept by
-// docker --env-file) are removed.
-func PATFromEnv(name string) (Secret, error) {
-	value, err := envValue(name, patKind)
-	if err != nil {
-		return "", err
-	}
-	return checkPAT(value, name)
-}
-
-// checkPAT refuses values that cannot be a token; the errors never quote it.
-func checkPAT(s, env string) (Secret, error) { return checkSecret(s, patKind, "the token", env) }
-
-// checkSecret refuses values that cannot be a secret of kind (named noun in
-// errors); the errors never quote it.
-func checkSecret(s, kind, noun, env string) (Secret, error) {
-	s = strings.TrimSpace(s)
-	problem := ""
-	switch {
-	case s == "":
-		problem = noun + " is empty"
-	case strings.ContainsAny(s, " \t\r\n"):
-		problem = noun + " contains white space"
-	case strings.ContainsFunc(s, redact.Invisible):
-		problem = noun + " contains control or invisible characters"
-	case len(s) > maxCredentialFileSize:
-		problem = fmt.Sprintf("%s is longer than %d bytes", noun, maxCredentialFileSize)
-	default:
-		return Secret(s), nil
-	}
-	return "", &CredentialError{Kind: kind, Env: env, Problem: problem}
 }
