@@ -9,7 +9,9 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
 
 // ClientCredentialsConfig obtains tokens for a machine user that has a client
@@ -63,7 +65,7 @@ func (c ClientCredentialsConfig) Validate() error {
 func (c ClientCredentialsConfig) settings() settings {
 	return settings{config: "ClientCredentialsConfig", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
-		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
+		timing: cache.Timing{Ahead: c.RefreshAhead, Margin: c.ExpiryMargin}}
 }
 
 func (c ClientCredentialsConfig) grant() (grant, error) {
@@ -89,6 +91,9 @@ func (c ClientCredentialsConfig) secretError(secret Secret) error {
 	return nil
 }
 
+// grantTypeClientCredentials is OAuth 2.0's client credentials grant.
+const grantTypeClientCredentials = "client_credentials"
+
 // secretGrant is the client_credentials grant. It authenticates with HTTP
 // Basic, as ZITADEL expects, never also with form fields.
 type secretGrant struct {
@@ -98,14 +103,14 @@ type secretGrant struct {
 	check   func(Secret) error
 }
 
-func (g *secretGrant) tokenRequest(ctx context.Context, _ *discovery.Endpoints, _ time.Time) (tokenRequest, error) {
+func (g *secretGrant) tokenRequest(ctx context.Context, _ *discovery.Endpoints, _ time.Time) (exchange.Request, error) {
 	secret, err := g.secret(ctx)
 	if err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	form := url.Values{"grant_type": {grantTypeClientCredentials}}
-	return tokenRequest{form: form, basicUser: g.id, basicPassword: secret,
-		secrets: []string{secret, url.QueryEscape(secret)}}, nil
+	return exchange.Request{Form: form, BasicUser: g.id, BasicPassword: secret,
+		Secrets: []string{secret, url.QueryEscape(secret)}}, nil
 }
 
 // secret returns the current secret, checked.

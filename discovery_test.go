@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -215,10 +216,10 @@ func TestDiscoveryRetriedAfterTransientFailure(t *testing.T) {
 
 		_, err := ts.Token()
 		assert.ErrorContains(t, err, "HTTP 404")
-		time.Sleep(backoffBase)
+		time.Sleep(cache.BackoffBase)
 		_, err = ts.Token()
 		assert.ErrorContains(t, err, "plain http")
-		time.Sleep(2 * backoffBase)
+		time.Sleep(2 * cache.BackoffBase)
 		tok, err := ts.Token()
 		require.NoError(t, err)
 		assert.Equal(t, "fresh-token", tok.AccessToken)

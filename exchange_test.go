@@ -26,40 +26,6 @@ func response(status int, headers ...string) *http.Response {
 	return &http.Response{StatusCode: status, Header: h}
 }
 
-func TestParseTokenResponseSuccess(t *testing.T) {
-	cases := map[string]struct {
-		body     string
-		lifetime time.Duration
-	}{
-		"ZITADEL":              {`{"access_token":"at","token_type":"Bearer","expires_in":43199,"id_token":"x.y.z"}`, 43199 * time.Second},
-		"expires_in as string": {`{"access_token":"at","token_type":"bearer","expires_in":"3600"}`, time.Hour},
-		"expires_in fraction":  {`{"access_token":"at","token_type":"Bearer","expires_in":59.9}`, 59 * time.Second},
-		"no expires_in":        {`{"access_token":"at","token_type":"Bearer"}`, fallbackTokenLifetime},
-		"expires_in zero":      {`{"access_token":"at","token_type":"Bearer","expires_in":0}`, fallbackTokenLifetime},
-		"expires_in null":      {`{"access_token":"at","token_type":"Bearer","expires_in":null}`, fallbackTokenLifetime},
-		"expires_in huge":      {`{"access_token":"at","token_type":"Bearer","expires_in":1e300}`, maxTokenLifetime},
-		"expires_in overflow":  {`{"access_token":"at","token_type":"Bearer","expires_in":1e999}`, maxTokenLifetime},
-		"no token_type":        {`{"access_token":"at","expires_in":60}`, time.Minute},
-		"surrounding space":    {"\n {\"access_token\":\"at\",\"expires_in\":60} \n", time.Minute},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			tok, err := parseResponse(response(200), []byte(tc.body), sentAt)
-			require.NoError(t, err)
-			assert.Equal(t, "at", tok.AccessToken)
-			assert.Equal(t, "Bearer", tok.TokenType)
-			assert.Equal(t, sentAt.Add(tc.lifetime), tok.Expiry)
-		})
-	}
-}
-
-func TestParseTokenResponseKeepsIDToken(t *testing.T) {
-	tok, err := parseResponse(response(200), []byte(`{"access_token":"at","expires_in":60,"id_token":"a.b.c","scope":"openid"}`), sentAt)
-	require.NoError(t, err)
-	assert.Equal(t, "a.b.c", tok.Extra("id_token"))
-	assert.Equal(t, "openid", tok.Extra("scope"))
-}
-
 func TestParseTokenResponseErrors(t *testing.T) {
 	cases := map[string]struct {
 		resp       *http.Response
@@ -151,43 +117,6 @@ func TestTokenErrorRedactsSecrets(t *testing.T) {
 	_, err = parseResponse(response(502), []byte("upstream said: assertion="+assertion), sentAt, assertion)
 	require.True(t, errors.As(err, &re))
 	assert.NotContains(t, re.Error(), assertion)
-}
-
-func TestParseTokenResponseRefusesUnsendableToken(t *testing.T) {
-	for name, token := range map[string]string{
-		"CRLF":           "SENTINEL-TOKEN-a1\r\nX-Injected: 1",
-		"LF":             "SENTINEL-TOKEN-a1\n",
-		"space":          "SENTINEL TOKEN-a1",
-		"tab":            "SENTINEL-TOKEN-a1\t",
-		"quote":          `SENTINEL-TOKEN-a1"`,
-		"comma":          "SENTINEL-TOKEN-a1,x",
-		"NUL":            "SENTINEL-TOKEN-a1\x00",
-		"non-ASCII":      "SENTINEL-TOKEN-a1é",
-		"= in the midst": "SENTINEL=TOKEN-a1",
-		"only =":         "==",
-	} {
-		t.Run(name, func(t *testing.T) {
-			body, err := json.Marshal(map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 60})
-			require.NoError(t, err)
-			tok, err := parseResponse(response(200), body, sentAt)
-			assert.Nil(t, tok)
-			var te *TokenError
-			require.ErrorAs(t, err, &te)
-			assert.Contains(t, te.Description, "malformed token response")
-			assert.Contains(t, te.Description, "b64token")
-			var re *oauth2.RetrieveError
-			require.ErrorAs(t, err, &re)
-			for _, text := range []string{fmt.Sprintf("%v %+v %#v %q", err, err, err, err), re.Error(), string(re.Body)} {
-				assert.NotContains(t, text, "SENTINEL")
-			}
-		})
-	}
-	for _, token := range []string{"at", "a-b.c_d~e+f/g", "abc==", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"} {
-		body := `{"access_token":"` + token + `","expires_in":60}`
-		tok, err := parseResponse(response(200), []byte(body), sentAt)
-		require.NoError(t, err, token)
-		assert.Equal(t, token, tok.AccessToken)
-	}
 }
 
 func TestErrorResponseHeadersAndStatusRedacted(t *testing.T) {

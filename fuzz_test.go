@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
 
 // FuzzParseKeyFile: any input parses or gives a *KeyFileError; never a
@@ -95,7 +97,7 @@ func FuzzTokenResponse(f *testing.F) {
 			}
 			return
 		}
-		if tok.AccessToken == "" || tok.TokenType != "Bearer" || !tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(maxTokenLifetime)) {
+		if tok.AccessToken == "" || tok.TokenType != "Bearer" || !tok.Expiry.After(sentAt) || tok.Expiry.After(sentAt.Add(exchange.MaxLifetime)) {
 			t.Fatalf("bad token accepted: type %q expiry %v", tok.TokenType, tok.Expiry)
 		}
 		if !isB64token(tok.AccessToken) {

@@ -11,14 +11,13 @@ import (
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
@@ -83,24 +82,6 @@ func testKeyFile(t testing.TB) *KeyFile {
 // TestMain fails the run if any goroutine outlives the tests.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// refreshGoroutines counts goroutines running a TokenSource refresh.
-func refreshGoroutines() int {
-	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	return strings.Count(string(buf[:n]), "serviceuser.(*TokenSource).run(")
-}
-
-// requireNoRefreshGoroutines fails unless no refresh goroutine is left once
-// every other goroutine of the synctest bubble it is called in has blocked
-// or ended: exact, with no polling.
-func requireNoRefreshGoroutines(t testing.TB) {
-	t.Helper()
-	synctest.Wait()
-	if n := refreshGoroutines(); n > 0 {
-		t.Fatalf("%d refresh goroutines still running", n)
-	}
 }
 
 // fakeSource starts an in-process fake ZITADEL and a token source for one of
@@ -168,12 +149,16 @@ func (p *inProcess) hostHits(host string) int {
 
 func (p *inProcess) client() *http.Client { return &http.Client{Transport: p} }
 
-// newTestSource is a token source around fetch.
-func newTestSource(ctx context.Context, fetch fetchFunc) *TokenSource {
-	return newTokenSource(ctx, fetch, apiClient{})
+// newTestSource is a token source around fetch, with a config's defaults.
+func newTestSource(ctx context.Context, fetch func(context.Context) (*oauth2.Token, error)) *TokenSource {
+	return newTokenSource(ctx, fetch, sourceOptions{budget: DefaultTimeout})
 }
 
 // parseResponse parses a token endpoint answer as the exchange does.
 func parseResponse(resp *http.Response, body []byte, sentAt time.Time, secrets ...string) (*oauth2.Token, error) {
-	return parseTokenResponse(answer.Answer{Endpoint: EndpointToken, Grant: grantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
+	tok, failed := exchange.Parse(answer.Answer{Endpoint: EndpointToken, Grant: grantTypeJWTBearer, Resp: resp, Body: body, Secrets: secrets, Sent: sentAt})
+	if failed != nil {
+		return nil, tokenError(failed)
+	}
+	return tok, nil
 }

@@ -9,7 +9,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/go-serviceuser/serviceuser/hooks"
-	"github.com/go-serviceuser/serviceuser/internal/credfile"
 )
 
 // PATConfig uses a ZITADEL personal access token: a static bearer token made
@@ -58,9 +57,8 @@ func (c PATConfig) TokenSource(ctx context.Context) *TokenSource {
 	api := s.apiClient(s.httpClient(ctx), r)
 	api.rejected = ErrPATRejected
 	use := c.use()
-	ts := newTokenSource(ctx, func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }, api)
-	ts.credentialChanged = use.changed
-	return ts
+	fetch := func(ctx context.Context) (*oauth2.Token, error) { return c.token(ctx, use.take) }
+	return newTokenSource(ctx, fetch, sourceOptions{api: api, budget: DefaultTimeout, changed: use.changed})
 }
 
 // Client returns an *http.Client that sends the token with every request
@@ -143,37 +141,4 @@ func (c PATConfig) checked(ctx context.Context, current func(context.Context) (S
 func (c PATConfig) settings() settings {
 	return settings{config: "PATConfig", issuer: c.Issuer, issuerOptional: true, client: c.HTTPClient, orgID: c.OrgID,
 		route: c.Route, hooks: (*hookSet)(c.Hooks)}
-}
-
-// ReadPAT reads a personal access token from the file at path. Surrounding
-// white space and a UTF-8 byte order mark are removed; a file over 64 KiB or
-// in UTF-16 is refused. Errors never repeat a value that is not plainly a
-// path (see CredentialError).
-func ReadPAT(path string) (Secret, error) {
-	data, err := readCredentialFile(path, patKind, "")
-	if err != nil {
-		return "", err
-	}
-	pat, e := credfile.ParseSecretFile(data, patKind, patNoun)
-	return Secret(pat), credentialError(e)
-}
-
-// PATFromEnv returns the personal access token held by the environment
-// variable name. Surrounding white space and quotes (kept by
-// docker --env-file) are removed.
-func PATFromEnv(name string) (Secret, error) {
-	value, err := envValue(name, patKind)
-	if err != nil {
-		return "", err
-	}
-	return checkPAT(value, name)
-}
-
-// patNoun names the token in errors.
-const patNoun = "the token"
-
-// checkPAT refuses values that cannot be a token; the errors never quote it.
-func checkPAT(s, env string) (Secret, error) {
-	pat, e := credfile.CheckSecret(s, patKind, patNoun, env)
-	return Secret(pat), credentialError(e)
 }

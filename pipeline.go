@@ -1,6 +1,7 @@
 package serviceuser
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
@@ -20,7 +22,7 @@ type grant interface {
 	// tokenRequest builds the request to ep's token endpoint at now, for a
 	// request with ctx (a reloaded credential is told to hooks with it);
 	// the pipeline adds the scope.
-	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error)
+	tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (exchange.Request, error)
 }
 
 // pipeline obtains tokens for one grant: discovery, then the grant's
@@ -60,9 +62,13 @@ func (p *pipeline) fetch(ctx context.Context) (*oauth2.Token, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err // ended while a signer or a credential source worked: send nothing
 	}
-	req.url = ep.TokenURL
-	req.form.Set("scope", p.scope)
-	return exchange(ctx, p.call, req)
+	req.URL = ep.TokenURL
+	req.Form.Set("scope", p.scope)
+	tok, failed := exchange.Post(ctx, p.call, req)
+	if failed != nil {
+		return nil, tokenError(failed)
+	}
+	return tok, nil
 }
 
 // grantBuilder validates a config and returns its grant.
@@ -72,19 +78,19 @@ type grantBuilder func() (grant, error)
 // yields a source whose every call returns the config's error.
 func (s settings) tokenSource(ctx context.Context, build grantBuilder) *TokenSource {
 	client := s.httpClient(ctx)
+	// A refresh keeps retrying within its callers' wait for as long as one
+	// request may take.
+	budget := cmp.Or(s.timeout, DefaultTimeout)
 	g, r, err := s.grant(build)
 	if err != nil {
-		return newTokenSource(ctx, failing(err), s.apiClient(client, nil))
+		return newTokenSource(ctx, failing(err), sourceOptions{api: s.apiClient(client, nil), budget: budget})
 	}
 	p := s.newPipeline(client, r, g)
-	ts := newTokenSource(ctx, p.fetch, s.apiClient(client, r))
-	ts.timing = s.timing
-	ts.closeIdle = p.call.CloseIdle
-	ts.waitBudget = s.timeout
+	o := sourceOptions{api: s.apiClient(client, r), timing: s.timing, budget: budget, closeIdle: p.call.CloseIdle}
 	if w, ok := g.(changingCredential); ok {
-		ts.credentialChanged = w.credentialChanged
+		o.changed = w.credentialChanged
 	}
-	return ts
+	return newTokenSource(ctx, p.fetch, o)
 }
 
 // token is every config's Token: one request, no cache, bounded by ctx.
@@ -142,7 +148,7 @@ func (s settings) grant(build grantBuilder) (grant, *route.Route, error) {
 	return g, r, nil
 }
 
-// failing is a fetchFunc for a configuration that cannot work.
-func failing(err error) fetchFunc {
+// failing is the fetch of a configuration that cannot work.
+func failing(err error) func(context.Context) (*oauth2.Token, error) {
 	return func(context.Context) (*oauth2.Token, error) { return nil, err }
 }

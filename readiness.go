@@ -1,9 +1,6 @@
 package serviceuser
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // ErrNotReady is Ready's answer before the first token request has ended.
 var ErrNotReady = errors.New("serviceuser: no token yet")
@@ -13,7 +10,7 @@ var ErrNotReady = errors.New("serviceuser: no token yet")
 // otherwise the last token request's error, or ErrNotReady when none has
 // ended yet (or the token was dropped). It makes no request.
 func (ts *TokenSource) Ready() error {
-	if s := ts.snap.Load(); s != nil && time.Now().Before(s.expiresAt) {
+	if ts.cache != nil && ts.cache.Valid() {
 		return nil
 	}
 	if err := ts.LastError(); err != nil {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/exchange"
 )
 
 // Config obtains tokens for a service user with its key, by the JWT bearer
@@ -127,7 +129,7 @@ func (c Config) Validate() error {
 func (c Config) settings() settings {
 	return settings{config: "Config", issuer: c.Issuer, tokenURL: c.TokenURL, scopes: c.Scopes,
 		client: c.HTTPClient, timeout: c.Timeout, orgID: c.OrgID, route: c.Route, hooks: (*hookSet)(c.Hooks),
-		timing: timing{ahead: c.RefreshAhead, margin: c.ExpiryMargin}}
+		timing: cache.Timing{Ahead: c.RefreshAhead, Margin: c.ExpiryMargin}}
 }
 
 // grant checks the key and builds its signer, once per key for all token
@@ -166,6 +168,11 @@ func keyID(key *KeyFile) string {
 	return key.KeyID
 }
 
+// grantTypeJWTBearer is RFC 7523 section 2.1's JWT bearer grant (the similar
+// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" is not a grant
+// type).
+const grantTypeJWTBearer = assertion.GrantType
+
 // keyGrant is the JWT bearer grant: a fresh assertion for every request,
 // signed with the source's current key.
 type keyGrant struct {
@@ -179,20 +186,20 @@ type keyGrant struct {
 	signer *assertionSigner
 }
 
-func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (tokenRequest, error) {
+func (g *keyGrant) tokenRequest(ctx context.Context, ep *discovery.Endpoints, now time.Time) (exchange.Request, error) {
 	key, signer, err := g.keyAndSigner(ctx)
 	if err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	if err := key.CheckExpiry(now); err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	assertion, err := signer.sign(ep.Issuer, now)
 	if err != nil {
-		return tokenRequest{}, err
+		return exchange.Request{}, err
 	}
 	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {assertion}}
-	return tokenRequest{form: form, secrets: []string{assertion}}, nil
+	return exchange.Request{Form: form, Secrets: []string{assertion}}, nil
 }
 
 // keyAndSigner returns the current key and its signer, built when the key

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
@@ -29,7 +30,7 @@ type settings struct {
 	route            Route
 	issuerOptional   bool // PATConfig's: it needs an issuer only for its Route
 	hooks            *hookSet
-	timing           timing
+	timing           cache.Timing // RefreshAhead and ExpiryMargin
 }
 
 // configError reports a field of the config these settings belong to.
@@ -57,8 +58,11 @@ func (s settings) check() (*route.Route, error) {
 	if s.timeout < 0 {
 		return nil, s.configError("Timeout", "negative")
 	}
-	if err := s.timing.validate(s); err != nil {
-		return nil, err
+	if s.timing.Ahead < 0 {
+		return nil, s.configError("RefreshAhead", "negative")
+	}
+	if s.timing.Margin < 0 {
+		return nil, s.configError("ExpiryMargin", "negative")
 	}
 	for _, scope := range s.scopes {
 		if scope == "" || strings.ContainsAny(scope, " \t\r\n") {
@@ -74,15 +78,6 @@ func (s settings) scope() string {
 		return strings.Join(DefaultScopes(), " ")
 	}
 	return strings.Join(s.scopes, " ")
-}
-
-// apiClient is what a token source's Client sends API requests with.
-type apiClient struct {
-	base     http.RoundTripper // nil: http.DefaultTransport
-	orgID    string
-	rejected error        // set for tokens that cannot be renewed (see Transport.RejectedError)
-	zitadel  *route.Route // the config's route to ZITADEL, or nil; base is behind it
-	hooks    *hookSet
 }
 
 // apiClient takes the HTTP client's transport, as x/oauth2 does: the same

@@ -3,13 +3,16 @@ package serviceuser_test
 import (
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
 	"github.com/go-serviceuser/serviceuser/introspection"
+	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"github.com/go-serviceuser/serviceuser/userinfo"
 )
 
@@ -91,4 +94,42 @@ func TestDefaultScopesCannotBeChanged(t *testing.T) {
 	scopes := serviceuser.DefaultScopes()
 	scopes[0] = "changed"
 	assert.Equal(t, []string{"openid"}, serviceuser.DefaultScopes())
+}
+
+func TestTimingValidated(t *testing.T) {
+	cfg := serviceuser.ClientCredentialsConfig{ClientID: "u", ClientSecret: serviceuser.Secret("s"), Issuer: "https://z.example", RefreshAhead: -time.Second}
+	assert.ErrorContains(t, cfg.Validate(), "ClientCredentialsConfig.RefreshAhead: negative")
+	cfg.RefreshAhead, cfg.ExpiryMargin = 0, -time.Second
+	assert.ErrorContains(t, cfg.Validate(), "ClientCredentialsConfig.ExpiryMargin: negative")
+}
+
+// TestRefreshAheadOptionReachesTheSource: a source made with RefreshAhead
+// refreshes exactly that long before the token stops being served.
+func TestRefreshAheadOptionReachesTheSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := serviceusertest.NewServer(serviceusertest.InProcess())
+		defer srv.Close()
+		srv.SetTokenLifetime(time.Hour)
+		key, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
+		require.NoError(t, err)
+		cfg := serviceuser.Config{Key: key, Issuer: srv.Issuer(), HTTPClient: srv.Client(),
+			RefreshAhead: 10 * time.Minute, ExpiryMargin: time.Minute}
+		ts := cfg.TokenSource(t.Context())
+		defer ts.Close()
+		first, err := ts.Token()
+		require.NoError(t, err)
+
+		time.Sleep(49*time.Minute - time.Second) // just before 60 - 1 - 10 minutes
+		tok, err := ts.Token()
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Same(t, first, tok)
+		assert.Equal(t, 1, srv.TokenRequests(), "no refresh before the lead")
+
+		time.Sleep(time.Second)
+		_, err = ts.Token() // stale now: starts the refresh, returns the cached token
+		require.NoError(t, err)
+		synctest.Wait()
+		assert.Equal(t, 2, srv.TokenRequests(), "refreshed at the lead")
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -78,13 +79,13 @@ func TestRedirectWithinIssuerOriginKeepsToken(t *testing.T) {
 func TestTransportUsesRequestContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts, f := newScripted(t, 0)
-		f.gate = make(chan struct{}) // the token never comes
+		f.Gate = make(chan struct{}) // the token never comes
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:1/", nil)
 		_, err := (&bearer.Transport{Source: ts}).RoundTrip(req)
 		assert.ErrorIs(t, err, context.Canceled)
-		close(f.gate)
+		close(f.Gate)
 	})
 }
 
@@ -113,7 +114,7 @@ func TestTransportRetriesOnceAfter401(t *testing.T) {
 		ts, f := newScripted(t, time.Hour)
 		_, err := ts.Token()
 		require.NoError(t, err)
-		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
+		time.Sleep(cache.MinInvalidateAge) // token-1 is old enough to be dropped
 		client := &http.Client{Transport: &bearer.Transport{Source: ts, Base: api}}
 
 		const callers = 50
@@ -131,7 +132,7 @@ func TestTransportRetriesOnceAfter401(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		assert.EqualValues(t, 2, f.calls.Load(), "%d concurrent 401s cause one refresh", callers)
+		assert.EqualValues(t, 2, f.Calls.Load(), "%d concurrent 401s cause one refresh", callers)
 	})
 }
 
@@ -146,7 +147,7 @@ func TestTransportDoesNotRetryUnreplayableBody(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 		assert.EqualValues(t, 1, hits.Load())
-		assert.EqualValues(t, 1, f.calls.Load())
+		assert.EqualValues(t, 1, f.Calls.Load())
 	})
 }
 
@@ -160,7 +161,7 @@ func TestTransportDropsRejectedTokenOfUnreplayableRequest(t *testing.T) {
 		ts, f := newScripted(t, 12*time.Hour)
 		_, err := ts.Token()
 		require.NoError(t, err)
-		time.Sleep(minInvalidateAge) // token-1 is old enough to be dropped
+		time.Sleep(cache.MinInvalidateAge) // token-1 is old enough to be dropped
 		client := &http.Client{Transport: &bearer.Transport{Source: ts, Base: api}}
 
 		req, _ := http.NewRequest(http.MethodPost, apiURL, io.NopCloser(strings.NewReader("streamed")))
@@ -177,6 +178,6 @@ func TestTransportDropsRejectedTokenOfUnreplayableRequest(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		assert.Equal(t, "Bearer token-2 next", string(body))
 		assert.EqualValues(t, 2, hits.Load())
-		assert.EqualValues(t, 2, f.calls.Load())
+		assert.EqualValues(t, 2, f.Calls.Load())
 	})
 }

@@ -1,0 +1,184 @@
+package cache
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/go-serviceuser/serviceuser/internal/contain"
+)
+
+// A refresh is one flight: token requests, retried quickly while callers
+// wait for it, whose outcome is published to them and to the cache.
+
+// run performs one refresh, retrying quickly while callers wait for it, and
+// publishes its outcome.
+func (c *Cache) run(f *flight) {
+	defer c.wg.Done()
+	defer close(f.done)
+	start := time.Now()
+	for {
+		waited, attempt := c.attempt(f)
+		if c.cfg.OnStart != nil {
+			c.cfg.OnStart(f.ctx, waited, attempt)
+		}
+		begin := time.Now()
+		tok, err := c.fetchContained(f.ctx)
+		pause, again := c.settle(f, tok, err, start)
+		if c.cfg.OnDone != nil {
+			c.cfg.OnDone(f.ctx, c.outcome(waited, attempt, time.Since(begin), err))
+		}
+		if !again || !c.pause(f, pause) {
+			return
+		}
+	}
+}
+
+// fetchContained calls fetch, turning a panic (in a user's RoundTripper, say)
+// into a *contain.PanicError and a missing token into an error: either would
+// otherwise end the process from this background goroutine, where no caller
+// can recover it.
+func (c *Cache) fetchContained(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := contain.Call("token request", func() (*oauth2.Token, error) { return c.fetch(ctx) })
+	switch {
+	case err != nil:
+		return nil, err
+	case tok == nil:
+		return nil, errNoToken
+	}
+	return tok, nil
+}
+
+// attempt describes the token request f is about to make: whether callers
+// wait for it, and how many requests have been made since the last success.
+func (c *Cache) attempt(f *flight) (waited bool, attempt int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return f.waiters > 0, c.failures + 1
+}
+
+// outcome describes a token request that settle has recorded.
+func (c *Cache) outcome(waited bool, attempt int, d time.Duration, err error) Outcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := Outcome{Waited: waited, Attempt: attempt, Duration: d, Err: c.lastErr}
+	if err == nil && c.lastErr == nil {
+		if s := c.snap.Load(); s != nil {
+			o.Expiry = s.expiresAt
+		}
+		return o
+	}
+	o.NextAttempt = c.patientAt
+	if waited {
+		o.NextAttempt = c.urgentAt
+	}
+	return o
+}
+
+// settle records a request's outcome. It ends the flight, or returns the
+// pause before a quick retry that the flight's waiting callers get.
+func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start time.Time) (time.Duration, bool) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		prev := c.snap.Load()
+		snap := c.cfg.Timing.schedule(tok, now, prev == nil || !now.Before(prev.expiresAt))
+		if now.Before(snap.expiresAt) {
+			c.snap.Store(snap)
+			c.failures, c.patientAt, c.urgentAt, c.lastErr, c.hadToken = 0, time.Time{}, time.Time{}, nil, true
+			c.endLocked(f, tok, nil)
+			return 0, false
+		}
+		err = errExpiredOnArrival
+	}
+	if c.bg.Err() != nil {
+		err = c.closedWith(err)
+	}
+	c.failures++
+	c.lastErr = err
+	class := c.classify(err)
+	urgent := retryDelay(c.failures, class, true, !c.hadToken)
+	c.urgentAt = now.Add(urgent.delay)
+	if s := c.snap.Load(); s != nil && now.Before(s.expiresAt) && s.expiresAt.Before(c.urgentAt) {
+		c.urgentAt = s.expiresAt // callers start waiting then: try once at once
+	}
+	c.patientAt = now.Add(retryDelay(c.failures, class, false, !c.hadToken).delay)
+	if urgent.quick && f.waiters > 0 && !c.closedLocked() && now.Sub(start)+urgent.delay <= c.cfg.WaitBudget {
+		return urgent.delay, true
+	}
+	c.endLocked(f, nil, err)
+	return 0, false
+}
+
+// classify sorts err with Config.Classify, if set.
+func (c *Cache) classify(err error) Class {
+	if c.cfg.Classify == nil {
+		return Class{}
+	}
+	return c.cfg.Classify(err)
+}
+
+// pause sleeps d before a quick retry. It ends the flight with the last
+// error, and reports false, when the cache is closed or no caller waits
+// any more.
+func (c *Cache) pause(f *flight, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-c.bg.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closedLocked():
+		c.endLocked(f, nil, c.closedWith(c.lastErr))
+	case f.waiters == 0:
+		c.endLocked(f, nil, c.lastErr)
+	default:
+		return true
+	}
+	return false
+}
+
+// endLocked publishes the flight's outcome; run closes f.done after it.
+func (c *Cache) endLocked(f *flight, tok *oauth2.Token, err error) {
+	c.flight = nil
+	f.token, f.err = tok, err
+}
+
+// refreshContext is the context of a refresh's token requests and
+// callbacks. It ends when the cache is closed, never with a caller: others
+// may share the refresh. Its values are Config.Self (under Config.Key),
+// then those of the caller that started the refresh and waits for it, if
+// any, then those of the context the cache was made with, so that a tracer
+// parents the refresh on the caller's span.
+type refreshContext struct {
+	context.Context                 // Cache.bg: the cache's lifetime and its values
+	waiter          context.Context // the caller's values only (context.WithoutCancel); nil for none
+	key, self       any             // Config.Key and Config.Self
+}
+
+// newRefreshContext returns the context of a refresh that waiter starts and
+// waits for.
+func (c *Cache) newRefreshContext(waiter context.Context) context.Context {
+	return &refreshContext{Context: c.bg, waiter: context.WithoutCancel(waiter), key: c.cfg.Key, self: c.cfg.Self}
+}
+
+// Value looks in Self, then in the waiting caller's values, then in the
+// cache's. The caller's context is WithoutCancel's: it hides the caller's
+// cancellation from contexts derived from this one, which end with the
+// cache alone.
+func (r *refreshContext) Value(key any) any {
+	if r.key != nil && key == r.key {
+		return r.self
+	}
+	if r.waiter != nil {
+		if v := r.waiter.Value(key); v != nil {
+			return v
+		}
+	}
+	return r.Context.Value(key)
+}
