@@ -101,7 +101,7 @@ func TestCredentialReadersSayWhatTheValueLooksLike(t *testing.T) {
 		{readPAT, values["PAT"], "not shown"},
 		{readPAT, values["path holding a PAT"], "not shown"},
 		{readPAT, values["bare PEM"], "looks like a PEM private key"},
-		{readPAT, values["JWT"], "set the token itself as a Secret"},
+		{readPAT, values["JWT"], "use PATFromEnv or PATConfig.PAT for the token itself"},
 		{keyFromEnv, values["bare PEM"], "environment variable SU_CRED looks like a PEM private key"},
 		{keyFromEnv, values["JWT"], "environment variable SU_CRED looks like a JWT"},
 	}
