@@ -2,11 +2,6 @@ package serviceuser_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log"
 	"sync"
@@ -14,23 +9,6 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
-
-// newServiceUserKey adds a key to user, as the console or the API does, and
-// returns its id and key file.
-func newServiceUserKey(zitadel *serviceusertest.Server, user *serviceusertest.ServiceUser) (string, []byte) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		log.Fatal(err)
-	}
-	keyID := zitadel.AddKey(user.UserID, &priv.PublicKey)
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
-	file, err := json.Marshal(map[string]string{"type": serviceuser.KeyTypeServiceAccount, "keyId": keyID,
-		"key": string(keyPEM), "userId": user.UserID, "expirationDate": "9999-12-31T23:59:59Z"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return keyID, file
-}
 
 // vaultKey stands for a key held by a secret manager: a KeySource of your own
 // that hands out a new key when the manager rotates it, and reports each
@@ -81,7 +59,7 @@ func ExampleRotatingSource() {
 	}
 
 	// The secret manager rotates the key; the old one is deleted in ZITADEL.
-	_, newFile := newServiceUserKey(zitadel, user)
+	newFile := zitadel.NewKey(user.UserID)
 	next, err := serviceuser.ParseKeyFile(newFile)
 	if err != nil {
 		log.Fatal(err)

@@ -2,11 +2,6 @@ package filewatch_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log"
 	"os"
@@ -58,7 +53,12 @@ func ExampleNewKeySource() {
 	fmt.Println("refused:", key.Rotation().Err != nil)
 
 	// A new key is made, its file renamed into place, and the old key deleted.
-	newKeyID, newFile := newServiceUserKey(zitadel, user)
+	newFile := zitadel.NewKey(user.UserID)
+	newKey, err := serviceuser.ParseKeyFile(newFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	newKeyID := newKey.KeyID
 	if err := os.WriteFile(path+".new", newFile, 0o600); err != nil {
 		log.Fatal(err)
 	}
@@ -80,21 +80,4 @@ func ExampleNewKeySource() {
 	// cached token served: true
 	// new key in use: true
 	// new token: true
-}
-
-// newServiceUserKey adds a key to user, as the console or the API does, and
-// returns its id and key file.
-func newServiceUserKey(zitadel *serviceusertest.Server, user *serviceusertest.ServiceUser) (string, []byte) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		log.Fatal(err)
-	}
-	keyID := zitadel.AddKey(user.UserID, &priv.PublicKey)
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
-	file, err := json.Marshal(map[string]string{"type": serviceuser.KeyTypeServiceAccount, "keyId": keyID,
-		"key": string(keyPEM), "userId": user.UserID, "expirationDate": "9999-12-31T23:59:59Z"})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return keyID, file
 }
