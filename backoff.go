@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/go-serviceuser/serviceuser/internal/cache"
-	"github.com/go-serviceuser/serviceuser/internal/hint"
 )
 
 // How the retry schedule of a token source (see internal/cache) sees the
@@ -32,12 +31,6 @@ func classify(err error) cache.Class {
 		return cache.Class{Kind: cache.Quick}
 	}
 	return cache.Class{Kind: cache.Transient}
-}
-
-// notProjected reports a token endpoint's answer that says a credential
-// made a moment ago is not visible yet: it usually heals in milliseconds.
-func notProjected(te *TokenError) bool {
-	return hint.NotProjected(te.endpointName(), te.Description)
 }
 
 // isPermanent reports errors that retrying soon cannot fix.

@@ -3,6 +3,7 @@ package serviceuser
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -313,3 +314,22 @@ var ErrPATRejected = errors.New("serviceuser: personal access token rejected (HT
 
 // ErrPATExpired is returned once the configured expiry has passed.
 var ErrPATExpired = errors.New("serviceuser: personal access token expired")
+
+// notProjected reports a token endpoint's answer that says a credential
+// made a moment ago is not visible yet: it usually heals in milliseconds.
+func notProjected(te *TokenError) bool {
+	return hint.NotProjected(te.endpointName(), te.Description)
+}
+
+// maxSignerErrorText bounds the signer's error text kept in Error.
+const maxSignerErrorText = 300
+
+// bearerPattern matches a credential a KMS client may repeat in its errors.
+var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
+
+// signerErrorText is the signer's error as one bounded line without
+// credentials: a KMS client's error may quote its request.
+func signerErrorText(err error) string {
+	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
+	return redact.Line(s, maxSignerErrorText)
+}

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"regexp"
 	"runtime"
-
-	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // NewSignerKey returns a key whose private key stays in signer, such as a
@@ -126,19 +123,6 @@ func (s *externalSigner) verify(digest, sig []byte, opts crypto.SignerOpts) erro
 		return rsa.VerifyPSS(s.public, pss.Hash, digest, sig, pss)
 	}
 	return rsa.VerifyPKCS1v15(s.public, opts.HashFunc(), digest, sig)
-}
-
-// maxSignerErrorText bounds the signer's error text kept in Error.
-const maxSignerErrorText = 300
-
-// bearerPattern matches a credential a KMS client may repeat in its errors.
-var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
-
-// signerErrorText is the signer's error as one bounded line without
-// credentials: a KMS client's error may quote its request.
-func signerErrorText(err error) string {
-	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
-	return redact.Line(s, maxSignerErrorText)
 }
 
 // panicText describes a recovered panic. A value the signer chose may hold
