@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -101,4 +102,15 @@ func fakeKeys(t *testing.T) (user, app *serviceuser.KeyFile) {
 	app, err = serviceuser.ParseKeyFile(srv.NewApplication().KeyFile)
 	require.NoError(t, err)
 	return user, app
+}
+
+// inClusterFake is a fake ZITADEL whose instance domain is "localhost:PORT"
+// while it listens on "127.0.0.1:PORT", as ZITADEL known by its public domain
+// and reached by an internal address.
+func inClusterFake(t *testing.T) (srv *serviceusertest.Server, issuer, address string) {
+	srv = serviceusertest.NewServer()
+	t.Cleanup(srv.Close)
+	_, port, _ := strings.Cut(srv.ListenerHost(), ":")
+	srv.SetInstanceDomain("localhost:" + port)
+	return srv, "http://localhost:" + port, "http://" + srv.ListenerHost()
 }
