@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/go-serviceuser/serviceuser/internal/bearer"
 	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/route"
@@ -141,4 +142,22 @@ func (ts *TokenSource) Close() error {
 		ts.closeIdle() // no refresh runs: every connection is idle
 	}
 	return nil
+}
+
+// sourceKey is the context key under which hooks find the token source
+// whose work they observe: a refresh's context answers it, and a bearer
+// transport sets it for a rejected token.
+type sourceKey = bearer.SourceKey
+
+// SourceFromContext returns the token source whose work a callback of
+// [hooks.Hooks] observes, from the context the callback got: the same
+// *TokenSource for all of that source's events. It is nil for an
+// introspector's events, for a bearer.Transport of your own, and for a nil
+// ctx.
+func SourceFromContext(ctx context.Context) *TokenSource {
+	if ctx == nil {
+		return nil
+	}
+	ts, _ := ctx.Value(sourceKey{}).(*TokenSource)
+	return ts
 }
