@@ -62,7 +62,7 @@ type TokenSource struct {
 type apiClient struct {
 	base     http.RoundTripper // nil: http.DefaultTransport
 	orgID    string
-	rejected error        // set for tokens that cannot be renewed (see Transport.RejectedError)
+	rejected error        // set for tokens that cannot be renewed: a PAT's 401 is final (ErrPATRejected)
 	zitadel  *route.Route // the config's route to ZITADEL, or nil; base is behind it
 	hooks    *hookSet
 }

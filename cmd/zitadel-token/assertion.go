@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/assertion"
 )
 
 // assertionOptions are the flags of assertion.
@@ -21,7 +20,7 @@ type assertionOptions struct {
 func (o *assertionOptions) define(fs *flagSet) {
 	o.keyFlags.define(fs)
 	o.issuerFlag.define(fs)
-	fs.durationVar(&o.lifetime, "lifetime", assertion.MaxLifetime)
+	fs.durationVar(&o.lifetime, "lifetime", time.Hour) // the library's default and ZITADEL's maximum
 }
 
 // run prints one signed JWT assertion for the key.

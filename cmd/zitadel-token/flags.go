@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-
-	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
 // flagSpec is one flag as the help shows it.
@@ -46,7 +44,7 @@ var flagTable = []flagSpec{
 		"directory ($XDG_CACHE_HOME or ~/.cache on Linux)/" + progName},
 	{"address", "URL", "where requests to the issuer go when ZITADEL is reached at another\n" +
 		"address, such as http://zitadel.zitadel.svc:8080 in a cluster; they\n" +
-		"name the instance by the " + route.HeaderInstanceHost + " header\n(default $" + envAddress + ")"},
+		"name the instance by the x-zitadel-instance-host header\n(default $" + envAddress + ")"},
 	{flagInsecurePlainHTTP, "", "allow plain http to -issuer and -address on hosts that are not\n" +
 		"loopback: anyone on the path can steal the credential and the tokens;\n" +
 		"only for a network you control (default $" + envInsecurePlainHTTP + "=1)"},

@@ -67,7 +67,7 @@ type Config struct {
 }
 
 // Outcome describes a token request that ended. It has the fields of
-// serviceuser.RefreshDoneInfo, in its order, so that it converts to one.
+// hooks.RefreshDoneInfo, in its order, so that it converts to one.
 type Outcome struct {
 	Waited   bool
 	Attempt  int
