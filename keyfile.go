@@ -12,9 +12,9 @@ import (
 // Key file types written by ZITADEL.
 const (
 	// KeyTypeServiceAccount is the type of a service user (machine user) key.
-	KeyTypeServiceAccount = keyfile.TypeServiceAccount
+	KeyTypeServiceAccount = "serviceaccount"
 	// KeyTypeApplication is the type of an API or OIDC application key.
-	KeyTypeApplication = keyfile.TypeApplication
+	KeyTypeApplication = "application"
 )
 
 // KeyFile is a parsed and validated ZITADEL key file, or a key whose private

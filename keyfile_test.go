@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-serviceuser/serviceuser/internal/keyfile"
 )
 
 // Parsing itself is tested in package keyfile; these tests check what
@@ -38,6 +40,13 @@ func TestParseKeyFileConvertsTheKey(t *testing.T) {
 	assert.Equal(t, "client-1", app.ClientID)
 	assert.Equal(t, "client-1", app.subject())
 	assert.Equal(t, "RSA-2048", app.KeyDescription())
+}
+
+// TestKeyTypesMatchPackageKeyfile: the exported names show the values of
+// the file format; package keyfile checks against its own.
+func TestKeyTypesMatchPackageKeyfile(t *testing.T) {
+	assert.Equal(t, keyfile.TypeServiceAccount, KeyTypeServiceAccount)
+	assert.Equal(t, keyfile.TypeApplication, KeyTypeApplication)
 }
 
 // TestParseKeyFileRefusalsAreKeyFileErrors: each kind of refusal is a
