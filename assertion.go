@@ -11,6 +11,7 @@ import (
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 
 	"github.com/go-serviceuser/serviceuser/internal/assertion"
+	"github.com/go-serviceuser/serviceuser/internal/keyfile"
 	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
@@ -38,7 +39,7 @@ func signatureKey(key *KeyFile) (jose.SignatureAlgorithm, any, error) {
 		return jose.RS256, s, nil
 	case *ecdsa.PrivateKey:
 		return jose.ES256, s, nil
-	case *externalSigner:
+	case *keyfile.ExternalSigner:
 		return jose.RS256, cryptosigner.Opaque(s), nil
 	default:
 		return "", nil, keyFileError("key", "no private key (use ParseKeyFile, ReadKeyFile or NewSignerKey)", nil)
@@ -55,11 +56,12 @@ func (a *assertionSigner) sign(audience string, now time.Time) (string, error) {
 	return jwt, nil
 }
 
-// signError wraps a signing failure; a *SignerError already says what failed.
+// signError wraps a signing failure; the *keyfile.SignerError of a key
+// made by NewSignerKey already says what failed, and becomes a *SignerError.
 func signError(err error) error {
-	var se *SignerError
+	var se *keyfile.SignerError
 	if errors.As(err, &se) {
-		return err
+		return (*SignerError)(se)
 	}
 	return fmt.Errorf("serviceuser: sign assertion: %w", err)
 }

@@ -2,10 +2,9 @@ package serviceuser
 
 import (
 	"errors"
-	"regexp"
 	"strconv"
 
-	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/internal/keyfile"
 )
 
 // CredentialError reports a key file or personal access token that could not
@@ -91,13 +90,7 @@ type SignerError struct {
 // Error describes the failure on one line. The signer's error text is
 // included with anything shaped like a bearer token or a JWT removed; a
 // panic's value is shown only when the runtime made it.
-func (e *SignerError) Error() string {
-	msg := "serviceuser: key signer " + e.Problem
-	if e.Err != nil {
-		msg += ": " + signerErrorText(e.Err)
-	}
-	return msg
-}
+func (e *SignerError) Error() string { return (*keyfile.SignerError)(e).Error() }
 
 // Unwrap returns the signer's own error.
 func (e *SignerError) Unwrap() error { return e.Err }
@@ -108,16 +101,3 @@ var ErrPATRejected = errors.New("serviceuser: personal access token rejected (HT
 
 // ErrPATExpired is returned once the configured expiry has passed.
 var ErrPATExpired = errors.New("serviceuser: personal access token expired")
-
-// maxSignerErrorText bounds the signer's error text kept in Error.
-const maxSignerErrorText = 300
-
-// bearerPattern matches a credential a KMS client may repeat in its errors.
-var bearerPattern = regexp.MustCompile(`(?i)(bearer\s+)[^\s"',;)]+`)
-
-// signerErrorText is the signer's error as one bounded line without
-// credentials: a KMS client's error may quote its request.
-func signerErrorText(err error) string {
-	s := bearerPattern.ReplaceAllString(redact.String(err.Error()), "${1}"+redact.Marker)
-	return redact.Line(s, maxSignerErrorText)
-}

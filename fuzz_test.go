@@ -12,15 +12,13 @@ import (
 )
 
 // FuzzParseKeyFile: any input parses or gives a *KeyFileError; never a
-// panic, and never an error that quotes the key.
+// panic, and never an error that quotes the key. Package keyfile's
+// FuzzParse starts from every malformed key file its tests know.
 func FuzzParseKeyFile(f *testing.F) {
 	f.Add(keyFileJSON(pkcs1PEM(), nil))
 	f.Add(keyFileJSON(pkcs8PEM(testECKey()), nil))
-	for _, tc := range malformedKeyFiles() {
-		if len(tc.data) < 8<<10 {
-			f.Add(tc.data)
-		}
-	}
+	f.Add([]byte(`{"type":"serviceaccount","keyId":"kid\nx"}`))
+	f.Add(keyFileJSON("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n", nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kf, err := ParseKeyFile(data)
 		if err != nil {

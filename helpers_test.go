@@ -2,13 +2,6 @@ package serviceuser
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,57 +11,20 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/answer"
 	"github.com/go-serviceuser/serviceuser/internal/exchange"
+	"github.com/go-serviceuser/serviceuser/internal/keytest"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 )
 
-// testRSAKey is generated once per test binary: RSA generation is slow.
-var testRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-var testECKey = sync.OnceValue(func() *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-func pkcs1PEM() string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testRSAKey())}))
-}
-
-func pkcs8PEM(key any) string {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		panic(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-}
-
-// keyFileJSON writes a service account key file around keyPEM, with the
-// fields in extra overriding the defaults (nil deletes a field).
-func keyFileJSON(keyPEM string, extra map[string]any) []byte {
-	fields := map[string]any{"type": "serviceaccount", "keyId": "kid-1", "key": keyPEM, "userId": "user-1", "expirationDate": "9999-12-31T23:59:59Z"}
-	for k, v := range extra {
-		if v == nil {
-			delete(fields, k)
-		} else {
-			fields[k] = v
-		}
-	}
-	b, err := json.Marshal(fields)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// The keys and key files of the tests (see package keytest).
+var (
+	testRSAKey  = keytest.RSA
+	testECKey   = keytest.EC
+	pkcs1PEM    = keytest.PKCS1PEM
+	pkcs8PEM    = keytest.PKCS8PEM
+	keyFileJSON = keytest.JSON
+)
 
 func testKeyFile(t testing.TB) *KeyFile {
 	t.Helper()

@@ -1,17 +1,12 @@
 package serviceuser
 
 import (
-	"bytes"
 	"crypto"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/go-serviceuser/serviceuser/internal/credfile"
-	"github.com/go-serviceuser/serviceuser/internal/redact"
+	"github.com/go-serviceuser/serviceuser/internal/keyfile"
 )
 
 // Key file types written by ZITADEL.
@@ -43,18 +38,6 @@ type KeyFile struct {
 	ExpirationDate time.Time
 
 	privateKey func() crypto.Signer
-}
-
-// rawKeyFile is the JSON form. Field matching is case-insensitive, so the
-// "clientID" of very old servers loads too.
-type rawKeyFile struct {
-	Type           string `json:"type"`
-	KeyID          string `json:"keyId"`
-	Key            string `json:"key"`
-	ExpirationDate string `json:"expirationDate"`
-	UserID         string `json:"userId"`
-	AppID          string `json:"appId"`
-	ClientID       string `json:"clientId"`
 }
 
 // ReadKeyFile reads and parses the key file at path. A UTF-8 byte order mark
@@ -96,62 +79,15 @@ func KeyFileFromEnv(name string) (*KeyFile, error) {
 // characters, without control characters or surrounding white space. Errors
 // are *KeyFileError values naming the field at fault.
 func ParseKeyFile(data []byte) (*KeyFile, error) {
-	raw, err := decodeKeyFileJSON(data)
-	if err != nil {
-		return nil, err
+	k, e := keyfile.Parse(data)
+	if e != nil {
+		return nil, keyFileErr(e)
 	}
-	kf := &KeyFile{Type: raw.Type, KeyID: raw.KeyID, UserID: raw.UserID, AppID: raw.AppID, ClientID: raw.ClientID}
-	if err := kf.checkIdentity(); err != nil {
-		return nil, err
-	}
-	if kf.ExpirationDate, err = parseExpiration(raw.ExpirationDate); err != nil {
-		return nil, err
-	}
-	signer, err := parsePrivateKey(raw.Key)
-	if err != nil {
-		return nil, err
-	}
+	kf := &KeyFile{Type: k.Type, KeyID: k.KeyID, UserID: k.UserID, AppID: k.AppID, ClientID: k.ClientID,
+		ExpirationDate: k.ExpirationDate}
+	signer := k.Signer
 	kf.privateKey = func() crypto.Signer { return signer }
 	return kf, nil
-}
-
-func decodeKeyFileJSON(data []byte) (*rawKeyFile, error) {
-	if len(data) > maxCredentialFileSize {
-		return nil, keyFileError("", fmt.Sprintf("larger than %d bytes", maxCredentialFileSize), nil)
-	}
-	data, utf16 := credfile.TextEncoding(data)
-	if utf16 {
-		return nil, keyFileError("", credfile.ProblemUTF16, nil)
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, keyFileError("", "empty", nil)
-	}
-	var raw rawKeyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&raw); err != nil {
-		return nil, keyFileError("", "not a JSON object with string fields", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, keyFileError("", "trailing data after the JSON object", nil)
-	}
-	return &raw, nil
-}
-
-// farFuture is ZITADEL's "no expiry" date.
-var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func parseExpiration(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, keyFileError("expirationDate", "not an RFC 3339 date", nil)
-	}
-	if !t.Before(farFuture) {
-		return time.Time{}, nil
-	}
-	return t, nil
 }
 
 // CheckExpiry returns an error wrapping ErrKeyExpired if the key has expired
@@ -189,54 +125,21 @@ func (kf KeyFile) subject() string {
 	return kf.UserID
 }
 
-// maxIDLength bounds keyId, userId, appId and clientId: ZITADEL's ids have
-// about 18 digits, and client ids add a project name.
-const maxIDLength = 200
+// identity is the key's type and ids, as package keyfile checks them.
+func (kf KeyFile) identity() keyfile.Identity {
+	return keyfile.Identity{Type: kf.Type, KeyID: kf.KeyID, UserID: kf.UserID, AppID: kf.AppID, ClientID: kf.ClientID}
+}
 
+// keyFileErr is the *KeyFileError of e, which has its fields. A nil e is a
+// nil error, never a typed nil.
+func keyFileErr(e *keyfile.Error) error {
+	if e == nil {
+		return nil
+	}
+	return (*KeyFileError)(e)
+}
+
+// keyFileError is a *KeyFileError made here rather than by package keyfile.
 func keyFileError(field, problem string, err error) error {
 	return &KeyFileError{Field: field, Problem: problem, Err: err}
-}
-
-func (kf KeyFile) checkIdentity() error {
-	switch kf.Type {
-	case KeyTypeServiceAccount, KeyTypeApplication:
-	case "":
-		return keyFileError("type", "missing", nil)
-	default:
-		return keyFileError("type", fmt.Sprintf("%q is neither %q nor %q", truncate(kf.Type, 40), KeyTypeServiceAccount, KeyTypeApplication), nil)
-	}
-	app := kf.Type == KeyTypeApplication
-	for _, id := range []struct {
-		field, value string
-		required     bool
-	}{
-		{"keyId", kf.KeyID, true},
-		{"userId", kf.UserID, !app},
-		{"clientId", kf.ClientID, app},
-		{"appId", kf.AppID, false},
-	} {
-		if err := checkID(id.field, id.value, id.required); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkID refuses an id that could not be ZITADEL's: it is sent in every
-// assertion and printed in logs, where a line break would forge a line.
-// The offending value is never printed.
-func checkID(field, value string, required bool) error {
-	switch {
-	case strings.TrimSpace(value) == "":
-		if required || value != "" {
-			return keyFileError(field, "missing", nil)
-		}
-	case len(value) > maxIDLength:
-		return keyFileError(field, fmt.Sprintf("%d bytes long; at most %d are allowed", len(value), maxIDLength), nil)
-	case !utf8.ValidString(value) || strings.ContainsFunc(value, redact.Invisible):
-		return keyFileError(field, "contains control or invisible characters", nil)
-	case strings.TrimSpace(value) != value:
-		return keyFileError(field, "has white space at its start or end", nil)
-	}
-	return nil
 }

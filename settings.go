@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser/internal/cache"
 	"github.com/go-serviceuser/serviceuser/internal/httpcall"
+	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/internal/route"
 )
 
@@ -66,7 +67,7 @@ func (s settings) check() (*route.Route, error) {
 	}
 	for _, scope := range s.scopes {
 		if scope == "" || strings.ContainsAny(scope, " \t\r\n") {
-			return nil, s.configError("Scopes", fmt.Sprintf("scope %q is empty or contains white space; give one scope per element", truncate(scope, 100)))
+			return nil, s.configError("Scopes", fmt.Sprintf("scope %q is empty or contains white space; give one scope per element", redact.Truncate(scope, 100)))
 		}
 	}
 	return r, nil

@@ -81,9 +81,12 @@ type Hooks struct {
 
 // DiscoveryDoneInfo describes a fetch of the discovery document.
 type DiscoveryDoneInfo struct {
-	Issuer   string
+	// Issuer is the issuer whose document was fetched.
+	Issuer string
+	// Duration is how long the fetch took.
 	Duration time.Duration
-	Err      error // nil on success
+	// Err is nil on success.
+	Err error
 }
 
 // RefreshStartInfo describes a token request that is starting.
@@ -98,8 +101,10 @@ type RefreshStartInfo struct {
 // RefreshDoneInfo describes a token request that ended. Waited and Attempt
 // are those of its RefreshStartInfo, so that the two can be paired.
 type RefreshDoneInfo struct {
-	Waited   bool
-	Attempt  int
+	// Waited and Attempt are those of the request's RefreshStartInfo.
+	Waited  bool
+	Attempt int
+	// Duration is how long the request took.
 	Duration time.Duration
 	// Err is nil on success; then Expiry is when the new token stops being served.
 	Err    error
@@ -128,12 +133,16 @@ type CredentialReloadedInfo struct {
 
 // IntrospectionDoneInfo describes an Introspect call.
 type IntrospectionDoneInfo struct {
+	// CacheHit is true when the answer came from the introspector's cache,
+	// without a request to ZITADEL.
 	CacheHit bool
+	// Duration is how long the Introspect call took.
 	Duration time.Duration
 	// Active is ZITADEL's answer. False also when ZITADEL refused the API
 	// application's key (wrong or deleted): it answers both alike.
 	Active bool
-	Err    error
+	// Err is nil when ZITADEL answered (Active true or false).
+	Err error
 }
 
 // Join returns hooks that call each of hooks' callbacks in turn; nil

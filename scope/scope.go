@@ -19,19 +19,22 @@ const (
 	UserResourceOwner = "urn:zitadel:iam:user:resourceowner"
 )
 
-// ProjectAudience puts the project projectID into the token's audience, for
-// calling your own APIs that check it: an API's introspection answers
-// {"active":false} for a token whose audience lacks its project.
+// ProjectAudience is urn:zitadel:iam:org:project:id:{projectID}:aud: it puts
+// the project projectID into the token's audience, for calling your own APIs
+// that check it: an API's introspection answers {"active":false} for a token
+// whose audience lacks its project.
 func ProjectAudience(projectID string) string {
 	return "urn:zitadel:iam:org:project:id:" + projectID + ":aud"
 }
 
-// Organization asks for a token of the organization orgID.
+// Organization is urn:zitadel:iam:org:id:{orgID}: it asks for a token of
+// the organization orgID.
 func Organization(orgID string) string {
 	return "urn:zitadel:iam:org:id:" + orgID
 }
 
-// ProjectRole asks for the role roleKey to be asserted in the token.
+// ProjectRole is urn:zitadel:iam:org:project:role:{roleKey}: it asks for the
+// role roleKey to be asserted in the token.
 func ProjectRole(roleKey string) string {
 	return "urn:zitadel:iam:org:project:role:" + roleKey
 }

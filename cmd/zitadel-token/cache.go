@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-
-	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // cacheMargin is how long before its expiry a cached token stops being
@@ -97,7 +95,7 @@ var errNotPrivate = errors.New("not a private file")
 // readPrivate reads path if it is a private file, checked on the file
 // opened so that it cannot be swapped between the check and the read. Only
 // a regular file is opened, and without waiting on a named pipe (see
-// regularfile.Open); a link is not followed.
+// openRegular); a link is not followed.
 func readPrivate(path string) ([]byte, error) {
 	before, err := os.Lstat(path)
 	if err != nil {
@@ -106,7 +104,7 @@ func readPrivate(path string) ([]byte, error) {
 	if !before.Mode().IsRegular() {
 		return nil, errNotPrivate
 	}
-	f, fi, err := regularfile.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

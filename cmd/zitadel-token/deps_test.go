@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,4 +22,34 @@ func TestTheFakeIsNotLinked(t *testing.T) {
 			t.Errorf("zitadel-token links %s", pkg)
 		}
 	}
+}
+
+// TestNoInternalPackageIsImported checks that the command imports the
+// library's public packages only, as a program of a user does: what it
+// needs of the library is there for every user, and an internal package
+// may change without a thought for the command. (The public packages
+// import internal ones; the command's own imports are checked, on every
+// platform's files.)
+func TestNoInternalPackageIsImported(t *testing.T) {
+	const internal = "github.com/go-serviceuser/serviceuser/internal/"
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		for _, pkg := range commandImports(t, goos) {
+			if strings.HasPrefix(pkg, internal) {
+				t.Errorf("zitadel-token imports %s on %s", pkg, goos)
+			}
+		}
+	}
+}
+
+// commandImports lists the packages the command's own files import when
+// built for goos.
+func commandImports(t *testing.T, goos string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, ".")
+	cmd.Env = append(slices.Clip(baseEnv), "GOOS="+goos)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
 }

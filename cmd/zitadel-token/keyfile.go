@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/regularfile"
 )
 
 // check reports a doubled or missing key source before anything is read.
@@ -132,7 +131,7 @@ func pemKeyError(what string, data []byte) error {
 // peekRegularFile returns at most max bytes of the file at path, or nil
 // when it is not a regular file (a named pipe swapped in is not waited for).
 func peekRegularFile(path string, max int64) []byte {
-	f, _, err := regularfile.Open(path)
+	f, _, err := openRegular(path)
 	if err != nil {
 		return nil
 	}

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
 // What the tool prints of a server's answers (claims, ids, subjects, error
@@ -23,10 +21,10 @@ import (
 const maxShown = 200
 
 // shown is a server's value as a line may repeat it: shortened, escaped.
-func shown(s string) string { return printableLine(redact.Truncate(s, maxShown)) }
+func shown(s string) string { return printableLine(truncate(s, maxShown)) }
 
 // quoted is shown in double quotes, Go-escaped.
-func quoted(s string) string { return strconv.Quote(redact.Truncate(s, maxShown)) }
+func quoted(s string) string { return strconv.Quote(truncate(s, maxShown)) }
 
 // libraryPrefix is the library's "serviceuser: " at the start of an error
 // text or of a wrapped one.

@@ -20,6 +20,19 @@ import (
 // marks, digits, punctuation, symbols and spaces are safe.
 func unsafeRune(r rune) bool { return !unicode.IsGraphic(r) }
 
+// truncate shortens s to at most n bytes and ends it with "..." when it
+// was cut, never inside a UTF-8 sequence: a server's long value must not
+// flood a line, nor a cut leave half a character to escape.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
 // printableLine returns s with every unsafe character escaped as in a Go string
 // literal (\x1b, \r, \n, \u202e) and every byte that is not UTF-8 as \xNN:
 // one line that shows what was received. Text without such characters is

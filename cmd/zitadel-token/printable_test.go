@@ -57,3 +57,21 @@ func TestJSON(t *testing.T) {
 		t.Error("JSON copied text that needs no escape")
 	}
 }
+
+func TestTruncate(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc..."},
+		{"ab€", 3, "ab..."},
+		{"€€", 4, "€..."},
+		{"€", 0, "..."},
+	} {
+		if got := truncate(c.in, c.n); got != c.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/go-serviceuser/serviceuser"
-	"github.com/go-serviceuser/serviceuser/internal/redact"
 	"github.com/go-serviceuser/serviceuser/scope"
 )
 
@@ -41,9 +40,9 @@ func answerText(body []byte) string {
 		Message string `json:"message"`
 	}
 	if json.Unmarshal(body, &e) == nil && e.Message != "" {
-		return redact.Truncate(e.Message, maxAnswerText)
+		return truncate(e.Message, maxAnswerText)
 	}
-	return redact.Truncate(string(body), maxAnswerText)
+	return truncate(string(body), maxAnswerText)
 }
 
 // apiHint says what usually causes an API answer of status with body, to

@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
-
-	"github.com/go-serviceuser/serviceuser/internal/version"
 )
 
 func isVersionArg(arg string) bool {
@@ -28,14 +26,18 @@ func printVersion(args []string, stdout, stderr io.Writer) int {
 // command gives a commit that no tag names: a time and a commit hash.
 var pseudoVersion = regexp.MustCompile(`[.-]\d{14}-[0-9a-f]{12}$`)
 
+// develVersion is what a build from a source tree reports: the go command
+// records no release version for it, and the tool does not guess the next.
+const develVersion = "devel"
+
 // versionString is the module version the binary was built as: v0.1.0 after
 // "go install ...@v0.1.0", a pseudo-version after "go install ...@COMMIT".
-// A build in a source tree at a commit no release tags, or with modified
-// files, is a development build of the next release: version.Next marked
-// -devel, with the revision when the build recorded one.
+// A build in a source tree, at a commit no release tags or with modified
+// files, is a development build and says so, with the revision when the
+// build recorded one.
 func versionString(info *debug.BuildInfo) string {
 	if info == nil {
-		return version.Next + "-devel"
+		return develVersion
 	}
 	var rev, modified string
 	for _, s := range info.Settings {
@@ -52,7 +54,7 @@ func versionString(info *debug.BuildInfo) string {
 		return v
 	}
 	if rev == "" {
-		return version.Next + "-devel"
+		return develVersion
 	}
-	return fmt.Sprintf("%s-devel (revision %.12s%s)", version.Next, rev, modified)
+	return fmt.Sprintf("%s (revision %.12s%s)", develVersion, rev, modified)
 }
