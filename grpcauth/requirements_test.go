@@ -2,6 +2,7 @@ package grpcauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -130,7 +131,7 @@ func TestServerPublicMethods(t *testing.T) {
 // active token: every call fails instead, naming it.
 func TestServerRefusesMalformedMethodNames(t *testing.T) {
 	incoming := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer tok"))
-	admin := &introspection.Result{Active: true, Roles: map[string]map[string]string{"admin": {"o1": "one.example"}}}
+	admin := withRole(t, "admin")
 	handler := func(context.Context, any) (any, error) { return "ok", nil }
 	for _, name := range []string{"grpc.health.v1.Health/Check", "/grpc.health.v1.Health", "/grpc.health.v1.Health/Check/", "//Check", "", "/a/b/c"} {
 		for _, opt := range []grpcauth.ServerOption{grpcauth.RequireFor(introspection.RequireAnyRole("admin"), name), grpcauth.PublicMethods(name)} {
@@ -148,7 +149,7 @@ func TestServerRefusesMalformedMethodNames(t *testing.T) {
 // alone, unary and stream alike.
 func TestServerRequirementsDirectly(t *testing.T) {
 	incoming := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer tok"))
-	reader := &introspection.Result{Active: true, Roles: map[string]map[string]string{"reader": {"o1": "one.example"}}}
+	reader := withRole(t, "reader")
 	for _, tt := range []struct {
 		name string
 		in   grpcauth.Introspector
@@ -186,3 +187,12 @@ type stubStream struct {
 }
 
 func (s *stubStream) Context() context.Context { return s.ctx }
+
+// withRole is the Result of an active token whose user holds role in the
+// organization "o1", as ZITADEL answers.
+func withRole(t *testing.T, role string) *introspection.Result {
+	t.Helper()
+	var r introspection.Result
+	require.NoError(t, json.Unmarshal([]byte(`{"active":true,"urn:zitadel:iam:org:project:roles":{"`+role+`":{"o1":"one.example"}}}`), &r))
+	return &r
+}

@@ -64,7 +64,7 @@ type Config struct {
 	// Key is the API application's key file.
 	Key *serviceuser.KeyFile
 	// ProjectID, when set, is the ID of the API application's project,
-	// whose roles Result.Roles holds: those of ZITADEL's claim
+	// whose roles Result.Roles returns: those of ZITADEL's claim
 	// "urn:zitadel:iam:org:project:{ProjectID}:roles". When empty, the
 	// roles are those of the claim "urn:zitadel:iam:org:project:roles",
 	// which ZITADEL fills with the roles in the project of the application

@@ -2,6 +2,7 @@ package introspection_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -134,4 +135,25 @@ func ExampleIntrospector_Require() {
 	// POST: 200 "saved"
 	// POST: 403 "Forbidden\n" Bearer error="insufficient_scope"
 	// POST: 401 "Unauthorized\n" Bearer
+}
+
+// A handler's test hands it a Result without ZITADEL: one read from an
+// answer as ZITADEL sends it, in the request's context.
+func ExampleNewContext() {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		result, _ := introspection.FromContext(r.Context())
+		fmt.Fprintln(w, result.Subject, result.HasRoleInOrg("admin", "o1"), result.Roles())
+	})
+
+	var result introspection.Result
+	answer := `{"active":true,"sub":"user-1","urn:zitadel:iam:org:project:roles":{"admin":{"o1":"one.example"}}}`
+	if err := json.Unmarshal([]byte(answer), &result); err != nil {
+		log.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req = req.WithContext(introspection.NewContext(req.Context(), &result))
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Print(rec.Body)
+	// Output: user-1 true map[admin:map[o1:one.example]]
 }

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/go-serviceuser/serviceuser"
+	"github.com/go-serviceuser/serviceuser/introspection"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -116,3 +117,12 @@ func serviceUserToken(t *testing.T, srv *serviceusertest.Server, scopes ...strin
 // characters of ZITADEL's opaque tokens: a token the introspector asks
 // about rather than refusing it for its shape.
 func opaqueToken(name string) string { return name + strings.Repeat("0", 104-len(name)) }
+
+// answered is the Result of an introspection answer, as a handler's test
+// makes one.
+func answered(t testing.TB, answer string) *introspection.Result {
+	t.Helper()
+	var r introspection.Result
+	require.NoError(t, json.Unmarshal([]byte(answer), &r))
+	return &r
+}

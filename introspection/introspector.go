@@ -69,23 +69,27 @@ type call struct {
 // Hooks.IntrospectionDone is told of every call.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
 	start := time.Now()
-	r, hit, err := in.introspect(ctx, token)
+	r, hit, err := in.introspect(ctx, token, start)
 	if h := in.hooks; h != nil {
 		contain.Hook(h.IntrospectionDone, ctx, hooks.IntrospectionDoneInfo{CacheHit: hit, Duration: time.Since(start), Active: r != nil && r.Active, Err: err})
 	}
 	return r, err
 }
 
-// introspect is Introspect; hit is true when the answer came from the cache.
-func (in *Introspector) introspect(ctx context.Context, token string) (r *Result, hit bool, err error) {
+// introspect is Introspect at now; hit is true when the answer came from
+// the cache.
+func (in *Introspector) introspect(ctx context.Context, token string, now time.Time) (r *Result, hit bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // the caller is gone: no answer, and no request
 	}
 	if !plausible(token) {
 		return &Result{}, false, nil // junk costs neither a request nor room in the cache
 	}
-	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
-	found, pending, _ := in.lookup(key, false)
+	// The cache never holds raw tokens. An opaque token is hashed from the
+	// stack; only a longer JWT is copied to the heap.
+	var buf [maxOpaqueLen]byte
+	key := sha256.Sum256(append(buf[:0], token...))
+	found, pending, _ := in.lookup(key, now, false)
 	if found == nil && pending == nil {
 		// A new token: wait for a request slot, then look again, as another
 		// caller may have asked for it meanwhile.
@@ -95,7 +99,7 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 			return nil, false, ctx.Err()
 		}
 		var created bool
-		if found, pending, created = in.lookup(key, true); created {
+		if found, pending, created = in.lookup(key, time.Now(), true); created {
 			in.run(context.WithoutCancel(ctx), key, pending, token) // finish frees the slot
 		} else {
 			<-in.slots
@@ -112,13 +116,13 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	}
 }
 
-// lookup returns the cached answer for key, or else the request in flight
-// for it; when there is neither and create is set, it registers a new
-// request, which the caller starts.
-func (in *Introspector) lookup(key [32]byte, create bool) (hit *Result, c *call, created bool) {
+// lookup returns the answer cached for key at now, or else the request in
+// flight for it; when there is neither and create is set, it registers a
+// new request, which the caller starts.
+func (in *Introspector) lookup(key [32]byte, now time.Time, create bool) (hit *Result, c *call, created bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if r, ok := in.cached(key, time.Now()); ok {
+	if r, ok := in.cached(key, now); ok {
 		return r, nil, false
 	}
 	if c = in.inFlight[key]; c != nil || !create {

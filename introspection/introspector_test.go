@@ -26,7 +26,7 @@ func TestResultAudienceForms(t *testing.T) {
 		var r introspection.Result
 		require.NoError(t, json.Unmarshal([]byte(body), &r), body)
 		assert.True(t, r.Active, body)
-		assert.Equal(t, want, r.Audience, body)
+		assert.Equal(t, want, r.Audience(), body)
 	}
 	var r introspection.Result
 	require.NoError(t, json.Unmarshal([]byte(`{"active":true,"aud":7,"sub":"user"}`), &r))

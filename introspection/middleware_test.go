@@ -177,8 +177,8 @@ func TestRequireUsesResultInContext(t *testing.T) {
 
 	// A Result put there by a handler's test counts as well.
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req = req.WithContext(introspection.NewContext(req.Context(), &introspection.Result{Active: true, Subject: "u1",
-		Roles: map[string]map[string]string{"admin": {"o1": "one.example"}}}))
+	req = req.WithContext(introspection.NewContext(req.Context(),
+		answered(t, `{"active":true,"sub":"u1","urn:zitadel:iam:org:project:roles":{"admin":{"o1":"one.example"}}}`)))
 	rec = httptest.NewRecorder()
 	before := srv.IntrospectionRequests()
 	in.Require(introspection.RequireAnyRole("admin"), subjectHandler).ServeHTTP(rec, req)

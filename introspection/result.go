@@ -15,6 +15,13 @@ import (
 // Result is the answer of the introspection endpoint (RFC 7662) for one
 // token. When Active is false every other field is empty, whatever the
 // server said.
+//
+// Each caller gets a Result of its own, whose fields are its to change.
+// What a Result holds by reference (audience, actor, roles, claims) is
+// shared with every caller of the same token, and so is read through
+// methods that hand out copies: no caller can change what another sees.
+// A test of a handler makes a Result with json.Unmarshal of an answer as
+// ZITADEL sends it (see UnmarshalJSON) and hands it on with NewContext.
 type Result struct {
 	// Active is whether the token is valid for this API.
 	Active bool
@@ -32,33 +39,22 @@ type Result struct {
 	TokenType string
 	// Issuer ("iss") is the ZITADEL instance.
 	Issuer string
-	// Audience ("aud") is the projects and clients the token is for; ZITADEL
-	// sends a string or an array, both read into a list.
-	Audience []string
 	// JWTID ("jti") is the token's ID.
 	JWTID string
 	// ExpiresAt ("exp"), IssuedAt ("iat"), NotBefore ("nbf") and AuthTime
 	// ("auth_time") are zero when absent.
 	ExpiresAt, IssuedAt, NotBefore, AuthTime time.Time
-	// Actor ("act", RFC 8693) is the party acting for the subject, as sent;
-	// nil when absent.
-	Actor json.RawMessage
 	// ResourceOwner is the user's organization; ZITADEL sends it only for a
 	// token asked with the scope "urn:zitadel:iam:user:resourceowner"
 	// (scope.UserResourceOwner). Zero otherwise.
 	ResourceOwner Organization
-	// Roles are the user's roles in the API's project: role key -> the IDs
-	// of the organizations in which the user holds it -> their primary
-	// domains. They come from the claim
-	// "urn:zitadel:iam:org:project:{Config.ProjectID}:roles", or without a
-	// ProjectID from "urn:zitadel:iam:org:project:roles", which ZITADEL fills
-	// with the roles in the project of the API application that asked. A
-	// token asked with role scopes ("urn:zitadel:iam:org:project:role:{key}")
-	// carries those roles only. See HasRole, HasRoleInOrg and Requirement.
-	Roles map[string]map[string]string
-	// Claims holds every member of the answer, those above included, as
-	// sent.
-	Claims map[string]json.RawMessage
+
+	// Shared by every caller of the token, never changed once read: see
+	// Audience, Actor, Roles and Claims.
+	audience []string
+	actor    json.RawMessage
+	roles    map[string]map[string]string
+	claims   map[string]json.RawMessage
 }
 
 // Organization is a ZITADEL organization.
@@ -114,7 +110,7 @@ func decode(data []byte, projectID string) (*Result, error) {
 		// anyway is not read, let alone handed on.
 		return &Result{}, err
 	}
-	r.Claims = claims
+	r.claims = claims
 	rolesClaim := claimRoles
 	if projectID != "" {
 		rolesClaim = claimProjectRoles(projectID)
@@ -124,7 +120,7 @@ func decode(data []byte, projectID string) (*Result, error) {
 		"token_type": &r.TokenType, "iss": &r.Issuer, "jti": &r.JWTID,
 		claimOwner + ":id": &r.ResourceOwner.ID, claimOwner + ":name": &r.ResourceOwner.Name,
 		claimOwner + ":primary_domain": &r.ResourceOwner.PrimaryDomain,
-		rolesClaim:                     &r.Roles,
+		rolesClaim:                     &r.roles,
 	} {
 		if err := field(claims, name, into); err != nil {
 			return nil, err
@@ -137,9 +133,9 @@ func decode(data []byte, projectID string) (*Result, error) {
 		}
 		*into = t
 	}
-	r.Audience = audience(claims["aud"])
+	r.audience = audience(claims["aud"])
 	if act := claims["act"]; !isNull(act) {
-		r.Actor = act
+		r.actor = act
 	}
 	return r, nil
 }
@@ -198,41 +194,78 @@ func numericDate(raw json.RawMessage) (time.Time, error) {
 // isNull reports whether raw is absent or JSON null.
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
-// clone is a copy of r for one caller: the cache and a shared request hold
-// the original, which a caller's changes must not reach.
+// clone is r for one caller: the cache and a shared request hold the
+// original. A copy of the struct is enough, as what it shares is read only
+// through methods that copy.
 func (r *Result) clone() *Result {
 	if r == nil {
 		return nil
 	}
 	c := *r
-	c.Audience = slices.Clone(r.Audience)
-	c.Actor = slices.Clone(r.Actor)
-	if r.Roles != nil {
-		c.Roles = make(map[string]map[string]string, len(r.Roles))
-		for role, orgs := range r.Roles {
-			c.Roles[role] = maps.Clone(orgs)
-		}
-	}
-	if r.Claims != nil {
-		// One buffer for every claim's bytes, not one allocation each: a
-		// cached token's check costs little more than this copy.
-		n := 0
-		for _, v := range r.Claims {
-			n += len(v)
-		}
-		buf := make([]byte, 0, n)
-		c.Claims = make(map[string]json.RawMessage, len(r.Claims))
-		for name, v := range r.Claims {
-			if v == nil {
-				c.Claims[name] = nil
-				continue
-			}
-			start := len(buf)
-			buf = append(buf, v...)
-			c.Claims[name] = buf[start:len(buf):len(buf)] // full slice: an append reallocates
-		}
-	}
 	return &c
+}
+
+// Audience ("aud") is the projects and clients the token is for; ZITADEL
+// sends a string or an array, both read into a list. The list is the
+// caller's own copy.
+func (r *Result) Audience() []string { return slices.Clone(r.audience) }
+
+// Actor ("act", RFC 8693) is the party acting for the subject, as sent, in
+// a copy of the caller's own; nil when absent.
+func (r *Result) Actor() json.RawMessage { return slices.Clone(r.actor) }
+
+// Roles are the user's roles in the API's project: role key -> the IDs of
+// the organizations in which the user holds it -> their primary domains,
+// in maps of the caller's own (nil when none). They come from the claim
+// "urn:zitadel:iam:org:project:{Config.ProjectID}:roles", or without a
+// ProjectID from "urn:zitadel:iam:org:project:roles", which ZITADEL fills
+// with the roles in the project of the API application that asked. A token
+// asked with role scopes ("urn:zitadel:iam:org:project:role:{key}")
+// carries those roles only. HasRole, HasRoleInOrg and Requirement read
+// them without a copy.
+func (r *Result) Roles() map[string]map[string]string {
+	if r.roles == nil {
+		return nil
+	}
+	c := make(map[string]map[string]string, len(r.roles))
+	for role, orgs := range r.roles {
+		c[role] = maps.Clone(orgs)
+	}
+	return c
+}
+
+// Claim returns the member name of the answer as sent, in a copy of the
+// caller's own; ok is false when the answer has no such member. Decode it
+// with json.Unmarshal.
+func (r *Result) Claim(name string) (raw json.RawMessage, ok bool) {
+	raw, ok = r.claims[name]
+	return slices.Clone(raw), ok
+}
+
+// Claims returns every member of the answer, those of the fields and
+// methods above included, as sent, in a map of the caller's own; nil for
+// an inactive token. Claim reads one member for less.
+func (r *Result) Claims() map[string]json.RawMessage {
+	if r.claims == nil {
+		return nil
+	}
+	// One buffer for every claim's bytes, not one allocation each.
+	n := 0
+	for _, v := range r.claims {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	c := make(map[string]json.RawMessage, len(r.claims))
+	for name, v := range r.claims {
+		if v == nil {
+			c[name] = nil
+			continue
+		}
+		start := len(buf)
+		buf = append(buf, v...)
+		c[name] = buf[start:len(buf):len(buf)] // full slice: an append reallocates
+	}
+	return c
 }
 
 // resultKey is the context key of the Result of a request's token.

@@ -26,12 +26,13 @@ func TestResultsAreNotShared(t *testing.T) {
 	first, err := in.Introspect(context.Background(), token)
 	require.NoError(t, err)
 	first.Subject = "changed"
-	first.Audience = append(first.Audience[:0], "changed")
+	first.ResourceOwner.ID = "changed"
+	first.Audience()[0] = "changed"
 
 	second, err := in.Introspect(context.Background(), token)
 	require.NoError(t, err)
 	assert.Equal(t, user.UserID, second.Subject)
-	assert.NotContains(t, second.Audience, "changed")
+	assert.NotContains(t, second.Audience(), "changed")
 
 	// Concurrent handlers changing their own copy: no data race.
 	var wg sync.WaitGroup
@@ -40,6 +41,8 @@ func TestResultsAreNotShared(t *testing.T) {
 			r, err := in.Introspect(context.Background(), token)
 			if assert.NoError(t, err) {
 				r.Scope += " more"
+				r.Audience()[0] = "changed"
+				r.Claims()["sub"][1] = 'X'
 			}
 		})
 	}
@@ -87,7 +90,7 @@ func TestResultFields(t *testing.T) {
 	assert.Equal(t, "Bearer", r.TokenType)
 	assert.NotEmpty(t, r.ClientID)
 	assert.Equal(t, srv.Issuer(), r.Issuer)
-	assert.Contains(t, r.Audience, app.ProjectID)
+	assert.Contains(t, r.Audience(), app.ProjectID)
 	assert.Contains(t, r.Scope, scope.UserResourceOwner)
 	assert.NotEmpty(t, r.JWTID)
 	for name, at := range map[string]time.Time{"iat": r.IssuedAt, "nbf": r.NotBefore, "auth_time": r.AuthTime} {
@@ -95,7 +98,7 @@ func TestResultFields(t *testing.T) {
 		assert.False(t, at.After(time.Now()), name)
 	}
 	assert.WithinDuration(t, r.IssuedAt.Add(12*time.Hour), r.ExpiresAt, time.Minute, "ZITADEL's default lifetime")
-	assert.Nil(t, r.Actor, "no act claim")
+	assert.Nil(t, r.Actor(), "no act claim")
 
 	assert.Equal(t, user.OrgID, r.ResourceOwner.ID)
 	assert.Equal(t, "ZITADEL", r.ResourceOwner.Name)
@@ -103,18 +106,18 @@ func TestResultFields(t *testing.T) {
 
 	for _, name := range []string{"active", "aud", "auth_time", "client_id", "exp", "iat", "iss", "jti", "nbf", "scope", "sub", "token_type", "username",
 		scope.UserResourceOwner + ":id", scope.UserResourceOwner + ":name", scope.UserResourceOwner + ":primary_domain"} {
-		assert.Contains(t, r.Claims, name)
+		assert.Contains(t, r.Claims(), name)
 	}
-	assert.JSONEq(t, `"`+user.UserID+`"`, string(r.Claims["sub"]))
+	assert.JSONEq(t, `"`+user.UserID+`"`, string(r.Claims()["sub"]))
 	var exp int64
-	require.NoError(t, json.Unmarshal(r.Claims["exp"], &exp))
+	require.NoError(t, json.Unmarshal(r.Claims()["exp"], &exp))
 	assert.Equal(t, r.ExpiresAt.Unix(), exp)
 
 	// Without the resourceowner scope: no resource owner.
 	_, token = serviceUserToken(t, srv, app.AudienceScope())
 	r = introspect(t, projectIntrospector(t, srv, app, ""), token)
 	assert.Equal(t, introspection.Organization{}, r.ResourceOwner)
-	assert.NotContains(t, r.Claims, scope.UserResourceOwner+":id")
+	assert.NotContains(t, r.Claims(), scope.UserResourceOwner+":id")
 }
 
 // TestResultDecoding: what json.Unmarshal makes of answers a fake cannot
@@ -129,9 +132,9 @@ func TestResultDecoding(t *testing.T) {
 	assert.Equal(t, time.Unix(1700000000, 0), r.IssuedAt)
 	assert.True(t, r.NotBefore.IsZero(), "null")
 	assert.True(t, r.AuthTime.IsZero(), "absent")
-	assert.JSONEq(t, `{"sub":"admin-1","act":{"sub":"admin-0"}}`, string(r.Actor))
+	assert.JSONEq(t, `{"sub":"admin-1","act":{"sub":"admin-0"}}`, string(r.Actor()))
 	assert.Equal(t, "j1", r.JWTID)
-	assert.JSONEq(t, `[1,2]`, string(r.Claims["x-custom"]))
+	assert.JSONEq(t, `[1,2]`, string(r.Claims()["x-custom"]))
 	assert.True(t, r.HasRoleInOrg("admin", "o1"))
 
 	for _, body := range []string{
@@ -164,8 +167,8 @@ func TestMalformedRolesAnswerIsAnError(t *testing.T) {
 	assert.Equal(t, serviceuser.EndpointIntrospection, te.Endpoint)
 }
 
-// Changing what a handler was given (roles, claims, act) changes nothing
-// for the next caller.
+// Changing what a handler was given (roles, claims, act, audience), even
+// through what its methods return, changes nothing for the next caller.
 func TestResultDeepCopies(t *testing.T) {
 	cfg := fixedAnswer(t, roleAnswer(`,"act":{"sub":"a"},"urn:zitadel:iam:org:project:roles":{"admin":{"o1":"one.example"}}`))
 	cfg.CacheTTL = 0
@@ -173,21 +176,33 @@ func TestResultDeepCopies(t *testing.T) {
 	require.NoError(t, err)
 	first, err := in.Introspect(context.Background(), opaqueToken("token"))
 	require.NoError(t, err)
-	first.Roles["admin"]["o2"] = "two.example"
-	first.Roles["owner"] = nil
-	first.Claims["sub"][1] = 'X'
-	first.Claims["new"] = nil
-	first.Actor[2] = 'X'
-	first.Audience[0] = "changed"
+	roles := first.Roles()
+	roles["admin"]["o2"] = "two.example"
+	roles["owner"] = nil
+	claims := first.Claims()
+	claims["sub"][1] = 'X'
+	claims["new"] = nil
+	sub, ok := first.Claim("sub")
+	require.True(t, ok)
+	sub[2] = 'X'
+	first.Actor()[2] = 'X'
+	first.Audience()[0] = "changed"
 
 	// The cache's copy is untouched, however often it is handed out.
 	for range 2 {
 		second, err := in.Introspect(context.Background(), opaqueToken("token"))
 		require.NoError(t, err)
-		assert.Equal(t, map[string]map[string]string{"admin": {"o1": "one.example"}}, second.Roles)
-		assert.JSONEq(t, `"user-1"`, string(second.Claims["sub"]))
-		assert.NotContains(t, second.Claims, "new")
-		assert.JSONEq(t, `{"sub":"a"}`, string(second.Actor))
-		assert.Equal(t, []string{"p1", "p2"}, second.Audience)
+		assert.Equal(t, map[string]map[string]string{"admin": {"o1": "one.example"}}, second.Roles())
+		assert.False(t, second.HasRoleInOrg("admin", "o2"))
+		assert.False(t, second.HasRole("owner"))
+		assert.JSONEq(t, `"user-1"`, string(second.Claims()["sub"]))
+		sub, ok := second.Claim("sub")
+		assert.True(t, ok)
+		assert.JSONEq(t, `"user-1"`, string(sub))
+		assert.NotContains(t, second.Claims(), "new")
+		assert.JSONEq(t, `{"sub":"a"}`, string(second.Actor()))
+		assert.Equal(t, []string{"p1", "p2"}, second.Audience())
 	}
+	_, ok = first.Claim("absent")
+	assert.False(t, ok)
 }

@@ -17,7 +17,7 @@ func (r *Result) HasRoleInOrg(role, orgID string) bool {
 	if r == nil || !r.Active {
 		return false
 	}
-	orgs := r.Roles[role]
+	orgs := r.roles[role]
 	if orgID == "" {
 		return len(orgs) > 0
 	}

@@ -48,14 +48,14 @@ func TestResultRoles(t *testing.T) {
 			in := projectIntrospector(t, srv, app, projectID)
 			r := introspect(t, in, token)
 			require.True(t, r.Active)
-			assert.Empty(t, r.Roles, "no role granted yet")
+			assert.Empty(t, r.Roles(), "no role granted yet")
 			assert.False(t, r.HasRole("admin"))
 
 			srv.GrantRole(user.UserID, app.ProjectID, "admin", "reader")
 			r = introspect(t, in, token)
-			require.Len(t, r.Roles, 2)
-			require.Len(t, r.Roles["admin"], 1)
-			for orgID, domain := range r.Roles["admin"] {
+			require.Len(t, r.Roles(), 2)
+			require.Len(t, r.Roles()["admin"], 1)
+			for orgID, domain := range r.Roles()["admin"] {
 				assert.Equal(t, user.OrgID, orgID)
 				assert.Contains(t, domain, "zitadel.", "the organization's primary domain")
 			}
@@ -90,11 +90,11 @@ func TestResultRolesNarrowedByRoleScope(t *testing.T) {
 	r := introspect(t, in, tokenWith(scope.ProjectRole("reader")))
 	assert.True(t, r.HasRole("reader"))
 	assert.False(t, r.HasRole("admin"), "not asked for")
-	assert.Len(t, r.Roles, 1)
+	assert.Len(t, r.Roles(), 1)
 
 	r = introspect(t, in, tokenWith(scope.ProjectRole("writer")))
 	assert.True(t, r.Active)
-	assert.Empty(t, r.Roles, "the one role asked for is not granted")
+	assert.Empty(t, r.Roles(), "the one role asked for is not granted")
 	assert.False(t, introspection.RequireAnyRole("reader").MetBy(r))
 }
 
@@ -125,7 +125,7 @@ func TestResultRolesPerProject(t *testing.T) {
 			r := introspect(t, projectIntrospector(t, srv, tc.app, tc.projectID), token)
 			require.True(t, r.Active)
 			var roles []string
-			for role := range r.Roles {
+			for role := range r.Roles() {
 				roles = append(roles, role)
 			}
 			assert.ElementsMatch(t, tc.roles, roles)
@@ -165,7 +165,7 @@ func TestResultRolesClaimForms(t *testing.T) {
 			in := fixedAnswerIntrospector(t, roleAnswer(tc.body), tc.projectID)
 			r, err := in.Introspect(context.Background(), opaqueToken("token"))
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, r.Roles)
+			assert.Equal(t, tc.want, r.Roles())
 		})
 	}
 }
@@ -195,11 +195,11 @@ func fixedAnswerIntrospector(t *testing.T, body, projectID string) *introspectio
 }
 
 func TestRequirement(t *testing.T) {
-	r := &introspection.Result{Active: true, Roles: map[string]map[string]string{
-		"admin":  {"o1": "one.example", "o2": "two.example"},
-		"reader": {"o1": "one.example"},
-	}}
-	inactive := &introspection.Result{Roles: r.Roles} // made by hand: Active decides
+	r := answered(t, `{"active":true,"urn:zitadel:iam:org:project:roles":{
+		"admin":{"o1":"one.example","o2":"two.example"},"reader":{"o1":"one.example"}}}`)
+	inactive := &introspection.Result{}
+	*inactive = *r
+	inactive.Active = false // changed by hand: Active decides
 	for _, tc := range []struct {
 		name string
 		q    introspection.Requirement

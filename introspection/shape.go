@@ -84,6 +84,13 @@ func isBase64URL(s string) bool {
 	return true
 }
 
-func isBase64URLByte(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+func isBase64URLByte(c byte) bool { return base64URLBytes[c] }
+
+// base64URLBytes marks base64url's 64 characters: one load a byte, rather
+// than a chain of comparisons, on the path of every cached token.
+var base64URLBytes = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()

@@ -32,3 +32,14 @@ func TestPlausibleBounds(t *testing.T) {
 		assert.Equal(t, want, plausible(token), "%q", token)
 	}
 }
+
+// TestBase64URLBytes: the bytes counted as base64url are the ones
+// encoding/base64 decodes, no more, no fewer.
+func TestBase64URLBytes(t *testing.T) {
+	for c := range 256 {
+		// Two characters, one byte: the decoder's skipped '\r' and '\n' leave
+		// one, which is an error.
+		_, err := base64.RawURLEncoding.DecodeString(string([]byte{byte(c), 'A'}))
+		assert.Equal(t, err == nil, isBase64URLByte(byte(c)), "%q", c)
+	}
+}

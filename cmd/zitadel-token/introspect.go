@@ -143,7 +143,7 @@ func printIntrospection(w io.Writer, r *introspection.Result, asJSON bool) error
 		return writeJSON(w, map[string]bool{"active": false})
 	}
 	if asJSON {
-		return writeJSON(w, r.Claims)
+		return writeJSON(w, r.Claims())
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "active: %t\n", r.Active)
