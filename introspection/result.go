@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// Result is the answer of the introspection endpoint (RFC 7662) for one
-// token. When Active is false every other field is empty, whatever the
-// server said.
+// Result is what is known of one token: the answer of the introspection
+// endpoint (RFC 7662), or the claims of a JWT access token verified against
+// ZITADEL's key set (Local). When Active is false every other field is
+// empty, whatever the server said.
 type Result struct {
 	// Active is whether the token is valid for this API.
 	Active bool
@@ -57,8 +58,12 @@ type Result struct {
 	// carries those roles only. See HasRole, HasRoleInOrg and Requirement.
 	Roles map[string]map[string]string
 	// Claims holds every member of the answer, those above included, as
-	// sent.
+	// sent; for a JWT verified locally, every claim of the token.
 	Claims map[string]json.RawMessage
+	// Local is true for a JWT access token verified against ZITADEL's key
+	// set without asking ZITADEL (see Mode): it was not revoked when issued,
+	// and may have been since. Introspector.AlwaysIntrospect asks instead.
+	Local bool
 }
 
 // Organization is a ZITADEL organization.
@@ -108,13 +113,20 @@ func decode(data []byte, projectID string) (*Result, error) {
 	if claims == nil {
 		return nil, errors.New("introspection: the answer is null")
 	}
-	r := &Result{}
-	if err := field(claims, "active", &r.Active); err != nil || !r.Active {
+	var active bool
+	if err := field(claims, "active", &active); err != nil || !active {
 		// RFC 7662 has nothing said of an inactive token; what a server says
 		// anyway is not read, let alone handed on.
 		return &Result{}, err
 	}
-	r.Claims = claims
+	return fromClaims(claims, projectID)
+}
+
+// fromClaims is the active Result of a token with claims, those of an
+// introspection answer or of a JWT access token, the roles from projectID's
+// claim (the generic one when projectID is empty).
+func fromClaims(claims map[string]json.RawMessage, projectID string) (*Result, error) {
+	r := &Result{Active: true, Claims: claims}
 	rolesClaim := claimRoles
 	if projectID != "" {
 		rolesClaim = claimProjectRoles(projectID)
