@@ -92,11 +92,11 @@ func (in *Introspector) introspect(ctx context.Context, token string) (r *Result
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // the caller is gone: no answer, and no request
 	}
+	if in.jwt != nil && strings.IndexByte(token, '.') >= 0 {
+		return in.checkJWT(ctx, token) // which checks the shape of a token it has not seen
+	}
 	if !plausible(token) {
 		return &Result{}, false, nil // junk costs neither a request nor room in the cache
-	}
-	if in.jwt != nil && strings.IndexByte(token, '.') >= 0 {
-		return in.checkJWT(ctx, token)
 	}
 	if !in.mode.introspects() {
 		return &Result{}, false, nil // ModeJWT: an opaque token is not one this API accepts

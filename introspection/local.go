@@ -7,7 +7,9 @@ import (
 )
 
 // checkJWT verifies a JWT access token against the key set, or takes the
-// Result of an earlier verification from the cache; hit is true then. A
+// Result of an earlier verification from the cache; hit is true then. The
+// cache holds verified tokens only, so it is asked before the shape is
+// checked. A
 // token refused is inactive, as introspection would report it.
 func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, hit bool, err error) {
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
@@ -17,6 +19,9 @@ func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, 
 	in.mu.Unlock()
 	if ok {
 		return found.clone(), true, nil
+	}
+	if !plausible(token) {
+		return &Result{}, false, nil
 	}
 	r, err = in.jwt.verify(ctx, token, now)
 	switch {

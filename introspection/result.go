@@ -162,10 +162,28 @@ func field(claims map[string]json.RawMessage, name string, v any) error {
 	if !ok {
 		return nil
 	}
+	if s, ok := v.(*string); ok && plainString(raw) {
+		*s = string(raw[1 : len(raw)-1]) // the usual claim, read without reflection
+		return nil
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("introspection: %q: %w", name, err)
 	}
 	return nil
+}
+
+// plainString reports whether raw is a JSON string with neither escapes
+// nor control characters, whose value is the bytes between its quotes.
+func plainString(raw json.RawMessage) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false // escapes, and UTF-8 that json.Unmarshal would check
+		}
+	}
+	return true
 }
 
 // audience reads "aud", a string or an array of strings; absent or
