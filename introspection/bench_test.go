@@ -2,13 +2,20 @@ package introspection_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-serviceuser/serviceuser"
@@ -16,7 +23,7 @@ import (
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
-// Run all three in one go:
+// Run them all in one go:
 //
 //	go test -run '^$' -bench . -benchmem ./introspection/
 
@@ -113,3 +120,86 @@ func BenchmarkMiddlewareForeignJunk(b *testing.B) {
 func BenchmarkMiddlewareUnknownZITADELShaped(b *testing.B) {
 	benchTokens(b, func(i int) string { return fmt.Sprintf("%0104d", i) }, http.StatusUnauthorized)
 }
+
+// BenchmarkJWT checks a JWT access token of the fake: its peers are a bare
+// RSA-2048 PKCS#1 v1.5 verification and go-jose's parse and verify; the
+// library's first sight of a token (cache off: every check verifies) and a
+// token seen before (the cache).
+func BenchmarkJWT(b *testing.B) {
+	srv := serviceusertest.NewServer(serviceusertest.InProcess())
+	b.Cleanup(srv.Close)
+	app, user := srv.NewApplication(), srv.NewServiceUser()
+	srv.SetJWTAccessTokens(user.UserID, true)
+	srv.GrantRole(user.UserID, app.ProjectID, "admin")
+	cfg := serviceuser.Config{Key: mustKey(b, user.KeyFile), Issuer: srv.Issuer(), HTTPClient: srv.Client(),
+		Scopes: []string{"openid", app.AudienceScope(), "urn:zitadel:iam:org:projects:roles"}}
+	tok, err := cfg.Token(context.Background())
+	require.NoError(b, err)
+	token := tok.AccessToken
+	pub := fakeSigningKey(b, srv, token)
+	introspector := func(ttl time.Duration) *introspection.Introspector {
+		in, err := introspection.Config{Mode: introspection.ModeJWT, ProjectID: app.ProjectID, Issuer: srv.Issuer(), HTTPClient: srv.Client(), CacheTTL: ttl}.NewIntrospector(context.Background())
+		require.NoError(b, err)
+		r, err := in.Introspect(context.Background(), token) // fetches the key set
+		require.NoError(b, err)
+		require.True(b, r.Active && r.Local)
+		return in
+	}
+	dot := strings.LastIndexByte(token, '.')
+	digest := sha256.Sum256([]byte(token[:dot]))
+	sig, err := base64URL(token[dot+1:])
+	require.NoError(b, err)
+
+	b.Run("rsa.VerifyPKCS1v15", func(b *testing.B) {
+		for b.Loop() {
+			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-jose", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload, err := jws.Verify(pub)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var claims map[string]json.RawMessage
+			if err := json.Unmarshal(payload, &claims); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for name, ttl := range map[string]time.Duration{"library-first-seen": -1, "library-seen-before": 0} {
+		in := introspector(ttl)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r, err := in.Introspect(context.Background(), token); err != nil || !r.Active {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	require.Zero(b, srv.IntrospectionRequests())
+}
+
+// fakeSigningKey is the key of srv's key set that signed token.
+func fakeSigningKey(b *testing.B, srv *serviceusertest.Server, token string) *rsa.PublicKey {
+	resp, err := srv.Client().Get(srv.Issuer() + "/oauth/v2/keys")
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	require.NoError(b, json.NewDecoder(resp.Body).Decode(&set))
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	require.NoError(b, err)
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	require.Len(b, keys, 1)
+	return keys[0].Key.(*rsa.PublicKey)
+}
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

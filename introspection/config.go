@@ -20,6 +20,16 @@
 // do not. A token must carry the API's project in its audience
 // (urn:zitadel:iam:org:project:id:{projectId}:aud) to be active.
 //
+// ZITADEL can issue JWT access tokens instead of opaque ones (a machine
+// user's accessTokenType ACCESS_TOKEN_TYPE_JWT). With Config.Mode ModeJWT
+// or ModeJWTOrIntrospect such a token is verified against the instance's
+// key set (discovery's jwks_uri, kept as its Cache-Control says): an RS256
+// signature by a key of 2048 bits or more chosen by kid, iss the issuer
+// exactly, aud holding Config.ProjectID, exp, nbf and iat within
+// JWTLeeway. No request per token, but a revoked JWT passes until it
+// expires: Introspector.AlwaysIntrospect asks ZITADEL for routes where
+// that matters.
+//
 // Errors are those of package serviceuser: *serviceuser.ConfigError (with
 // Config "introspection.Config"), *serviceuser.DiscoveryError and
 // *serviceuser.TokenError with Endpoint "introspection"; a panic in the
@@ -38,7 +48,9 @@ import (
 	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/discovery"
+	"github.com/go-serviceuser/serviceuser/internal/jwks"
 	"github.com/go-serviceuser/serviceuser/internal/route"
+	"github.com/go-serviceuser/serviceuser/internal/urlpolicy"
 )
 
 // ClientAssertionType is RFC 7523 section 2.2's client authentication by JWT.
@@ -61,9 +73,16 @@ const configName = "introspection.Config"
 // an API application's key (type "application"), which authenticates the
 // API by RFC 7523 section 2.2 client assertions.
 type Config struct {
-	// Key is the API application's key file.
+	// Mode is how tokens are checked: at the introspection endpoint (the
+	// zero ModeIntrospect), or JWT access tokens against ZITADEL's key set
+	// (ModeJWT, ModeJWTOrIntrospect), which needs ProjectID.
+	Mode Mode
+	// Key is the API application's key file; ModeJWT does without it
+	// (Introspector.AlwaysIntrospect then fails).
 	Key *serviceuser.KeyFile
-	// ProjectID, when set, is the ID of the API application's project,
+	// ProjectID, when set, is the ID of the API application's project (a JWT
+	// access token is accepted only with it in its "aud"; required in the
+	// JWT modes),
 	// whose roles Result.Roles returns: those of ZITADEL's claim
 	// "urn:zitadel:iam:org:project:{ProjectID}:roles". When empty, the
 	// roles are those of the claim "urn:zitadel:iam:org:project:roles",
@@ -107,8 +126,14 @@ type Config struct {
 
 // Validate reports the first problem that would keep the config from working.
 func (c Config) Validate() error {
-	if c.Key == nil || c.Key.PublicKey() == nil || c.Key.Type != serviceuser.KeyTypeApplication {
+	if c.Mode < ModeIntrospect || c.Mode > ModeJWTOrIntrospect {
+		return configError("Mode", "unknown "+c.Mode.String(), nil)
+	}
+	if (c.Key != nil || c.Mode.introspects()) && (c.Key == nil || c.Key.PublicKey() == nil || c.Key.Type != serviceuser.KeyTypeApplication) {
 		return configError("Key", "an API application key (type \"application\") is required", nil)
+	}
+	if c.ProjectID == "" && c.Mode.verifiesJWT() {
+		return configError("ProjectID", "required in "+c.Mode.String()+": a JWT access token must name the API's project in its audience", nil)
 	}
 	if c.ProjectID != "" && !isProjectID(c.ProjectID) {
 		return configError("ProjectID", "not a project's ID: give the ID alone, such as 289331442540658691, not a scope or claim", nil)
@@ -155,10 +180,12 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	key := c.Key
-	// One signature a minute at most (see assertionReuse): building the
-	// signer for each costs nothing next to it.
-	sign := func(audience string) (string, error) { return serviceuser.SignAssertion(key, audience, 0) }
+	var asserts *assertions
+	if key := c.Key; key != nil {
+		// One signature a minute at most (see assertionReuse): building the
+		// signer for each costs nothing next to it.
+		asserts = newAssertions(func(audience string) (string, error) { return serviceuser.SignAssertion(key, audience, 0) })
+	}
 	ttl := c.CacheTTL
 	if ttl == 0 {
 		ttl = DefaultCacheTTL
@@ -175,8 +202,40 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 			contain.Hook(c.Hooks.DiscoveryDone, ctx, hooks.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
-	return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: newAssertions(sign), url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,
-		active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}, slots: make(chan struct{}, slots)}, nil
+	shared := make(chan struct{}, slots)
+	newIn := func() *Introspector {
+		return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: asserts, url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,
+			active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}, slots: shared}
+	}
+	in := newIn()
+	in.mode = c.Mode
+	if c.Mode.verifiesJWT() {
+		in.jwt = &jwtCheck{keys: jwks.New(caller, keySetURL(cache, caller.AllowPlainHTTP), discoveryError), issuer: issuer, project: c.ProjectID}
+		in.verified = newLRU(maxCached)
+		// AlwaysIntrospect's twin: its own results, the same slots.
+		in.strict = newIn()
+		in.strict.mode, in.strict.strict = ModeIntrospect, in.strict
+	}
+	return in, nil
+}
+
+// keySetURL returns discovery's jwks_uri, which passes the rule every URL a
+// credential travels to passes: a key set fetched in clear could be
+// replaced, and with it every token accepted.
+func keySetURL(cache *discovery.Cache, allowPlainHTTP bool) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		ep, err := cache.Endpoints(ctx)
+		if err != nil {
+			return "", err
+		}
+		if ep.JWKSURL == "" {
+			return "", discoveryError(&discovery.Error{URL: ep.Issuer, Problem: "the discovery document names no jwks_uri"})
+		}
+		if err := urlpolicy.Check(ep.JWKSURL, allowPlainHTTP); err != nil {
+			return "", discoveryError(&discovery.Error{URL: ep.JWKSURL, Problem: "unusable jwks_uri", Err: err})
+		}
+		return ep.JWKSURL, nil
+	}
 }
 
 // httpClient is HTTPClient, or the client ctx carries, or nil, as in

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +19,8 @@ import (
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
-// Introspector checks access tokens at ZITADEL's introspection endpoint. It
+// Introspector checks access tokens at ZITADEL's introspection endpoint, or
+// JWT access tokens against ZITADEL's key set (see Config.Mode). It
 // caches results (see Config.CacheTTL), makes one request per token
 // however many requests carry it at once, and at most
 // Config.MaxConcurrentIntrospections requests at a time. It is safe for
@@ -31,6 +33,13 @@ type Introspector struct {
 	url       string
 	ttl       time.Duration
 	hooks     *hooks.Hooks
+	mode      Mode
+
+	// jwt verifies JWT access tokens in the JWT modes (nil otherwise), whose
+	// Results verified keeps; strict is AlwaysIntrospect's Introspector.
+	jwt      *jwtCheck
+	verified *lru
+	strict   *Introspector
 
 	mu sync.Mutex
 	// active and inactive keep answers apart, so that inactive ones, which
@@ -55,8 +64,10 @@ type call struct {
 	err    error
 }
 
-// Introspect reports whether token is active, and what ZITADEL knows of it.
-// An inactive token is not an error. A token of a shape ZITADEL never
+// Introspect reports whether token is active, and what ZITADEL knows of it:
+// in the JWT modes (see Mode) a JWT access token is verified against
+// ZITADEL's key set instead of asked about (Result.Local), and in ModeJWT
+// an opaque token is inactive. An inactive token is not an error. A token of a shape ZITADEL never
 // issues is inactive without a request: ZITADEL's tokens are either opaque,
 // 40 to 512 characters of RFC 6750's b64token without '.' (ZITADEL's own
 // are 86 or 104 base64url characters, personal access tokens included), or
@@ -82,8 +93,17 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // the caller is gone: no answer, and no request
 	}
+	if in.jwt != nil && strings.IndexByte(token, '.') >= 0 {
+		return in.checkJWT(ctx, token) // which checks the shape of a token it has not seen
+	}
 	if !plausible(token) {
 		return &Result{}, false, nil // junk costs neither a request nor room in the cache
+	}
+	if !in.mode.introspects() {
+		return &Result{}, false, nil // ModeJWT: an opaque token is not one this API accepts
+	}
+	if in.assertion == nil {
+		return nil, false, configError("Key", "introspection needs an API application key; ModeJWT does without one", nil)
 	}
 	// The cache never holds raw tokens. An opaque token is hashed from the
 	// stack; only a longer JWT is copied to the heap.

@@ -22,11 +22,14 @@ func (in *Introspector) Middleware(next http.Handler) http.Handler {
 // challenge `Bearer error="insufficient_scope"` (RFC 6750 section 3.1).
 // When the request's context already holds a Result (an outer Middleware
 // or Optional put it there), q is checked against that one, without asking
-// ZITADEL again.
+// ZITADEL again, unless it is a JWT verified locally (Result.Local) and in
+// introspects every token (see AlwaysIntrospect).
 func (in *Introspector) Require(q Requirement, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		result, ok := FromContext(r.Context())
-		if !ok {
+		// A JWT verified locally is checked again by an Introspector that
+		// introspects every token (AlwaysIntrospect).
+		if !ok || result.Local && in.jwt == nil {
 			if result, ok = in.check(w, r); !ok {
 				return
 			}

@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// Result is the answer of the introspection endpoint (RFC 7662) for one
-// token. When Active is false every other field is empty, whatever the
-// server said.
+// Result is what is known of one token: the answer of the introspection
+// endpoint (RFC 7662), or the claims of a JWT access token verified against
+// ZITADEL's key set (Local). When Active is false every other field is
+// empty, whatever the server said.
 //
 // Each caller gets a Result of its own, whose fields are its to change.
 // What a Result holds by reference (audience, actor, roles, claims) is
@@ -48,6 +49,10 @@ type Result struct {
 	// token asked with the scope "urn:zitadel:iam:user:resourceowner"
 	// (scope.UserResourceOwner). Zero otherwise.
 	ResourceOwner Organization
+	// Local is true for a JWT access token verified against ZITADEL's key
+	// set without asking ZITADEL (see Mode): it was not revoked when issued,
+	// and may have been since. Introspector.AlwaysIntrospect asks instead.
+	Local bool
 
 	// Shared by every caller of the token, never changed once read: see
 	// Audience, Actor, Roles and Claims.
@@ -104,13 +109,20 @@ func decode(data []byte, projectID string) (*Result, error) {
 	if claims == nil {
 		return nil, errors.New("introspection: the answer is null")
 	}
-	r := &Result{}
-	if err := field(claims, "active", &r.Active); err != nil || !r.Active {
+	var active bool
+	if err := field(claims, "active", &active); err != nil || !active {
 		// RFC 7662 has nothing said of an inactive token; what a server says
 		// anyway is not read, let alone handed on.
 		return &Result{}, err
 	}
-	r.claims = claims
+	return fromClaims(claims, projectID)
+}
+
+// fromClaims is the active Result of a token with claims, those of an
+// introspection answer or of a JWT access token, the roles from projectID's
+// claim (the generic one when projectID is empty).
+func fromClaims(claims map[string]json.RawMessage, projectID string) (*Result, error) {
+	r := &Result{Active: true, claims: claims}
 	rolesClaim := claimRoles
 	if projectID != "" {
 		rolesClaim = claimProjectRoles(projectID)
@@ -146,10 +158,28 @@ func field(claims map[string]json.RawMessage, name string, v any) error {
 	if !ok {
 		return nil
 	}
+	if s, ok := v.(*string); ok && plainString(raw) {
+		*s = string(raw[1 : len(raw)-1]) // the usual claim, read without reflection
+		return nil
+	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("introspection: %q: %w", name, err)
 	}
 	return nil
+}
+
+// plainString reports whether raw is a JSON string with neither escapes
+// nor control characters, whose value is the bytes between its quotes.
+func plainString(raw json.RawMessage) bool {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return false // escapes, and UTF-8 that json.Unmarshal would check
+		}
+	}
+	return true
 }
 
 // audience reads "aud", a string or an array of strings; absent or

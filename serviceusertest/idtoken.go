@@ -123,6 +123,9 @@ func leftHalfHash(token string) string {
 // serveKeys serves the key set: the public halves of the active signing key
 // and of the one published ahead of use (see RotateSigningKey).
 func (s *Server) serveKeys(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	s.keySetRequests++
+	s.mu.Unlock()
 	active, next := s.keySet()
 	var set jose.JSONWebKeySet
 	for _, k := range []signingKey{active, next} {
@@ -130,4 +133,12 @@ func (s *Server) serveKeys(w http.ResponseWriter, _ *http.Request) {
 	}
 	w.Header().Set("Cache-Control", keySetCacheControl)
 	writeJSON(w, http.StatusOK, set)
+}
+
+// KeySetRequests reports how many requests reached the key set
+// (/oauth/v2/keys).
+func (s *Server) KeySetRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keySetRequests
 }

@@ -86,6 +86,7 @@ func TestZitadelKeySet(t *testing.T) {
 	assert.Equal(t, kid, signedBy(t, idToken()))
 	_, again := keySet(t, s)
 	assert.Equal(t, kids(set), kids(again), "the key set stands still without a rotation")
+	assert.Equal(t, 2, s.KeySetRequests())
 }
 
 // RotateSigningKey: the key published ahead becomes active, a new key is

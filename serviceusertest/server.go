@@ -107,6 +107,7 @@ type Server struct {
 	rejections    []error
 
 	introspectionRequests int
+	keySetRequests        int
 	introspectionFaults   []Fault
 }
 
