@@ -26,7 +26,9 @@
 // key set (discovery's jwks_uri, kept as its Cache-Control says): an RS256
 // signature by a key of 2048 bits or more chosen by kid, iss the issuer
 // exactly, aud holding Config.ProjectID, exp, nbf and iat within
-// JWTLeeway. No request per token, but a revoked JWT passes until it
+// JWTLeeway, a jti and none of an ID token's claims (nonce, at_hash, c_hash,
+// sid; a logout token's events): ZITADEL signs its ID tokens with the same
+// keys, and their aud holds the project too. No request per token, but a revoked JWT passes until it
 // expires: Introspector.AlwaysIntrospect asks ZITADEL for routes where
 // that matters.
 //
