@@ -26,7 +26,14 @@
 // key set (discovery's jwks_uri, kept as its Cache-Control says): an RS256
 // signature by a key of 2048 bits or more chosen by kid, iss the issuer
 // exactly, aud holding Config.ProjectID, exp, nbf and iat within
-// JWTLeeway. No request per token, but a revoked JWT passes until it
+// JWTLeeway, a jti and none of an ID token's claims (nonce, at_hash, c_hash,
+// sid; a logout token's events): ZITADEL signs its ID tokens with the same
+// keys, and their aud holds the project too. While the key set cannot be
+// fetched, the keys held verify until their max-age (ZITADEL's answer says
+// must-revalidate); past it Introspect returns the error for every JWT, and
+// the middleware answers 503, not 401: a valid token is not called invalid.
+// A JWT the key set does not verify is inactive in ModeJWTOrIntrospect too,
+// not asked about: it may be forged, and forgeries are not relayed. No request per token, but a revoked JWT passes until it
 // expires: Introspector.AlwaysIntrospect asks ZITADEL for routes where
 // that matters.
 //

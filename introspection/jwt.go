@@ -26,7 +26,8 @@ import (
 const JWTLeeway = time.Minute
 
 // jwtCheck verifies JWT access tokens: RS256 signatures by a key of
-// ZITADEL's key set, chosen by kid, then iss, aud, exp, nbf and iat.
+// ZITADEL's key set, chosen by kid, then iss, aud, exp, nbf and iat, and
+// that the token is an access token, not an ID token (see accessToken).
 type jwtCheck struct {
 	keys    *jwks.Set
 	issuer  string // exactly the token's iss
@@ -108,6 +109,7 @@ func (j *jwtCheck) claims(payload string, now time.Time) (*Result, error) {
 	switch {
 	case r.Issuer != j.issuer,
 		!slices.Contains(r.audience, j.project),
+		!accessToken(r),
 		r.ExpiresAt.IsZero() || !now.Before(r.ExpiresAt.Add(JWTLeeway)),
 		// ZITADEL's JWT-profile ID tokens expire when issued: none passes
 		// for an access token within the leeway.

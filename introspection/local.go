@@ -12,6 +12,9 @@ import (
 // checked. A
 // token refused is inactive, as introspection would report it.
 func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, hit bool, err error) {
+	if len(token) > maxJWTLen {
+		return &Result{}, false, nil // never cached: refused before it is copied and hashed
+	}
 	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
 	now := time.Now()
 	in.mu.Lock()

@@ -18,7 +18,8 @@ const (
 	ModeJWT
 	// ModeJWTOrIntrospect verifies JWT access tokens against ZITADEL's key
 	// set and asks the introspection endpoint about opaque ones (personal
-	// access tokens are always opaque).
+	// access tokens are always opaque). A JWT the key set does not verify
+	// is inactive, not asked about: it may be forged.
 	ModeJWTOrIntrospect
 )
 

@@ -151,8 +151,10 @@ func (s *Set) startLocked(ctx context.Context) chan struct{} {
 		s.lastErr = err
 		if err != nil {
 			s.next = now.Add(retryInterval)
-			if time.Now().Before(s.expires) {
-				s.next = now.Add(RefetchInterval) // the keys held still serve
+			if now.Before(s.expires) {
+				// The keys held still serve, but no longer than their
+				// max-age: the fetch due then is not held back.
+				s.next = now.Add(min(RefetchInterval, max(s.expires.Sub(now), retryInterval)))
 			}
 		} else {
 			s.keys, s.expires, s.next = f.keys, now.Add(f.maxAge), now.Add(RefetchInterval)

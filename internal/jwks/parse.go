@@ -30,7 +30,8 @@ type jsonKey struct {
 
 // parse reads a key set: every key with a kid, each either usable for RS256
 // or with why it is not. Keys without a kid are left out, as no token can
-// name them; two keys with one kid are both refused.
+// name them; two keys with one kid are both refused; a set left with no key
+// is an error.
 func parse(body []byte) (map[string]entry, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -57,6 +58,11 @@ func parse(body []byte) (map[string]entry, error) {
 			continue
 		}
 		keys[k.Kid] = entry{key: pub}
+	}
+	if len(keys) == 0 {
+		// ZITADEL's set always holds the key it signs with: an answer without
+		// any is broken, and would otherwise refuse every token as forged.
+		return nil, errors.New("no key with a kid")
 	}
 	return keys, nil
 }
