@@ -1,0 +1,279 @@
+package conformance
+
+// A chaos transport: an http.RoundTripper in front of the fake that fails a
+// share of all requests in seven ways, drawn from a seeded generator, and
+// fails every request during outages. It records each token the fake issued
+// through it, with the moment the request was sent, so that the goals can
+// tell a valid token from an expired one on the true clock, whatever clock
+// offset the fake shows.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// chaosMode is how the transport treats one request.
+type chaosMode int
+
+const (
+	chaosPass     chaosMode = iota // forwarded untouched
+	chaosLatency                   // forwarded after up to chaosMaxLatency
+	chaosInternal                  // ZITADEL's 500 Errors.Internal
+	chaosLimited                   // 429 with Retry-After up to chaosMaxRetryAfter
+	chaosHang                      // no answer until the request's deadline
+	chaosReset                     // forwarded, then the connection reset before the answer
+	chaosCutBody                   // the answer's body cut mid-way
+	chaosHTML503                   // a proxy's HTML 503 page
+	chaosRefused                   // nothing listens (outages only)
+	chaosModes                     // the number of modes
+)
+
+var chaosModeNames = [chaosModes]string{"pass", "latency", "500", "429", "hang", "reset", "cut body", "html 503", "refused"}
+
+func (m chaosMode) String() string { return chaosModeNames[m] }
+
+const (
+	chaosMaxLatency    = 3 * time.Second
+	chaosMaxRetryAfter = 29 * time.Second
+	chaosHTMLPage      = "<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>\n"
+)
+
+// outageModes are the answers of a total outage: the server is down, so its
+// port refuses connections or the proxy in front of it answers 503 (without
+// Retry-After: a rate limit is no outage). Requests that hang, and whose
+// single flight therefore outlasts the outage by up to the request timeout,
+// are part of the chaos around it.
+var outageModes = []chaosMode{chaosRefused, chaosHTML503}
+
+// chaosIssued is a token the fake issued through the transport.
+type chaosIssued struct {
+	sent    time.Time     // when its request entered the transport
+	got     time.Time     // when its answer left the transport
+	expires time.Time     // sent plus expires_in: the latest a client may count on
+	life    time.Duration // expires_in
+}
+
+// chaosTransport fails failShare of the requests it forwards to next, and
+// all of them during outages. Safe for concurrent use.
+type chaosTransport struct {
+	next      http.RoundTripper
+	failShare float64
+	// tokenPath is the path of the requests that count as token requests.
+	tokenPath string
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	outages []chaosWindow
+	byMode  [chaosModes]int
+	tokens  map[string]chaosIssued
+	arrived []time.Time // token requests, when each arrived
+	others  int         // requests to other paths
+}
+
+// chaosWindow is an interval of the true clock.
+type chaosWindow struct{ from, to time.Time }
+
+func (w chaosWindow) holds(t time.Time) bool { return !t.Before(w.from) && t.Before(w.to) }
+
+func newChaosTransport(next http.RoundTripper, seed uint64, failShare float64, tokenPath string) *chaosTransport {
+	return &chaosTransport{next: next, failShare: failShare, tokenPath: tokenPath,
+		rng: rand.New(rand.NewPCG(seed, 0x63686173)), tokens: map[string]chaosIssued{}}
+}
+
+// addOutage makes every request in w fail.
+func (c *chaosTransport) addOutage(w chaosWindow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.outages = append(c.outages, w)
+}
+
+// draw decides the fate of a request arriving at now, and records it.
+func (c *chaosTransport) draw(now time.Time, token bool) (m chaosMode, wait time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if token {
+		c.arrived = append(c.arrived, now)
+	} else {
+		c.others++
+	}
+	down := false
+	for _, w := range c.outages {
+		down = down || w.holds(now)
+	}
+	switch {
+	case down:
+		m = outageModes[c.rng.IntN(len(outageModes))]
+	case c.rng.Float64() < c.failShare:
+		m = chaosMode(int(chaosLatency) + c.rng.IntN(int(chaosRefused-chaosLatency)))
+	}
+	switch m {
+	case chaosLatency:
+		wait = time.Duration(c.rng.Int64N(int64(chaosMaxLatency))) + 1
+	case chaosLimited:
+		wait = time.Duration(1+c.rng.IntN(int(chaosMaxRetryAfter/time.Second))) * time.Second
+	}
+	c.byMode[m]++
+	return m, wait
+}
+
+// RoundTrip forwards req, or fails it as drawn.
+func (c *chaosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	token := req.URL.Path == c.tokenPath
+	m, wait := c.draw(start, token)
+	ctx := req.Context()
+	switch m {
+	case chaosLatency:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			closeBody(req)
+			return nil, ctx.Err()
+		}
+	case chaosHang:
+		closeBody(req)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case chaosRefused:
+		closeBody(req)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	case chaosInternal:
+		closeBody(req)
+		return chaosAnswer(req, http.StatusInternalServerError, "application/json",
+			`{"error":"server_error","error_description":"Errors.Internal"}`, nil), nil
+	case chaosLimited:
+		closeBody(req)
+		h := http.Header{"Retry-After": {strconv.Itoa(int(wait / time.Second))}}
+		return chaosAnswer(req, http.StatusTooManyRequests, "text/plain", "rate limit exceeded\n", h), nil
+	case chaosHTML503:
+		closeBody(req)
+		return chaosAnswer(req, http.StatusServiceUnavailable, "text/html", chaosHTMLPage, nil), nil
+	}
+	resp, err := c.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	switch m {
+	case chaosReset: // the server did the work; its answer is lost
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	case chaosCutBody:
+		resp.Body = &cutBody{r: bytes.NewReader(body[:len(body)/2])}
+		resp.ContentLength = int64(len(body))
+		return resp, nil
+	}
+	if token && resp.StatusCode == http.StatusOK {
+		c.record(start, body)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// record notes the token in body, sent at start.
+func (c *chaosTransport) record(start time.Time, body []byte) {
+	var t struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if json.Unmarshal(body, &t) != nil || t.AccessToken == "" {
+		return
+	}
+	life := time.Duration(t.ExpiresIn) * time.Second
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tokens[t.AccessToken] = chaosIssued{sent: start, got: time.Now(), expires: start.Add(life), life: life}
+}
+
+// issued returns what the transport knows of the token, and whether the fake
+// issued it through the transport.
+func (c *chaosTransport) issued(token string) (chaosIssued, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.tokens[token]
+	return t, ok
+}
+
+// tokenRequests returns when each token request arrived.
+func (c *chaosTransport) tokenRequests() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Time(nil), c.arrived...)
+}
+
+// firstGotAfter returns when the first token answered at or after t left
+// the transport, and whether one did.
+func (c *chaosTransport) firstGotAfter(t time.Time) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first time.Time
+	for _, it := range c.tokens {
+		if !it.got.Before(t) && (first.IsZero() || it.got.Before(first)) {
+			first = it.got
+		}
+	}
+	return first, !first.IsZero()
+}
+
+// modes describes how many requests met each mode.
+func (c *chaosTransport) modes() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var parts []string
+	for m, n := range c.byMode {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%v %d", chaosMode(m), n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// chaosAnswer is a response made by the transport, not the fake.
+func chaosAnswer(req *http.Request, status int, contentType, body string, h http.Header) *http.Response {
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Content-Type", contentType)
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", status, http.StatusText(status)), StatusCode: status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: h,
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: req,
+	}
+}
+
+// closeBody closes the body of a request the transport does not forward, as
+// every RoundTripper must.
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// cutBody yields the start of a body, then the error of a dropped connection.
+type cutBody struct{ r *bytes.Reader }
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *cutBody) Close() error { return nil }
