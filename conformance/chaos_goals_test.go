@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +185,8 @@ func (r chaosRun) missed() []string {
 	case !r.recovered:
 		out = append(out, "no token after the outage")
 	case r.firstToken > chaosMaxRecovery:
-		out = append(out, fmt.Sprintf("first token %v after the outage, later than %v", r.firstToken, chaosMaxRecovery))
+		out = append(out, fmt.Sprintf("first token %v after the outage, later than %v; token requests from 30 s before its end: %s",
+			r.firstToken, chaosMaxRecovery, strings.Join(r.aroundEnd, ", ")))
 	}
 	if bound := chaosRequestBound(r.cell.lifetime); r.requests > bound {
 		out = append(out, fmt.Sprintf("%d token requests in the hour, more than %d", r.requests, bound))

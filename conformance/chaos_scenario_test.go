@@ -76,6 +76,7 @@ type chaosRun struct {
 	firstToken time.Duration // from the outage's end to the first token
 	startToken time.Duration // from the start to the source's first token
 	recovered  bool          // a token came after the outage
+	aroundEnd  []string      // the token requests from 30 s before the outage's end
 	heapFirst  uint64
 	heapEnd    uint64
 	modes      string
@@ -118,7 +119,13 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	wg.Wait()
 
 	run.calls, run.errorTimes, run.violations = obs.results()
-	run.requests = len(chaos.tokenRequests())
+	reqs := chaos.tokenRequests()
+	run.requests = len(reqs)
+	for _, r := range reqs {
+		if r.at.After(run.outage.to.Add(-chaosCallTimeout)) && len(run.aroundEnd) < 8 {
+			run.aroundEnd = append(run.aroundEnd, fmt.Sprintf("%+.1fs %v%s", r.at.Sub(run.outage.to).Seconds(), r.mode, waitText(r)))
+		}
+	}
 	var first time.Time
 	first, run.recovered = chaos.firstGotAfter(run.outage.to)
 	run.firstToken = first.Sub(run.outage.to)
@@ -126,6 +133,7 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 		run.startToken = first.Sub(start)
 	}
 	run.modes = chaos.modes()
+
 	return run
 }
 
@@ -246,4 +254,12 @@ func (c *chaosCredential) tokenSource(issuer string, client *http.Client) *servi
 		panic(err)
 	}
 	return serviceuser.Config{Key: src, Issuer: issuer, HTTPClient: client}.TokenSource(context.Background())
+}
+
+// waitText is a request's Retry-After, for a 429.
+func waitText(r chaosRequest) string {
+	if r.mode != chaosLimited {
+		return ""
+	}
+	return fmt.Sprintf(" (Retry-After %v)", r.wait)
 }

@@ -76,8 +76,8 @@ type chaosTransport struct {
 	outages []chaosWindow
 	byMode  [chaosModes]int
 	tokens  map[string]chaosIssued
-	arrived []time.Time // token requests, when each arrived
-	others  int         // requests to other paths
+	arrived []chaosRequest // token requests
+	others  int            // requests to other paths
 }
 
 // chaosWindow is an interval of the true clock.
@@ -101,11 +101,13 @@ func (c *chaosTransport) addOutage(w chaosWindow) {
 func (c *chaosTransport) draw(now time.Time, token bool) (m chaosMode, wait time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if token {
-		c.arrived = append(c.arrived, now)
-	} else {
-		c.others++
-	}
+	defer func() {
+		if token {
+			c.arrived = append(c.arrived, chaosRequest{at: now, mode: m, wait: wait})
+		} else {
+			c.others++
+		}
+	}()
 	down := false
 	for _, w := range c.outages {
 		down = down || w.holds(now)
@@ -209,11 +211,18 @@ func (c *chaosTransport) issued(token string) (chaosIssued, bool) {
 	return t, ok
 }
 
-// tokenRequests returns when each token request arrived.
-func (c *chaosTransport) tokenRequests() []time.Time {
+// chaosRequest is a token request the transport saw.
+type chaosRequest struct {
+	at   time.Time
+	mode chaosMode
+	wait time.Duration // latency or Retry-After
+}
+
+// tokenRequests returns the token requests, in the order they arrived.
+func (c *chaosTransport) tokenRequests() []chaosRequest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]time.Time(nil), c.arrived...)
+	return append([]chaosRequest(nil), c.arrived...)
 }
 
 // firstGotAfter returns when the first token answered at or after t left
