@@ -154,7 +154,7 @@ const (
 func (r chaosRun) phase(at time.Time) chaosPhase {
 	end := r.outage.to.Add(r.firstToken)
 	if !r.recovered {
-		end = r.start.Add(chaosDuration)
+		end = r.start.Add(r.length)
 	}
 	switch {
 	case at.Before(r.start.Add(r.startToken)):
@@ -196,7 +196,7 @@ func (r chaosRun) missed() []string {
 	}
 	// A caller calls at least every 3 s (plus its wait): fewer calls mean
 	// callers stuck far longer than their deadline.
-	if least := int(chaosDuration/(3*chaosCallPause+chaosCallTimeout)) * chaosCallers; r.calls < least {
+	if least := int(r.length/(3*chaosCallPause+chaosCallTimeout)) * chaosCallers; r.calls < least {
 		out = append(out, fmt.Sprintf("%d calls, fewer than %d", r.calls, least))
 	}
 	return out

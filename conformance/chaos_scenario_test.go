@@ -68,6 +68,7 @@ type chaosRun struct {
 	cell       chaosCell
 	seed       uint64
 	start      time.Time
+	length     time.Duration // of the run
 	outage     chaosWindow
 	calls      int
 	errorTimes []time.Time   // when each failed call returned
@@ -86,7 +87,7 @@ type chaosRun struct {
 func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := time.Now()
-	run := chaosRun{cell: cell, seed: seed, start: start, startToken: chaosDuration}
+	run := chaosRun{cell: cell, seed: seed, start: start, length: chaosDuration, startToken: chaosDuration}
 	outageAt := 10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute)))
 	run.outage = chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + chaosOutage)}
 
@@ -119,13 +120,7 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	wg.Wait()
 
 	run.calls, run.errorTimes, run.violations = obs.results()
-	reqs := chaos.tokenRequests()
-	run.requests = len(reqs)
-	for _, r := range reqs {
-		if r.at.After(run.outage.to.Add(-chaosCallTimeout)) && len(run.aroundEnd) < 8 {
-			run.aroundEnd = append(run.aroundEnd, fmt.Sprintf("%+.1fs %v%s", r.at.Sub(run.outage.to).Seconds(), r.mode, waitText(r)))
-		}
-	}
+	run.noteRequests(chaos.tokenRequests())
 	var first time.Time
 	first, run.recovered = chaos.firstGotAfter(run.outage.to)
 	run.firstToken = first.Sub(run.outage.to)
@@ -262,4 +257,15 @@ func waitText(r chaosRequest) string {
 		return ""
 	}
 	return fmt.Sprintf(" (Retry-After %v)", r.wait)
+}
+
+// noteRequests counts the token requests and keeps those from 30 s before
+// the outage's end, for a message.
+func (r *chaosRun) noteRequests(reqs []chaosRequest) {
+	r.requests = len(reqs)
+	for _, q := range reqs {
+		if q.at.After(r.outage.to.Add(-chaosCallTimeout)) && len(r.aroundEnd) < 8 {
+			r.aroundEnd = append(r.aroundEnd, fmt.Sprintf("%+.1fs %v%s", q.at.Sub(r.outage.to).Seconds(), q.mode, waitText(q)))
+		}
+	}
 }
