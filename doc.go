@@ -72,7 +72,12 @@
 // while callers keep getting the current token; a caller waits on the network
 // only when no valid token exists, and then all waiting callers share one
 // request. A failed refresh is retried with exponential backoff and jitter
-// while the still-valid token keeps being served.
+// while the still-valid token keeps being served. The backoff shrinks as
+// that token's end nears: the next request never waits more than a quarter
+// of the time the token has left (and never less than a second), even when
+// the server's Retry-After asks for longer, and a request ends when the
+// token stops being served if Timeout has not ended it first, so that
+// several requests fit before the token is dropped.
 //
 // # Rotation
 //

@@ -50,7 +50,8 @@ type Config struct {
 	// and AWS's ExpiryWindow. Zero: 15–25 % of the token's lifetime, jittered
 	// so that a fleet does not refresh in step (wider for a source's first
 	// token). A set value is used as is, capped at half the token's remaining
-	// service time. It is never negative.
+	// service time. It is never negative. Failed refreshes are retried
+	// sooner as the token's end nears (see TokenSource).
 	RefreshAhead time.Duration
 
 	// ExpiryMargin is how long before its expiry a token stops being served,
@@ -77,7 +78,9 @@ type Config struct {
 	HTTPClient *http.Client
 
 	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero,
-	// and never negative. It also bounds the quick retries of a refresh
+	// and never negative. A refresh's request made while a valid token is
+	// served also ends when that token stops being served, if that comes
+	// first. It also bounds the quick retries of a refresh
 	// that callers wait for (no valid token is cached): none starts once
 	// Timeout has passed since the refresh began, and the callers then get
 	// its error while the source backs off. The requests of the last retry

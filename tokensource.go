@@ -29,7 +29,12 @@ var errZeroTokenSource = errors.New("serviceuser: zero TokenSource; make one wit
 // credential ZITADEL has not projected yet) a few times within their wait,
 // still one request at a time; otherwise failed refreshes are retried with
 // exponential backoff, probing more often while callers have no valid token
-// than while one is served (see the retry schedule in internal/cache). No
+// than while one is served (see the retry schedule in internal/cache). While
+// one is served, the wait before the next request is at most a quarter of
+// the time that token has left, at least a second, Retry-After included,
+// and a request ends when the token stops being served, or at Timeout if
+// that comes first: several requests fit before the token is dropped, a
+// token with long to live is refreshed as patiently as ever. No
 // goroutine runs while no refresh is in flight;
 // Close stops a refresh that is running; cancelling the context the source
 // was made with does not (that context only supplies values). A refresh

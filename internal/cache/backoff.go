@@ -11,7 +11,8 @@ import (
 // the number of callers the request rate stays bounded.
 //
 // The ceiling depends on urgency. While a valid token is still served, the
-// cache is patient (BackoffBase doubling to BackoffMax). While callers wait
+// cache is patient (BackoffBase doubling to BackoffMax), less so as that
+// token's end nears (see aheadPause). While callers wait
 // without one, it probes at most every UrgentMax: after an outage, the first
 // token comes a few seconds after the endpoint's return, at a cost of about
 // one request per 7.5 s. Errors that heal in moments (Quick: no answer, 5xx,

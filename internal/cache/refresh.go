@@ -24,8 +24,10 @@ func (c *Cache) run(f *flight) {
 			c.cfg.OnStart(f.ctx, waited, attempt)
 		}
 		begin := time.Now()
-		tok, err := c.fetchContained(f.ctx)
-		pause, again := c.settle(f, tok, err, start)
+		ctx, cancel, servedUntil := c.requestContext(f, begin)
+		tok, err := c.fetchContained(ctx)
+		cancel()
+		pause, again := c.settle(f, tok, err, start, servedUntil)
 		if c.cfg.OnDone != nil {
 			c.cfg.OnDone(f.ctx, c.outcome(waited, attempt, time.Since(begin), err))
 		}
@@ -78,7 +80,9 @@ func (c *Cache) outcome(waited bool, attempt int, d time.Duration, err error) Ou
 
 // settle records a request's outcome. It ends the flight, or returns the
 // pause before a quick retry that the flight's waiting callers get.
-func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start time.Time) (time.Duration, bool) {
+// servedUntil is when the token served as the request began stops being
+// served (zero: none was).
+func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUntil time.Time) (time.Duration, bool) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -101,10 +105,16 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start time.Time)
 	class := c.classify(err)
 	urgent := retryDelay(c.failures, class, true, !c.hadToken)
 	c.urgentAt = now.Add(urgent.delay)
-	if s := c.snap.Load(); s != nil && now.Before(s.expiresAt) && s.expiresAt.Before(c.urgentAt) {
-		c.urgentAt = s.expiresAt // callers start waiting then: try once at once
-	}
 	c.patientAt = now.Add(retryDelay(c.failures, class, false, !c.hadToken).delay)
+	if !servedUntil.IsZero() {
+		// Callers start waiting once the token is dropped, at the latest
+		// when this request ended: try once at once then. Until then,
+		// pauses shrink with the token's time left (see aheadPause).
+		if dropped := latest(servedUntil, now); dropped.Before(c.urgentAt) {
+			c.urgentAt = dropped
+		}
+		c.patientAt = now.Add(aheadPause(c.patientAt.Sub(now), servedUntil.Sub(now)))
+	}
 	if urgent.quick && f.waiters > 0 && !c.closedLocked() && now.Sub(start)+urgent.delay <= c.cfg.WaitBudget {
 		return urgent.delay, true
 	}
