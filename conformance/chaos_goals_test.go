@@ -46,6 +46,8 @@ func chaosMargin(life time.Duration) time.Duration { return min(10*time.Second, 
 // chaosObserver checks every answer the callers get.
 type chaosObserver struct {
 	transport *chaosTransport
+	trace     *chaosTrace
+	lastError time.Time
 
 	mu          sync.Mutex
 	calls       int
@@ -81,6 +83,10 @@ func (o *chaosObserver) call(ts *serviceuser.TokenSource) {
 	o.calls++
 	if err != nil {
 		o.errorTimes = append(o.errorTimes, now)
+		if now.Sub(o.lastError) > time.Second {
+			o.trace.add("caller error: %v", err)
+		}
+		o.lastError = now
 		if now.Before(o.servedUntil) {
 			o.violate("at %v an error while a token returned earlier may be served until %v: %v", now, o.servedUntil, err)
 		}
@@ -178,8 +184,8 @@ func (r chaosRun) missed() []string {
 	var out []string
 	out = append(out, r.violations...)
 	if rate := r.errorRate(); rate > chaosMaxErrorRate {
-		out = append(out, fmt.Sprintf("%d caller errors outside the outage in %d calls (%.3f %%, more than %.1f %%)",
-			r.outsideErrors(), r.calls, 100*rate, 100*chaosMaxErrorRate))
+		out = append(out, fmt.Sprintf("%d caller errors outside the outage in %d calls (%.3f %%, more than %.1f %%); bursts: %s (-chaostrace N shows what preceded them)",
+			r.outsideErrors(), r.calls, 100*rate, 100*chaosMaxErrorRate, r.burstText(5)))
 	}
 	switch {
 	case !r.recovered:

@@ -58,7 +58,7 @@ func TestChaosRealTime(t *testing.T) {
 	chaos := newChaosTransport(srv.Transport(), seed, chaosFailShare, chaosTokenPath)
 	chaos.addOutage(run.outage)
 	cred := newChaosCredential(t, srv, false)
-	ts := cred.tokenSource(srv.Issuer(), &http.Client{Transport: chaos})
+	ts := cred.tokenSource(srv.Issuer(), &http.Client{Transport: chaos}, nil)
 
 	obs := &chaosObserver{transport: chaos}
 	stop := make(chan struct{})

@@ -23,6 +23,7 @@ import (
 
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/filewatch"
+	"github.com/go-serviceuser/serviceuser/hooks"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
@@ -95,22 +96,24 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	defer srv.Close()
 	srv.SetTokenLifetime(cell.lifetime)
 	srv.SetProjectionDelay(chaosProjection)
+	trace := &chaosTrace{start: start, rejections: srv.Rejections}
 	chaos := newChaosTransport(srv.Transport(), seed, chaosFailShare, chaosTokenPath)
+	chaos.trace = trace
 	chaos.addOutage(run.outage)
 	client := &http.Client{Transport: chaos}
 
 	cred := newChaosCredential(t, srv, cell.secret)
-	ts := cred.tokenSource(srv.Issuer(), client)
+	ts := cred.tokenSource(srv.Issuer(), client, trace.hooks())
 	defer ts.Close()
 
-	obs := &chaosObserver{transport: chaos}
+	obs := &chaosObserver{transport: chaos, trace: trace}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range chaosCallers {
 		crng := rand.New(rand.NewPCG(seed, uint64(100+i)))
 		wg.Go(func() { obs.caller(ts, crng, stop) })
 	}
-	wg.Go(func() { chaosDirector(rng, srv, cred, start, stop) })
+	wg.Go(func() { chaosDirector(rng, srv, cred, start, stop, trace) })
 
 	time.Sleep(chaosHeapSampleAt)
 	run.heapFirst = heapInUse()
@@ -128,6 +131,9 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 		run.startToken = first.Sub(start)
 	}
 	run.modes = chaos.modes()
+	if *chaosTraceBursts > 0 && len(run.missed()) > 0 {
+		t.Log(run.traceBursts(trace, *chaosTraceBursts))
+	}
 
 	return run
 }
@@ -142,7 +148,7 @@ func heapInUse() uint64 {
 
 // chaosDirector rotates the credential, deletes the old key and moves the
 // fake's clock, on the schedule the seed draws, until stop.
-func chaosDirector(rng *rand.Rand, srv *serviceusertest.Server, cred *chaosCredential, start time.Time, stop <-chan struct{}) {
+func chaosDirector(rng *rand.Rand, srv *serviceusertest.Server, cred *chaosCredential, start time.Time, stop <-chan struct{}, trace *chaosTrace) {
 	type event struct {
 		at time.Duration
 		do func()
@@ -150,13 +156,13 @@ func chaosDirector(rng *rand.Rand, srv *serviceusertest.Server, cred *chaosCrede
 	var events []event
 	for at := chaosRotateEvery; at < chaosDuration; at += chaosRotateEvery {
 		var old string
-		events = append(events, event{at, func() { old = cred.rotate(srv) }})
-		events = append(events, event{at + chaosRevokeAfter, func() { cred.retire(srv, old) }})
+		events = append(events, event{at, func() { old = cred.rotate(srv); trace.add("credential rotated") }})
+		events = append(events, event{at + chaosRevokeAfter, func() { cred.retire(srv, old); trace.add("old key deleted") }})
 	}
 	for at := time.Duration(0); at < chaosDuration; {
 		at += chaosOffsetEvery/2 + time.Duration(rng.Int64N(int64(chaosOffsetEvery)))
 		offset := time.Duration(rng.Int64N(int64(2*chaosMaxOffset+1))) - chaosMaxOffset
-		events = append(events, event{at, func() { srv.SetClockOffset(offset) }})
+		events = append(events, event{at, func() { srv.SetClockOffset(offset); trace.add("clock offset %v", offset) }})
 	}
 	slices.SortStableFunc(events, func(a, b event) int { return int(a.at - b.at) })
 	for _, e := range events {
@@ -235,20 +241,20 @@ func (c *chaosCredential) retire(srv *serviceusertest.Server, old string) {
 }
 
 // tokenSource watches the file and returns a token source over it.
-func (c *chaosCredential) tokenSource(issuer string, client *http.Client) *serviceuser.TokenSource {
+func (c *chaosCredential) tokenSource(issuer string, client *http.Client, h *hooks.Hooks) *serviceuser.TokenSource {
 	if c.secret {
 		src, err := filewatch.NewSecretSource(c.path)
 		if err != nil {
 			panic(err)
 		}
-		cfg := serviceuser.ClientCredentialsConfig{ClientID: c.user.Username, ClientSecret: src, Issuer: issuer, HTTPClient: client}
+		cfg := serviceuser.ClientCredentialsConfig{ClientID: c.user.Username, ClientSecret: src, Issuer: issuer, HTTPClient: client, Hooks: h}
 		return cfg.TokenSource(context.Background())
 	}
 	src, err := filewatch.NewKeySource(c.path)
 	if err != nil {
 		panic(err)
 	}
-	return serviceuser.Config{Key: src, Issuer: issuer, HTTPClient: client}.TokenSource(context.Background())
+	return serviceuser.Config{Key: src, Issuer: issuer, HTTPClient: client, Hooks: h}.TokenSource(context.Background())
 }
 
 // waitText is a request's Retry-After, for a 429.

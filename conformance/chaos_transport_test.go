@@ -70,6 +70,7 @@ type chaosTransport struct {
 	failShare float64
 	// tokenPath is the path of the requests that count as token requests.
 	tokenPath string
+	trace     *chaosTrace // may be nil
 
 	mu      sync.Mutex
 	rng     *rand.Rand
@@ -133,6 +134,9 @@ func (c *chaosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	token := req.URL.Path == c.tokenPath
 	m, wait := c.draw(start, token)
+	if token {
+		c.trace.add("request: %v %v", m, wait)
+	}
 	ctx := req.Context()
 	switch m {
 	case chaosLatency:
@@ -182,6 +186,9 @@ func (c *chaosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if token && resp.StatusCode == http.StatusOK {
 		c.record(start, body)
+	}
+	if token {
+		c.trace.answered(resp.StatusCode)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
