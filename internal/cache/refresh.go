@@ -103,6 +103,7 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUnt
 	c.failures++
 	c.lastErr = err
 	class := c.classify(err)
+	c.lastKind = class.Kind
 	urgent := retryDelay(c.failures, class, true, !c.hadToken)
 	c.urgentAt = now.Add(urgent.delay)
 	c.patientAt = now.Add(retryDelay(c.failures, class, false, !c.hadToken).delay)
