@@ -4,7 +4,8 @@ package conformance
 // simulated hour, against the in-process fake behind a chaosTransport that
 // fails half of all requests; 40 callers, a credential file rotated every 7
 // minutes (the old key deleted a minute later), the fake's clock moved
-// within ±30 s, and one 6-minute total outage. Everything the scenario
+// within ±30 s, and one 6-minute total outage, followed by 10 s without
+// chaos. Everything the scenario
 // draws comes from its seed; the library's own jitter does not, so a rerun
 // of a seed meets the same chaos, not the very same requests.
 
@@ -100,6 +101,11 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	chaos := newChaosTransport(srv.Transport(), seed, chaosFailShare, chaosTokenPath)
 	chaos.trace = trace
 	chaos.addOutage(run.outage)
+	// The recovery goal is the source's: the endpoint answers its first
+	// request after the outage, so that a hang (until the request
+	// timeout) or a 429 asking for up to 29 s, which no client can
+	// shorten, does not decide it.
+	chaos.addCalm(chaosWindow{from: run.outage.to, to: run.outage.to.Add(chaosMaxRecovery)})
 	client := &http.Client{Transport: chaos}
 
 	cred := newChaosCredential(t, srv, cell.secret)

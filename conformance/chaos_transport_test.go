@@ -75,6 +75,7 @@ type chaosTransport struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	outages []chaosWindow
+	calm    []chaosWindow // no chaos: every request passes
 	byMode  [chaosModes]int
 	tokens  map[string]chaosIssued
 	arrived []chaosRequest // token requests
@@ -98,6 +99,13 @@ func (c *chaosTransport) addOutage(w chaosWindow) {
 	c.outages = append(c.outages, w)
 }
 
+// addCalm lets every request in w pass untouched.
+func (c *chaosTransport) addCalm(w chaosWindow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calm = append(c.calm, w)
+}
+
 // draw decides the fate of a request arriving at now, and records it.
 func (c *chaosTransport) draw(now time.Time, token bool) (m chaosMode, wait time.Duration) {
 	c.mu.Lock()
@@ -109,11 +117,15 @@ func (c *chaosTransport) draw(now time.Time, token bool) (m chaosMode, wait time
 			c.others++
 		}
 	}()
-	down := false
+	down, calm := false, false
 	for _, w := range c.outages {
 		down = down || w.holds(now)
 	}
+	for _, w := range c.calm {
+		calm = calm || w.holds(now)
+	}
 	switch {
+	case calm:
 	case down:
 		m = outageModes[c.rng.IntN(len(outageModes))]
 	case c.rng.Float64() < c.failShare:
