@@ -137,7 +137,7 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 		run.startToken = first.Sub(start)
 	}
 	run.modes = chaos.modes()
-	if *chaosTraceBursts > 0 && len(run.missed()) > 0 {
+	if *chaosTraceBursts > 0 && (run.outsideErrors() > 0 || len(run.missed()) > 0) {
 		t.Log(run.traceBursts(trace, *chaosTraceBursts))
 	}
 

@@ -17,7 +17,7 @@ import (
 	"github.com/go-serviceuser/serviceuser/hooks"
 )
 
-var chaosTraceBursts = flag.Int("chaostrace", 0, "log the trace before this many error bursts of each failing TestChaosSoak run")
+var chaosTraceBursts = flag.Int("chaostrace", 0, "log the trace before this many error bursts of each TestChaosSoak run with errors outside the outage or a missed goal")
 
 // chaosTrace records what happened in a run, on the true clock.
 type chaosTrace struct {

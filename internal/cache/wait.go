@@ -73,19 +73,24 @@ func (c *Cache) wait(ctx context.Context) (*oauth2.Token, error) {
 // the last error.
 func (c *Cache) nextAttemptLocked(ctx context.Context, now time.Time) (time.Time, bool) {
 	deadline, ok := ctx.Deadline()
-	if !ok || !c.hadToken || c.lastErr == nil || c.lastKind == Permanent || c.closedLocked() {
+	if !ok || !c.hadToken || c.lastKind == Permanent || c.closedLocked() {
 		return time.Time{}, false
 	}
 	next := c.urgentAt
 	return next, !next.After(deadline) && next.Sub(now) <= UrgentMax
 }
 
-// waitsAgain reports whether a caller whose refresh failed waits for the
-// next request.
+// waitsAgain reports whether a caller whose refresh failed looks again: a
+// token may have come since (a new credential's request may start and end
+// before this caller wakes), or it waits for the next request.
 func (c *Cache) waitsAgain(ctx context.Context) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.nextAttemptLocked(ctx, time.Now())
+	now := time.Now()
+	if s := c.snap.Load(); s != nil && now.Before(s.expiresAt) {
+		return true
+	}
+	_, ok := c.nextAttemptLocked(ctx, now)
 	return ok
 }
 

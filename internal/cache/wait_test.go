@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,4 +174,45 @@ func TestChangedCredentialWakesWaitingCallers(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, start, <-got, "the waiting caller got the new credential's token")
 	})
+}
+
+// TestFailedRequestsCallersGetTheTokenThatFollowedIt: callers of a failed
+// request that wake after a new credential's request has already brought a
+// token get that token, not the old error, with or without a deadline.
+func TestFailedRequestsCallersGetTheTokenThatFollowedIt(t *testing.T) {
+	for _, timeout := range []time.Duration{0, 30 * time.Second} {
+		t.Run(fmt.Sprint(timeout), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var changed atomic.Bool
+				var once sync.Once
+				f := &cachetest.Fetch{Lifetime: time.Minute}
+				var c *Cache
+				c = New(bg, f.Fetch, Config{WaitBudget: testBudget, Changed: func() bool { return changed.Swap(false) },
+					OnDone: func(_ context.Context, o Outcome) {
+						if o.Err == nil {
+							return
+						}
+						once.Do(func() { // before the failed request's callers wake
+							changed.Store(true)
+							f.FailWith(nil)
+							_, err := c.Token(bg)
+							assert.NoError(t, err, "a new credential's request")
+						})
+					}})
+				defer c.Close()
+				_, err := c.Token(bg)
+				require.NoError(t, err)
+				time.Sleep(time.Minute)
+				f.FailWith(errors.New("500 Errors.Internal"))
+				ctx, cancel := bg, context.CancelFunc(func() {})
+				if timeout > 0 {
+					ctx, cancel = context.WithTimeout(bg, timeout)
+				}
+				defer cancel()
+				tok, err := c.Token(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, "token-3", tok.AccessToken)
+			})
+		})
+	}
 }
