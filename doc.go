@@ -72,12 +72,19 @@
 // while callers keep getting the current token; a caller waits on the network
 // only when no valid token exists, and then all waiting callers share one
 // request. A failed refresh is retried with exponential backoff and jitter
-// while the still-valid token keeps being served. The backoff shrinks as
-// that token's end nears: the next request never waits more than a quarter
-// of the time the token has left (and never less than a second), even when
-// the server's Retry-After asks for longer, and a request ends when the
-// token stops being served if Timeout has not ended it first, so that
-// several requests fit before the token is dropped.
+// while the still-valid token keeps being served. A short-lived token's
+// refresh starts at least 30 s (at most a third of its service time) before
+// it is dropped. The backoff shrinks as that token's end nears: the next
+// request never waits more than a quarter of the time the token has left
+// (and never less than a second), even when the server's Retry-After asks
+// for longer, and a request ends halfway to the token's end if Timeout has
+// not ended it first, so that several requests fit before the token is
+// dropped. Once it is dropped, a caller whose context has a deadline does
+// not take a failed request's error while the next request is due within
+// that deadline and 10 s: it waits for that request, shared with the other
+// callers, as it would have waited for a first one. Callers without a
+// deadline, and every caller after a Permanent error or of a source that
+// never had a token, get the error at once.
 //
 // # Rotation
 //

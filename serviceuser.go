@@ -49,9 +49,12 @@ type Config struct {
 	// background refresh starts, like x/oauth2's ReuseTokenSourceWithExpiry
 	// and AWS's ExpiryWindow. Zero: 15–25 % of the token's lifetime, jittered
 	// so that a fleet does not refresh in step (wider for a source's first
-	// token). A set value is used as is, capped at half the token's remaining
-	// service time. It is never negative. Failed refreshes are retried
-	// sooner as the token's end nears (see TokenSource).
+	// token), and at least 30 s, at most a third of the token's service
+	// time (a 1-minute token: 18 s), so that a short-lived token's refresh
+	// has room for several requests. A set value is used as is, capped at
+	// half the token's remaining service time. It is never negative. Failed
+	// refreshes are retried sooner as the token's end nears (see
+	// TokenSource).
 	RefreshAhead time.Duration
 
 	// ExpiryMargin is how long before its expiry a token stops being served,
@@ -79,13 +82,15 @@ type Config struct {
 
 	// Timeout bounds each request to ZITADEL; DefaultTimeout when zero,
 	// and never negative. A refresh's request made while a valid token is
-	// served also ends when that token stops being served, if that comes
-	// first. It also bounds the quick retries of a refresh
+	// served also ends halfway to that token's end (at its end when under
+	// 2 s are left), if that comes first, so that another request fits. It
+	// also bounds the quick retries of a refresh
 	// that callers wait for (no valid token is cached): none starts once
 	// Timeout has passed since the refresh began, and the callers then get
-	// its error while the source backs off. The requests of the last retry
-	// have their own Timeout, so a caller's wait is best bounded by its
-	// context (TokenSource.TokenContext).
+	// its error while the source backs off, unless their context's deadline
+	// leaves room for the next request, due within 10 s (see TokenSource).
+	// The requests of the last retry have their own Timeout, so a caller's
+	// wait is best bounded by its context (TokenSource.TokenContext).
 	Timeout time.Duration
 
 	// AssertionLifetime is how long each signed assertion is valid: one

@@ -32,9 +32,13 @@ var errZeroTokenSource = errors.New("serviceuser: zero TokenSource; make one wit
 // than while one is served (see the retry schedule in internal/cache). While
 // one is served, the wait before the next request is at most a quarter of
 // the time that token has left, at least a second, Retry-After included,
-// and a request ends when the token stops being served, or at Timeout if
-// that comes first: several requests fit before the token is dropped, a
-// token with long to live is refreshed as patiently as ever. No
+// and a request ends halfway to the token's end, or at Timeout if that
+// comes first: several requests fit before the token is dropped, a token
+// with long to live is refreshed as patiently as ever. Once no valid token
+// is left, a caller whose context has a deadline waits for the next request
+// when it is due within that deadline and 10 s, instead of taking the last
+// error (callers without a deadline, after a Permanent error or of a source
+// that never had a token get it at once); it adds no request. No
 // goroutine runs while no refresh is in flight;
 // Close stops a refresh that is running; cancelling the context the source
 // was made with does not (that context only supplies values). A refresh

@@ -80,10 +80,11 @@ func TestNoErrorWhileRefreshFailsNearExpiry(t *testing.T) {
 	})
 }
 
-// TestHungRefreshCutAtTimeLeft: a request that hangs when the token has 8 s
-// left ends when the token is dropped, before the 10 s Timeout, and the
+// TestHungRefreshCutHalfway: a request that hangs when the token has 8 s
+// left ends 4 s later, halfway to the token's end and before the 10 s
+// Timeout, so that another request fits; once the token is dropped, the
 // next caller gets a token at once.
-func TestHungRefreshCutAtTimeLeft(t *testing.T) {
+func TestHungRefreshCutHalfway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, ts, durations := urgencySource(t, 0)
 		first, err := ts.Token()
@@ -93,10 +94,11 @@ func TestHungRefreshCutAtTimeLeft(t *testing.T) {
 		srv.FailNext(1, hang)
 		_, err = ts.Token()
 		require.NoError(t, err)
-		time.Sleep(8 * time.Second)
+		time.Sleep(4 * time.Second)
 		synctest.Wait()
-		assert.Equal(t, []time.Duration{0, 8 * time.Second}, durations())
+		assert.Equal(t, []time.Duration{0, 4 * time.Second}, durations())
 
+		time.Sleep(4 * time.Second)
 		tok, err := ts.Token()
 		require.NoError(t, err)
 		assert.NotEqual(t, first.AccessToken, tok.AccessToken)

@@ -29,8 +29,9 @@ import (
 // Permanent errors back off from permanentBase to BackoffMax. A server's
 // Retry-After is honoured up to the ceiling, so that one long value (a
 // proxy's maintenance page says an hour) cannot keep callers without a
-// token long after the endpoint has recovered; jitter is added on top, so
-// that a fleet told "Retry-After: 1" does not come back in the same second.
+// token long after the endpoint has recovered; jitter is added on top (at
+// most a quarter of the wait, at least a second), so that a fleet told
+// "Retry-After: 1" does not come back in the same second.
 // An Overloaded answer (429) keeps the patient ceiling even while callers
 // wait: an overloaded endpoint recovers no sooner for being asked more often.
 const (
@@ -114,8 +115,10 @@ func quickRetries(c Class, fresh bool) int {
 }
 
 // rateLimitedDelay honours the server's Retry-After up to ceiling and adds
-// jitter that grows with failures. An overloaded server keeps the patient
-// ceiling.
+// jitter that grows with failures, but never beyond a quarter of the wait
+// the server asked for (at least BackoffBase): the failures of a long outage
+// must not turn "come back in 14 s" into a minute. An overloaded server
+// keeps the patient ceiling.
 func rateLimitedDelay(failures int, c Class, ceiling time.Duration) retryPlan {
 	if c.Overloaded {
 		ceiling = BackoffMax
@@ -124,7 +127,9 @@ func rateLimitedDelay(failures int, c Class, ceiling time.Duration) retryPlan {
 	if c.RetryAfter <= 0 {
 		return retryPlan{delay: jitter(spread), quick: true}
 	}
-	return retryPlan{delay: min(c.RetryAfter, ceiling) + rand.N(spread+1), quick: true}
+	after := min(c.RetryAfter, ceiling)
+	spread = min(spread, max(BackoffBase, after/4))
+	return retryPlan{delay: after + rand.N(spread+1), quick: true}
 }
 
 // doubled is base doubled for each failure after the first, at most ceiling.

@@ -66,3 +66,19 @@ func TestRetryDelayRetryAfter(t *testing.T) {
 	inRange(t, BackoffBase/2, BackoffBase, func() retryPlan { return retryDelay(1, Class{Kind: RateLimited, Overloaded: true}, true, false) }, "429 without Retry-After")
 	assert.True(t, retryDelay(1, hour, true, false).quick, "retried within the callers' wait")
 }
+
+// TestRetryAfterJitterStaysSmall: the jitter on top of a Retry-After is at
+// most a quarter of it (at least BackoffBase), however many failures came
+// before: after a long outage, a 429 saying "come back in 14 s" is not
+// answered a minute later.
+func TestRetryAfterJitterStaysSmall(t *testing.T) {
+	for _, after := range []time.Duration{time.Second, 4 * time.Second, 14 * time.Second, 29 * time.Second} {
+		limited := Class{Kind: RateLimited, RetryAfter: after, Overloaded: true}
+		most := after + max(BackoffBase, after/4)
+		for failures := 1; failures <= 40; failures++ {
+			for _, urgent := range []bool{false, true} {
+				inRange(t, after, most, func() retryPlan { return retryDelay(failures, limited, urgent, false) }, "Retry-After plus jitter")
+			}
+		}
+	}
+}

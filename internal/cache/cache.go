@@ -99,8 +99,10 @@ type Cache struct {
 	// patientAt and urgentAt end the backoff: no refresh ahead of expiry
 	// starts before patientAt, none for callers without a token before urgentAt.
 	patientAt, urgentAt time.Time
-	hadToken            bool  // a token was obtained: the credential is not brand new
-	lastErr             error // the last request's error; nil after a success
+	hadToken            bool          // a token was obtained: the credential is not brand new
+	lastErr             error         // the last request's error; nil after a success
+	lastKind            Kind          // the last error's Kind
+	wake                chan struct{} // closed when a refresh starts, for callers waiting for it; nil if none waits
 }
 
 // flight is one refresh, shared by everyone who waits for it.
@@ -158,38 +160,6 @@ func (c *Cache) refreshAhead(stale *snapshot) {
 	}
 }
 
-// wait returns a token once the shared refresh ends, or the current backoff
-// window's error without causing a request.
-func (c *Cache) wait(ctx context.Context) (*oauth2.Token, error) {
-	c.mu.Lock()
-	now := time.Now()
-	if s := c.snap.Load(); s != nil && now.Before(s.expiresAt) {
-		c.mu.Unlock() // refreshed while this caller took the lock
-		return s.token, nil
-	}
-	f := c.startLocked(now, ctx)
-	err, closed := c.lastErr, c.closedLocked()
-	if f != nil {
-		f.waiters++
-	}
-	c.mu.Unlock()
-	if f == nil {
-		if closed {
-			return nil, c.closedWith(nil)
-		}
-		return nil, err
-	}
-	select {
-	case <-f.done:
-		return f.token, f.err
-	case <-ctx.Done():
-		c.mu.Lock()
-		f.waiters-- // with none left, the refresh stops retrying quickly
-		c.mu.Unlock()
-		return nil, ctx.Err()
-	}
-}
-
 // startLocked returns the refresh in flight, starting one if the cache is
 // open and out of backoff; otherwise nil. waiter is the context of a caller
 // that has no valid token and waits: the shorter backoff applies, and a
@@ -211,6 +181,10 @@ func (c *Cache) startLocked(now time.Time, waiter context.Context) *flight {
 		f.ctx = c.newRefreshContext(waiter)
 	}
 	c.flight = f
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
+	}
 	c.wg.Add(1)
 	go c.run(f)
 	return f

@@ -91,7 +91,7 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUnt
 		snap := c.cfg.Timing.schedule(tok, now, prev == nil || !now.Before(prev.expiresAt))
 		if now.Before(snap.expiresAt) {
 			c.snap.Store(snap)
-			c.failures, c.patientAt, c.urgentAt, c.lastErr, c.hadToken = 0, time.Time{}, time.Time{}, nil, true
+			c.failures, c.patientAt, c.urgentAt, c.lastErr, c.lastKind, c.hadToken = 0, time.Time{}, time.Time{}, nil, Transient, true
 			c.endLocked(f, tok, nil)
 			return 0, false
 		}
@@ -103,6 +103,7 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUnt
 	c.failures++
 	c.lastErr = err
 	class := c.classify(err)
+	c.lastKind = class.Kind
 	urgent := retryDelay(c.failures, class, true, !c.hadToken)
 	c.urgentAt = now.Add(urgent.delay)
 	c.patientAt = now.Add(retryDelay(c.failures, class, false, !c.hadToken).delay)

@@ -152,7 +152,8 @@ func TestOneRefreshPerWindow(t *testing.T) {
 		wg.Wait()
 		// A token is refreshed no earlier than its refresh window opens
 		// (the first token's window is wider).
-		minGap := time.Duration(float64(lifetime)*(1-refreshAheadMax)) - lifetime/10
+		served := lifetime - lifetime/10
+		minGap := served - max(time.Duration(float64(lifetime)*refreshAheadMax), min(MinRefreshAhead, served/3))
 		extra := 0
 		for i := 2; i < len(fetchedAt); i++ {
 			if fetchedAt[i].Sub(fetchedAt[i-1]) < minGap {

@@ -9,9 +9,10 @@ import (
 
 // Default refresh timing. A token is refreshed in the background once it has
 // less than RefreshAheadMin..refreshAheadMax of its lifetime left (jittered
-// so that a fleet started together does not refresh in step), and is no
-// longer served ExpiryMargin (at most a tenth of its lifetime) before it
-// expires.
+// so that a fleet started together does not refresh in step), and at least
+// MinRefreshAhead (at most a third of its service time) before it stops
+// being served; it is no longer served ExpiryMargin (at most a tenth of its
+// lifetime) before it expires.
 const (
 	RefreshAheadMin = 0.15
 	refreshAheadMax = 0.25
@@ -21,6 +22,12 @@ const (
 	// starts when 15 to 85 % of its lifetime is left, so that a fleet that got
 	// its tokens together does not refresh in waves ever after.
 	coldRefreshAheadMax = 0.85
+	// MinRefreshAhead is the least lead of a default refresh, at most a
+	// third of the token's service time: a short-lived token's refresh (a
+	// 1-minute token's would start 9–15 s ahead, now 18 s) gets time for
+	// several requests, one of which may hang. Tokens of 4 minutes and more
+	// are refreshed as before.
+	MinRefreshAhead = 30 * time.Second
 )
 
 // Timing is when tokens are refreshed and stop being served.
@@ -60,6 +67,7 @@ func (t Timing) schedule(tok *oauth2.Token, now time.Time, cold bool) *snapshot 
 			spread = coldRefreshAheadMax
 		}
 		ahead = time.Duration(float64(lifetime) * (RefreshAheadMin + rand.Float64()*(spread-RefreshAheadMin)))
+		ahead = max(ahead, min(MinRefreshAhead, expiresAt.Sub(now)/3))
 	}
 	return &snapshot{token: tok, fetchedAt: now, refreshAt: expiresAt.Add(-ahead), expiresAt: expiresAt}
 }

@@ -16,9 +16,10 @@ import (
 //     a second: from a minute left, at most 14 requests instead of one or two.
 //     This holds for a server's Retry-After too: a token that is about to be
 //     dropped is worth more than the server's wish.
-//   - a request ends when the served token stops being served, or at the
-//     request timeout the fetch applies, whichever comes first: a hung
-//     request cannot take the time the next request needs.
+//   - a request ends once half the time the served token had left when it
+//     began has passed (all of it, below 2 s), or at the request timeout the
+//     fetch applies, whichever comes first: a hung request cannot take the
+//     time the next request needs, and another one always fits.
 //
 // Once no valid token is left, callers wait and the urgent schedule applies
 // as it did.
@@ -35,15 +36,17 @@ func aheadPause(d, left time.Duration) time.Duration {
 
 // requestContext returns the context of one of f's token requests, started
 // at now, and when the token served then stops being served (zero: none is
-// served). The context ends then, so a request never outlasts the token it
-// would replace; the fetch's own request timeout still holds, and the
+// served). The context ends halfway there (at the end when under 2 s are
+// left), so a request leaves time for another before the token it would
+// replace is dropped; the fetch's own request timeout still holds, and the
 // earlier of the two ends the request.
 func (c *Cache) requestContext(f *flight, now time.Time) (context.Context, context.CancelFunc, time.Time) {
 	s := c.snap.Load()
 	if s == nil || !now.Before(s.expiresAt) {
 		return f.ctx, func() {}, time.Time{}
 	}
-	ctx, cancel := context.WithDeadline(f.ctx, s.expiresAt)
+	left := s.expiresAt.Sub(now)
+	ctx, cancel := context.WithDeadline(f.ctx, now.Add(max(left/2, min(left, urgencyFloor))))
 	return ctx, cancel, s.expiresAt
 }
 

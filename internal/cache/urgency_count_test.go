@@ -81,10 +81,13 @@ func requestsInAnHour(t *testing.T, lifetime time.Duration, state int32) (reques
 func TestRequestsInAnHour(t *testing.T) {
 	for _, lifetime := range []time.Duration{5 * time.Minute, time.Minute} {
 		t.Run(lifetime.String(), func(t *testing.T) {
-			// Refreshed when 15–25 % of the lifetime is left: at least one
-			// token per three quarters of its lifetime, less its margin.
+			// Refreshed when 15–25 % of the lifetime is left, and at least
+			// MinRefreshAhead (at most a third of the service time) before
+			// the token stops being served: for 1-minute tokens, 18 s, one
+			// token per 36 s (100 an hour instead of 85).
 			healthy := requestsInAnHour(t, lifetime, endpointUp)
-			perToken := time.Duration(float64(lifetime)*(1-refreshAheadMax)) - min(ExpiryMargin, lifetime/10)
+			served := lifetime - min(ExpiryMargin, lifetime/10)
+			perToken := served - max(time.Duration(float64(lifetime)*refreshAheadMax), min(MinRefreshAhead, served/3))
 			assert.LessOrEqual(t, healthy, int32(time.Hour/perToken)+2, "healthy")
 
 			// Dead: after expiry, one request per 5–10 s (jitter(UrgentMax))

@@ -73,10 +73,11 @@ func TestRetryAfterShortenedNearExpiry(t *testing.T) {
 	})
 }
 
-// TestHungRequestCutAtExpiry: a request that hangs when the token has 8 s
-// left ends when the token is dropped, not at the request timeout, and the
-// first caller without a token tries again at once.
-func TestHungRequestCutAtExpiry(t *testing.T) {
+// TestHungRequestCutHalfway: a request that hangs when the token has 8 s
+// left ends 4 s later, not when the token is dropped or at the request
+// timeout, so that another request fits; the first caller without a token
+// tries again at once.
+func TestHungRequestCutHalfway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, f, starts, _ := newAhead(t, 20*time.Second, nil)
 		_, err := c.Token(bg)
@@ -87,11 +88,13 @@ func TestHungRequestCutAtExpiry(t *testing.T) {
 		f.Gate = gate
 		_, err = c.Token(bg)
 		require.NoError(t, err)
-		time.Sleep(8 * time.Second)
+		time.Sleep(4 * time.Second)
 		synctest.Wait()
-		assert.ErrorIs(t, c.LastError(), context.DeadlineExceeded, "the request ended with the token")
+		assert.ErrorIs(t, c.LastError(), context.DeadlineExceeded, "the request ended halfway")
+		assert.True(t, c.Valid(), "with 4 s left for another")
 		cachetest.RequireNoRefreshGoroutines(t)
 
+		time.Sleep(4 * time.Second)
 		close(gate)
 		tok, err := c.Token(bg)
 		require.NoError(t, err, "the first caller without a token is not kept in backoff")
