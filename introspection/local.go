@@ -2,7 +2,6 @@ package introspection
 
 import (
 	"context"
-	"crypto/sha256"
 	"time"
 )
 
@@ -12,7 +11,7 @@ import (
 // checked. A
 // token refused is inactive, as introspection would report it.
 func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, hit bool, err error) {
-	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
+	key := sumString(token) // the cache never holds raw tokens
 	now := time.Now()
 	in.mu.Lock()
 	found, ok := in.verified.get(key, now)
