@@ -1,29 +1,34 @@
 package introspection
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
 
-// decodeClaims is the active Result of a JWT with the claims raw (not
-// copied: the Result keeps it), the roles from projectID's claim (the
-// generic one when projectID is empty): encoding/json's reading of raw into
-// a map and then fromClaims', in one pass of the scanner when it reads raw.
-func decodeClaims(raw []byte, projectID string) (*Result, error) {
+// decodeClaims is the active Result of a JWT with the claims raw, the
+// roles from projectID's claim (the generic one when projectID is empty),
+// and whether the claims have an "active" member: encoding/json's reading
+// of raw into a map and then fromClaims', in one pass of the scanner when
+// it reads raw. raw is neither kept nor handed to encoding/json, and may
+// be on the caller's stack.
+func decodeClaims(raw []byte, projectID string) (r *Result, active bool, err error) {
 	var room [maxInlineClaim]byte
-	if r, err, ok := scanClaims(raw, rolesClaimName(room[:0], projectID)); ok {
-		return r, err
+	if r, active, err, ok := scanClaims(raw, rolesClaimName(room[:0], projectID)); ok {
+		return r, active, err
 	}
 	var claims map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &claims); err != nil {
-		return nil, err
+	if err := json.Unmarshal(bytes.Clone(raw), &claims); err != nil {
+		return nil, false, err
 	}
 	if claims == nil {
-		return nil, errors.New("introspection: the claims are null")
+		return nil, false, errors.New("introspection: the claims are null")
 	}
-	return fromClaims(claims, projectID)
+	_, active = claims["active"]
+	r, err = fromClaims(claims, projectID)
+	return r, active, err
 }
 
 // fromClaims is the active Result of a token with claims, those of an
@@ -31,7 +36,7 @@ func decodeClaims(raw []byte, projectID string) (*Result, error) {
 // claim (the generic one when projectID is empty). decodeClaims reads a
 // JWT's the same way without the map's decoding.
 func fromClaims(claims map[string]json.RawMessage, projectID string) (*Result, error) {
-	r := &Result{Active: true, claims: claims}
+	r := &Result{Active: true, claims: &claimSet{m: claims}}
 	var room [maxInlineClaim]byte
 	fields := [kExp]*string{&r.Subject, &r.ClientID, &r.Username, &r.Scope, &r.TokenType, &r.Issuer, &r.JWTID,
 		&r.ResourceOwner.ID, &r.ResourceOwner.Name, &r.ResourceOwner.PrimaryDomain}
@@ -91,6 +96,7 @@ const (
 	kAud
 	kAct
 	kRoles
+	kActive
 	kCount
 )
 
@@ -103,8 +109,8 @@ var knownClaims = [kAud]string{
 }
 
 // claimIndex is the index of the claim name, kCount for one not read.
-func claimIndex(name string, rolesClaim []byte) int {
-	switch name {
+func claimIndex(name []byte, rolesClaim []byte) int {
+	switch string(name) {
 	case "sub":
 		return kSub
 	case "client_id":
@@ -137,68 +143,63 @@ func claimIndex(name string, rolesClaim []byte) int {
 		return kAud
 	case "act":
 		return kAct
+	case "active":
+		return kActive
 	}
-	if name == string(rolesClaim) {
+	if bytes.Equal(name, rolesClaim) {
 		return kRoles
 	}
 	return kCount
 }
 
-// maxInlineMembers is how many members scanClaims holds on the stack
-// before it counts them; ZITADEL's access tokens have about twelve.
-const maxInlineMembers = 32
-
 // scanClaims is decodeClaims by the scanner; ok is false when the scanner
 // leaves raw to encoding/json. One string holds what the Result's strings
-// are cut from; the claims map shares raw.
-func scanClaims(raw []byte, rolesClaim []byte) (r *Result, err error, ok bool) {
+// are cut from, and its members (see claimSet).
+func scanClaims(raw []byte, rolesClaim []byte) (r *Result, active bool, err error, ok bool) {
 	s := scanner{data: raw}
 	if !s.consume('{') {
-		return nil, nil, false
+		return nil, false, nil, false
 	}
-	var inline [maxInlineMembers][2]span
-	members := inline[:0]
+	var known [kCount]span
+	var seen [kCount]bool
 	for first := true; ; first = false {
 		name, value, more, ok := s.member(first)
 		if !ok {
-			return nil, nil, false
+			return nil, false, nil, false
 		}
 		if !more {
 			break
 		}
-		members = append(members, [2]span{name, value})
-	}
-	if !s.end() {
-		return nil, nil, false
-	}
-	text := string(raw)
-	r = &Result{Active: true, claims: make(map[string]json.RawMessage, len(members))}
-	var known [kCount]span
-	var seen [kCount]bool
-	for _, m := range members {
-		name, v := text[m[0].start:m[0].end], m[1]
-		r.claims[name] = raw[v.start:v.end:v.end] // full slice: an append reallocates
-		if k := claimIndex(name, rolesClaim); k < kCount {
-			known[k], seen[k] = v, true // the last of a name, as in encoding/json's map
+		if k := claimIndex(raw[name.start:name.end], rolesClaim); k < kCount {
+			known[k], seen[k] = value, true // the last of a name, as in encoding/json's map
 		}
 	}
+	if !s.end() {
+		return nil, false, nil, false
+	}
+	text := string(raw)
+	both := &struct { // one allocation for the two
+		r Result
+		c claimSet
+	}{r: Result{Active: true}, c: claimSet{text: text}}
+	r = &both.r
+	r.claims = &both.c
 	fields := [kExp]*string{&r.Subject, &r.ClientID, &r.Username, &r.Scope, &r.TokenType, &r.Issuer, &r.JWTID,
 		&r.ResourceOwner.ID, &r.ResourceOwner.Name, &r.ResourceOwner.PrimaryDomain}
 	for k, into := range fields {
-		if !seen[k] {
+		if v := known[k]; !seen[k] {
 			continue
-		}
-		if v := known[k]; plainString(raw[v.start:v.end]) {
+		} else if plainString(raw[v.start:v.end]) {
 			*into = text[v.start+1 : v.end-1]
-		} else if err := field(r.claims, knownClaims[k], into); err != nil {
-			return nil, err, true
+		} else if err := decodeField(knownClaims[k], []byte(text[v.start:v.end]), into); err != nil {
+			return nil, false, err, true
 		}
 	}
 	dates := [kAud - kExp]*time.Time{&r.ExpiresAt, &r.IssuedAt, &r.NotBefore, &r.AuthTime}
 	for i, into := range dates {
 		if k := kExp + i; seen[k] {
 			if *into, err = numericDate(raw[known[k].start:known[k].end]); err != nil {
-				return nil, dateError(knownClaims[k], err), true
+				return nil, false, dateError(knownClaims[k], err), true
 			}
 		}
 	}
@@ -206,14 +207,14 @@ func scanClaims(raw []byte, rolesClaim []byte) (r *Result, err error, ok bool) {
 		r.audience = scanAudience(raw, text, v)
 	}
 	if v := known[kAct]; seen[kAct] && !isNull(raw[v.start:v.end]) {
-		r.actor = raw[v.start:v.end:v.end]
+		r.actor = json.RawMessage(text[v.start:v.end])
 	}
 	if v := known[kRoles]; seen[kRoles] {
 		if r.roles, ok = scanRoles(raw, text, v); !ok {
-			if err := field(r.claims, string(rolesClaim), &r.roles); err != nil {
-				return nil, err, true
+			if err := decodeField(string(rolesClaim), []byte(text[v.start:v.end]), &r.roles); err != nil {
+				return nil, false, err, true
 			}
 		}
 	}
-	return r, nil, true
+	return r, seen[kActive], nil, true
 }

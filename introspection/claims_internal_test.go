@@ -22,7 +22,7 @@ func referenceClaims(raw []byte, projectID string) (*Result, error) {
 	if claims == nil {
 		return nil, errors.New("null")
 	}
-	r := &Result{Active: true, claims: claims}
+	r := &Result{Active: true, claims: &claimSet{m: claims}}
 	rolesClaim := "urn:zitadel:iam:org:project:roles"
 	if projectID != "" {
 		rolesClaim = "urn:zitadel:iam:org:project:" + projectID + ":roles"
@@ -73,19 +73,37 @@ func referenceClaims(raw []byte, projectID string) (*Result, error) {
 
 // sameAsReference fails t unless decodeClaims, and fromClaims of
 // encoding/json's map (an introspection answer's way), read raw as
-// referenceClaims does.
+// referenceClaims does: the same fields, members and "active".
 func sameAsReference(t *testing.T, raw []byte, projectID string) {
 	t.Helper()
 	want, wantErr := referenceClaims(raw, projectID)
-	got, err := decodeClaims(raw, projectID)
+	got, active, err := decodeClaims(raw, projectID)
 	require.Equal(t, wantErr == nil, err == nil, "error: want %v, got %v, for %s", wantErr, err, raw)
-	require.Equal(t, want, got, "%s", raw)
+	requireSameResult(t, want, got, "%s", raw)
+	if want != nil {
+		_, wantActive := want.Claim("active")
+		require.Equal(t, wantActive, active, "active: %s", raw)
+	}
 	var claims map[string]json.RawMessage
 	if json.Unmarshal(raw, &claims) == nil && claims != nil {
 		got, err = fromClaims(claims, projectID)
 		require.Equal(t, wantErr == nil, err == nil, "fromClaims error: want %v, got %v, for %s", wantErr, err, raw)
-		require.Equal(t, want, got, "fromClaims: %s", raw)
+		requireSameResult(t, want, got, "fromClaims: %s", raw)
 	}
+}
+
+// requireSameResult fails t unless want and got hold the same, their
+// members compared by Claims.
+func requireSameResult(t *testing.T, want, got *Result, msgAndArgs ...any) {
+	t.Helper()
+	if want == nil || got == nil {
+		require.Equal(t, want == nil, got == nil, msgAndArgs...)
+		return
+	}
+	require.Equal(t, want.Claims(), got.Claims(), msgAndArgs...)
+	w, g := *want, *got
+	w.claims, g.claims = nil, nil
+	require.Equal(t, w, g, msgAndArgs...)
 }
 
 // claimCorpus are claim sets as ZITADEL sends them and odd but valid (or
@@ -106,6 +124,8 @@ var claimCorpus = []struct {
 	{`{"sub":"a","sub":"b","aud":"x","aud":["289"],"urn:zitadel:iam:org:project:289:roles":{"a":{"o":"1"},"a":{"p":"2"}}}`, true},
 	{`{"urn:zitadel:iam:org:project:289:roles":{"a":{"o":"1","o":"2"}}}`, true},
 	{`{}`, true},
+	{`{"active":false,"sub":"a"}`, true},
+	{`{"active":null}`, true},
 	{`{"sub":"\u00e9\"\\\/\b\f\n\r\t\ud83d\ude00","iss":"é","aud":["\u0032\u0038\u0039"],"scope":"日本"}`, true},
 	{`{"sub":"\ud800","jti":"` + "\xff\xfe" + `","username":"a\u0000b"}`, true},
 	{`{"aud":[null,"289"]}`, true},
@@ -164,7 +184,7 @@ func TestDecodeClaimsAsEncodingJSON(t *testing.T) {
 		for _, project := range []string{"289", ""} {
 			sameAsReference(t, []byte(c.json), project)
 		}
-		_, _, ok := scanClaims([]byte(c.json), []byte("urn:zitadel:iam:org:project:289:roles"))
+		_, _, _, ok := scanClaims([]byte(c.json), []byte("urn:zitadel:iam:org:project:289:roles"))
 		require.Equal(t, c.plain, ok, "read by the scanner: %s", c.json)
 	}
 }
@@ -172,7 +192,7 @@ func TestDecodeClaimsAsEncodingJSON(t *testing.T) {
 // Duplicated names: the last one counts, for the fields and in Claims, as
 // in encoding/json's map and as RFC 7519 section 4 allows.
 func TestDecodeClaimsLastDuplicateWins(t *testing.T) {
-	r, err := decodeClaims([]byte(`{"sub":"a","aud":["289"],"sub":"b","aud":"other"}`), "289")
+	r, _, err := decodeClaims([]byte(`{"sub":"a","aud":["289"],"sub":"b","aud":"other"}`), "289")
 	require.NoError(t, err)
 	require.Equal(t, "b", r.Subject)
 	require.Equal(t, []string{"other"}, r.Audience())

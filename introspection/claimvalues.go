@@ -15,6 +15,11 @@ func field(claims map[string]json.RawMessage, name string, v any) error {
 	if !ok {
 		return nil
 	}
+	return decodeField(name, raw, v)
+}
+
+// decodeField reads raw, the member name, into v.
+func decodeField(name string, raw []byte, v any) error {
 	if s, ok := v.(*string); ok && plainString(raw) {
 		*s = string(raw[1 : len(raw)-1]) // the usual claim, read without reflection
 		return nil
@@ -84,14 +89,15 @@ func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "
 
 // scanAudience is audience's reading of the "aud" at v of raw, whose text
 // is text: a plain string, or an array of them, is read by the scanner and
-// cut from text; anything else by audience.
+// cut from text; anything else by audience, from a copy (raw may be on the
+// stack).
 func scanAudience(raw []byte, text string, v span) []string {
 	if plainString(raw[v.start:v.end]) {
 		return []string{text[v.start+1 : v.end-1]}
 	}
 	s := scanner{data: raw[:v.end], pos: v.start}
 	if !s.consume('[') {
-		return audience(raw[v.start:v.end])
+		return audience([]byte(text[v.start:v.end]))
 	}
 	var inline [8]string
 	list := inline[:0]
@@ -100,13 +106,13 @@ func scanAudience(raw []byte, text string, v span) []string {
 		case c == ']':
 			return append(make([]string, 0, len(list)), list...) // not nil when empty, as encoding/json's
 		case !first && c != ',':
-			return audience(raw[v.start:v.end])
+			return audience([]byte(text[v.start:v.end]))
 		case !first:
 			s.pos++
 		}
 		start, end, plain, ok := s.str()
 		if !ok || !plain {
-			return audience(raw[v.start:v.end]) // null, escapes: encoding/json's call
+			return audience([]byte(text[v.start:v.end])) // null, escapes: encoding/json's call
 		}
 		list = append(list, text[start:end])
 	}

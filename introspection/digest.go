@@ -6,6 +6,10 @@ import "crypto/sha256"
 // stack; ZITADEL's JWT access tokens are about a kilobyte.
 const maxInlineDigest = 4 << 10
 
+// maxInlinePayload is the room on the stack for a JWT's decoded claims;
+// ZITADEL's are under a kilobyte.
+const maxInlinePayload = 2 << 10
+
 // maxInlineSignature is the room on the stack for a signature: that of an
 // RSA key of 4096 bits.
 const maxInlineSignature = 512

@@ -76,16 +76,14 @@ func (j *jwtCheck) verify(ctx context.Context, token string, now time.Time) (*Re
 
 // claims reads the verified payload and checks iss, aud, exp, nbf and iat.
 func (j *jwtCheck) claims(payload string, now time.Time) (*Result, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	var room [maxInlinePayload]byte
+	raw, err := base64.RawURLEncoding.AppendDecode(room[:0], []byte(payload))
 	if err != nil {
 		return nil, errRefused
 	}
-	r, err := decodeClaims(raw, j.project)
-	if err != nil {
-		return nil, errRefused
-	}
-	if _, ok := r.claims["active"]; ok {
-		return nil, errRefused // no access token has it; a Result would read it
+	r, active, err := decodeClaims(raw, j.project)
+	if err != nil || active {
+		return nil, errRefused // no access token has "active"; a Result would read it
 	}
 	switch {
 	case r.Issuer != j.issuer,

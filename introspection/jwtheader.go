@@ -32,7 +32,7 @@ func readHeader(encoded string, algOnly bool) (h jwtHeader, crit, ok bool) {
 	if err != nil {
 		return jwtHeader{}, false, false
 	}
-	if h, crit, ok := scanHeader(raw); ok {
+	if h, crit, ok := scanHeader(raw, algOnly); ok {
 		return h, crit, true
 	}
 	return decodeHeader(bytes.Clone(raw), algOnly) // not buf: encoding/json keeps what it reads on the heap
@@ -56,9 +56,9 @@ func decodeHeader(raw []byte, algOnly bool) (h jwtHeader, crit, ok bool) {
 	return h, h.Crit != nil, true
 }
 
-// scanHeader is readHeader's reading of a plain header; ok is false when it
-// leaves it to encoding/json.
-func scanHeader(raw []byte) (h jwtHeader, crit, ok bool) {
+// scanHeader is readHeader's reading of a plain header, without Kid when
+// algOnly; ok is false when it leaves it to encoding/json.
+func scanHeader(raw []byte, algOnly bool) (h jwtHeader, crit, ok bool) {
 	s := scanner{data: raw}
 	if !s.consume('{') {
 		return jwtHeader{}, false, false
@@ -88,7 +88,9 @@ func scanHeader(raw []byte) (h jwtHeader, crit, ok bool) {
 		if !plainString(raw[value.start:value.end]) {
 			return jwtHeader{}, false, false // null, a number, escapes: encoding/json's call
 		}
-		*into = knownHeaderValue(raw[value.start+1 : value.end-1])
+		if into != &h.Kid || !algOnly {
+			*into = knownHeaderValue(raw[value.start+1 : value.end-1])
+		}
 	}
 	if !s.end() {
 		return jwtHeader{}, false, false

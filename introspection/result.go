@@ -56,7 +56,7 @@ type Result struct {
 	audience []string
 	actor    json.RawMessage
 	roles    map[string]map[string]string
-	claims   map[string]json.RawMessage
+	claims   *claimSet
 }
 
 // Organization is a ZITADEL organization.
@@ -158,7 +158,7 @@ func (r *Result) Roles() map[string]map[string]string {
 // caller's own; ok is false when the answer has no such member. Decode it
 // with json.Unmarshal.
 func (r *Result) Claim(name string) (raw json.RawMessage, ok bool) {
-	raw, ok = r.claims[name]
+	raw, ok = r.claims.members()[name]
 	return slices.Clone(raw), ok
 }
 
@@ -166,17 +166,18 @@ func (r *Result) Claim(name string) (raw json.RawMessage, ok bool) {
 // methods above included, as sent, in a map of the caller's own; nil for
 // an inactive token. Claim reads one member for less.
 func (r *Result) Claims() map[string]json.RawMessage {
-	if r.claims == nil {
+	members := r.claims.members()
+	if members == nil {
 		return nil
 	}
 	// One buffer for every claim's bytes, not one allocation each.
 	n := 0
-	for _, v := range r.claims {
+	for _, v := range members {
 		n += len(v)
 	}
 	buf := make([]byte, 0, n)
-	c := make(map[string]json.RawMessage, len(r.claims))
-	for name, v := range r.claims {
+	c := make(map[string]json.RawMessage, len(members))
+	for name, v := range members {
 		if v == nil {
 			c[name] = nil
 			continue
