@@ -103,6 +103,10 @@ type Config struct {
 	Issuer string
 	// IntrospectionURL, when set, is used instead of discovery's.
 	IntrospectionURL string
+	// KeySetURL, when set, is the URL of ZITADEL's key set, used in the JWT
+	// modes instead of discovery's jwks_uri (no discovery is needed for
+	// JWTs then); the rule for IntrospectionURL applies.
+	KeySetURL string
 	// Route is how discovery and introspection requests reach the issuer
 	// when not straight at its URL (see serviceuser.Route).
 	Route serviceuser.Route
@@ -160,7 +164,7 @@ func isProjectID(id string) bool {
 	return len(id) <= 200
 }
 
-// route checks Issuer, Route and IntrospectionURL, and returns the route
+// route checks Issuer, Route, IntrospectionURL and KeySetURL, and returns the route
 // every request takes.
 func (c Config) route() (*route.Route, error) {
 	r, p := route.Parse(c.Issuer, route.Spec(c.Route), false)
@@ -170,6 +174,14 @@ func (c Config) route() (*route.Route, error) {
 	if c.IntrospectionURL != "" {
 		if err := r.CheckURL(c.IntrospectionURL); err != nil {
 			return nil, configError("IntrospectionURL", err.Error(), err)
+		}
+	}
+	if c.KeySetURL != "" {
+		if !c.Mode.verifiesJWT() {
+			return nil, configError("KeySetURL", "used only in ModeJWT and ModeJWTOrIntrospect, not "+c.Mode.String(), nil)
+		}
+		if err := r.CheckURL(c.KeySetURL); err != nil {
+			return nil, configError("KeySetURL", err.Error(), err)
 		}
 	}
 	if c.Timeout < 0 {
@@ -217,7 +229,7 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	in := newIn()
 	in.mode = c.Mode
 	if c.Mode.verifiesJWT() {
-		in.jwt = &jwtCheck{keys: jwks.New(caller, keySetURL(cache, caller.AllowPlainHTTP), discoveryError), issuer: issuer, project: c.ProjectID}
+		in.jwt = &jwtCheck{keys: jwks.New(caller, keySetURL(c.KeySetURL, cache, caller.AllowPlainHTTP), discoveryError), issuer: issuer, project: c.ProjectID}
 		in.verified = newLRU(maxCached)
 		// AlwaysIntrospect's twin: its own results, the same slots.
 		in.strict = newIn()
@@ -226,11 +238,15 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 	return in, nil
 }
 
-// keySetURL returns discovery's jwks_uri, which passes the rule every URL a
-// credential travels to passes: a key set fetched in clear could be
-// replaced, and with it every token accepted.
-func keySetURL(cache *discovery.Cache, allowPlainHTTP bool) func(context.Context) (string, error) {
+// keySetURL returns configured, checked by Validate, or else discovery's
+// jwks_uri; either passes the rule every URL a credential travels to
+// passes: a key set fetched in clear could be replaced, and with it every
+// token accepted.
+func keySetURL(configured string, cache *discovery.Cache, allowPlainHTTP bool) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
+		if configured != "" {
+			return configured, nil
+		}
 		ep, err := cache.Endpoints(ctx)
 		if err != nil {
 			return "", err

@@ -13,13 +13,5 @@ var idTokenClaims = [...]string{"nonce", "at_hash", "c_hash", "sid", "events"}
 // URL's id_token_hint, the browser). ZITADEL's JWT access tokens always have
 // a jti, its ID tokens never.
 func accessToken(r *Result) bool {
-	if r.JWTID == "" {
-		return false
-	}
-	for _, name := range idTokenClaims {
-		if _, ok := r.claims[name]; ok {
-			return false
-		}
-	}
-	return true
+	return r.JWTID != "" && (r.claims == nil || !r.claims.idToken)
 }

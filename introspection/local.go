@@ -2,7 +2,6 @@ package introspection
 
 import (
 	"context"
-	"crypto/sha256"
 	"time"
 )
 
@@ -15,7 +14,7 @@ func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, 
 	if len(token) > maxJWTLen {
 		return &Result{}, false, nil // never cached: refused before it is copied and hashed
 	}
-	key := sha256.Sum256([]byte(token)) // the cache never holds raw tokens
+	key := sumString(token) // the cache never holds raw tokens
 	now := time.Now()
 	in.mu.Lock()
 	found, ok := in.verified.get(key, now)

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -59,7 +56,7 @@ type Result struct {
 	audience []string
 	actor    json.RawMessage
 	roles    map[string]map[string]string
-	claims   map[string]json.RawMessage
+	claims   *claimSet
 }
 
 // Organization is a ZITADEL organization.
@@ -80,10 +77,9 @@ const (
 	claimOwner = "urn:zitadel:iam:user:resourceowner"
 )
 
-// claimProjectRoles names the claim with the roles in the project projectID.
-func claimProjectRoles(projectID string) string {
-	return "urn:zitadel:iam:org:project:" + projectID + ":roles"
-}
+// claimProjectPrefix + projectID + ":roles" names the claim with the roles
+// in the project projectID (see rolesClaimName).
+const claimProjectPrefix = "urn:zitadel:iam:org:project:"
 
 // UnmarshalJSON reads an introspection answer. Roles come from the claim
 // "urn:zitadel:iam:org:project:roles" (an Introspector with a
@@ -117,112 +113,6 @@ func decode(data []byte, projectID string) (*Result, error) {
 	}
 	return fromClaims(claims, projectID)
 }
-
-// fromClaims is the active Result of a token with claims, those of an
-// introspection answer or of a JWT access token, the roles from projectID's
-// claim (the generic one when projectID is empty).
-func fromClaims(claims map[string]json.RawMessage, projectID string) (*Result, error) {
-	r := &Result{Active: true, claims: claims}
-	rolesClaim := claimRoles
-	if projectID != "" {
-		rolesClaim = claimProjectRoles(projectID)
-	}
-	for name, into := range map[string]any{
-		"sub": &r.Subject, "client_id": &r.ClientID, "username": &r.Username, "scope": &r.Scope,
-		"token_type": &r.TokenType, "iss": &r.Issuer, "jti": &r.JWTID,
-		claimOwner + ":id": &r.ResourceOwner.ID, claimOwner + ":name": &r.ResourceOwner.Name,
-		claimOwner + ":primary_domain": &r.ResourceOwner.PrimaryDomain,
-		rolesClaim:                     &r.roles,
-	} {
-		if err := field(claims, name, into); err != nil {
-			return nil, err
-		}
-	}
-	for name, into := range map[string]*time.Time{"exp": &r.ExpiresAt, "iat": &r.IssuedAt, "nbf": &r.NotBefore, "auth_time": &r.AuthTime} {
-		t, err := numericDate(claims[name])
-		if err != nil {
-			return nil, fmt.Errorf("introspection: %q: %w", name, err)
-		}
-		*into = t
-	}
-	r.audience = audience(claims["aud"])
-	if act := claims["act"]; !isNull(act) {
-		r.actor = act
-	}
-	return r, nil
-}
-
-// field reads the member name of claims, if present, into v.
-func field(claims map[string]json.RawMessage, name string, v any) error {
-	raw, ok := claims[name]
-	if !ok {
-		return nil
-	}
-	if s, ok := v.(*string); ok && plainString(raw) {
-		*s = string(raw[1 : len(raw)-1]) // the usual claim, read without reflection
-		return nil
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("introspection: %q: %w", name, err)
-	}
-	return nil
-}
-
-// plainString reports whether raw is a JSON string with neither escapes
-// nor control characters, whose value is the bytes between its quotes.
-func plainString(raw json.RawMessage) bool {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return false
-	}
-	for _, c := range raw[1 : len(raw)-1] {
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			return false // escapes, and UTF-8 that json.Unmarshal would check
-		}
-	}
-	return true
-}
-
-// audience reads "aud", a string or an array of strings; absent or
-// malformed, it is no audience.
-func audience(raw json.RawMessage) []string {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var list []string
-	if json.Unmarshal(raw, &list) != nil {
-		return nil
-	}
-	return list
-}
-
-// maxNumericDate bounds the seconds a float64 date may hold, well inside
-// int64.
-const maxNumericDate = 1 << 53
-
-// numericDate reads a JWT NumericDate (RFC 7519): seconds since the epoch,
-// whole or not; absent or null is the zero time.
-func numericDate(raw json.RawMessage) (time.Time, error) {
-	if isNull(raw) {
-		return time.Time{}, nil
-	}
-	var n json.Number
-	if raw[0] == '"' || json.Unmarshal(raw, &n) != nil {
-		return time.Time{}, errors.New("not a number")
-	}
-	if s, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
-		return time.Unix(s, 0), nil
-	}
-	f, err := n.Float64()
-	if err != nil || math.Abs(f) >= maxNumericDate {
-		return time.Time{}, errors.New("out of range")
-	}
-	s, frac := math.Modf(f)
-	return time.Unix(int64(s), int64(frac*1e9)), nil
-}
-
-// isNull reports whether raw is absent or JSON null.
-func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // clone is r for one caller: the cache and a shared request hold the
 // original. A copy of the struct is enough, as what it shares is read only
@@ -268,7 +158,7 @@ func (r *Result) Roles() map[string]map[string]string {
 // caller's own; ok is false when the answer has no such member. Decode it
 // with json.Unmarshal.
 func (r *Result) Claim(name string) (raw json.RawMessage, ok bool) {
-	raw, ok = r.claims[name]
+	raw, ok = r.claims.members()[name]
 	return slices.Clone(raw), ok
 }
 
@@ -276,17 +166,18 @@ func (r *Result) Claim(name string) (raw json.RawMessage, ok bool) {
 // methods above included, as sent, in a map of the caller's own; nil for
 // an inactive token. Claim reads one member for less.
 func (r *Result) Claims() map[string]json.RawMessage {
-	if r.claims == nil {
+	members := r.claims.members()
+	if members == nil {
 		return nil
 	}
 	// One buffer for every claim's bytes, not one allocation each.
 	n := 0
-	for _, v := range r.claims {
+	for _, v := range members {
 		n += len(v)
 	}
 	buf := make([]byte, 0, n)
-	c := make(map[string]json.RawMessage, len(r.claims))
-	for name, v := range r.claims {
+	c := make(map[string]json.RawMessage, len(members))
+	for name, v := range members {
 		if v == nil {
 			c[name] = nil
 			continue

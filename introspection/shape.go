@@ -1,10 +1,6 @@
 package introspection
 
-import (
-	"encoding/base64"
-	"encoding/json"
-	"strings"
-)
+import "strings"
 
 // Bounds of the token shapes ZITADEL issues (see plausible). Its opaque
 // access tokens and personal access tokens are 86 characters on older
@@ -41,23 +37,13 @@ func plausible(token string) bool {
 	if len(token) > maxJWTLen {
 		return false
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return false
+	header, rest, _ := strings.Cut(token, ".")
+	payload, sig, ok := strings.Cut(rest, ".")
+	if !ok || header == "" || payload == "" || sig == "" || !isBase64URL(header) || !isBase64URL(payload) || !isBase64URL(sig) {
+		return false // a fourth part's '.' is not base64url
 	}
-	for _, p := range parts {
-		if p == "" || !isBase64URL(p) {
-			return false
-		}
-	}
-	header, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return false
-	}
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	return json.Unmarshal(header, &h) == nil && jwtAlgs[h.Alg]
+	h, _, ok := readHeader(header, true)
+	return ok && jwtAlgs[h.Alg]
 }
 
 // isB64Token reports whether s is RFC 6750's b64token without '.'.
