@@ -152,11 +152,10 @@ func randomToken() string {
 // reports it inactive (for a personal access token, after the projection
 // delay, see SetProjectionDelay).
 func (s *Server) RevokeToken(accessToken string) {
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.tokens[accessToken]; ok {
-		t.life.markDeleted(now)
+		t.life.markDeleted(time.Now())
 	}
 }
 
@@ -174,7 +173,7 @@ func (s *Server) validToken(accessToken string) (*issuedToken, bool) {
 	if t.pat {
 		delay = s.delay()
 	}
-	if t.life.seen(now, delay) != visible {
+	if t.life.seen(time.Now(), delay) != visible {
 		return nil, false
 	}
 	return t, true

@@ -72,10 +72,10 @@ func writeClientError(w http.ResponseWriter, e *clientError) {
 // KeyID, KeyFile and PrivateKey are empty.
 func (s *Server) NewServiceUserWithSecret() (*ServiceUser, string) {
 	u := s.addUser()
-	secret, now := randomSecret(), s.clock()
+	secret := randomSecret()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.secrets[u.username] = []*clientSecret{{userID: u.id, secret: secret, life: lifespan{created: now}}}
+	s.secrets[u.username] = []*clientSecret{{userID: u.id, secret: secret, life: lifespan{created: time.Now()}}}
 	return &ServiceUser{UserID: u.id, Username: u.username, OrgID: u.org}, secret
 }
 
@@ -85,7 +85,6 @@ func (s *Server) NewServiceUserWithSecret() (*ServiceUser, string) {
 // projection delay, see SetProjectionDelay); tokens already issued stay
 // valid. It panics if clientID is unknown.
 func (s *Server) SetClientSecret(clientID, secret string) {
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	versions, ok := s.secrets[clientID]
@@ -93,9 +92,9 @@ func (s *Server) SetClientSecret(clientID, secret string) {
 		panic(fmt.Sprintf("serviceusertest: SetClientSecret: unknown client %q", clientID))
 	}
 	for _, v := range versions {
-		v.life.markDeleted(now)
+		v.life.markDeleted(time.Now())
 	}
-	s.secrets[clientID] = append(versions, &clientSecret{userID: versions[0].userID, secret: secret, life: lifespan{created: now}})
+	s.secrets[clientID] = append(versions, &clientSecret{userID: versions[0].userID, secret: secret, life: lifespan{created: time.Now()}})
 }
 
 // randomSecret returns 64 random letters and digits, like ZITADEL's secrets.
@@ -178,7 +177,7 @@ func (s *Server) checkSecret(id, secret string, basic bool) (string, error) {
 // sees at now, or nil; s.mu must be held.
 func (s *Server) projectedSecret(versions []*clientSecret, now time.Time) *clientSecret {
 	for i := len(versions) - 1; i >= 0; i-- {
-		if versions[i].life.seen(now, s.delay()) == visible {
+		if versions[i].life.seen(time.Now(), s.delay()) == visible {
 			return versions[i]
 		}
 	}
@@ -212,7 +211,7 @@ func (s *Server) NewPersonalAccessToken(userID string, expiry time.Time) string 
 	s.tokens[token] = &issuedToken{
 		id: s.newIDLocked(), userID: userID, clientID: u.username, scopes: slices.Clone(patScopes),
 		audience: []string{s.zitadelProject}, issuedAt: now, expiry: expiry,
-		pat: true, life: lifespan{created: now},
+		pat: true, life: lifespan{created: time.Now()},
 	}
 	return token
 }

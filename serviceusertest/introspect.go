@@ -74,10 +74,9 @@ func (s *Server) NewApplication() *Application {
 	app := &Application{AppID: s.newID(), ProjectID: s.newID(), KeyID: s.newID(), PrivateKey: signer}
 	app.ClientID = s.newID() + "@serviceusertest"
 	app.KeyFile = marshalAppKeyFile(app, pemBytes)
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.appKeys[app.KeyID] = &appKey{clientID: app.ClientID, projectID: app.ProjectID, key: signer.Public(), life: lifespan{created: now}}
+	s.appKeys[app.KeyID] = &appKey{clientID: app.ClientID, projectID: app.ProjectID, key: signer.Public(), life: lifespan{created: time.Now()}}
 	s.apps[app.ProjectID] = append(s.apps[app.ProjectID], app.ClientID)
 	return app
 }
@@ -106,7 +105,7 @@ func (s *Server) lookupAppKey(keyID, clientID string, now time.Time) (crypto.Pub
 	if !ok || k.clientID != clientID {
 		return nil, fmt.Errorf("%w: application kid %q for iss %q", ErrKeyNotFound, keyID, clientID)
 	}
-	switch k.life.seen(now, s.delay()) {
+	switch k.life.seen(time.Now(), s.delay()) {
 	case notYet:
 		return nil, fmt.Errorf("%w: application kid %q: %w", ErrKeyNotFound, keyID, ErrNotProjected)
 	case gone:

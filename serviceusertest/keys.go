@@ -154,13 +154,12 @@ func (s *Server) AddKey(userID string, pub crypto.PublicKey) (keyID string) {
 		panic(fmt.Sprintf("serviceusertest: AddKey: ZITADEL stores RSA keys only, not %T; start the server WithECKeys() for others", pub))
 	}
 	keyID = s.newID()
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[userID]; !ok {
 		panic(fmt.Sprintf("serviceusertest: AddKey: unknown user %q", userID))
 	}
-	s.keys[keyID] = &publicKey{userID: userID, key: pub, life: lifespan{created: now}}
+	s.keys[keyID] = &publicKey{userID: userID, key: pub, life: lifespan{created: time.Now()}}
 	return keyID
 }
 
@@ -169,14 +168,13 @@ func (s *Server) AddKey(userID string, pub crypto.PublicKey) (keyID string) {
 // delay, see SetProjectionDelay). Tokens already issued stay valid. It panics
 // if the key is unknown.
 func (s *Server) RevokeKey(keyID string) {
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.appKeys[keyID]; ok {
-		k.life.markDeleted(now)
+		k.life.markDeleted(time.Now())
 		return
 	}
-	s.mustKey("RevokeKey", keyID).life.markDeleted(now)
+	s.mustKey("RevokeKey", keyID).life.markDeleted(time.Now())
 }
 
 // SetKeyExpiry sets a key's server-side expiry: once the server clock reaches
@@ -207,7 +205,7 @@ func (s *Server) lookupKey(keyID, clientID string, now time.Time) (crypto.Public
 	if !ok || k.userID != clientID {
 		return nil, fmt.Errorf("%w: kid %q for iss %q", ErrKeyNotFound, keyID, clientID)
 	}
-	switch k.life.seen(now, s.delay()) {
+	switch k.life.seen(time.Now(), s.delay()) {
 	case notYet:
 		return nil, fmt.Errorf("%w: kid %q for iss %q: %w", ErrKeyNotFound, keyID, clientID, ErrNotProjected)
 	case gone:

@@ -10,8 +10,8 @@ import (
 var ErrNotProjected = errors.New("not projected yet")
 
 // SetProjectionDelay makes the server answer like ZITADEL reading from
-// projections that trail writes by d, on the server clock (see
-// SetClockOffset): for d after a service user key, an application key, a
+// projections that trail writes by d of elapsed time (moving the server's
+// clock with SetClockOffset does not change it): for d after a service user key, an application key, a
 // client secret or a personal access token is made, it is refused with the
 // answer for an unknown one (key: 500 Errors.Internal; application key: an
 // inactive introspection; secret: 400 invalid_request
@@ -25,8 +25,8 @@ func (s *Server) SetProjectionDelay(d time.Duration) {
 	s.projectionDelay = d
 }
 
-// SetUserProjectionLag makes users trail their keys by d, on the server
-// clock: ZITADEL reads users from a projection of their own, which for a
+// SetUserProjectionLag makes users trail their keys by d of elapsed time:
+// ZITADEL reads users from a projection of their own, which for a
 // user made a moment ago is now and then behind the key projection (once in
 // 120 first token requests of brand-new users, measured on v4.13.1). For
 // the projection delay (SetProjectionDelay) plus d after a user is made, a
@@ -43,7 +43,8 @@ func (s *Server) SetUserProjectionLag(d time.Duration) {
 }
 
 // lifespan records when a credential was written and when it was deleted
-// (zero: not deleted), on the server clock.
+// (zero: not deleted), on the real clock: projections trail writes by
+// elapsed time, whatever the server's clock says.
 type lifespan struct {
 	created, deleted time.Time
 }

@@ -160,3 +160,19 @@ func TestProjectionDelayApplicationKey(t *testing.T) {
 		assert.Equal(t, false, active())
 	})
 }
+
+// TestProjectionDelayIgnoresClockMoves: projections trail writes by elapsed
+// time; moving the server's clock back after a key or secret is made does
+// not hide it for longer.
+func TestProjectionDelayIgnoresClockMoves(t *testing.T) {
+	inBubble(t, func(t *testing.T, s *Server) {
+		t0 := time.Now()
+		s.SetProjectionDelay(time.Second)
+		u := s.NewServiceUser()
+		c, secret := s.NewServiceUserWithSecret()
+		sleepUntil(t, t0.Add(2*time.Second))
+		s.SetClockOffset(-30 * time.Second)
+		requireIssued(t, grant(t, s, signAs(t, u, claimsFor(s, u, time.Now().Add(-30*time.Second)))))
+		requireIssued(t, withBasic(c.Username, secret).post(t, s))
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // ServiceUser is a machine user registered on the Server, with one key.
@@ -60,7 +61,7 @@ func (s *Server) NewServiceUserWithKey(kind KeyKind) *ServiceUser {
 }
 
 func (s *Server) addUser() *user {
-	id, now := s.newID(), s.clock()
+	id := s.newID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.users) + 1
@@ -70,7 +71,7 @@ func (s *Server) addUser() *user {
 		name:     fmt.Sprintf("Service User %d", n),
 		email:    fmt.Sprintf("service-user-%d@example.com", n),
 		org:      s.defaultOrg,
-		life:     lifespan{created: now},
+		life:     lifespan{created: time.Now()},
 	}
 	s.users[id] = u
 	return u
@@ -103,10 +104,9 @@ const userNotFound = "Errors.User.NotFound"
 // checkProjected refuses a JWT profile grant for a user the user projection
 // does not show yet (see SetUserProjectionLag).
 func (s *Server) checkProjected(userID string) error {
-	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u, ok := s.users[userID]; ok && u.life.seen(now, s.delay()+s.userLag) == notYet {
+	if u, ok := s.users[userID]; ok && u.life.seen(time.Now(), s.delay()+s.userLag) == notYet {
 		return &requestError{status: http.StatusNotFound, code: "invalid_request", description: userNotFound,
 			err: fmt.Errorf("%w: %q: %w", ErrUserNotFound, userID, ErrNotProjected)}
 	}
