@@ -9,7 +9,8 @@ package conformance
 // The fake listens on 127.0.0.1; the chaos transport wraps its client's real
 // transport. Time is compressed: 1-minute tokens, the key rotated every 30 s
 // (the old one deleted 10 s later), the fake's clock moved every 20 s, and a
-// 70-second outage in the middle, long enough for the cached token to expire.
+// 70-second outage in the middle, long enough for the cached token to expire,
+// then 10 s without chaos, as in the simulated soak.
 
 import (
 	"math/rand/v2"
@@ -57,6 +58,7 @@ func TestChaosRealTime(t *testing.T) {
 	srv.SetProjectionDelay(chaosProjection)
 	chaos := newChaosTransport(srv.Transport(), seed, chaosFailShare, chaosTokenPath)
 	chaos.addOutage(run.outage)
+	chaos.addCalm(chaosWindow{from: run.outage.to, to: run.outage.to.Add(chaosMaxRecovery)})
 	cred := newChaosCredential(t, srv, false)
 	ts := cred.tokenSource(srv.Issuer(), &http.Client{Transport: chaos}, nil)
 

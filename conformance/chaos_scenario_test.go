@@ -265,6 +265,9 @@ func (c *chaosCredential) tokenSource(issuer string, client *http.Client, h *hoo
 
 // waitText is a request's Retry-After, for a 429.
 func waitText(r chaosRequest) string {
+	if r.refused != "" {
+		return fmt.Sprintf(" (the fake: %s)", r.refused)
+	}
 	if r.mode != chaosLimited {
 		return ""
 	}
@@ -276,7 +279,7 @@ func waitText(r chaosRequest) string {
 func (r *chaosRun) noteRequests(reqs []chaosRequest) {
 	r.requests = len(reqs)
 	for _, q := range reqs {
-		if q.at.After(r.outage.to.Add(-chaosCallTimeout)) && len(r.aroundEnd) < 8 {
+		if q.at.After(r.outage.to.Add(-chaosCallTimeout)) && len(r.aroundEnd) < 16 {
 			r.aroundEnd = append(r.aroundEnd, fmt.Sprintf("%+.1fs %v%s", q.at.Sub(r.outage.to).Seconds(), q.mode, waitText(q)))
 		}
 	}

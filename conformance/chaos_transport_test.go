@@ -201,6 +201,9 @@ func (c *chaosTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if token {
 		c.trace.answered(resp.StatusCode)
+		if resp.StatusCode != http.StatusOK {
+			c.noteRefusal(start, fmt.Sprintf("%d %.80s", resp.StatusCode, body))
+		}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
@@ -235,6 +238,21 @@ type chaosRequest struct {
 	at   time.Time
 	mode chaosMode
 	wait time.Duration // latency or Retry-After
+	// refused: the fake's answer when it passed and was not a token
+	refused string
+}
+
+// noteRefusal notes the fake's answer to the token request that arrived at
+// start, when it was not a token.
+func (c *chaosTransport) noteRefusal(start time.Time, answer string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.arrived) - 1; i >= 0; i-- {
+		if c.arrived[i].at.Equal(start) {
+			c.arrived[i].refused = answer
+			return
+		}
+	}
 }
 
 // tokenRequests returns the token requests, in the order they arrived.
