@@ -22,16 +22,16 @@ import (
 type failure int
 
 const (
-	answer      failure = iota // {"active":true}
-	internal                   // ZITADEL's 500 Errors.Internal
-	proxyHTML                  // a proxy's HTML 503 page
-	htmlOK                     // 200 with an HTML page instead of JSON
-	reset                      // no answer: the connection is reset
-	cut                        // the answer's body cut mid-way
-	badRequest                 // 400 invalid_request
-	unauthorized               // 401 invalid_client
-	limited                    // 429 with the Retry-After in scripted.after
-	inactive                   // {"active":false}: also a refused client assertion
+	answer       failure = iota // {"active":true}
+	internal                    // ZITADEL's 500 Errors.Internal
+	proxyHTML                   // a proxy's HTML 503 page
+	htmlOK                      // 200 with an HTML page instead of JSON
+	reset                       // no answer: the connection is reset
+	cut                         // the answer's body cut mid-way
+	badRequest                  // 400 invalid_request
+	unauthorized                // 401 invalid_client
+	limited                     // 429 with the Retry-After in scripted.after
+	inactive                    // {"active":false}: also a refused client assertion
 )
 
 // scripted is a fake ZITADEL whose introspection endpoint answers each
