@@ -2,6 +2,7 @@ package introspection
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-serviceuser/serviceuser/internal/contain"
@@ -18,6 +19,9 @@ type call struct {
 	// pausing lookup notices when no one waits any more.
 	waiting map[*waiter]struct{}
 	left    chan struct{}
+	// cancel, when set, ends the retry in flight: the last caller to leave
+	// calls it (guarded by mu as waiting is).
+	cancel context.CancelFunc
 }
 
 // waiter is one caller waiting for a call: its ctx's deadline, if bounded.
@@ -27,11 +31,13 @@ type waiter struct {
 }
 
 // run starts the requests for everyone waiting on c, on a goroutine of its
-// own (see contain.Go), holding the request slot its starter took. Each
-// request is bounded by the timeout alone: no caller's cancellation fails
-// the others, and none has to wait for the request once its own ctx ends.
-// No request is sent again once no caller waits. A panic or runtime.Goexit
-// there, where no caller could recover it, becomes the callers' error.
+// own (see contain.Go), holding the request slot its starter took. The
+// first request is bounded by the timeout alone: no caller's cancellation
+// fails the others, none has to wait for the request once its own ctx
+// ends, and its answer still fills the cache. A retry, made only for
+// callers that wait, also ends when the last of them leaves, so that the
+// callers' contexts bound the lookup. A panic or runtime.Goexit there,
+// where no caller could recover it, becomes the callers' error.
 func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
 	contain.Go("introspection request", func() (*Result, error) {
 		return in.attempts(ctx, c, token)
@@ -50,8 +56,14 @@ func (in *Introspector) attempts(ctx context.Context, c *call, token string) (*R
 			<-in.slots
 		}
 	}()
+	var last error
 	for attempt, retry := 1, false; ; attempt, retry = attempt+1, true {
-		r, err := in.attempt(ctx, token)
+		r, err, dropped := in.attempt(ctx, c, token, retry)
+		if dropped { // ended for want of callers, not by the endpoint
+			in.health.record(unsent, retry)
+			return nil, last
+		}
+		last = err
 		v, retryAfter, limited := judge(err)
 		in.health.record(v, retry)
 		if v != failed || attempt >= maxAttempts || in.health.open() {
@@ -73,11 +85,27 @@ func (in *Introspector) attempts(ctx context.Context, c *call, token string) (*R
 	}
 }
 
-// attempt is one request, bounded by the timeout.
-func (in *Introspector) attempt(ctx context.Context, token string) (*Result, error) {
+// attempt is one request, bounded by the timeout, and for a retry by the
+// callers' wait: dropped reports a retry ended because no one waits.
+func (in *Introspector) attempt(ctx context.Context, c *call, token string, retry bool) (r *Result, err error, dropped bool) {
 	ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
 	defer cancel()
-	return in.request(ctx, token)
+	if retry {
+		in.mu.Lock()
+		if len(c.waiting) == 0 {
+			in.mu.Unlock()
+			return nil, nil, true
+		}
+		c.cancel = cancel
+		in.mu.Unlock()
+		defer func() {
+			in.mu.Lock()
+			c.cancel = nil
+			in.mu.Unlock()
+		}()
+	}
+	r, err = in.request(ctx, token)
+	return r, err, errors.Is(ctx.Err(), context.Canceled)
 }
 
 // fits reports whether a caller waiting for c may still wait once a pause
@@ -105,6 +133,9 @@ func (in *Introspector) awaited(c *call) bool {
 func (in *Introspector) leave(c *call, w *waiter) {
 	in.mu.Lock()
 	delete(c.waiting, w)
+	if len(c.waiting) == 0 && c.cancel != nil {
+		c.cancel()
+	}
 	in.mu.Unlock()
 	select {
 	case c.left <- struct{}{}:

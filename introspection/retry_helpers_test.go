@@ -32,6 +32,7 @@ const (
 	unauthorized                // 401 invalid_client
 	limited                     // 429 with the Retry-After in scripted.after
 	inactive                    // {"active":false}: also a refused client assertion
+	hang                        // no answer until the request's context ends
 )
 
 // scripted is a fake ZITADEL whose introspection endpoint answers each
@@ -42,9 +43,10 @@ type scripted struct {
 	script func(n int, token string) failure
 	after  string // Retry-After of a 429
 
-	mu     sync.Mutex
-	n      int
-	tokens map[string]int
+	mu      sync.Mutex
+	n       int
+	tokens  map[string]int
+	hanging int // requests held now
 }
 
 func (s *scripted) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -86,6 +88,15 @@ func (s *scripted) RoundTrip(r *http.Request) (*http.Response, error) {
 		io.WriteString(rec, "<html><body>maintenance</body></html>")
 	case reset:
 		return nil, errors.New("read tcp: connection reset by peer")
+	case hang:
+		s.mu.Lock()
+		s.hanging++
+		s.mu.Unlock()
+		<-r.Context().Done()
+		s.mu.Lock()
+		s.hanging--
+		s.mu.Unlock()
+		return nil, r.Context().Err()
 	case cut:
 		resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(io.MultiReader(strings.NewReader(`{"active":tr`), failingReader{})), Request: r}
@@ -104,6 +115,13 @@ func (s *scripted) RoundTrip(r *http.Request) (*http.Response, error) {
 		io.WriteString(rec, "rate limited")
 	}
 	return rec.Result(), nil
+}
+
+// held is how many requests s holds now.
+func (s *scripted) held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hanging
 }
 
 // failingReader ends a body as a dropped connection does.

@@ -159,6 +159,38 @@ func TestIntrospectRetryStopsWhenCallerLeaves(t *testing.T) {
 	})
 }
 
+// A retry ends when the last caller waiting for it leaves: the callers'
+// contexts bound the lookup, not the timeout.
+func TestIntrospectRetryEndsWithLastCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &scripted{script: func(n int, _ string) failure {
+			if n == 1 {
+				return internal
+			}
+			return hang
+		}}
+		in := s.introspector(t, nil, 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		out := introspectAsync(ctx, in, opaqueToken("token-a"))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		require.Equal(t, 1, s.held(), "the retry is held by the server")
+		start := time.Now()
+		cancel()
+		assert.ErrorIs(t, (<-out).err, context.Canceled)
+		synctest.Wait()
+		assert.Zero(t, s.held(), "the retry ended with the caller's wait")
+		assert.Zero(t, time.Since(start))
+
+		// A caller that comes later starts afresh.
+		s.script = func(int, string) failure { return answer }
+		r, err := in.Introspect(context.Background(), opaqueToken("token-a"))
+		require.NoError(t, err)
+		assert.True(t, r.Active)
+		assert.Equal(t, 3, s.requests())
+	})
+}
+
 // A flight goes on while any caller waits: the one that stays gets the
 // answer of the retry.
 func TestIntrospectRetryServesRemainingCaller(t *testing.T) {
