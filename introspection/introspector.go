@@ -74,9 +74,9 @@ func (in *Introspector) Format(f fmt.State, verb rune) {
 // answer, until its own ctx ends; a caller whose ctx has already ended
 // gets ctx.Err(). A request that gets no answer (no connection, a cut or
 // unreadable body, a 5xx, a 429) is sent again after a pause of 25 to
-// 200 ms, or the server's Retry-After of at most 15 s, while a caller
-// waits and the pause ends before its deadline: at most 4 requests per
-// token, and one once 8 requests in a row have failed, until one is
+// 400 ms, or the server's Retry-After of at most 15 s, while a caller
+// waits and the pause ends before its deadline: at most 6 requests per
+// lookup, and one once 8 requests in a row have failed, until one is
 // answered. An answer, a 400 or 401 included, is not asked again.
 // Hooks.IntrospectionDone is told of every call, once.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {

@@ -16,7 +16,8 @@ import (
 // short pause, while a caller still waits for it and the pause ends before
 // the latest waiting caller's deadline: at most maxAttempts requests per
 // lookup. Pauses are drawn from the upper half of firstPause doubling per
-// failed request, at most maxPause (25–50, 50–100, 100–200 ms); a
+// failed request, at most maxPause (25–50, 50–100, 100–200, 200–400,
+// 200–400 ms: at most 1.35 s in all); a
 // Retry-After is honoured when it is at most maxRetryAfter and fits, and
 // otherwise the callers get the error at once. An answer (active or not,
 // or a 4xx other than 429) is never retried.
@@ -28,7 +29,7 @@ import (
 // breakerFailures in all, whatever the number of lookups: during an outage
 // each lookup costs one request, plus breakerFailures once.
 const (
-	maxAttempts     = 4
+	maxAttempts     = 6
 	breakerFailures = 8
 	firstPause      = 50 * time.Millisecond
 	maxPause        = 400 * time.Millisecond
