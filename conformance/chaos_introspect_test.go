@@ -47,8 +47,8 @@ type introToken struct {
 // introAsk is an introspection request that left the recorder, or a
 // discovery request (with no token).
 type introAsk struct {
-	at     time.Time
-	token  string
+	at      time.Time
+	token   string
 	answer  bool // the fake's answer came back whole
 	active  bool
 	limited bool // a 429 came back
