@@ -48,7 +48,7 @@ func runChaosIntrospection(t *testing.T, seed uint64) {
 	rec := &introRecorder{next: chaos}
 
 	w := &introWorld{srv: srv, app: srv.NewApplication(), rec: rec, tokens: map[string]*introToken{},
-		current: make([]string, introUsers), previous: make([]string, introUsers), counts: map[int]int{}}
+		current: make([]string, introUsers), previous: make([]string, introUsers), counts: map[int]int{}, outage: outage}
 	for range introUsers {
 		kf, err := serviceuser.ParseKeyFile(srv.NewServiceUser().KeyFile)
 		if err != nil {
@@ -73,7 +73,7 @@ func runChaosIntrospection(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	cfg := introspection.Config{Key: appKey, Issuer: srv.Issuer(), IntrospectionURL: srv.IntrospectionURL(),
-		ProjectID: w.app.ProjectID, HTTPClient: &http.Client{Transport: rec}}
+		ProjectID: w.app.ProjectID, HTTPClient: &http.Client{Transport: rec}, Hooks: introProbeHooks()}
 	in, err := cfg.NewIntrospector(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +117,9 @@ func runChaosIntrospection(t *testing.T, seed uint64) {
 	if w.counts[http.StatusOK] == 0 || w.counts[http.StatusUnauthorized] == 0 || w.counts[http.StatusServiceUnavailable] == 0 {
 		t.Errorf("seed %d: answers %v: the scenario did not reach every kind of answer", seed, w.counts)
 	}
-	t.Logf("seed %d: API requests by status %v; %d introspection requests, %d outside the %v outage (bound %d); %s",
-		seed, w.counts, asks, outside, chaosOutage, w.introRequestBound(), chaos.modes())
+	w.goals(t, seed, asks-outside)
+	t.Logf("seed %d: API requests by status %v; %d introspection requests, %d outside the %v outage (bound %d); %s; %s",
+		seed, w.counts, asks, outside, chaosOutage, w.introRequestBound(), w.tally, chaos.modes())
 }
 
 // introCaller sends an API request with a drawn token every 0.5 to 1.5 s.
@@ -132,13 +133,14 @@ func introCaller(w *introWorld, handler http.Handler, rng *rand.Rand, stop <-cha
 		case <-timer.C:
 		}
 		tok := w.pick(rng)
-		ctx, cancel := context.WithTimeout(context.Background(), introDeadline)
+		start, probe := time.Now(), &introProbe{}
+		ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), introProbeKey{}, probe), introDeadline)
 		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		rw := httptest.NewRecorder()
 		handler.ServeHTTP(rw, req)
 		cancel()
-		w.check(tok, rw.Code, time.Now())
+		w.check(tok, rw.Code, start, time.Now(), probe)
 		timer.Reset(time.Second/2 + time.Duration(rng.Int64N(int64(time.Second))))
 	}
 }

@@ -47,10 +47,12 @@ type introToken struct {
 // introAsk is an introspection request that left the recorder, or a
 // discovery request (with no token).
 type introAsk struct {
-	at     time.Time
-	token  string
-	answer bool // the fake's answer came back whole
-	active bool
+	at      time.Time
+	token   string
+	answer  bool // the fake's answer came back whole
+	active  bool
+	limited bool // a 429 came back
+	hung    bool // no answer within the request timeout
 }
 
 // introRecorder notes every introspection request and its outcome.
@@ -70,6 +72,8 @@ func (r *introRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(strings.NewReader(string(body)))
 	}
 	resp, err := r.next.RoundTrip(req)
+	ask.limited = err == nil && resp.StatusCode == http.StatusTooManyRequests
+	ask.hung = time.Since(ask.at) >= serviceuser.DefaultTimeout
 	if err == nil && resp.StatusCode == http.StatusOK {
 		body, rerr := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -101,6 +105,8 @@ type introWorld struct {
 	counts     map[int]int
 	violations []string
 	broken     int
+	outage     chaosWindow
+	tally      introTally
 }
 
 // mint asks the fake, without chaos, for a token of user u.
@@ -154,11 +160,14 @@ func (w *introWorld) pick(rng *rand.Rand) string {
 	return w.current[u]
 }
 
-// check judges the answer status to a request with tok that ended at now.
-func (w *introWorld) check(tok string, status int, now time.Time) {
+// check judges the answer status to a request with tok that started at
+// start and ended at now, probe telling whether it was answered from the
+// cache.
+func (w *introWorld) check(tok string, status int, start, now time.Time, probe *introProbe) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.counts[status]++
+	w.count(tok, status, start, now, probe)
 	info := w.tokens[tok]
 	active := info != nil && info.audience && now.Before(info.expires)
 	revoked := info != nil && !info.revokedAt.IsZero()

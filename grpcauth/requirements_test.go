@@ -121,7 +121,8 @@ func TestServerPublicMethods(t *testing.T) {
 		assert.Equal(t, codes.Unauthenticated, status.Code(check), "%q: a token sent is checked: %v", auth, check)
 	}
 
-	z.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	// Every request of the lookup: a request without an answer is sent again, up to 6 in all.
+	z.FailNextIntrospection(6, serviceusertest.Fault{Status: http.StatusBadGateway})
 	check, _ = callWith(t, a, "Bearer "+strings.Repeat("a", 104))
 	assert.Equal(t, codes.Unavailable, status.Code(check), "%v", check)
 }

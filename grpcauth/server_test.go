@@ -111,8 +111,11 @@ func TestServerUnavailableWhenIntrospectionFails(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, f := range []serviceusertest.Fault{{}, {Status: http.StatusBadGateway, Body: "<html>"}, {CloseConn: true}} {
-		z.FailNextIntrospection(2, f)
+		// Every request of both lookups: a request without an answer is
+		// sent again, up to 6 in all; the faults left over are dropped.
+		z.FailNextIntrospection(12, f)
 		unary, stream := callWith(t, a, "Bearer "+tok.AccessToken)
+		z.FailNextIntrospection(0, f)
 		for _, err := range []error{unary, stream} {
 			assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 			assert.NotContains(t, err.Error(), tok.AccessToken)

@@ -75,7 +75,9 @@ type Hooks struct {
 	// old one stays.
 	CredentialReloaded func(ctx context.Context, info CredentialReloadedInfo)
 	// IntrospectionDone follows each Introspect call that returned an answer
-	// or an error.
+	// or an error: once per call, however many requests its lookup made
+	// (a request without an answer is sent again; see
+	// introspection.Introspector.Introspect).
 	IntrospectionDone func(ctx context.Context, info IntrospectionDoneInfo)
 }
 
@@ -136,7 +138,8 @@ type IntrospectionDoneInfo struct {
 	// CacheHit is true when the answer came from the introspector's cache,
 	// without a request to ZITADEL.
 	CacheHit bool
-	// Duration is how long the Introspect call took.
+	// Duration is how long the Introspect call took, retries and their
+	// pauses included.
 	Duration time.Duration
 	// Active is ZITADEL's answer. False also when ZITADEL refused the API
 	// application's key (wrong or deleted): it answers both alike.

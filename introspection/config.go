@@ -221,10 +221,10 @@ func (c Config) NewIntrospector(ctx context.Context) (*Introspector, error) {
 			contain.Hook(c.Hooks.DiscoveryDone, ctx, hooks.DiscoveryDoneInfo{Issuer: issuer, Duration: took, Err: err})
 		}
 	})
-	shared := make(chan struct{}, slots)
+	shared, health := make(chan struct{}, slots), &breaker{}
 	newIn := func() *Introspector {
 		return &Introspector{call: caller, endpoints: cache.Endpoints, assertion: asserts, url: c.IntrospectionURL, project: c.ProjectID, ttl: ttl, hooks: c.Hooks,
-			active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}, slots: shared}
+			active: newLRU(maxCached), inactive: newLRU(maxInactive), inFlight: map[[32]byte]*call{}, slots: shared, health: health}
 	}
 	in := newIn()
 	in.mode = c.Mode

@@ -161,7 +161,7 @@ func TestIntrospectionDoneHook(t *testing.T) {
 	}
 	_, err = in.Introspect(context.Background(), "not-a-token")
 	require.NoError(t, err)
-	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	srv.FailNextIntrospection(introspection.MaxAttempts, serviceusertest.Fault{Status: http.StatusBadGateway})
 	_, failure := in.Introspect(context.Background(), opaqueToken("another-token"))
 	require.Error(t, failure)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -49,19 +49,15 @@ type Introspector struct {
 	// slots holds a token for each request in flight: at most
 	// Config.MaxConcurrentIntrospections of them.
 	slots chan struct{}
+	// health decides whether a failed request may be sent again (see
+	// breaker); shared, as slots are, with AlwaysIntrospect's twin.
+	health *breaker
 }
 
 // Format describes the introspector without the client assertion it keeps,
 // for every verb (%v, %s, %#v...).
 func (in *Introspector) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, "introspection.Introspector{assertion: "+redact.Marker+"}")
-}
-
-// call is one introspection request, shared by everyone waiting for it.
-type call struct {
-	done   chan struct{}
-	result *Result
-	err    error
 }
 
 // Introspect reports whether token is active, and what ZITADEL knows of it:
@@ -76,8 +72,13 @@ type call struct {
 // ES384, ES512 or EdDSA. A caller whose token needs a request waits for
 // a free slot (see Config.MaxConcurrentIntrospections) and then for the
 // answer, until its own ctx ends; a caller whose ctx has already ended
-// gets ctx.Err().
-// Hooks.IntrospectionDone is told of every call.
+// gets ctx.Err(). A request that gets no answer (no connection, a cut or
+// unreadable body, a 5xx, a 429) is sent again after a pause of 25 to
+// 400 ms, or the server's Retry-After of at most 15 s, while a caller
+// waits and the pause ends before its deadline: at most 6 requests per
+// lookup, and one once 8 requests in a row have failed, until one is
+// answered. An answer, a 400 or 401 included, is not asked again.
+// Hooks.IntrospectionDone is told of every call, once.
 func (in *Introspector) Introspect(ctx context.Context, token string) (*Result, error) {
 	start := time.Now()
 	r, hit, err := in.introspect(ctx, token, start)
@@ -109,7 +110,9 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 	// stack; only a longer JWT is copied to the heap.
 	var buf [maxOpaqueLen]byte
 	key := sha256.Sum256(append(buf[:0], token...))
-	found, pending, _ := in.lookup(key, now, false)
+	me := &waiter{}
+	me.deadline, me.bounded = ctx.Deadline()
+	found, pending, _ := in.lookup(key, now, false, me)
 	if found == nil && pending == nil {
 		// A new token: wait for a request slot, then look again, as another
 		// caller may have asked for it meanwhile.
@@ -119,8 +122,8 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 			return nil, false, ctx.Err()
 		}
 		var created bool
-		if found, pending, created = in.lookup(key, time.Now(), true); created {
-			in.run(context.WithoutCancel(ctx), key, pending, token) // finish frees the slot
+		if found, pending, created = in.lookup(key, time.Now(), true, me); created {
+			in.run(context.WithoutCancel(ctx), key, pending, token) // which frees the slot
 		} else {
 			<-in.slots
 		}
@@ -132,51 +135,29 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 	case <-pending.done:
 		return pending.result.clone(), false, pending.err
 	case <-ctx.Done():
+		in.leave(pending, me)
 		return nil, false, ctx.Err()
 	}
 }
 
 // lookup returns the answer cached for key at now, or else the request in
-// flight for it; when there is neither and create is set, it registers a
-// new request, which the caller starts.
-func (in *Introspector) lookup(key [32]byte, now time.Time, create bool) (hit *Result, c *call, created bool) {
+// flight for it, which w then waits for; when there is neither and create
+// is set, it registers a new request, which the caller starts.
+func (in *Introspector) lookup(key [32]byte, now time.Time, create bool, w *waiter) (hit *Result, c *call, created bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if r, ok := in.cached(key, now); ok {
 		return r, nil, false
 	}
-	if c = in.inFlight[key]; c != nil || !create {
-		return nil, c, false
+	if c = in.inFlight[key]; c == nil && create {
+		c = &call{done: make(chan struct{}), waiting: map[*waiter]struct{}{}, left: make(chan struct{}, 1)}
+		in.inFlight[key] = c
+		created = true
 	}
-	c = &call{done: make(chan struct{})}
-	in.inFlight[key] = c
-	return nil, c, true
-}
-
-// run starts the request for everyone waiting on c, on a goroutine of its
-// own (see contain.Go), bounded by the timeout alone: no caller's
-// cancellation fails the others, and none has to wait for the request once
-// its own ctx ends. A panic or runtime.Goexit there, where no caller could
-// recover it, becomes the callers' error.
-func (in *Introspector) run(ctx context.Context, key [32]byte, c *call, token string) {
-	contain.Go("introspection request", func() (*Result, error) {
-		ctx, cancel := context.WithTimeout(ctx, in.call.Timeout)
-		defer cancel()
-		return in.request(ctx, token)
-	}, func(r *Result, err error) {
-		c.result, c.err = r, err
-		in.finish(key, c)
-	})
-}
-
-// finish publishes c's outcome to its callers and the cache.
-func (in *Introspector) finish(key [32]byte, c *call) {
-	in.mu.Lock()
-	delete(in.inFlight, key)
-	in.store(key, c.result)
-	in.mu.Unlock()
-	close(c.done)
-	<-in.slots
+	if c != nil {
+		c.waiting[w] = struct{}{}
+	}
+	return nil, c, created
 }
 
 // cached returns the answer kept for key, if any.

@@ -149,7 +149,7 @@ func TestRequire(t *testing.T) {
 	rec = serve(h, "Bearer "+adminToken, "Bearer "+adminToken)
 	assert.Equal(t, http.StatusUnauthorized, rec.Code, "several Authorization headers count as none")
 
-	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	srv.FailNextIntrospection(introspection.MaxAttempts, serviceusertest.Fault{Status: http.StatusBadGateway})
 	rec = serve(h, "Bearer "+adminToken)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 	assert.Empty(t, rec.Header().Get("WWW-Authenticate"))
@@ -210,7 +210,7 @@ func TestOptional(t *testing.T) {
 	}
 	assert.Equal(t, `Bearer error="invalid_token"`, serve(h, "Bearer not-a-token").Header().Get("WWW-Authenticate"))
 
-	srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusBadGateway})
+	srv.FailNextIntrospection(introspection.MaxAttempts, serviceusertest.Fault{Status: http.StatusBadGateway})
 	rec = serve(h, "Bearer "+opaqueToken("another-token"))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
 }

@@ -194,10 +194,11 @@ func TestIntrospectExitCodes(t *testing.T) {
 		t.Errorf("%d introspection requests reached the server", n)
 	}
 
-	f.srv.FailNextIntrospection(1, serviceusertest.Fault{Status: http.StatusInternalServerError})
+	// Every request of the lookup: a request without an answer is sent again, up to 6 in all.
+	f.srv.FailNextIntrospection(6, serviceusertest.Fault{Status: http.StatusInternalServerError})
 	checkCode(t, f.runInput(t, jwt, nil, args...), exitRefused)
 
-	f.srv.FailNextIntrospection(1, serviceusertest.Fault{Hang: true})
+	f.srv.FailNextIntrospection(6, serviceusertest.Fault{Hang: true})
 	checkCode(t, f.runInput(t, jwt, nil, append(slices.Clone(args), "-timeout", "300ms")...), exitNetwork)
 	checkCode(t, f.runInput(t, jwt, nil, args...), exitOK)
 }
