@@ -110,9 +110,7 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 	// stack; only a longer JWT is copied to the heap.
 	var buf [maxOpaqueLen]byte
 	key := sha256.Sum256(append(buf[:0], token...))
-	me := &waiter{}
-	me.deadline, me.bounded = ctx.Deadline()
-	found, pending, _ := in.lookup(key, now, false, me)
+	found, pending, me, _ := in.lookup(ctx, key, now, false)
 	if found == nil && pending == nil {
 		// A new token: wait for a request slot, then look again, as another
 		// caller may have asked for it meanwhile.
@@ -122,7 +120,7 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 			return nil, false, ctx.Err()
 		}
 		var created bool
-		if found, pending, created = in.lookup(key, time.Now(), true, me); created {
+		if found, pending, me, created = in.lookup(ctx, key, time.Now(), true); created {
 			in.run(context.WithoutCancel(ctx), key, pending, token) // which frees the slot
 		} else {
 			<-in.slots
@@ -141,13 +139,14 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 }
 
 // lookup returns the answer cached for key at now, or else the request in
-// flight for it, which w then waits for; when there is neither and create
-// is set, it registers a new request, which the caller starts.
-func (in *Introspector) lookup(key [32]byte, now time.Time, create bool, w *waiter) (hit *Result, c *call, created bool) {
+// flight for it, which the caller (ctx) then waits for as w; when there is
+// neither and create is set, it registers a new request, which the caller
+// starts. A hit makes no waiter: it costs no allocation.
+func (in *Introspector) lookup(ctx context.Context, key [32]byte, now time.Time, create bool) (hit *Result, c *call, w *waiter, created bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if r, ok := in.cached(key, now); ok {
-		return r, nil, false
+		return r, nil, nil, false
 	}
 	if c = in.inFlight[key]; c == nil && create {
 		c = &call{done: make(chan struct{}), waiting: map[*waiter]struct{}{}, left: make(chan struct{}, 1)}
@@ -155,9 +154,11 @@ func (in *Introspector) lookup(key [32]byte, now time.Time, create bool, w *wait
 		created = true
 	}
 	if c != nil {
+		w = &waiter{}
+		w.deadline, w.bounded = ctx.Deadline()
 		c.waiting[w] = struct{}{}
 	}
-	return nil, c, created
+	return nil, c, w, created
 }
 
 // cached returns the answer kept for key, if any.
