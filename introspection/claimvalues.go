@@ -129,8 +129,11 @@ func scanRoles(raw []byte, text string, v span) (roles map[string]map[string]str
 	roles = map[string]map[string]string{}
 	for first := true; ; first = false {
 		role, more, ok := s.name(first)
-		if !ok || !more {
-			return roles, ok
+		if !ok {
+			return nil, false // a name with escapes: encoding/json's call
+		}
+		if !more {
+			return roles, true
 		}
 		if !s.consume('{') {
 			return nil, false // null, or not an object: encoding/json's call

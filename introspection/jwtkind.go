@@ -11,7 +11,7 @@ var idTokenClaims = [...]string{"nonce", "at_hash", "c_hash", "sid", "events"}
 // aud holds the project of the application that asked, so aud alone would
 // let one in, and ID tokens travel where access tokens do not (a logout
 // URL's id_token_hint, the browser). ZITADEL's JWT access tokens always have
-// a jti, its ID tokens never.
+// a jti, its ID tokens never. r is decodeClaims', which always has claims.
 func accessToken(r *Result) bool {
-	return r.JWTID != "" && (r.claims == nil || !r.claims.idToken)
+	return r.JWTID != "" && !r.claims.idToken
 }

@@ -36,7 +36,7 @@ func (in *Introspector) checkJWT(ctx context.Context, token string) (r *Result, 
 	// verifying the tokens it signed within CacheTTL of the set's refresh.
 	if in.ttl >= 0 {
 		until := r.ExpiresAt.Add(JWTLeeway)
-		if r.ExpiresAt.Add(JWTLeeway).After(now.Add(in.ttl)) {
+		if until.After(now.Add(in.ttl)) {
 			until = now.Add(in.ttl)
 		}
 		in.mu.Lock()

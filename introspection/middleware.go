@@ -53,12 +53,13 @@ func (in *Introspector) Require(q Requirement, next http.Handler) http.Handler {
 // getting less than it asked for without a word. Handlers tell the two
 // cases apart with FromContext.
 func (in *Introspector) Optional(next http.Handler) http.Handler {
+	checked := in.Middleware(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, sent := r.Header["Authorization"]; !sent {
 			next.ServeHTTP(w, r)
 			return
 		}
-		in.Middleware(next).ServeHTTP(w, r)
+		checked.ServeHTTP(w, r)
 	})
 }
 

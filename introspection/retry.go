@@ -96,7 +96,7 @@ type breaker struct {
 func (b *breaker) allowRetry() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.failures+b.retrying >= breakerFailures {
+	if b.openLocked() {
 		return false
 	}
 	b.retrying++
@@ -107,8 +107,11 @@ func (b *breaker) allowRetry() bool {
 func (b *breaker) open() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.failures+b.retrying >= breakerFailures
+	return b.openLocked()
 }
+
+// openLocked is open with b.mu held: the retries in flight count as failed.
+func (b *breaker) openLocked() bool { return b.failures+b.retrying >= breakerFailures }
 
 // record notes the verdict on a request; retry: allowRetry reserved it.
 func (b *breaker) record(v verdict, retry bool) {
