@@ -16,8 +16,13 @@ const maxInlineSignature = 512
 
 // sumString is the SHA-256 of s, which sha256.Sum256([]byte(s)) would copy
 // to the heap: s is copied to the stack instead, or hashed in pieces of
-// that size when longer.
+// that size when longer. An opaque token fits a smaller buffer, which is
+// cheaper to clear on the cache-hit path.
 func sumString(s string) [sha256.Size]byte {
+	if len(s) <= maxOpaqueLen {
+		var small [maxOpaqueLen]byte
+		return sha256.Sum256(append(small[:0], s...))
+	}
 	var buf [maxInlineDigest]byte
 	if len(s) <= len(buf) {
 		return sha256.Sum256(append(buf[:0], s...))

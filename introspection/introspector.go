@@ -2,7 +2,6 @@ package introspection
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -106,10 +105,7 @@ func (in *Introspector) introspect(ctx context.Context, token string, now time.T
 	if in.assertion == nil {
 		return nil, false, configError("Key", "introspection needs an API application key; ModeJWT does without one", nil)
 	}
-	// The cache never holds raw tokens. An opaque token is hashed from the
-	// stack; only a longer JWT is copied to the heap.
-	var buf [maxOpaqueLen]byte
-	key := sha256.Sum256(append(buf[:0], token...))
+	key := sumString(token) // the cache never holds raw tokens
 	found, pending, me, _ := in.lookup(ctx, key, now, false)
 	if found == nil && pending == nil {
 		// A new token: wait for a request slot, then look again, as another
