@@ -3,12 +3,8 @@ package serviceuser_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"net/url"
@@ -25,33 +21,20 @@ import (
 	"github.com/go-serviceuser/serviceuser"
 	"github.com/go-serviceuser/serviceuser/filewatch"
 	"github.com/go-serviceuser/serviceuser/hooks"
+	"github.com/go-serviceuser/serviceuser/internal/keytest"
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
-
-// rotationKey is a second RSA key, made once: generation is slow.
-var rotationKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
 
 // newKeyFile registers a new key for user on srv and returns its id and the
 // key file ZITADEL would hand out for it, with the fields in extra changed.
 func newKeyFile(t *testing.T, srv *serviceusertest.Server, user *serviceusertest.ServiceUser, extra map[string]string) (string, []byte) {
 	t.Helper()
-	key := rotationKey()
-	kid := srv.AddKey(user.UserID, &key.PublicKey)
-	fields := map[string]string{"type": "serviceaccount", "keyId": kid, "userId": user.UserID,
-		"expirationDate": "9999-12-31T23:59:59Z",
-		"key":            string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))}
+	kid := srv.AddKey(user.UserID, &keytest.RSA().PublicKey)
+	fields := map[string]any{"keyId": kid, "userId": user.UserID}
 	for k, v := range extra {
 		fields[k] = v
 	}
-	data, err := json.Marshal(fields)
-	require.NoError(t, err)
-	return kid, data
+	return kid, keytest.JSON(keytest.PKCS1PEM(), fields)
 }
 
 // mount is a credential file and the way a tool replaces it.

@@ -219,7 +219,17 @@ func TestSignerKeyPanickingSigner(t *testing.T) {
 		return nil, nil
 	})
 	assert.Contains(t, err.Error(), "assignment to entry in nil map")
+
+	err = signerFailure(t, func([]byte) ([]byte, error) { panic(fakeRuntimeError("MIIE")) })
+	assert.Contains(t, err.Error(), "panicked")
+	assert.NotContains(t, err.Error(), "MIIE", "only package runtime's own errors keep their text")
 }
+
+// fakeRuntimeError is a panic value that claims to be a runtime.Error.
+type fakeRuntimeError string
+
+func (e fakeRuntimeError) Error() string { return string(e) }
+func (fakeRuntimeError) RuntimeError()   {}
 
 func TestSignerKeyWrongSignature(t *testing.T) {
 	other, err := rsa.GenerateKey(rand.Reader, 2048)

@@ -204,10 +204,7 @@ func (s *Server) NewPersonalAccessToken(userID string, expiry time.Time) string 
 	token, now := randomToken(), s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, ok := s.users[userID]
-	if !ok {
-		panic(fmt.Sprintf("serviceusertest: NewPersonalAccessToken: unknown user %q", userID))
-	}
+	u := s.mustUser("NewPersonalAccessToken", userID)
 	s.tokens[token] = &issuedToken{
 		id: s.newIDLocked(), userID: userID, clientID: u.username, scopes: slices.Clone(patScopes),
 		audience: []string{s.zitadelProject}, issuedAt: now, expiry: expiry,

@@ -156,9 +156,7 @@ func (s *Server) AddKey(userID string, pub crypto.PublicKey) (keyID string) {
 	keyID = s.newID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.users[userID]; !ok {
-		panic(fmt.Sprintf("serviceusertest: AddKey: unknown user %q", userID))
-	}
+	s.mustUser("AddKey", userID)
 	s.keys[keyID] = &publicKey{userID: userID, key: pub, life: lifespan{created: time.Now()}}
 	return keyID
 }

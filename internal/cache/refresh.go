@@ -27,9 +27,11 @@ func (c *Cache) run(f *flight) {
 		ctx, cancel, servedUntil := c.requestContext(f, begin)
 		tok, err := c.fetchContained(ctx)
 		cancel()
-		pause, again := c.settle(f, tok, err, start, servedUntil)
+		o := Outcome{Waited: waited, Attempt: attempt}
+		pause, again := c.settle(f, &o, tok, err, start, servedUntil)
 		if c.cfg.OnDone != nil {
-			c.cfg.OnDone(f.ctx, c.outcome(waited, attempt, time.Since(begin), err))
+			o.Duration = time.Since(begin)
+			c.cfg.OnDone(f.ctx, o)
 		}
 		if !again || !c.pause(f, pause) {
 			return
@@ -60,29 +62,13 @@ func (c *Cache) attempt(f *flight) (waited bool, attempt int) {
 	return f.waiters > 0, c.failures + 1
 }
 
-// outcome describes a token request that settle has recorded.
-func (c *Cache) outcome(waited bool, attempt int, d time.Duration, err error) Outcome {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	o := Outcome{Waited: waited, Attempt: attempt, Duration: d, Err: c.lastErr}
-	if err == nil && c.lastErr == nil {
-		if s := c.snap.Load(); s != nil {
-			o.Expiry = s.expiresAt
-		}
-		return o
-	}
-	o.NextAttempt = c.patientAt
-	if waited {
-		o.NextAttempt = c.urgentAt
-	}
-	return o
-}
-
-// settle records a request's outcome. It ends the flight, or returns the
-// pause before a quick retry that the flight's waiting callers get.
-// servedUntil is when the token served as the request began stops being
-// served (zero: none was).
-func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUntil time.Time) (time.Duration, bool) {
+// settle records a request's outcome, and fills in o's Err, Expiry and
+// NextAttempt under the same lock, so that o describes this request even if
+// another starts as soon as this one ends the flight. It ends the flight, or
+// returns the pause before a quick retry that the flight's waiting callers
+// get. servedUntil is when the token served as the request began stops
+// being served (zero: none was).
+func (c *Cache) settle(f *flight, o *Outcome, tok *oauth2.Token, err error, start, servedUntil time.Time) (time.Duration, bool) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -92,6 +78,7 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUnt
 		if now.Before(snap.expiresAt) {
 			c.snap.Store(snap)
 			c.failures, c.patientAt, c.urgentAt, c.lastErr, c.lastKind, c.hadToken = 0, time.Time{}, time.Time{}, nil, Transient, true
+			o.Expiry = snap.expiresAt
 			c.endLocked(f, tok, nil)
 			return 0, false
 		}
@@ -115,6 +102,10 @@ func (c *Cache) settle(f *flight, tok *oauth2.Token, err error, start, servedUnt
 			c.urgentAt = dropped
 		}
 		c.patientAt = now.Add(aheadPause(c.patientAt.Sub(now), servedUntil.Sub(now)))
+	}
+	o.Err, o.NextAttempt = err, c.patientAt
+	if o.Waited {
+		o.NextAttempt = c.urgentAt
 	}
 	if urgent.quick && f.waiters > 0 && !c.closedLocked() && now.Sub(start)+urgent.delay <= c.cfg.WaitBudget {
 		return urgent.delay, true

@@ -72,10 +72,19 @@ type PanicError struct {
 
 func newPanicError(what string, v any) *PanicError {
 	e := &PanicError{what: what, typ: fmt.Sprintf("%T", v)}
-	if re, ok := v.(runtime.Error); ok && definedInRuntime(reflect.TypeOf(v)) {
-		e.text = re.Error()
-	}
+	e.text, _ = RuntimeText(v)
 	return e
+}
+
+// RuntimeText returns the text of a panic value that is one of the
+// runtime's own errors (nil map, index out of range...), and false for any
+// other value, whose text may hold secrets: a type outside package runtime
+// may claim to be a runtime.Error.
+func RuntimeText(v any) (string, bool) {
+	if re, ok := v.(runtime.Error); ok && definedInRuntime(reflect.TypeOf(v)) {
+		return re.Error(), true
+	}
+	return "", false
 }
 
 func (e *PanicError) Error() string {

@@ -9,8 +9,8 @@ import (
 	"io"
 	"math/big"
 	"regexp"
-	"runtime"
 
+	"github.com/go-serviceuser/serviceuser/internal/contain"
 	"github.com/go-serviceuser/serviceuser/internal/redact"
 )
 
@@ -131,8 +131,8 @@ func (s *ExternalSigner) verify(digest, sig []byte, opts crypto.SignerOpts) erro
 // panicText describes a recovered panic. A value the signer chose may hold
 // anything, so only its type is shown; the runtime's own errors are shown.
 func panicText(v any) string {
-	if re, ok := v.(runtime.Error); ok {
-		return ": " + re.Error()
+	if text, ok := contain.RuntimeText(v); ok {
+		return ": " + text
 	}
 	return fmt.Sprintf(" with a value of type %T", v)
 }
