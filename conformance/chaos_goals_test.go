@@ -136,6 +136,19 @@ func (o *chaosObserver) results() (calls int, errorTimes []time.Time, violations
 	return o.calls, o.errorTimes, o.all()
 }
 
+// collect notes what the callers and the transport saw, once the callers
+// are done.
+func (r *chaosRun) collect(obs *chaosObserver, chaos *chaosTransport) {
+	r.calls, r.errorTimes, r.violations = obs.results()
+	r.noteRequests(chaos.tokenRequests())
+	var first time.Time
+	first, r.recovered = chaos.firstGotAfter(r.outage.to)
+	r.firstToken = first.Sub(r.outage.to)
+	if first, ok := chaos.firstGotAfter(r.start); ok {
+		r.startToken = first.Sub(r.start)
+	}
+}
+
 // outsideErrors counts the errors outside outages: after the source's
 // first token, and outside the outage (from its start to the first token
 // after it). A source that never had a token is in an outage of its own:

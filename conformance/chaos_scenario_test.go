@@ -128,14 +128,7 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	close(stop)
 	wg.Wait()
 
-	run.calls, run.errorTimes, run.violations = obs.results()
-	run.noteRequests(chaos.tokenRequests())
-	var first time.Time
-	first, run.recovered = chaos.firstGotAfter(run.outage.to)
-	run.firstToken = first.Sub(run.outage.to)
-	if first, ok := chaos.firstGotAfter(start); ok {
-		run.startToken = first.Sub(start)
-	}
+	run.collect(obs, chaos)
 	run.modes = chaos.modes()
 	if *chaosTraceBursts > 0 && (run.outsideErrors() > 0 || len(run.missed()) > 0) {
 		t.Log(run.traceBursts(trace, *chaosTraceBursts))
