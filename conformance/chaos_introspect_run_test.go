@@ -42,8 +42,7 @@ func runChaosIntrospection(t *testing.T, seed uint64) {
 	srv.SetTokenLifetime(introLifetime)
 
 	chaos := newChaosTransport(srv.Transport(), seed, chaosFailShare, "")
-	outageAt := 10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute)))
-	outage := chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + chaosOutage)}
+	outage := drawOutage(rng, start)
 	chaos.addOutage(outage)
 	rec := &introRecorder{next: chaos}
 

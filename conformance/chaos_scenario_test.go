@@ -90,8 +90,7 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := time.Now()
 	run := chaosRun{cell: cell, seed: seed, start: start, length: chaosDuration, startToken: chaosDuration}
-	outageAt := 10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute)))
-	run.outage = chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + chaosOutage)}
+	run.outage = drawOutage(rng, start)
 
 	srv := serviceusertest.NewServer(serviceusertest.InProcess())
 	defer srv.Close()
@@ -135,6 +134,13 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	}
 
 	return run
+}
+
+// drawOutage draws a run's outage: chaosOutage long, from 10 to 44 minutes
+// after start.
+func drawOutage(rng *rand.Rand, start time.Time) chaosWindow {
+	from := start.Add(10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute))))
+	return chaosWindow{from: from, to: from.Add(chaosOutage)}
 }
 
 // heapInUse collects garbage and returns the live heap.
