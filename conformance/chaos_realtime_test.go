@@ -49,7 +49,7 @@ func TestChaosRealTime(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	rng := rand.New(rand.NewPCG(seed, 3))
 	start := time.Now()
-	run := chaosRun{cell: chaosCell{lifetime: realLifetime}, seed: seed, start: start, length: soak, startToken: soak}
+	run := chaosRun{cell: chaosCell{lifetime: realLifetime}, start: start, length: soak, startToken: soak}
 	outageAt := soak/2 - realOutage/2
 	run.outage = chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + realOutage)}
 

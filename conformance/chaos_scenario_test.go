@@ -68,7 +68,6 @@ var chaosCells = []chaosCell{
 // chaosRun is what one run saw.
 type chaosRun struct {
 	cell       chaosCell
-	seed       uint64
 	start      time.Time
 	length     time.Duration // of the run
 	outage     chaosWindow
@@ -89,7 +88,7 @@ type chaosRun struct {
 func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := time.Now()
-	run := chaosRun{cell: cell, seed: seed, start: start, length: chaosDuration, startToken: chaosDuration}
+	run := chaosRun{cell: cell, start: start, length: chaosDuration, startToken: chaosDuration}
 	run.outage = drawOutage(rng, start)
 
 	srv := serviceusertest.NewServer(serviceusertest.InProcess())
