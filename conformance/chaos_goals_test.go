@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,11 +50,10 @@ type chaosObserver struct {
 	trace     *chaosTrace
 	lastError time.Time
 
-	mu          sync.Mutex
-	calls       int
-	errorTimes  []time.Time
-	violations  []string
-	broken      int       // violations, all counted
+	mu         sync.Mutex
+	calls      int
+	errorTimes []time.Time
+	chaosViolations
 	servedUntil time.Time // the latest time a token returned to a caller may be served
 }
 
@@ -105,22 +105,48 @@ func (o *chaosObserver) call(ts *serviceuser.TokenSource) {
 	}
 }
 
-// violate records a broken promise; call it with o.mu held.
-func (o *chaosObserver) violate(format string, args ...any) {
-	o.broken++
-	if len(o.violations) < chaosMaxViolations {
-		o.violations = append(o.violations, fmt.Sprintf(format, args...))
+// chaosViolations are the broken promises of a run: the first
+// chaosMaxViolations in words, and how many in all. Its owner's lock guards it.
+type chaosViolations struct {
+	violations []string
+	broken     int
+}
+
+// violate records a broken promise.
+func (v *chaosViolations) violate(format string, args ...any) {
+	v.broken++
+	if len(v.violations) < chaosMaxViolations {
+		v.violations = append(v.violations, fmt.Sprintf(format, args...))
 	}
+}
+
+// all returns the promises recorded, and how many were broken in all when
+// there were more.
+func (v *chaosViolations) all() []string {
+	if v.broken > len(v.violations) {
+		return append(slices.Clip(v.violations), fmt.Sprintf("… %d in all", v.broken))
+	}
+	return v.violations
 }
 
 // results returns the counts once the callers are done.
 func (o *chaosObserver) results() (calls int, errorTimes []time.Time, violations []string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.broken > len(o.violations) {
-		o.violations = append(o.violations, fmt.Sprintf("… %d in all", o.broken))
+	return o.calls, o.errorTimes, o.all()
+}
+
+// collect notes what the callers and the transport saw, once the callers
+// are done.
+func (r *chaosRun) collect(obs *chaosObserver, chaos *chaosTransport) {
+	r.calls, r.errorTimes, r.violations = obs.results()
+	r.noteRequests(chaos.tokenRequests())
+	var first time.Time
+	first, r.recovered = chaos.firstGotAfter(r.outage.to)
+	r.firstToken = first.Sub(r.outage.to)
+	if first, ok := chaos.firstGotAfter(r.start); ok {
+		r.startToken = first.Sub(r.start)
 	}
-	return o.calls, o.errorTimes, o.violations
 }
 
 // outsideErrors counts the errors outside outages: after the source's

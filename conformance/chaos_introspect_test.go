@@ -103,10 +103,9 @@ type introWorld struct {
 	noAudience []string
 	unknown    []string
 	counts     map[int]int
-	violations []string
-	broken     int
-	outage     chaosWindow
-	tally      introTally
+	chaosViolations
+	outage chaosWindow
+	tally  introTally
 }
 
 // mint asks the fake, without chaos, for a token of user u.
@@ -195,13 +194,6 @@ func (w *introWorld) check(tok string, status int, start, now time.Time, probe *
 		}
 	default:
 		w.violate("at %v status %d", now, status)
-	}
-}
-
-func (w *introWorld) violate(format string, args ...any) {
-	w.broken++
-	if len(w.violations) < chaosMaxViolations {
-		w.violations = append(w.violations, fmt.Sprintf(format, args...))
 	}
 }
 

@@ -49,7 +49,7 @@ func TestChaosRealTime(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	rng := rand.New(rand.NewPCG(seed, 3))
 	start := time.Now()
-	run := chaosRun{cell: chaosCell{lifetime: realLifetime}, seed: seed, start: start, length: soak, startToken: soak}
+	run := chaosRun{cell: chaosCell{lifetime: realLifetime}, start: start, length: soak, startToken: soak}
 	outageAt := soak/2 - realOutage/2
 	run.outage = chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + realOutage)}
 
@@ -84,14 +84,7 @@ func TestChaosRealTime(t *testing.T) {
 		tr.CloseIdleConnections()
 	}
 
-	run.calls, run.errorTimes, run.violations = obs.results()
-	run.noteRequests(chaos.tokenRequests())
-	var first time.Time
-	first, run.recovered = chaos.firstGotAfter(run.outage.to)
-	run.firstToken = first.Sub(run.outage.to)
-	if first, ok := chaos.firstGotAfter(start); ok {
-		run.startToken = first.Sub(start)
-	}
+	run.collect(obs, chaos)
 	// The goals of the simulated soak, with the request bound for soak.
 	for _, m := range run.missed() {
 		t.Errorf("seed %d: %s", seed, m)

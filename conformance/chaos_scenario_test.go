@@ -68,7 +68,6 @@ var chaosCells = []chaosCell{
 // chaosRun is what one run saw.
 type chaosRun struct {
 	cell       chaosCell
-	seed       uint64
 	start      time.Time
 	length     time.Duration // of the run
 	outage     chaosWindow
@@ -89,9 +88,8 @@ type chaosRun struct {
 func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	start := time.Now()
-	run := chaosRun{cell: cell, seed: seed, start: start, length: chaosDuration, startToken: chaosDuration}
-	outageAt := 10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute)))
-	run.outage = chaosWindow{from: start.Add(outageAt), to: start.Add(outageAt + chaosOutage)}
+	run := chaosRun{cell: cell, start: start, length: chaosDuration, startToken: chaosDuration}
+	run.outage = drawOutage(rng, start)
 
 	srv := serviceusertest.NewServer(serviceusertest.InProcess())
 	defer srv.Close()
@@ -128,20 +126,20 @@ func runChaos(t *testing.T, cell chaosCell, seed uint64) chaosRun {
 	close(stop)
 	wg.Wait()
 
-	run.calls, run.errorTimes, run.violations = obs.results()
-	run.noteRequests(chaos.tokenRequests())
-	var first time.Time
-	first, run.recovered = chaos.firstGotAfter(run.outage.to)
-	run.firstToken = first.Sub(run.outage.to)
-	if first, ok := chaos.firstGotAfter(start); ok {
-		run.startToken = first.Sub(start)
-	}
+	run.collect(obs, chaos)
 	run.modes = chaos.modes()
 	if *chaosTraceBursts > 0 && (run.outsideErrors() > 0 || len(run.missed()) > 0) {
 		t.Log(run.traceBursts(trace, *chaosTraceBursts))
 	}
 
 	return run
+}
+
+// drawOutage draws a run's outage: chaosOutage long, from 10 to 44 minutes
+// after start.
+func drawOutage(rng *rand.Rand, start time.Time) chaosWindow {
+	from := start.Add(10*time.Minute + time.Duration(rng.Int64N(int64(34*time.Minute))))
+	return chaosWindow{from: from, to: from.Add(chaosOutage)}
 }
 
 // heapInUse collects garbage and returns the live heap.

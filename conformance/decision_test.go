@@ -79,19 +79,26 @@ func (e *rowEnv) claims() assertionClaims {
 
 func (e *rowEnv) sign(alg jose.SignatureAlgorithm, key any, kid string, payload any) string {
 	e.t.Helper()
+	return signJWT(e.t, alg, key, kid, payload)
+}
+
+// signJWT is payload (JSON-encoded unless it is []byte) signed compact with
+// alg by key, naming kid in the header unless it is empty.
+func signJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, payload any) string {
+	t.Helper()
 	b, ok := payload.([]byte)
 	if !ok {
 		var err error
 		b, err = json.Marshal(payload)
-		require.NoError(e.t, err)
+		require.NoError(t, err)
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	jws, err := signer.Sign(b)
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	s, err := jws.CompactSerialize()
-	require.NoError(e.t, err)
+	require.NoError(t, err)
 	return s
 }
 

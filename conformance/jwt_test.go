@@ -60,15 +60,7 @@ func keyIssuer(t *testing.T) string {
 
 // signed is claims signed RS256 by key, naming kid.
 func signed(t *testing.T, key *rsa.PrivateKey, kid string, claims map[string]any) string {
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
-	require.NoError(t, err)
-	payload, err := json.Marshal(claims)
-	require.NoError(t, err)
-	jws, err := s.Sign(payload)
-	require.NoError(t, err)
-	out, err := jws.CompactSerialize()
-	require.NoError(t, err)
-	return out
+	return signJWT(t, jose.RS256, key, kid, claims)
 }
 
 // unsigned is header.claims with the signature sign makes of them.
