@@ -29,6 +29,8 @@ const (
 	// introBreaker is the introspector's bound on retries from the first
 	// failed request until one is answered (see introspection.Introspector.Introspect).
 	introBreaker = 8
+	// introMaxAttempts is the introspector's bound on requests per lookup.
+	introMaxAttempts = 6
 )
 
 // introProbe learns from Hooks.IntrospectionDone whether an API request's

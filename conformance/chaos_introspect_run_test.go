@@ -15,21 +15,15 @@ import (
 	"github.com/go-serviceuser/serviceuser/serviceusertest"
 )
 
-// introRequestBound is the most introspection requests an hour of the
-// scenario may cost. The cache makes an active token cost one answered
-// request per DefaultCacheTTL, and an inactive one one per 5 s; a failure
-// costs one more request, made by the next API request that carries the
-// token: at a failure share of one half, about 2 requests per answer, 3
-// allowed. Tokens that may be asked about as active at any time: each
-// user's current and previous one; as inactive: the unknown strings, the
-// tokens without the audience and the revoked ones made in the hour, and
-// each user's expired previous token.
+// introRequestBound is the most introspection requests outside the outage
+// may cost: introMaxAttempts per API request carrying an uncached token,
+// outside the outage or started during it (whose retries may end after it).
+// The single-flight check beside it is the other side: no more requests
+// than API requests.
 func (w *introWorld) introRequestBound() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	inactive := len(w.unknown) + len(w.noAudience) + len(w.revoked) + introUsers
-	active := 2 * introUsers
-	return 3 * (inactive*int(chaosDuration/(5*time.Second)) + active*int(chaosDuration/introspection.DefaultCacheTTL))
+	return introMaxAttempts * (w.tally.uncached + w.tally.during)
 }
 
 // runChaosIntrospection runs the introspector scenario once; call it in a
